@@ -1,0 +1,154 @@
+//! Flags shared by every command, and their translation into the engine's [`Config`].
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use storyprint::config::{Config, Features, Language, Measure, Weighting};
+use storyprint::input::InputOptions;
+
+/// Where documents come from.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Files or directories to read (`-` for standard input). `.txt`/`.md` files are one
+    /// document each; `.jsonl`/`.jsonl.gz` files one per line; directories are walked.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// JSONL field holding the document id.
+    #[arg(long, default_value = "id", help_heading = "Input")]
+    pub id_field: String,
+    /// JSONL field holding the document text.
+    #[arg(long, default_value = "text", help_heading = "Input")]
+    pub text_field: String,
+    /// Skip (with a warning) documents larger than this many bytes.
+    #[arg(long, default_value_t = 16 * 1024 * 1024, help_heading = "Input")]
+    pub max_doc_bytes: u64,
+    /// Read standard input as JSONL rather than as one text document.
+    #[arg(long, help_heading = "Input")]
+    pub stdin_jsonl: bool,
+    /// Exit with status 2 if any document was skipped.
+    #[arg(long, help_heading = "Input")]
+    pub strict: bool,
+}
+
+impl InputArgs {
+    /// The library's input options.
+    pub fn options(&self) -> InputOptions {
+        InputOptions {
+            id_field: self.id_field.clone(),
+            text_field: self.text_field.clone(),
+            max_doc_bytes: self.max_doc_bytes,
+            stdin_jsonl: self.stdin_jsonl,
+        }
+    }
+}
+
+/// A named starting configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Preset {
+    /// storyprint's defaults: IDF-weighted stems, containment (catches rewrites).
+    Default,
+    /// What the peer tools ship: raw word 5-grams, 128 unweighted hashes, Jaccard 0.7.
+    Classic,
+}
+
+/// Feature weighting on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WeightingArg {
+    /// Every feature weighs 1.
+    None,
+    /// Inverse document frequency of the feature's stems.
+    Idf,
+}
+
+/// Similarity measure on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MeasureArg {
+    /// |A ∩ B| / |A ∪ B|.
+    Jaccard,
+    /// |A ∩ B| / min(|A|, |B|).
+    Containment,
+}
+
+/// Fingerprint and similarity settings: a preset, then overrides.
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// Starting configuration; the flags below override it.
+    #[arg(long, value_enum, default_value = "default", help_heading = "Engine")]
+    pub preset: Preset,
+    /// Feature families, e.g. `stems:1,stems:2,facts*2` (families: stems:N, words:N, chars:N,
+    /// facts; `*W` multiplies a family's weights).
+    #[arg(long, value_name = "SPEC", help_heading = "Engine")]
+    pub features: Option<Features>,
+    /// Feature weighting.
+    #[arg(long, value_enum, help_heading = "Engine")]
+    pub weighting: Option<WeightingArg>,
+    /// MinHash values per signature (K).
+    #[arg(long, value_name = "K", help_heading = "Engine")]
+    pub hashes: Option<usize>,
+    /// Similarity measure.
+    #[arg(long, value_enum, help_heading = "Engine")]
+    pub measure: Option<MeasureArg>,
+    /// Similarity at or above which two documents are the same story.
+    #[arg(long, short, value_name = "T", help_heading = "Engine")]
+    pub threshold: Option<f64>,
+    /// Exact similarities from the feature sets instead of signature estimates.
+    #[arg(long, help_heading = "Engine")]
+    pub exact: bool,
+    /// Stemming language (stop words are English-only).
+    #[arg(long, value_name = "LANG", help_heading = "Engine")]
+    pub language: Option<Language>,
+    /// Keep stop words in stem shingles.
+    #[arg(long, help_heading = "Engine")]
+    pub keep_stop_words: bool,
+    /// Keep page chrome (short navigation lines, link lists).
+    #[arg(long, help_heading = "Engine")]
+    pub keep_chrome: bool,
+    /// Hash seed (signatures made with different seeds do not compare).
+    #[arg(long, help_heading = "Engine")]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores). Output is the same for any number.
+    #[arg(long, short = 'j', help_heading = "Engine")]
+    pub threads: Option<usize>,
+}
+
+impl EngineArgs {
+    /// The validated engine configuration.
+    pub fn config(&self) -> storyprint::Result<Config> {
+        let mut config = match self.preset {
+            Preset::Default => Config::default(),
+            Preset::Classic => Config::classic(),
+        };
+        if let Some(features) = &self.features {
+            config.features = features.clone();
+        }
+        if let Some(w) = self.weighting {
+            config.weighting = match w {
+                WeightingArg::None => Weighting::None,
+                WeightingArg::Idf => Weighting::Idf,
+            };
+        }
+        if let Some(k) = self.hashes {
+            config.num_hashes = k;
+        }
+        if let Some(m) = self.measure {
+            config.measure = match m {
+                MeasureArg::Jaccard => Measure::Jaccard,
+                MeasureArg::Containment => Measure::Containment,
+            };
+        }
+        if let Some(t) = self.threshold {
+            config.threshold = t;
+        }
+        if let Some(language) = self.language {
+            config.language = language;
+        }
+        if let Some(seed) = self.seed {
+            config.seed = seed;
+        }
+        config.exact |= self.exact;
+        config.stop_words &= !self.keep_stop_words;
+        config.strip_chrome &= !self.keep_chrome;
+        config.validate()?;
+        Ok(config)
+    }
+}

@@ -1,0 +1,164 @@
+//! The command line: parses flags, builds the engine's configuration, runs a command and
+//! prints. Everything else lives in the library.
+
+mod args;
+mod commands;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use storyprint::input::Batch;
+use storyprint::output::Format;
+
+pub use args::{EngineArgs, InputArgs};
+
+/// Exit status: success, or no duplicate found where that is the question.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: an error (bad usage, nothing readable, `--strict` with skipped documents).
+pub const EXIT_ERROR: u8 = 2;
+
+/// Fingerprints news articles and finds duplicates and rewrites of the same story.
+#[derive(Debug, Parser)]
+#[command(name = "storyprint", version, about, long_about = None)]
+#[command(after_help = "Exit status: 0 success, 1 duplicate found (check), 2 error.")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The dense N×N similarity matrix of the documents.
+    #[command(
+        after_help = "Example:\n  storyprint matrix ../shared/seeds --format csv -o matrix.csv"
+    )]
+    Matrix(commands::MatrixArgs),
+    /// Pairs of documents at or above the threshold (LSH candidates, verified).
+    #[command(
+        after_help = "Example:\n  storyprint pairs corpus.jsonl.gz --threshold 0.3 --format jsonl"
+    )]
+    Pairs(commands::PairsArgs),
+    /// Clusters of documents that are the same story.
+    #[command(after_help = "Example:\n  storyprint cluster ../shared/seeds --format json")]
+    Cluster(commands::ClusterArgs),
+}
+
+/// Output formats on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Aligned text.
+    Table,
+    /// Comma-separated values.
+    Csv,
+    /// Tab-separated values.
+    Tsv,
+    /// JSON.
+    Json,
+    /// JSON Lines.
+    Jsonl,
+}
+
+impl FormatArg {
+    /// The library format.
+    pub fn format(self) -> Format {
+        match self {
+            FormatArg::Table => Format::Table,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Tsv => Format::Tsv,
+            FormatArg::Json => Format::Json,
+            FormatArg::Jsonl => Format::Jsonl,
+        }
+    }
+}
+
+/// Picks the format: the one asked for, else `terminal` when stdout is a terminal (and no
+/// `-o`), else `piped`.
+pub fn choose_format(
+    asked: Option<FormatArg>,
+    to_file: bool,
+    terminal: Format,
+    piped: Format,
+) -> Format {
+    match asked {
+        Some(f) => f.format(),
+        None if !to_file && std::io::stdout().is_terminal() => terminal,
+        None => piped,
+    }
+}
+
+/// Reads the inputs, reporting every skipped document on stderr. Fails (exit 2) when nothing
+/// could be read, or with `--strict` when anything was skipped.
+pub fn load(input: &InputArgs) -> anyhow::Result<Batch> {
+    let batch = Batch::read(&input.paths, input.options());
+    for problem in &batch.problems {
+        let level = if problem.is_note() { "note" } else { "warning" };
+        eprintln!("storyprint: {level}: {problem}");
+    }
+    for warning in &batch.renamed {
+        eprintln!("storyprint: warning: {warning}");
+    }
+    let skipped = batch.skipped();
+    if skipped > 0 {
+        eprintln!(
+            "storyprint: read {} document(s), skipped {skipped} (see the warnings above)",
+            batch.documents.len()
+        );
+    }
+    if batch.documents.is_empty() {
+        anyhow::bail!("no document could be read");
+    }
+    if input.strict && skipped > 0 {
+        anyhow::bail!("--strict: {skipped} document(s) skipped");
+    }
+    Ok(batch)
+}
+
+/// Opens the output: a file for `-o FILE`, else stdout.
+pub fn open_output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    })
+}
+
+/// Whether an error is a closed pipe (`storyprint … | head`), which is not a failure.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<storyprint::Error>()
+                .is_some_and(|e| matches!(e, storyprint::Error::Output(io) if io.kind() == std::io::ErrorKind::BrokenPipe))
+    })
+}
+
+/// Parses the command line, runs the command, and maps the outcome to an exit status.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print to stdout and succeed; usage errors exit 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_OK });
+        }
+    };
+    let result = match cli.command {
+        Command::Matrix(args) => commands::matrix(args),
+        Command::Pairs(args) => commands::pairs(args),
+        Command::Cluster(args) => commands::cluster(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("storyprint: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

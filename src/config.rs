@@ -1,0 +1,386 @@
+//! The engine's validated configuration: what the CLI (or any caller) hands the pipeline.
+//!
+//! The CLI parses flags into this plain struct; the engine never sees `clap`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// One family of features (shingles) extracted from a document.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Family {
+    /// n-grams of stems, stop words removed: robust to inflection and to function-word edits.
+    Stems {
+        /// Words per shingle.
+        n: usize,
+    },
+    /// n-grams of raw (lower-cased, unstemmed) words with stop words kept: the classic
+    /// copy-detection shingle (datasketch, text-dedup use n = 5).
+    Words {
+        /// Words per shingle.
+        n: usize,
+    },
+    /// Character n-grams of the normalized text (spaces folded).
+    Chars {
+        /// Characters per shingle.
+        n: usize,
+    },
+    /// News facts: each number paired with the content word after it and before it
+    /// ("23 prison", "20 men"), and quoted phrases. Facts survive rewriting.
+    Facts,
+}
+
+impl Family {
+    /// Whether this family's features are built from stems and so can be IDF-weighted.
+    pub fn is_term_based(&self) -> bool {
+        !matches!(self, Family::Chars { .. })
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Family::Stems { n } => write!(f, "stems:{n}"),
+            Family::Words { n } => write!(f, "words:{n}"),
+            Family::Chars { n } => write!(f, "chars:{n}"),
+            Family::Facts => write!(f, "facts"),
+        }
+    }
+}
+
+/// A family with its multiplier in the feature weights.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FeatureSpec {
+    /// The family.
+    pub family: Family,
+    /// Multiplier applied to every feature weight of this family.
+    pub weight: f64,
+}
+
+/// A list of families, written `stems:1,stems:2,facts*2` on the command line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Features(pub Vec<FeatureSpec>);
+
+impl FromStr for Features {
+    type Err = Error;
+
+    fn from_str(spec: &str) -> Result<Self> {
+        let mut out = Vec::new();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, weight) = match part.split_once('*') {
+                Some((name, w)) => {
+                    let weight: f64 = w.parse().map_err(|_| {
+                        Error::Config(format!("feature weight {w:?} in {part:?} is not a number"))
+                    })?;
+                    if !(weight.is_finite() && weight > 0.0) {
+                        return Err(Error::Config(format!(
+                            "feature weight in {part:?} must be positive"
+                        )));
+                    }
+                    (name, weight)
+                }
+                None => (part, 1.0),
+            };
+            let (kind, n) = match name.split_once(':') {
+                Some((kind, n)) => {
+                    let n: usize = n.parse().map_err(|_| {
+                        Error::Config(format!("{part:?}: {n:?} is not a whole number"))
+                    })?;
+                    if !(1..=16).contains(&n) {
+                        return Err(Error::Config(format!("{part:?}: n must be 1 to 16")));
+                    }
+                    (kind, Some(n))
+                }
+                None => (name, None),
+            };
+            let family = match (kind, n) {
+                ("stems", Some(n)) => Family::Stems { n },
+                ("words", Some(n)) => Family::Words { n },
+                ("chars", Some(n)) => Family::Chars { n },
+                ("facts", None) => Family::Facts,
+                _ => {
+                    return Err(Error::Config(format!(
+                        "unknown feature family {part:?}: use stems:N, words:N, chars:N or facts, \
+                         each optionally *WEIGHT"
+                    )));
+                }
+            };
+            out.push(FeatureSpec { family, weight });
+        }
+        if out.is_empty() {
+            return Err(Error::Config("no feature family given".into()));
+        }
+        Ok(Features(out))
+    }
+}
+
+impl fmt::Display for Features {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, spec) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{}", spec.family)?;
+            if spec.weight != 1.0 {
+                write!(f, "*{}", spec.weight)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How features are weighted before hashing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weighting {
+    /// Every feature weighs 1: plain (unweighted) Jaccard.
+    None,
+    /// Inverse document frequency of the feature's stems, from the batch (or the index):
+    /// topic words shared by every article on a subject weigh little, an event's facts a lot.
+    Idf,
+}
+
+/// Which similarity is reported and thresholded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Measure {
+    /// |A ∩ B| / |A ∪ B| (weighted when features are weighted).
+    Jaccard,
+    /// |A ∩ B| / min(|A|, |B|): an abridged copy or an excerpt scores high too.
+    Containment,
+}
+
+/// The stemming language (every algorithm rust-stemmers ships).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum Language {
+    Arabic,
+    Danish,
+    Dutch,
+    English,
+    Finnish,
+    French,
+    German,
+    Greek,
+    Hungarian,
+    Italian,
+    Norwegian,
+    Portuguese,
+    Romanian,
+    Russian,
+    Spanish,
+    Swedish,
+    Tamil,
+    Turkish,
+}
+
+impl Language {
+    /// Every language, for `--help` and validation.
+    pub const ALL: [Language; 18] = [
+        Language::Arabic,
+        Language::Danish,
+        Language::Dutch,
+        Language::English,
+        Language::Finnish,
+        Language::French,
+        Language::German,
+        Language::Greek,
+        Language::Hungarian,
+        Language::Italian,
+        Language::Norwegian,
+        Language::Portuguese,
+        Language::Romanian,
+        Language::Russian,
+        Language::Spanish,
+        Language::Swedish,
+        Language::Tamil,
+        Language::Turkish,
+    ];
+
+    /// The lower-case name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Arabic => "arabic",
+            Language::Danish => "danish",
+            Language::Dutch => "dutch",
+            Language::English => "english",
+            Language::Finnish => "finnish",
+            Language::French => "french",
+            Language::German => "german",
+            Language::Greek => "greek",
+            Language::Hungarian => "hungarian",
+            Language::Italian => "italian",
+            Language::Norwegian => "norwegian",
+            Language::Portuguese => "portuguese",
+            Language::Romanian => "romanian",
+            Language::Russian => "russian",
+            Language::Spanish => "spanish",
+            Language::Swedish => "swedish",
+            Language::Tamil => "tamil",
+            Language::Turkish => "turkish",
+        }
+    }
+}
+
+impl FromStr for Language {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let lower = s.to_ascii_lowercase();
+        Language::ALL
+            .into_iter()
+            .find(|l| l.name() == lower)
+            .ok_or_else(|| {
+                let names: Vec<_> = Language::ALL.iter().map(|l| l.name()).collect();
+                Error::Config(format!(
+                    "unknown language {s:?}; one of: {}",
+                    names.join(", ")
+                ))
+            })
+    }
+}
+
+/// The whole engine configuration. `Config::default()` is storyprint's tuned default;
+/// `Config::classic()` is what the peer tools ship.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// Feature families and their multipliers.
+    pub features: Features,
+    /// Feature weighting.
+    pub weighting: Weighting,
+    /// Number of MinHash values per signature (K).
+    pub num_hashes: usize,
+    /// The reported and thresholded similarity.
+    pub measure: Measure,
+    /// Pairs at or above this similarity are duplicates (same story).
+    pub threshold: f64,
+    /// Compute exact (weighted) similarities from the feature sets instead of estimating
+    /// them from signatures.
+    pub exact: bool,
+    /// Stemming language (and stop-word list).
+    pub language: Language,
+    /// Remove stop words before building stem shingles.
+    pub stop_words: bool,
+    /// Drop page chrome ("Share.", link lists, short navigation lines) before tokenizing.
+    pub strip_chrome: bool,
+    /// Seed of every hash; signatures with different seeds are incompatible.
+    pub seed: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            features: Features(vec![
+                FeatureSpec {
+                    family: Family::Stems { n: 1 },
+                    weight: 1.0,
+                },
+                FeatureSpec {
+                    family: Family::Stems { n: 2 },
+                    weight: 1.0,
+                },
+            ]),
+            weighting: Weighting::Idf,
+            num_hashes: 256,
+            measure: Measure::Containment,
+            threshold: 0.15,
+            exact: false,
+            language: Language::English,
+            stop_words: true,
+            strip_chrome: true,
+            seed: 0x5707_0919_2024_0001,
+        }
+    }
+}
+
+impl Config {
+    /// The configuration the peer tools ship (datasketch, rensa, gaoya, text-dedup): raw word
+    /// 5-gram shingles, 128 unweighted hashes, Jaccard.
+    pub fn classic() -> Self {
+        Config {
+            features: Features(vec![FeatureSpec {
+                family: Family::Words { n: 5 },
+                weight: 1.0,
+            }]),
+            weighting: Weighting::None,
+            num_hashes: 128,
+            measure: Measure::Jaccard,
+            threshold: 0.7,
+            strip_chrome: false,
+            ..Config::default()
+        }
+    }
+
+    /// Checks ranges; every entry point calls this before running.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=4096).contains(&self.num_hashes) {
+            return Err(Error::Config(format!(
+                "the number of hashes must be 1 to 4096, not {}",
+                self.num_hashes
+            )));
+        }
+        if !(self.threshold > 0.0 && self.threshold <= 1.0) {
+            return Err(Error::Config(format!(
+                "the threshold must be in (0, 1], not {}",
+                self.threshold
+            )));
+        }
+        if self.features.0.is_empty() {
+            return Err(Error::Config("no feature family given".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn features_round_trip_through_their_spec() {
+        let f: Features = "stems:1,stems:2*0.5,facts*2,chars:5,words:5"
+            .parse()
+            .unwrap();
+        assert_eq!(f.0.len(), 5);
+        assert_eq!(f.to_string(), "stems:1,stems:2*0.5,facts*2,chars:5,words:5");
+        assert_eq!(f.to_string().parse::<Features>().unwrap(), f);
+    }
+
+    #[test]
+    fn bad_feature_specs_are_refused_with_a_reason() {
+        for bad in [
+            "",
+            "stems",
+            "stems:0",
+            "stems:x",
+            "facts:2",
+            "grams:3",
+            "stems:1*-1",
+        ] {
+            let err = bad.parse::<Features>().unwrap_err().to_string();
+            assert!(err.starts_with("invalid setting"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn languages_parse_case_insensitively() {
+        assert_eq!("German".parse::<Language>().unwrap(), Language::German);
+        assert!("klingon".parse::<Language>().is_err());
+    }
+
+    #[test]
+    fn defaults_validate() {
+        Config::default().validate().unwrap();
+        Config::classic().validate().unwrap();
+        let bad = Config {
+            threshold: 0.0,
+            ..Config::default()
+        };
+        assert!(bad.validate().is_err());
+    }
+}

@@ -1,0 +1,43 @@
+//! The library's error type: one enum, each variant something a user can act on.
+
+use std::path::PathBuf;
+
+/// Everything the engine can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file or directory could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path that failed.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// A setting is out of range or malformed (a bad `--features` spec, K = 0, …).
+    #[error("invalid setting: {0}")]
+    Config(String),
+    /// Two signatures made with different parameters were compared; the number would be
+    /// meaningless, so it is refused (as sourmash's `check_compatible` does).
+    #[error("incompatible signatures: {0}")]
+    Incompatible(String),
+    /// A labels file (for `eval`) is malformed.
+    #[error("{path}:{line}: {message}")]
+    Labels {
+        /// The labels file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Writing output failed.
+    #[error("writing output: {0}")]
+    Output(#[from] std::io::Error),
+    /// Serialising JSON failed.
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

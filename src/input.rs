@@ -1,0 +1,706 @@
+//! Input stage: turns paths (files, directories, `-`) into documents, in a stable order.
+//!
+//! A `.txt`/`.md` file is one document; a `.jsonl`/`.jsonl.gz` file holds one document per
+//! line. Directories are walked recursively in sorted order. A bad document (invalid UTF-8,
+//! empty, too large, a malformed JSON line) becomes a [`Problem`] naming the file and line;
+//! the reader goes on with the next one, so one bad file never loses the others.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// Where a document came from: shown in warnings and kept in reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The file (`-` for standard input).
+    pub path: PathBuf,
+    /// 1-based line number for JSONL documents.
+    pub line: Option<u64>,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}", self.path.display()),
+            None => write!(f, "{}", self.path.display()),
+        }
+    }
+}
+
+/// One input document.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// Unique id: relative path, file name, or the JSONL id field (`id#2` for a repeat).
+    pub id: String,
+    /// The text as read.
+    pub text: String,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// Why a document or a path was skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// The path does not exist or cannot be opened.
+    Unreadable(String),
+    /// The bytes are not UTF-8; `offset` is the first bad byte.
+    InvalidUtf8 {
+        /// Byte offset of the first invalid sequence.
+        offset: usize,
+    },
+    /// The document has no text (or only white space).
+    Empty,
+    /// The document is larger than the configured limit.
+    TooLarge {
+        /// Its size in bytes (at least this much for streamed input).
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A JSONL line is not a JSON object, or lacks the text field.
+    MalformedJson(String),
+    /// A directory entry with an extension storyprint does not read (a note, not an error).
+    UnsupportedExtension,
+}
+
+/// A skipped input, with its place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file (and line) concerned.
+    pub origin: Origin,
+    /// What went wrong.
+    pub kind: ProblemKind,
+}
+
+impl Problem {
+    /// Notes (such as an unsupported file in a walked directory) do not count as skipped
+    /// documents and never fail a `--strict` run.
+    pub fn is_note(&self) -> bool {
+        matches!(self.kind, ProblemKind::UnsupportedExtension)
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.origin)?;
+        match &self.kind {
+            ProblemKind::Unreadable(why) => write!(f, "cannot read: {why}"),
+            ProblemKind::InvalidUtf8 { offset } => {
+                write!(
+                    f,
+                    "not valid UTF-8 (first bad byte at offset {offset}); skipped"
+                )
+            }
+            ProblemKind::Empty => write!(f, "empty document; skipped"),
+            ProblemKind::TooLarge { bytes, limit } => write!(
+                f,
+                "document is {} bytes, over the limit of {limit} (raise --max-doc-bytes); skipped",
+                bytes
+            ),
+            ProblemKind::MalformedJson(why) => write!(f, "malformed JSON line: {why}; skipped"),
+            ProblemKind::UnsupportedExtension => {
+                write!(f, "not a .txt, .md, .jsonl or .jsonl.gz file; ignored")
+            }
+        }
+    }
+}
+
+/// How inputs are read.
+#[derive(Debug, Clone)]
+pub struct InputOptions {
+    /// JSONL field holding the id (a string or a number).
+    pub id_field: String,
+    /// JSONL field holding the text.
+    pub text_field: String,
+    /// Documents larger than this many bytes are skipped with a problem.
+    pub max_doc_bytes: u64,
+    /// Read standard input (`-`) as JSONL instead of one text document.
+    pub stdin_jsonl: bool,
+}
+
+impl Default for InputOptions {
+    fn default() -> Self {
+        InputOptions {
+            id_field: "id".into(),
+            text_field: "text".into(),
+            max_doc_bytes: 16 * 1024 * 1024,
+            stdin_jsonl: false,
+        }
+    }
+}
+
+/// The kind of a source file, by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SourceKind {
+    Text,
+    Jsonl,
+    JsonlGz,
+}
+
+fn kind_of(path: &Path) -> Option<SourceKind> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    if name.ends_with(".jsonl.gz") || name.ends_with(".ndjson.gz") {
+        Some(SourceKind::JsonlGz)
+    } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+        Some(SourceKind::Jsonl)
+    } else if name.ends_with(".txt") || name.ends_with(".md") {
+        Some(SourceKind::Text)
+    } else {
+        None
+    }
+}
+
+/// One file to read, with the id prefix for text documents.
+#[derive(Debug, Clone)]
+struct Source {
+    path: PathBuf,
+    /// The id a text document gets: its path relative to the directory given, or its name.
+    text_id: String,
+    kind: SourceKind,
+}
+
+/// Expands the given paths into sources (sorted within each directory), and notes for the
+/// paths that cannot be read and the files skipped for their extension.
+fn expand(paths: &[PathBuf], options: &InputOptions) -> (Vec<Source>, Vec<Problem>) {
+    let mut sources = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let kind = if options.stdin_jsonl {
+                SourceKind::Jsonl
+            } else {
+                SourceKind::Text
+            };
+            sources.push(Source {
+                path: path.clone(),
+                text_id: "-".into(),
+                kind,
+            });
+            continue;
+        }
+        match std::fs::metadata(path) {
+            Err(e) => problems.push(Problem {
+                origin: Origin {
+                    path: path.clone(),
+                    line: None,
+                },
+                kind: ProblemKind::Unreadable(e.to_string()),
+            }),
+            Ok(meta) if meta.is_dir() => walk(path, path, &mut sources, &mut problems),
+            Ok(_) => {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| path.display().to_string());
+                sources.push(Source {
+                    path: path.clone(),
+                    text_id: name,
+                    // A file named explicitly is read even with an unknown extension: as text.
+                    kind: kind_of(path).unwrap_or(SourceKind::Text),
+                });
+            }
+        }
+    }
+    (sources, problems)
+}
+
+fn walk(root: &Path, dir: &Path, sources: &mut Vec<Source>, problems: &mut Vec<Problem>) {
+    let problem = |path: &Path, e: io::Error| Problem {
+        origin: Origin {
+            path: path.to_path_buf(),
+            line: None,
+        },
+        kind: ProblemKind::Unreadable(e.to_string()),
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => return problems.push(problem(dir, e)),
+    };
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(entry) => paths.push(entry.path()),
+            Err(e) => problems.push(problem(dir, e)),
+        }
+    }
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            walk(root, &path, sources, problems);
+            continue;
+        }
+        match kind_of(&path) {
+            Some(kind) => {
+                let rel = path.strip_prefix(root).unwrap_or(&path);
+                let text_id = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                sources.push(Source {
+                    path,
+                    text_id,
+                    kind,
+                });
+            }
+            None => problems.push(Problem {
+                origin: Origin { path, line: None },
+                kind: ProblemKind::UnsupportedExtension,
+            }),
+        }
+    }
+}
+
+/// An item the reader yields: a document, or why one was skipped.
+pub type Item = std::result::Result<Document, Problem>;
+
+/// Streams the documents of a list of paths, in order, one at a time; memory is bounded by
+/// the largest document. Repeated ids are renamed `id#2`, `id#3`… with a warning naming both
+/// places (a [`Problem`] is not raised; see [`Reader::renamed`]).
+pub struct Reader {
+    sources: std::vec::IntoIter<Source>,
+    pending: std::vec::IntoIter<Problem>,
+    current: Option<Lines>,
+    options: InputOptions,
+    seen: HashMap<String, (Origin, u32)>,
+    renamed: Vec<String>,
+}
+
+/// A JSONL source being read line by line.
+struct Lines {
+    path: PathBuf,
+    reader: Box<dyn BufRead>,
+    line: u64,
+}
+
+impl Reader {
+    /// Opens nothing yet: expands the paths and reads lazily.
+    pub fn new(paths: &[PathBuf], options: InputOptions) -> Reader {
+        let (sources, problems) = expand(paths, &options);
+        Reader {
+            sources: sources.into_iter(),
+            pending: problems.into_iter(),
+            current: None,
+            options,
+            seen: HashMap::new(),
+            renamed: Vec::new(),
+        }
+    }
+
+    /// Warnings about repeated ids so far (and drains them).
+    pub fn take_renamed(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.renamed)
+    }
+
+    /// Gives a repeated id a fresh `#N` suffix and records a warning naming both places.
+    fn unique(&mut self, doc: Document) -> Document {
+        match self.seen.get_mut(&doc.id) {
+            None => {
+                self.seen.insert(doc.id.clone(), (doc.origin.clone(), 1));
+                doc
+            }
+            Some((first, count)) => {
+                *count += 1;
+                let new_id = format!("{}#{}", doc.id, count);
+                self.renamed.push(format!(
+                    "{}: id {:?} already used by {}; kept apart as {:?}",
+                    doc.origin, doc.id, first, new_id
+                ));
+                let doc = Document { id: new_id, ..doc };
+                self.unique(doc)
+            }
+        }
+    }
+
+    fn read_text(&self, source: &Source) -> Item {
+        let origin = Origin {
+            path: source.path.clone(),
+            line: None,
+        };
+        let fail = |kind| Problem {
+            origin: origin.clone(),
+            kind,
+        };
+        let limit = self.options.max_doc_bytes;
+        let mut bytes = Vec::new();
+        let result = if source.path.as_os_str() == "-" {
+            io::stdin().lock().take(limit + 1).read_to_end(&mut bytes)
+        } else {
+            File::open(&source.path).and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        };
+        if let Err(e) = result {
+            return Err(fail(ProblemKind::Unreadable(e.to_string())));
+        }
+        if bytes.len() as u64 > limit {
+            let size = std::fs::metadata(&source.path)
+                .map(|m| m.len())
+                .unwrap_or(bytes.len() as u64);
+            return Err(fail(ProblemKind::TooLarge { bytes: size, limit }));
+        }
+        let text = decode(bytes).map_err(fail)?;
+        Ok(Document {
+            id: source.text_id.clone(),
+            text,
+            origin,
+        })
+    }
+
+    fn open_lines(&self, source: &Source) -> std::result::Result<Lines, Problem> {
+        let reader: Box<dyn BufRead> = if source.path.as_os_str() == "-" {
+            Box::new(BufReader::new(io::stdin()))
+        } else {
+            let file = File::open(&source.path).map_err(|e| Problem {
+                origin: Origin {
+                    path: source.path.clone(),
+                    line: None,
+                },
+                kind: ProblemKind::Unreadable(e.to_string()),
+            })?;
+            match source.kind {
+                SourceKind::JsonlGz => Box::new(BufReader::with_capacity(
+                    1 << 16,
+                    flate2::read::MultiGzDecoder::new(BufReader::new(file)),
+                )),
+                _ => Box::new(BufReader::with_capacity(1 << 16, file)),
+            }
+        };
+        Ok(Lines {
+            path: source.path.clone(),
+            reader,
+            line: 0,
+        })
+    }
+
+    /// The next item of the current JSONL source, or `None` at its end.
+    fn next_line(&mut self) -> Option<Item> {
+        let limit = self.options.max_doc_bytes;
+        let lines = self.current.as_mut()?;
+        loop {
+            lines.line += 1;
+            let origin = Origin {
+                path: lines.path.clone(),
+                line: Some(lines.line),
+            };
+            let fail = |kind| {
+                Some(Err(Problem {
+                    origin: origin.clone(),
+                    kind,
+                }))
+            };
+            let mut buf = Vec::new();
+            match read_line_capped(&mut lines.reader, &mut buf, limit) {
+                Err(e) => {
+                    self.current = None;
+                    return fail(ProblemKind::Unreadable(e.to_string()));
+                }
+                Ok(LineRead::End) => {
+                    self.current = None;
+                    return None;
+                }
+                Ok(LineRead::TooLong(bytes)) => {
+                    return fail(ProblemKind::TooLarge { bytes, limit });
+                }
+                Ok(LineRead::Line) => {}
+            }
+            if buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let line = match decode(buf) {
+                Ok(line) => line,
+                Err(kind) => return fail(kind),
+            };
+            return Some(
+                parse_json_line(&line, &self.options, origin.clone())
+                    .map_err(|kind| Problem { origin, kind }),
+            );
+        }
+    }
+}
+
+impl Iterator for Reader {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        if let Some(problem) = self.pending.next() {
+            return Some(Err(problem));
+        }
+        loop {
+            if self.current.is_some() {
+                match self.next_line() {
+                    Some(Ok(doc)) => return Some(Ok(self.unique(doc))),
+                    Some(Err(problem)) => return Some(Err(problem)),
+                    None => continue,
+                }
+            }
+            let source = self.sources.next()?;
+            match source.kind {
+                SourceKind::Text => {
+                    return Some(self.read_text(&source).map(|doc| self.unique(doc)));
+                }
+                SourceKind::Jsonl | SourceKind::JsonlGz => match self.open_lines(&source) {
+                    Ok(lines) => self.current = Some(lines),
+                    Err(problem) => return Some(Err(problem)),
+                },
+            }
+        }
+    }
+}
+
+enum LineRead {
+    Line,
+    End,
+    TooLong(u64),
+}
+
+/// Reads one line into `buf` without holding more than `limit` bytes of it: an over-long
+/// line is consumed to its end and reported with its length.
+fn read_line_capped(
+    reader: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    limit: u64,
+) -> io::Result<LineRead> {
+    let mut total: u64 = 0;
+    let mut any = false;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(match (any, total > limit) {
+                (false, _) => LineRead::End,
+                (true, true) => LineRead::TooLong(total),
+                (true, false) => LineRead::Line,
+            });
+        }
+        any = true;
+        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        total += take as u64;
+        if total <= limit + 1 {
+            buf.extend_from_slice(&chunk[..take]);
+        }
+        reader.consume(take);
+        if done {
+            if total > limit + 1 {
+                return Ok(LineRead::TooLong(total - 1));
+            }
+            return Ok(LineRead::Line);
+        }
+    }
+}
+
+/// Decodes UTF-8, dropping a byte-order mark; empty (white-space only) text is a problem.
+fn decode(bytes: Vec<u8>) -> std::result::Result<String, ProblemKind> {
+    let text = String::from_utf8(bytes).map_err(|e| ProblemKind::InvalidUtf8 {
+        offset: e.utf8_error().valid_up_to(),
+    })?;
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    };
+    if text.trim().is_empty() {
+        return Err(ProblemKind::Empty);
+    }
+    Ok(text)
+}
+
+fn parse_json_line(
+    line: &str,
+    options: &InputOptions,
+    origin: Origin,
+) -> std::result::Result<Document, ProblemKind> {
+    let value: Value =
+        serde_json::from_str(line).map_err(|e| ProblemKind::MalformedJson(e.to_string()))?;
+    let Value::Object(map) = value else {
+        return Err(ProblemKind::MalformedJson("not a JSON object".into()));
+    };
+    let text = match map.get(&options.text_field) {
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => {
+            return Err(ProblemKind::MalformedJson(format!(
+                "field {:?} is not a string",
+                options.text_field
+            )));
+        }
+        None => {
+            return Err(ProblemKind::MalformedJson(format!(
+                "no {:?} field (set --text-field)",
+                options.text_field
+            )));
+        }
+    };
+    if text.trim().is_empty() {
+        return Err(ProblemKind::Empty);
+    }
+    let id = match map.get(&options.id_field) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => format!(
+            "{}:{}",
+            origin
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            origin.line.unwrap_or(0)
+        ),
+    };
+    Ok(Document { id, text, origin })
+}
+
+/// All documents of the given paths, with the problems met on the way (repeated-id warnings
+/// included as text in `renamed`).
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The documents read, in input order.
+    pub documents: Vec<Document>,
+    /// Skipped documents and unreadable paths.
+    pub problems: Vec<Problem>,
+    /// Warnings about repeated ids.
+    pub renamed: Vec<String>,
+}
+
+impl Batch {
+    /// Reads everything into memory.
+    pub fn read(paths: &[PathBuf], options: InputOptions) -> Batch {
+        let mut reader = Reader::new(paths, options);
+        let mut batch = Batch::default();
+        for item in reader.by_ref() {
+            match item {
+                Ok(doc) => batch.documents.push(doc),
+                Err(problem) => batch.problems.push(problem),
+            }
+        }
+        batch.renamed = reader.take_renamed();
+        batch
+    }
+
+    /// How many documents or paths were skipped (notes excluded).
+    pub fn skipped(&self) -> usize {
+        self.problems.iter().filter(|p| !p.is_note()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(bytes)
+            .unwrap();
+        path
+    }
+
+    #[test]
+    fn directories_are_walked_in_sorted_order_with_relative_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "b.txt", b"second");
+        write(dir.path(), "a.txt", b"first");
+        write(dir.path(), "sub/c.md", b"third");
+        write(dir.path(), "notes.pdf", b"%PDF");
+        let batch = Batch::read(&[dir.path().to_path_buf()], InputOptions::default());
+        let ids: Vec<_> = batch.documents.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["a.txt", "b.txt", "sub/c.md"]);
+        assert_eq!(batch.problems.len(), 1);
+        assert!(batch.problems[0].is_note());
+        assert_eq!(batch.skipped(), 0);
+    }
+
+    #[test]
+    fn jsonl_problems_name_the_line_and_the_rest_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "docs.jsonl",
+            b"{\"id\":\"a\",\"text\":\"one\"}\n{not json\n\n{\"id\":7,\"text\":\"two\"}\n{\"id\":\"c\"}\n[1]\n{\"id\":\"d\",\"text\":\"  \"}\n",
+        );
+        let batch = Batch::read(&[path], InputOptions::default());
+        let ids: Vec<_> = batch.documents.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["a", "7"]);
+        let lines: Vec<_> = batch.problems.iter().map(|p| p.origin.line).collect();
+        assert_eq!(lines, [Some(2), Some(5), Some(6), Some(7)]);
+        assert!(batch.problems[1].to_string().contains("no \"text\" field"));
+    }
+
+    #[test]
+    fn gzipped_jsonl_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"{\"id\":\"x\",\"text\":\"hello\"}\n")
+            .unwrap();
+        let path = write(dir.path(), "d.jsonl.gz", &gz.finish().unwrap());
+        let batch = Batch::read(&[path], InputOptions::default());
+        assert_eq!(batch.documents[0].id, "x");
+    }
+
+    #[test]
+    fn bad_files_are_problems_not_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = write(dir.path(), "bad.txt", b"caf\xe9 au lait");
+        let empty = write(dir.path(), "empty.txt", b" \n");
+        let big = write(dir.path(), "big.txt", &vec![b'a'; 2000]);
+        let good = write(dir.path(), "good.txt", b"fine");
+        let missing = dir.path().join("missing.txt");
+        let options = InputOptions {
+            max_doc_bytes: 1000,
+            ..InputOptions::default()
+        };
+        let batch = Batch::read(&[bad, empty, big, missing, good], options);
+        assert_eq!(batch.documents.len(), 1);
+        let kinds: Vec<_> = batch.problems.iter().map(|p| p.kind.clone()).collect();
+        assert!(kinds.contains(&ProblemKind::InvalidUtf8 { offset: 3 }));
+        assert!(kinds.contains(&ProblemKind::Empty));
+        assert!(kinds.contains(&ProblemKind::TooLarge {
+            bytes: 2000,
+            limit: 1000
+        }));
+        assert!(
+            kinds
+                .iter()
+                .any(|k| matches!(k, ProblemKind::Unreadable(_)))
+        );
+    }
+
+    #[test]
+    fn over_long_jsonl_lines_are_skipped_and_reading_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut data =
+            format!("{{\"id\":\"big\",\"text\":\"{}\"}}\n", "a".repeat(5000)).into_bytes();
+        data.extend_from_slice(b"{\"id\":\"small\",\"text\":\"ok\"}\n");
+        let path = write(dir.path(), "d.jsonl", &data);
+        let options = InputOptions {
+            max_doc_bytes: 100,
+            ..InputOptions::default()
+        };
+        let batch = Batch::read(&[path], options);
+        assert_eq!(batch.documents.len(), 1);
+        assert_eq!(batch.documents[0].id, "small");
+        assert_eq!(batch.problems[0].origin.line, Some(1));
+    }
+
+    #[test]
+    fn repeated_ids_are_kept_apart_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "d.jsonl",
+            b"{\"id\":\"a\",\"text\":\"one\"}\n{\"id\":\"a\",\"text\":\"two\"}\n{\"id\":\"a#2\",\"text\":\"three\"}\n",
+        );
+        let batch = Batch::read(&[path], InputOptions::default());
+        let ids: Vec<_> = batch.documents.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["a", "a#2", "a#2#2"]);
+        assert_eq!(batch.renamed.len(), 2);
+        assert!(batch.renamed[0].contains("d.jsonl:1"));
+    }
+}

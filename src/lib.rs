@@ -1,0 +1,47 @@
+//! # storyprint
+//!
+//! Fingerprints news articles and finds duplicates and *rewrites of the same story*.
+//!
+//! The pipeline, one module per stage, in the order data flows:
+//! [`input`] → [`normalize`] → [`tokenize`] → [`shingle`] (features) → [`signature`]
+//! (weighted MinHash) → [`lsh`] → [`similarity`] → [`cluster`] → [`output`].
+//! [`pipeline`] runs them end to end; [`config`] holds the settings.
+//!
+//! ```
+//! use storyprint::{Config, Document, Fingerprints, Origin};
+//! let doc = |id: &str, text: &str| Document {
+//!     id: id.into(),
+//!     text: text.into(),
+//!     origin: Origin { path: id.into(), line: None },
+//! };
+//! let docs = [
+//!     doc("a", "Lukashenko pardoned 23 political prisoners: three women and 20 men."),
+//!     doc("b", "Three women and 20 men, 23 political prisoners, were pardoned by Lukashenko."),
+//!     doc("c", "Lukashenko met Putin in Minsk to discuss gas prices."),
+//! ];
+//! let prints = Fingerprints::new(&docs, &Config::default()).unwrap();
+//! let clusters = prints.clusters();
+//! assert_eq!(clusters.len(), 1);
+//! assert_eq!(clusters[0].members, [0, 1]);
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod cluster;
+pub mod config;
+pub mod error;
+pub mod input;
+pub mod lsh;
+pub mod normalize;
+pub mod output;
+pub mod pipeline;
+pub mod shingle;
+pub mod signature;
+pub mod similarity;
+pub mod tokenize;
+
+pub use cluster::{Cluster, Edge};
+pub use config::{Config, Family, Features, Language, Measure, Weighting};
+pub use error::{Error, Result};
+pub use input::{Batch, Document, InputOptions, Origin, Problem};
+pub use pipeline::Fingerprints;

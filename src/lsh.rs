@@ -1,0 +1,221 @@
+//! LSH stage: banding over signatures to propose candidate pairs without comparing all pairs.
+//!
+//! The signature's K values are cut into `bands` bands of `rows` values; two documents whose
+//! values agree on a whole band collide in that band. A pair is a candidate when it collides
+//! in at least `min_hits` bands. With `min_hits = 1` this is textbook banding; a larger
+//! `min_hits` with short bands keeps recall at the low similarities where rewrites live
+//! while cutting the chance pairs that a single one-row band would let through. All three
+//! numbers are chosen by the standard integral method: minimise the area of false positives
+//! below the threshold plus the area of false negatives above it.
+
+use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use crate::signature::{EMPTY, Signature};
+
+/// Buckets larger than this are linked as a star (first member to every other) rather than
+/// all pairs: a value shared by thousands of documents is boilerplate, and all its pairs
+/// would be quadratic.
+pub const MAX_BUCKET: usize = 256;
+
+/// Banding parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Banding {
+    /// Number of bands.
+    pub bands: usize,
+    /// Values per band.
+    pub rows: usize,
+    /// Bands a pair must collide in to be a candidate.
+    pub min_hits: usize,
+}
+
+/// P(X >= m) for X ~ Binomial(n, p).
+fn binomial_tail(n: usize, p: f64, m: usize) -> f64 {
+    if m == 0 {
+        return 1.0;
+    }
+    if p <= 0.0 {
+        return 0.0;
+    }
+    if p >= 1.0 {
+        return 1.0;
+    }
+    let mut below = 0.0;
+    let mut term = (1.0 - p).powi(n as i32); // P(X = 0)
+    for i in 0..m {
+        below += term;
+        term *= (n - i) as f64 / (i + 1) as f64 * p / (1.0 - p);
+    }
+    (1.0 - below).clamp(0.0, 1.0)
+}
+
+impl Banding {
+    /// The probability that a pair of Jaccard similarity `j` becomes a candidate.
+    pub fn probability(&self, j: f64) -> f64 {
+        binomial_tail(self.bands, j.powi(self.rows as i32), self.min_hits)
+    }
+
+    /// The banding for `k` values that minimises false positives below `threshold` plus false
+    /// negatives above it (each the integral of the miss probability, weighted equally).
+    pub fn optimal(threshold: f64, k: usize) -> Banding {
+        const STEPS: usize = 200;
+        let integral = |b: &Banding, from: f64, to: f64, positive: bool| -> f64 {
+            let dx = (to - from) / STEPS as f64;
+            (0..STEPS)
+                .map(|i| {
+                    let p = b.probability(from + (i as f64 + 0.5) * dx);
+                    if positive { p } else { 1.0 - p }
+                })
+                .sum::<f64>()
+                * dx
+        };
+        let mut best = Banding {
+            bands: k,
+            rows: 1,
+            min_hits: 1,
+        };
+        let mut best_error = f64::INFINITY;
+        for rows in 1..=k.min(32) {
+            let bands = k / rows;
+            for min_hits in 1..=bands.min(32) {
+                let b = Banding {
+                    bands,
+                    rows,
+                    min_hits,
+                };
+                let error =
+                    integral(&b, 0.0, threshold, true) + integral(&b, threshold, 1.0, false);
+                if error < best_error - 1e-12 {
+                    best_error = error;
+                    best = b;
+                }
+            }
+        }
+        best
+    }
+
+    /// The key of band `band` of a signature (stable: xxh3 of the values' bytes).
+    pub fn band_key(&self, signature: &Signature, band: usize) -> u64 {
+        let values = &signature.values[band * self.rows..(band + 1) * self.rows];
+        let mut bytes = Vec::with_capacity(self.rows * 4);
+        for v in values {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        xxh3_64_with_seed(&bytes, band as u64)
+    }
+
+    /// Candidate pairs `(i, j)`, `i < j`, sorted. Bands are bucketed by sorting their keys
+    /// (no hash map of vectors), in parallel; the result is the same for any thread count.
+    pub fn candidates(&self, signatures: &[Signature]) -> Vec<(u32, u32)> {
+        let live: Vec<u32> = (0..signatures.len() as u32)
+            .filter(|&i| {
+                signatures[i as usize]
+                    .values
+                    .first()
+                    .is_some_and(|&v| v != EMPTY)
+            })
+            .collect();
+        let mut pairs: Vec<u64> = (0..self.bands)
+            .into_par_iter()
+            .map(|band| {
+                let mut keys: Vec<(u64, u32)> = live
+                    .iter()
+                    .map(|&i| (self.band_key(&signatures[i as usize], band), i))
+                    .collect();
+                keys.sort_unstable();
+                let mut out = Vec::new();
+                for bucket in keys.chunk_by(|a, b| a.0 == b.0) {
+                    if bucket.len() > MAX_BUCKET {
+                        let hub = bucket[0].1;
+                        out.extend(bucket[1..].iter().map(|&(_, i)| pair_key(hub, i)));
+                    } else {
+                        for (x, &(_, a)) in bucket.iter().enumerate() {
+                            out.extend(bucket[x + 1..].iter().map(|&(_, b)| pair_key(a, b)));
+                        }
+                    }
+                }
+                out
+            })
+            .flatten()
+            .collect();
+        pairs.par_sort_unstable();
+        pairs
+            .chunk_by(|a, b| a == b)
+            .filter(|run| run.len() >= self.min_hits)
+            .map(|run| ((run[0] >> 32) as u32, run[0] as u32))
+            .collect()
+    }
+}
+
+fn pair_key(a: u32, b: u32) -> u64 {
+    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+    (lo as u64) << 32 | hi as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signature::Sketcher;
+    use proptest::prelude::*;
+
+    #[test]
+    fn probability_curve_is_an_s_around_the_threshold() {
+        for threshold in [0.05, 0.15, 0.5, 0.8, 0.95] {
+            let b = Banding::optimal(threshold, 256);
+            assert!(b.bands * b.rows <= 256);
+            assert!(b.probability(threshold) > 0.2, "{threshold}: {b:?}");
+            assert!(
+                b.probability((threshold + 1.0) / 2.0) > 0.9,
+                "{threshold}: {b:?}"
+            );
+            assert!(b.probability(threshold / 3.0) < 0.2, "{threshold}: {b:?}");
+        }
+    }
+
+    #[test]
+    fn binomial_tail_matches_a_direct_sum() {
+        let (n, p) = (10usize, 0.3f64);
+        let choose =
+            |n: usize, k: usize| (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64);
+        for m in 0..=n {
+            let direct: f64 = (m..=n)
+                .map(|i| choose(n, i) * p.powi(i as i32) * (1.0 - p).powi((n - i) as i32))
+                .sum();
+            assert!((binomial_tail(n, p, m) - direct).abs() < 1e-9);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(30))]
+
+        /// Oracle: the sorted-bucket candidates are exactly the pairs that, compared directly,
+        /// agree on at least `min_hits` whole bands.
+        #[test]
+        fn candidates_match_brute_force(seed in any::<u64>(), docs in 2usize..40, rows in 1usize..4, min_hits in 1usize..4) {
+            let sketcher = Sketcher::new(32, seed);
+            let signatures: Vec<Signature> = (0..docs as u64)
+                .map(|d| {
+                    // Documents share a growing prefix of a common pool: a spread of similarities.
+                    let features: Vec<_> = (0..20u64)
+                        .map(|f| if f < d % 20 { (f, 1.0) } else { (seed ^ (d * 1000 + f), 1.0) })
+                        .collect();
+                    sketcher.sketch(&features)
+                })
+                .collect();
+            let banding = Banding { bands: 32 / rows, rows, min_hits };
+            let fast = banding.candidates(&signatures);
+            let mut slow = Vec::new();
+            for i in 0..docs {
+                for j in i + 1..docs {
+                    let hits = (0..banding.bands)
+                        .filter(|&b| banding.band_key(&signatures[i], b) == banding.band_key(&signatures[j], b))
+                        .count();
+                    if hits >= min_hits {
+                        slow.push((i as u32, j as u32));
+                    }
+                }
+            }
+            prop_assert_eq!(fast, slow);
+        }
+    }
+}

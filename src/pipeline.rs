@@ -1,0 +1,250 @@
+//! The pipeline end to end: documents → normalized terms → document frequencies → weighted
+//! features → signatures → candidates (LSH) → verified pairs → clusters.
+//!
+//! Every stage runs in parallel across documents with rayon and collects in input order, and
+//! every floating-point sum runs in a fixed order, so results are identical for any thread
+//! count.
+
+use rayon::prelude::*;
+
+use crate::cluster::{Cluster, Edge, cluster};
+use crate::config::{Config, Measure, Weighting};
+use crate::error::Result;
+use crate::input::Document;
+use crate::lsh::Banding;
+use crate::normalize::normalize;
+use crate::shingle::{DocFreq, Feature, features};
+use crate::signature::{Params, Signature, Sketcher};
+use crate::similarity;
+use crate::tokenize::{Analyzer, Term};
+
+/// For containment, LSH must find pairs whose *Jaccard* is lower than the containment
+/// threshold: `J = C·|B| / (|A| + |B| − C·|B|)`. Recall is designed for pairs whose weighted
+/// sizes differ by at most this ratio; more lopsided pairs are found when they collide anyway.
+pub const CONTAINMENT_SIZE_RATIO: f64 = 2.0;
+
+/// The Jaccard similarity LSH is tuned to for a configuration.
+pub fn lsh_threshold(config: &Config) -> f64 {
+    match config.measure {
+        Measure::Jaccard => config.threshold,
+        Measure::Containment => {
+            config.threshold / (1.0 + CONTAINMENT_SIZE_RATIO - config.threshold)
+        }
+    }
+}
+
+/// The signature parameters implied by a configuration.
+pub fn params(config: &Config) -> Params {
+    Params {
+        num_hashes: config.num_hashes,
+        seed: config.seed,
+        features: format!(
+            "{};weighting={:?};language={};stop_words={};strip_chrome={}",
+            config.features,
+            config.weighting,
+            config.language.name(),
+            config.stop_words,
+            config.strip_chrome
+        ),
+    }
+}
+
+/// A document after normalizing and tokenizing: what features and explanations are built
+/// from.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// The normalized text (case kept, chrome removed).
+    pub text: String,
+    /// Its terms.
+    pub terms: Vec<Term>,
+}
+
+/// Normalizes and tokenizes documents in parallel, in input order.
+pub fn analyze(texts: &[&str], config: &Config) -> Vec<Analysis> {
+    texts
+        .par_iter()
+        .map_init(
+            || Analyzer::new(config.language),
+            |analyzer, text| {
+                let text = normalize(text, config.strip_chrome);
+                let terms = analyzer.terms(&text);
+                Analysis { text, terms }
+            },
+        )
+        .collect()
+}
+
+/// Document frequencies over analyses (the batch's own statistics).
+pub fn doc_freq(analyses: &[Analysis]) -> DocFreq {
+    analyses
+        .par_chunks(1024)
+        .map(|chunk| {
+            let mut freq = DocFreq::default();
+            for a in chunk {
+                freq.add(&a.terms);
+            }
+            freq
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .fold(DocFreq::default(), |mut acc, f| {
+            acc.merge(f);
+            acc
+        })
+}
+
+/// Fingerprints of a batch of documents, and everything computed from them.
+#[derive(Debug, Clone)]
+pub struct Fingerprints {
+    /// Document ids, in input order.
+    pub ids: Vec<String>,
+    /// Each document's analysis.
+    pub analyses: Vec<Analysis>,
+    /// Each document's weighted features, sorted by hash.
+    pub features: Vec<Vec<Feature>>,
+    /// Each document's signature.
+    pub signatures: Vec<Signature>,
+    /// The configuration they were made with.
+    pub config: Config,
+    /// The document frequencies the weights came from.
+    pub freq: DocFreq,
+}
+
+impl Fingerprints {
+    /// Fingerprints documents, with document frequencies from the batch itself.
+    ///
+    /// ```
+    /// use storyprint::{Config, Document, Fingerprints, Origin};
+    /// let doc = |id: &str, text: &str| Document {
+    ///     id: id.into(),
+    ///     text: text.into(),
+    ///     origin: Origin { path: id.into(), line: None },
+    /// };
+    /// let docs = [
+    ///     doc("a", "Lukashenko pardoned 23 prisoners, three women and 20 men."),
+    ///     doc("b", "Twenty men and three women, 23 prisoners in all, were pardoned by Lukashenko."),
+    ///     doc("c", "The central bank raised interest rates by half a point."),
+    /// ];
+    /// let prints = Fingerprints::new(&docs, &Config::default()).unwrap();
+    /// assert!(prints.similarity(0, 1) > prints.similarity(0, 2));
+    /// ```
+    pub fn new(docs: &[Document], config: &Config) -> Result<Fingerprints> {
+        config.validate()?;
+        let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
+        let analyses = analyze(&texts, config);
+        let freq = match config.weighting {
+            Weighting::Idf => doc_freq(&analyses),
+            Weighting::None => DocFreq::default(),
+        };
+        let ids = docs.iter().map(|d| d.id.clone()).collect();
+        Ok(Self::from_analyses(ids, analyses, config, freq))
+    }
+
+    /// Fingerprints analysed documents with given document frequencies (from an index, say).
+    pub fn from_analyses(
+        ids: Vec<String>,
+        analyses: Vec<Analysis>,
+        config: &Config,
+        freq: DocFreq,
+    ) -> Fingerprints {
+        let sketcher = Sketcher::new(config.num_hashes, config.seed);
+        let (features, signatures): (Vec<_>, Vec<_>) = analyses
+            .par_iter()
+            .map(|a| {
+                let f = features(&a.text, &a.terms, config, &freq);
+                let s = sketcher.sketch(&f);
+                (f, s)
+            })
+            .unzip();
+        Fingerprints {
+            ids,
+            analyses,
+            features,
+            signatures,
+            config: config.clone(),
+            freq,
+        }
+    }
+
+    /// Number of documents.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether there are no documents.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The similarity of documents `i` and `j` under the configured measure: estimated from
+    /// signatures, or exact with `config.exact`.
+    pub fn similarity(&self, i: usize, j: usize) -> f64 {
+        if self.config.exact {
+            similarity::exact(&self.features[i], &self.features[j], self.config.measure)
+        } else {
+            similarity::estimate(
+                &self.signatures[i],
+                &self.signatures[j],
+                self.config.measure,
+            )
+        }
+    }
+
+    /// The dense N×N similarity matrix (symmetric, diagonal 1).
+    pub fn matrix(&self) -> Vec<Vec<f64>> {
+        let n = self.len();
+        (0..n)
+            .into_par_iter()
+            .map(|i| {
+                (0..n)
+                    .map(|j| {
+                        if i == j {
+                            1.0
+                        } else {
+                            self.similarity(i.min(j), i.max(j))
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The banding used to find candidates.
+    pub fn banding(&self) -> Banding {
+        Banding::optimal(lsh_threshold(&self.config), self.config.num_hashes)
+    }
+
+    /// LSH candidate pairs, before verification.
+    pub fn candidates(&self) -> Vec<(u32, u32)> {
+        self.banding().candidates(&self.signatures)
+    }
+
+    /// Candidate pairs whose similarity reaches the threshold, sorted by document.
+    pub fn pairs(&self) -> Vec<Edge> {
+        let threshold = self.config.threshold;
+        self.candidates()
+            .into_par_iter()
+            .filter_map(|(a, b)| {
+                let similarity = self.similarity(a as usize, b as usize);
+                (similarity >= threshold).then_some(Edge { a, b, similarity })
+            })
+            .collect()
+    }
+
+    /// Clusters of the verified pairs (see [`crate::cluster`] for the chaining guard).
+    pub fn clusters(&self) -> Vec<Cluster> {
+        self.clusters_from(&self.pairs())
+    }
+
+    /// Clusters of given verified pairs.
+    pub fn clusters_from(&self, pairs: &[Edge]) -> Vec<Cluster> {
+        cluster(self.len(), pairs, self.config.threshold, |a, b| {
+            self.similarity(a as usize, b as usize)
+        })
+    }
+
+    /// The signature parameters.
+    pub fn params(&self) -> Params {
+        params(&self.config)
+    }
+}

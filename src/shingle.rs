@@ -1,0 +1,267 @@
+//! Features stage: shingle families over terms (stem n-grams, raw word n-grams, character
+//! n-grams, news facts), each hashed with xxh3 (frozen across versions and platforms) and
+//! weighted by the inverse document frequency of its stems.
+
+use ahash::AHashMap;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use crate::config::{Config, Family, Weighting};
+use crate::tokenize::Term;
+
+/// A hashed feature and its weight.
+pub type Feature = (u64, f64);
+
+/// The key under which a term's document frequency is counted: xxh3 of its stem.
+pub fn term_key(stem: &str) -> u64 {
+    xxh3_64_with_seed(stem.as_bytes(), 0x7e57_ab1e)
+}
+
+/// Document frequencies of terms, from a batch or an index. Memory is bounded by the
+/// vocabulary (one entry per distinct stem), never by the number of shingles.
+#[derive(Debug, Clone, Default)]
+pub struct DocFreq {
+    /// Documents counted.
+    pub docs: u64,
+    /// Documents containing each term key.
+    pub counts: AHashMap<u64, u64>,
+}
+
+impl DocFreq {
+    /// Counts one document's distinct terms.
+    pub fn add(&mut self, terms: &[Term]) {
+        self.docs += 1;
+        let mut keys: Vec<u64> = terms
+            .iter()
+            .filter(|t| !t.stop)
+            .map(|t| term_key(&t.stem))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            *self.counts.entry(key).or_insert(0) += 1;
+        }
+    }
+
+    /// Adds another table's counts (for parallel counting; the sum is order-independent).
+    pub fn merge(&mut self, other: DocFreq) {
+        self.docs += other.docs;
+        for (key, count) in other.counts {
+            *self.counts.entry(key).or_insert(0) += count;
+        }
+    }
+
+    /// Smoothed inverse document frequency, `ln(1 + (N + 1) / (df + 1))`: positive for every
+    /// term (a word in every document still counts a little), largest for a term seen once,
+    /// and defined for a term never seen (a new document checked against an index).
+    pub fn idf(&self, key: u64) -> f64 {
+        let df = self.counts.get(&key).copied().unwrap_or(0) as f64;
+        (1.0 + (self.docs as f64 + 1.0) / (df + 1.0)).ln()
+    }
+}
+
+/// Hash of a shingle: its parts joined by a unit separator, seeded per family so that the
+/// families never collide with each other.
+fn shingle_hash<'a>(parts: impl Iterator<Item = &'a str>, seed: u64) -> u64 {
+    let mut buf = String::with_capacity(64);
+    for (i, part) in parts.enumerate() {
+        if i > 0 {
+            buf.push('\u{1f}');
+        }
+        buf.push_str(part);
+    }
+    xxh3_64_with_seed(buf.as_bytes(), seed)
+}
+
+fn family_seed(family: Family, seed: u64) -> u64 {
+    let tag = match family {
+        Family::Stems { n } => 0x100 + n as u64,
+        Family::Words { n } => 0x200 + n as u64,
+        Family::Chars { n } => 0x300 + n as u64,
+        Family::Facts => 0x400,
+    };
+    seed ^ tag.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// The weight of a shingle made of these terms: the mean IDF of its stems, so a bigram of
+/// two rare words weighs like them and a bigram with one common word weighs half-way.
+fn weight(terms: &[&Term], weighting: Weighting, freq: &DocFreq) -> f64 {
+    match weighting {
+        Weighting::None => 1.0,
+        Weighting::Idf => {
+            let sum: f64 = terms.iter().map(|t| freq.idf(term_key(&t.stem))).sum();
+            sum / terms.len().max(1) as f64
+        }
+    }
+}
+
+/// n-grams over a term sequence (a single shingle of everything when it is shorter).
+fn ngrams<'a>(
+    terms: &[&'a Term],
+    n: usize,
+    part: impl Fn(&'a Term) -> &'a str,
+    seed: u64,
+    mut emit: impl FnMut(u64, &[&'a Term]),
+) {
+    if terms.is_empty() {
+        return;
+    }
+    let n = n.min(terms.len());
+    for window in terms.windows(n) {
+        emit(shingle_hash(window.iter().map(|t| part(t)), seed), window);
+    }
+}
+
+/// Quoted passages: the stems of 2 to 20 content words between a pair of double quotes.
+fn quotes<'a>(text: &str, terms: &[&'a Term]) -> Vec<Vec<&'a Term>> {
+    let marks: Vec<usize> = text.match_indices('"').map(|(i, _)| i).collect();
+    let mut out = Vec::new();
+    for pair in marks.chunks_exact(2) {
+        let inside: Vec<&Term> = terms
+            .iter()
+            .copied()
+            .filter(|t| t.token.start > pair[0] && t.token.end <= pair[1])
+            .collect();
+        if (2..=20).contains(&inside.len()) {
+            out.push(inside);
+        }
+    }
+    out
+}
+
+/// The features of one document (sorted by hash, each hash once with its largest weight).
+pub fn features(text: &str, terms: &[Term], config: &Config, freq: &DocFreq) -> Vec<Feature> {
+    let mut out: Vec<Feature> = Vec::with_capacity(terms.len() * config.features.0.len());
+    let content: Vec<&Term> = terms
+        .iter()
+        .filter(|t| !(config.stop_words && t.stop))
+        .collect();
+    for spec in &config.features.0 {
+        let seed = family_seed(spec.family, config.seed);
+        let mut emit = |hash: u64, parts: &[&Term]| {
+            out.push((hash, spec.weight * weight(parts, config.weighting, freq)));
+        };
+        match spec.family {
+            Family::Stems { n } => ngrams(&content, n, |t| t.stem.as_str(), seed, &mut emit),
+            Family::Words { n } => {
+                let all: Vec<&Term> = terms.iter().collect();
+                ngrams(&all, n, |t| t.word.as_str(), seed, &mut emit);
+            }
+            Family::Chars { n } => {
+                let folded: Vec<char> = terms
+                    .iter()
+                    .flat_map(|t| t.word.chars().chain(std::iter::once(' ')))
+                    .collect();
+                let n = n.min(folded.len());
+                let mut buf = String::new();
+                for window in folded.windows(n.max(1)) {
+                    buf.clear();
+                    buf.extend(window);
+                    out.push((xxh3_64_with_seed(buf.as_bytes(), seed), spec.weight));
+                }
+            }
+            Family::Facts => {
+                for (i, term) in content.iter().enumerate() {
+                    if !term.number {
+                        continue;
+                    }
+                    let neighbours = [i.checked_sub(1), Some(i + 1)];
+                    for j in neighbours.into_iter().flatten() {
+                        if let Some(other) = content.get(j).filter(|o| !o.number) {
+                            let pair = [*term, *other];
+                            emit(
+                                shingle_hash(pair.iter().map(|t| t.stem.as_str()), seed),
+                                &pair,
+                            );
+                        }
+                    }
+                }
+                for quote in quotes(text, &content) {
+                    emit(
+                        shingle_hash(quote.iter().map(|t| t.stem.as_str()), seed),
+                        &quote,
+                    );
+                }
+            }
+        }
+    }
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    out.dedup_by_key(|f| f.0);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Features;
+    use crate::tokenize::Analyzer;
+
+    fn feats(text: &str, spec: &str, weighting: Weighting, freq: &DocFreq) -> Vec<Feature> {
+        let config = Config {
+            features: spec.parse::<Features>().unwrap(),
+            weighting,
+            ..Config::default()
+        };
+        let terms = Analyzer::new(config.language).terms(text);
+        features(text, &terms, &config, freq)
+    }
+
+    #[test]
+    fn stem_shingles_ignore_inflection_and_stop_words() {
+        let none = DocFreq::default();
+        let a = feats(
+            "The prisoners were pardoned",
+            "stems:2",
+            Weighting::None,
+            &none,
+        );
+        let b = feats("prisoner pardons", "stems:2", Weighting::None, &none);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn short_texts_still_get_one_shingle() {
+        let f = feats("pardon", "stems:5", Weighting::None, &DocFreq::default());
+        assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn facts_pair_numbers_with_their_words_and_keep_quotes() {
+        let none = DocFreq::default();
+        let a = feats(
+            "three women and 20 men, \"crimes of an extremist orientation\"",
+            "facts",
+            Weighting::None,
+            &none,
+        );
+        let b = feats("3 women; 20 men", "facts", Weighting::None, &none);
+        // 3-women, 20-women, 20-men, and the quote; the rewrite shares 3-women and 20-men.
+        assert_eq!(a.len(), 4);
+        let shared = b.iter().filter(|f| a.iter().any(|g| g.0 == f.0)).count();
+        assert_eq!(shared, 3);
+    }
+
+    #[test]
+    fn families_never_collide() {
+        let none = DocFreq::default();
+        let a = feats("pardon", "stems:1", Weighting::None, &none);
+        let b = feats("pardon", "words:1", Weighting::None, &none);
+        assert_ne!(a[0].0, b[0].0);
+    }
+
+    #[test]
+    fn idf_weights_rare_terms_higher() {
+        let analyzer = Analyzer::new(crate::config::Language::English);
+        let mut freq = DocFreq::default();
+        for text in ["Belarus pardons", "Belarus election", "Belarus protests"] {
+            freq.add(&analyzer.terms(text));
+        }
+        let f = feats("Belarus pardons", "stems:1", Weighting::Idf, &freq);
+        let belarus = freq.idf(term_key("belarus"));
+        let pardon = freq.idf(term_key("pardon"));
+        assert!(pardon > belarus && belarus > 0.0);
+        let mut weights: Vec<f64> = f.iter().map(|f| f.1).collect();
+        weights.sort_by(f64::total_cmp);
+        assert_eq!(weights, [belarus, pardon]);
+    }
+}

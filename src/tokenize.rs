@@ -1,0 +1,523 @@
+//! Tokenize stage: Unicode word boundaries (UAX #29) with a fast path for ASCII lines that
+//! gives exactly the same tokens (an oracle property test holds them equal), then terms:
+//! lower-cased, stop words marked, stemmed with rust-stemmers, number words and numbers
+//! canonicalised ("1,000" → "1000", "three" → "3").
+
+use std::cell::RefCell;
+
+use ahash::AHashMap;
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::config::Language;
+
+/// A word or number in the normalized text, by byte range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    /// Byte offset of the first byte.
+    pub start: usize,
+    /// Byte offset one past the last byte.
+    pub end: usize,
+}
+
+/// The word tokens of `text`, in order.
+pub fn tokens(text: &str) -> Vec<Token> {
+    let mut out = Vec::with_capacity(text.len() / 5);
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.is_ascii() {
+            ascii_tokens(line, offset, &mut out);
+        } else {
+            unicode_tokens(line, offset, &mut out);
+        }
+        offset += line.len();
+    }
+    out
+}
+
+/// UAX #29 word segments that contain a letter or digit.
+pub fn unicode_tokens(text: &str, offset: usize, out: &mut Vec<Token>) {
+    for (start, word) in text.split_word_bound_indices() {
+        if word.chars().any(char::is_alphanumeric) {
+            out.push(Token {
+                start: offset + start,
+                end: offset + start + word.len(),
+            });
+        }
+    }
+}
+
+/// The ASCII subset of UAX #29: runs of letters, digits and `_`; `'`, `.` and `:` join two
+/// letters; `'`, `.`, `,` and `;` join two digits.
+pub fn ascii_tokens(text: &str, offset: usize, out: &mut Vec<Token>) {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_word(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut alnum = false;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if is_word(b) {
+                alnum |= b != b'_';
+                i += 1;
+                continue;
+            }
+            let (Some(&prev), Some(&next)) = (bytes.get(i.wrapping_sub(1)), bytes.get(i + 1))
+            else {
+                break;
+            };
+            let letters = prev.is_ascii_alphabetic()
+                && next.is_ascii_alphabetic()
+                && matches!(b, b'\'' | b'.' | b':');
+            let digits = prev.is_ascii_digit()
+                && next.is_ascii_digit()
+                && matches!(b, b'\'' | b'.' | b',' | b';');
+            if letters || digits {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        if alnum {
+            out.push(Token {
+                start: offset + start,
+                end: offset + i,
+            });
+        }
+    }
+}
+
+/// A token turned into a term: what the features are built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    /// The stem (numbers canonicalised, number words as digits).
+    pub stem: String,
+    /// The lower-cased word as written.
+    pub word: String,
+    /// A stop word (never for numbers).
+    pub stop: bool,
+    /// A number or a number word.
+    pub number: bool,
+    /// The token's byte range in the normalized text.
+    pub token: Token,
+}
+
+/// English stop words: the Snowball list, plus "said" and "also" (in nearly every news
+/// story, so they carry no information). No numbers.
+const ENGLISH_STOP_WORDS: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "aren't",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can't",
+    "cannot",
+    "could",
+    "couldn't",
+    "did",
+    "didn't",
+    "do",
+    "does",
+    "doesn't",
+    "doing",
+    "don't",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "hadn't",
+    "has",
+    "hasn't",
+    "have",
+    "haven't",
+    "having",
+    "he",
+    "he'd",
+    "he'll",
+    "he's",
+    "her",
+    "here",
+    "here's",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "how's",
+    "i",
+    "i'd",
+    "i'll",
+    "i'm",
+    "i've",
+    "if",
+    "in",
+    "into",
+    "is",
+    "isn't",
+    "it",
+    "it's",
+    "its",
+    "itself",
+    "let's",
+    "me",
+    "more",
+    "most",
+    "mustn't",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "ought",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "same",
+    "shan't",
+    "she",
+    "she'd",
+    "she'll",
+    "she's",
+    "should",
+    "shouldn't",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "that's",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "there's",
+    "these",
+    "they",
+    "they'd",
+    "they'll",
+    "they're",
+    "they've",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "very",
+    "was",
+    "wasn't",
+    "we",
+    "we'd",
+    "we'll",
+    "we're",
+    "we've",
+    "were",
+    "weren't",
+    "what",
+    "what's",
+    "when",
+    "when's",
+    "where",
+    "where's",
+    "which",
+    "while",
+    "who",
+    "who's",
+    "whom",
+    "why",
+    "why's",
+    "will",
+    "with",
+    "won't",
+    "would",
+    "wouldn't",
+    "you",
+    "you'd",
+    "you'll",
+    "you're",
+    "you've",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+    "s",
+    "t",
+    "said",
+    "also",
+];
+
+/// English number words and their values, so "three women" and "3 women" agree.
+const ENGLISH_NUMBERS: &[(&str, &str)] = &[
+    ("zero", "0"),
+    ("one", "1"),
+    ("two", "2"),
+    ("three", "3"),
+    ("four", "4"),
+    ("five", "5"),
+    ("six", "6"),
+    ("seven", "7"),
+    ("eight", "8"),
+    ("nine", "9"),
+    ("ten", "10"),
+    ("eleven", "11"),
+    ("twelve", "12"),
+    ("thirteen", "13"),
+    ("fourteen", "14"),
+    ("fifteen", "15"),
+    ("sixteen", "16"),
+    ("seventeen", "17"),
+    ("eighteen", "18"),
+    ("nineteen", "19"),
+    ("twenty", "20"),
+    ("thirty", "30"),
+    ("forty", "40"),
+    ("fifty", "50"),
+    ("sixty", "60"),
+    ("seventy", "70"),
+    ("eighty", "80"),
+    ("ninety", "90"),
+    ("hundred", "100"),
+    ("thousand", "1000"),
+    ("million", "1000000"),
+    ("billion", "1000000000"),
+];
+
+fn algorithm(language: Language) -> rust_stemmers::Algorithm {
+    use rust_stemmers::Algorithm as A;
+    match language {
+        Language::Arabic => A::Arabic,
+        Language::Danish => A::Danish,
+        Language::Dutch => A::Dutch,
+        Language::English => A::English,
+        Language::Finnish => A::Finnish,
+        Language::French => A::French,
+        Language::German => A::German,
+        Language::Greek => A::Greek,
+        Language::Hungarian => A::Hungarian,
+        Language::Italian => A::Italian,
+        Language::Norwegian => A::Norwegian,
+        Language::Portuguese => A::Portuguese,
+        Language::Romanian => A::Romanian,
+        Language::Russian => A::Russian,
+        Language::Spanish => A::Spanish,
+        Language::Swedish => A::Swedish,
+        Language::Tamil => A::Tamil,
+        Language::Turkish => A::Turkish,
+    }
+}
+
+/// Turns tokens into terms for one language. Stems are cached per distinct word (news
+/// vocabularies are Zipfian: most tokens are repeats), so each thread stems a word once.
+pub struct Analyzer {
+    stemmer: rust_stemmers::Stemmer,
+    stop_words: ahash::AHashSet<&'static str>,
+    numbers: AHashMap<&'static str, &'static str>,
+    cache: RefCell<AHashMap<String, (String, bool, bool)>>,
+}
+
+/// Words kept in the stem cache before it is cleared (bounds memory on huge vocabularies).
+const CACHE_LIMIT: usize = 200_000;
+
+impl Analyzer {
+    /// An analyzer for `language`. Stop words and number words are English-only for now;
+    /// other languages get stemming alone.
+    pub fn new(language: Language) -> Analyzer {
+        let english = language == Language::English;
+        Analyzer {
+            stemmer: rust_stemmers::Stemmer::create(algorithm(language)),
+            stop_words: if english {
+                ENGLISH_STOP_WORDS.iter().copied().collect()
+            } else {
+                Default::default()
+            },
+            numbers: if english {
+                ENGLISH_NUMBERS.iter().copied().collect()
+            } else {
+                Default::default()
+            },
+            cache: RefCell::new(AHashMap::new()),
+        }
+    }
+
+    /// Whether `word` (lower-cased) is a stop word.
+    pub fn is_stop_word(&self, word: &str) -> bool {
+        self.stop_words.contains(word)
+    }
+
+    /// The terms of a normalized text.
+    pub fn terms(&self, text: &str) -> Vec<Term> {
+        tokens(text)
+            .into_iter()
+            .map(|token| self.term(&text[token.start..token.end], token))
+            .collect()
+    }
+
+    fn term(&self, raw: &str, token: Token) -> Term {
+        let word = if raw.is_ascii() {
+            raw.to_ascii_lowercase()
+        } else {
+            raw.to_lowercase()
+        };
+        if let Some((stem, stop, number)) = self.cache.borrow().get(&word) {
+            return Term {
+                stem: stem.clone(),
+                stop: *stop,
+                number: *number,
+                word,
+                token,
+            };
+        }
+        let (stem, stop, number) = self.analyze_word(&word);
+        let mut cache = self.cache.borrow_mut();
+        if cache.len() >= CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(word.clone(), (stem.clone(), stop, number));
+        Term {
+            stem,
+            word,
+            stop,
+            number,
+            token,
+        }
+    }
+
+    fn analyze_word(&self, word: &str) -> (String, bool, bool) {
+        if word.starts_with(|c: char| c.is_ascii_digit())
+            && word
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | '\''))
+        {
+            let digits: String = word.chars().filter(|&c| c != ',' && c != '\'').collect();
+            return (digits, false, true);
+        }
+        if let Some(value) = self.numbers.get(word) {
+            return ((*value).to_string(), false, true);
+        }
+        let stop = self.stop_words.contains(word);
+        let stem = self.stemmer.stem(word).into_owned();
+        (stem, stop, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn words(text: &str) -> Vec<&str> {
+        tokens(text).iter().map(|t| &text[t.start..t.end]).collect()
+    }
+
+    #[test]
+    fn numbers_and_contractions_are_one_token() {
+        assert_eq!(
+            words("Over 1,000 prisoners (19.5 years) don't; U.S. e.g. snake_case 10:30"),
+            [
+                "Over",
+                "1,000",
+                "prisoners",
+                "19.5",
+                "years",
+                "don't",
+                "U.S",
+                "e.g",
+                "snake_case",
+                "10",
+                "30"
+            ]
+        );
+    }
+
+    #[test]
+    fn non_ascii_lines_use_unicode_boundaries() {
+        assert_eq!(
+            words("Łukaszenka — naïve café 23"),
+            ["Łukaszenka", "naïve", "café", "23"]
+        );
+    }
+
+    proptest! {
+        /// The ASCII fast path is exactly UAX #29 on ASCII text.
+        #[test]
+        fn ascii_fast_path_matches_unicode_segmentation(text in "[a-zA-Z0-9_ .,;:'!?()\\-\"\\n]{0,60}") {
+            let mut fast = Vec::new();
+            ascii_tokens(&text, 0, &mut fast);
+            let mut slow = Vec::new();
+            unicode_tokens(&text, 0, &mut slow);
+            prop_assert_eq!(fast, slow);
+        }
+    }
+
+    #[test]
+    fn terms_are_stemmed_stopped_and_numbers_canonical() {
+        let analyzer = Analyzer::new(Language::English);
+        let terms = analyzer.terms("The prisoners were pardoned: three women and 1,000 men");
+        let stems: Vec<_> = terms.iter().map(|t| t.stem.as_str()).collect();
+        assert_eq!(
+            stems,
+            [
+                "the", "prison", "were", "pardon", "3", "women", "and", "1000", "men"
+            ]
+        );
+        let stops: Vec<_> = terms.iter().map(|t| t.stop).collect();
+        assert_eq!(
+            stops,
+            [true, false, true, false, false, false, true, false, false]
+        );
+        assert!(terms[4].number && terms[7].number);
+        assert_eq!(terms[1].word, "prisoners");
+    }
+
+    #[test]
+    fn other_languages_stem_without_stop_words() {
+        let analyzer = Analyzer::new(Language::German);
+        let terms = analyzer.terms("die Gefangenen");
+        assert_eq!(terms[1].stem, "gefang");
+        assert!(!terms[0].stop);
+    }
+}
