@@ -30,6 +30,7 @@
 pub mod cluster;
 pub mod config;
 pub mod error;
+pub mod eval;
 pub mod input;
 pub mod lsh;
 pub mod normalize;

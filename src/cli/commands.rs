@@ -4,7 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use std::io::Write;
+
 use storyprint::Fingerprints;
+use storyprint::eval;
 use storyprint::output::{self, Format};
 
 use super::{EXIT_OK, EngineArgs, FormatArg, InputArgs, choose_format, load, open_output};
@@ -103,6 +106,123 @@ pub fn cluster(args: ClusterArgs) -> anyhow::Result<u8> {
     );
     let mut out = open_output(args.output.as_ref())?;
     output::write_clusters(&mut out, &prints.ids, &prints.clusters(), format)?;
+    out.flush()?;
+    Ok(EXIT_OK)
+}
+
+/// `storyprint eval`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("labels").required(true).args(["pairs", "clusters"])))]
+pub struct EvalArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// TSV of labelled pairs with a header: id, id, label (1 = same story, 0 = not).
+    #[arg(long, value_name = "FILE")]
+    pairs: Option<PathBuf>,
+    /// With --pairs: TSV id, id, level (e.g. Clough–Stevenson's levels.tsv) for per-level figures.
+    #[arg(long, value_name = "FILE", requires = "pairs")]
+    levels: Option<PathBuf>,
+    /// TSV `doc<TAB>cluster` of the true stories (header optional).
+    #[arg(long, value_name = "FILE")]
+    clusters: Option<PathBuf>,
+    /// Output format: table or json.
+    #[arg(long, short, value_enum)]
+    format: Option<FormatArg>,
+}
+
+/// Evaluates the configuration on labelled data.
+pub fn eval(args: EvalArgs) -> anyhow::Result<u8> {
+    let mut prints = fingerprints(&args.input, &args.engine)?;
+    let json = choose_format(args.format, false, Format::Table, Format::Json) == Format::Json;
+    let mut out = open_output(None)?;
+    if let Some(path) = &args.pairs {
+        let labelled = eval::read_pair_labels(path)?;
+        let levels = args
+            .levels
+            .as_deref()
+            .map(eval::read_pair_labels)
+            .transpose()?;
+        let report = eval::evaluate_pairs(&prints, &labelled, levels.as_deref());
+        if report.missing > 0 {
+            eprintln!(
+                "storyprint: warning: {} labelled pair(s) name a document not read",
+                report.missing
+            );
+        }
+        if json {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        } else {
+            let d = &report.at_default;
+            writeln!(out, "pairs                 {}", report.pairs)?;
+            writeln!(out, "ROC AUC               {:.4}", report.auc)?;
+            writeln!(
+                out,
+                "best threshold        {:.4} (accuracy {:.4})",
+                report.best_threshold, report.best_accuracy
+            )?;
+            writeln!(
+                out,
+                "at threshold {:.4}     precision {:.4}  recall {:.4}  F1 {:.4}  accuracy {:.4}",
+                d.threshold, d.precision, d.recall, d.f1, d.accuracy
+            )?;
+            writeln!(
+                out,
+                "LSH candidates/doc    {:.2}",
+                report.candidates_per_doc
+            )?;
+            writeln!(
+                out,
+                "\n{:<10} {:>6} {:>8} {:>8} {:>8} {:>8}",
+                "label", "pairs", "flagged", "min", "mean", "max"
+            )?;
+            for l in &report.levels {
+                writeln!(
+                    out,
+                    "{:<10} {:>6} {:>8} {:>8.4} {:>8.4} {:>8.4}",
+                    l.level, l.pairs, l.flagged, l.min, l.mean, l.max
+                )?;
+            }
+        }
+    }
+    if let Some(path) = &args.clusters {
+        let truth = eval::read_cluster_labels(path)?;
+        let report = eval::evaluate_clusters(&mut prints, &truth);
+        if report.missing > 0 {
+            eprintln!(
+                "storyprint: warning: {} labelled document(s) not read",
+                report.missing
+            );
+        }
+        if json {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        } else {
+            let p = &report.pairwise;
+            writeln!(out, "documents   {}", report.documents)?;
+            writeln!(
+                out,
+                "pairwise    precision {:.4}  recall {:.4}  F1 {:.4}",
+                p.precision, p.recall, p.f1
+            )?;
+            writeln!(out, "ARI         {:.4}", report.ari)?;
+            writeln!(
+                out,
+                "\n{:>9} {:>9} {:>7} {:>7} {:>7} {:>8}",
+                "threshold", "precision", "recall", "F1", "ARI", "clusters"
+            )?;
+            for s in &report.sweep {
+                let p = &s.pairwise;
+                writeln!(
+                    out,
+                    "{:>9.2} {:>9.4} {:>7.4} {:>7.4} {:>7.4} {:>8}",
+                    s.threshold, p.precision, p.recall, p.f1, s.ari, s.clusters
+                )?;
+            }
+        }
+    }
     out.flush()?;
     Ok(EXIT_OK)
 }

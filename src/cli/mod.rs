@@ -44,6 +44,11 @@ enum Command {
     /// Clusters of documents that are the same story.
     #[command(after_help = "Example:\n  storyprint cluster ../shared/seeds --format json")]
     Cluster(commands::ClusterArgs),
+    /// Measures the configuration on labelled pairs or clusters.
+    #[command(
+        after_help = "Examples:\n  storyprint eval ../shared/seeds --clusters ../shared/seeds/truth.tsv\n  storyprint eval ../shared/eval/clough-stevenson/docs.jsonl --pairs ../shared/eval/clough-stevenson/pairs.tsv --levels ../shared/eval/clough-stevenson/levels.tsv"
+    )]
+    Eval(commands::EvalArgs),
 }
 
 /// Output formats on the command line.
@@ -152,6 +157,7 @@ pub fn main() -> ExitCode {
         Command::Matrix(args) => commands::matrix(args),
         Command::Pairs(args) => commands::pairs(args),
         Command::Cluster(args) => commands::cluster(args),
+        Command::Eval(args) => commands::eval(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
