@@ -45,46 +45,60 @@ fn looks_like_link(token: &str) -> bool {
     }
 }
 
-/// Whether a line is page chrome rather than article text. The rule is general, not a list
-/// of strings:
-/// - a link line: at least half of its words are links or domains ("👉 bdphone.com");
-/// - a fragment: one word, or at most 3 words not ending a sentence ("Share.", "Read also");
-/// - a label: at most 6 words, no digit, not ending a sentence ("Exit mobile version",
-///   "Site icon Bangladeshi Help", section headings).
-///
-/// Fragments and labels must start with a capital or a symbol.
-///
-/// Wrapped lines of running text start in lower case and are never chrome.
-pub fn is_chrome(line: &str) -> bool {
+/// Alphanumeric words on a line.
+fn word_count(line: &str) -> usize {
+    line.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
+}
+
+/// Whether a line ends a sentence: `.`, `!`, `?` or `:`, possibly followed by closing quotes
+/// or brackets.
+fn ends_sentence(line: &str) -> bool {
+    line.trim_end()
+        .trim_end_matches(['"', '\'', ')', ']'])
+        .ends_with(['.', '!', '?', ':'])
+}
+
+/// Whether a line is mostly links or domains ("👉 bdphone.com", "Follow www.x.com").
+fn is_link_line(line: &str) -> bool {
     let words: Vec<&str> = line
         .split_whitespace()
         .filter(|w| w.chars().any(char::is_alphanumeric))
         .collect();
-    if words.is_empty() {
-        return !line.trim().is_empty();
-    }
     let links = words.iter().filter(|w| looks_like_link(w)).count();
-    if links * 2 >= words.len() {
-        return true;
+    links > 0 && links * 2 >= words.len()
+}
+
+/// Which lines of a text are page chrome rather than article text. The rule is general, not
+/// a list of strings. A line is chrome when it is a link line, or when it is not part of a
+/// hard-wrapped paragraph and is either a fragment of at most 2 words ("Share.", "Read also")
+/// or a label of fewer than 8 words that does not end a sentence ("Exit mobile version",
+/// "Site icon Bangladeshi Help", section headings). A line belongs to a wrapped paragraph when
+/// the line before it (with no blank line between) does not end a sentence, or when it does
+/// not end one itself and the next line starts in lower case.
+pub fn chrome_lines(lines: &[&str]) -> Vec<bool> {
+    let mut out = Vec::with_capacity(lines.len());
+    let mut previous_open = false;
+    for (k, line) in lines.iter().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            previous_open = false;
+            out.push(false);
+            continue;
+        }
+        let words = word_count(line);
+        let ends = ends_sentence(line);
+        let next_lower = lines
+            .get(k + 1)
+            .and_then(|next| next.trim_start().chars().next())
+            .is_some_and(char::is_lowercase);
+        let wrapped = previous_open || (!ends && next_lower);
+        let short = words <= 2 || (words < 8 && !ends);
+        out.push(is_link_line(line) || (!wrapped && short));
+        previous_open = !ends;
     }
-    let starts_lower = line
-        .trim_start()
-        .chars()
-        .find(|c| c.is_alphanumeric())
-        .is_some_and(char::is_lowercase);
-    if starts_lower {
-        return false;
-    }
-    if words.len() == 1 {
-        return true;
-    }
-    let ends_sentence = line
-        .trim_end()
-        .ends_with(['.', '!', '?', '"', '\'', ':', ';', ')']);
-    if ends_sentence {
-        return false;
-    }
-    words.len() <= 3 || (words.len() <= 6 && !line.chars().any(|c| c.is_ascii_digit()))
+    out
 }
 
 /// The normalized text of a document: folded, with chrome lines removed (when asked) and
@@ -92,16 +106,27 @@ pub fn is_chrome(line: &str) -> bool {
 /// kept whole: a short document is still a document.
 pub fn normalize(text: &str, strip_chrome: bool) -> String {
     let folded = fold(text);
-    let keep = |line: &&str| !(line.trim().is_empty() || strip_chrome && is_chrome(line));
-    let kept: Vec<&str> = folded.lines().filter(keep).collect();
-    if kept.is_empty() {
-        return folded
-            .lines()
-            .filter(|l| !l.trim().is_empty())
+    let lines: Vec<&str> = folded.lines().collect();
+    let chrome = if strip_chrome {
+        chrome_lines(&lines)
+    } else {
+        vec![false; lines.len()]
+    };
+    let text_lines = |skip_chrome: bool| {
+        lines
+            .iter()
+            .zip(&chrome)
+            .filter(|(l, c)| !(l.trim().is_empty() || skip_chrome && **c))
+            .map(|(l, _)| *l)
             .collect::<Vec<_>>()
-            .join("\n");
+            .join("\n")
+    };
+    let kept = text_lines(true);
+    if kept.is_empty() {
+        text_lines(false)
+    } else {
+        kept
     }
-    kept.join("\n")
 }
 
 #[cfg(test)]
@@ -114,6 +139,10 @@ mod tests {
             fold("\u{201C}crimes\u{201D} \u{2014} Lukashenko\u{2019}s \u{FB01}le"),
             "\"crimes\" - Lukashenko's file"
         );
+    }
+
+    fn is_chrome(line: &str) -> bool {
+        chrome_lines(&[line])[0]
     }
 
     #[test]
@@ -134,13 +163,28 @@ mod tests {
         for text in [
             "Belarus President Lukashenko Pardons 23 Political Prisoners Ahead of Election",
             "Who Were the Released Prisoners?",
-            "kinds of student",
             "The pardons come amid a renewed crackdown on dissent.",
             "He said so.",
             "U.S. officials met in Geneva on Monday, officials said.",
         ] {
             assert!(!is_chrome(text), "{text}");
         }
+    }
+
+    #[test]
+    fn wrapped_paragraph_lines_are_text() {
+        let lines = [
+            "Inheritance is a basic concept of Object-Oriented Programming where",
+            "the basic idea is to create",
+            "New classes",
+            "that add extra detail.",
+            "Crackdown on Dissent",
+            "The pardons come amid a renewed crackdown on dissent.",
+        ];
+        assert_eq!(
+            chrome_lines(&lines),
+            [false, false, false, false, true, false]
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::tokenize::{Analyzer, Term};
 /// For containment, LSH must find pairs whose *Jaccard* is lower than the containment
 /// threshold: `J = C·|B| / (|A| + |B| − C·|B|)`. Recall is designed for pairs whose weighted
 /// sizes differ by at most this ratio; more lopsided pairs are found when they collide anyway.
-pub const CONTAINMENT_SIZE_RATIO: f64 = 2.0;
+pub const CONTAINMENT_SIZE_RATIO: f64 = 4.0;
 
 /// The Jaccard similarity LSH is tuned to for a configuration.
 pub fn lsh_threshold(config: &Config) -> f64 {

@@ -50,12 +50,14 @@ impl DocFreq {
         }
     }
 
-    /// Smoothed inverse document frequency, `ln(1 + (N + 1) / (df + 1))`: positive for every
-    /// term (a word in every document still counts a little), largest for a term seen once,
-    /// and defined for a term never seen (a new document checked against an index).
+    /// Smoothed inverse document frequency, `ln((N + 1) / (df + 1)) + 1`: at least 1 for
+    /// every term (a word in every document still counts), largest for a term seen once, and
+    /// defined for a term never seen (a new document checked against an index). Of the
+    /// formulas measured on the labelled sets it moves least with the batch size, which a
+    /// fixed default threshold needs.
     pub fn idf(&self, key: u64) -> f64 {
         let df = self.counts.get(&key).copied().unwrap_or(0) as f64;
-        (1.0 + (self.docs as f64 + 1.0) / (df + 1.0)).ln()
+        ((self.docs as f64 + 1.0) / (df + 1.0)).ln() + 1.0
     }
 }
 
@@ -82,15 +84,17 @@ fn family_seed(family: Family, seed: u64) -> u64 {
     seed ^ tag.wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
-/// The weight of a shingle made of these terms: the mean IDF of its stems, so a bigram of
-/// two rare words weighs like them and a bigram with one common word weighs half-way.
+/// The weight of a shingle made of these terms: the largest IDF of its stems. A shingle is
+/// at least as rare as its rarest stem, so this is the closest bound available from unigram
+/// frequencies alone (measured: nearer to true n-gram IDF than the mean, the sum or the
+/// minimum), and it keeps memory bounded by the vocabulary.
 fn weight(terms: &[&Term], weighting: Weighting, freq: &DocFreq) -> f64 {
     match weighting {
         Weighting::None => 1.0,
-        Weighting::Idf => {
-            let sum: f64 = terms.iter().map(|t| freq.idf(term_key(&t.stem))).sum();
-            sum / terms.len().max(1) as f64
-        }
+        Weighting::Idf => terms
+            .iter()
+            .map(|t| freq.idf(term_key(&t.stem)))
+            .fold(0.0, f64::max),
     }
 }
 

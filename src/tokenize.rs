@@ -324,6 +324,7 @@ const ENGLISH_NUMBERS: &[(&str, &str)] = &[
     ("thousand", "1000"),
     ("million", "1000000"),
     ("billion", "1000000000"),
+    ("dozen", "12"),
 ];
 
 fn algorithm(language: Language) -> rust_stemmers::Algorithm {

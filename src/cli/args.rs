@@ -91,9 +91,13 @@ pub struct EngineArgs {
     /// Similarity at or above which two documents are the same story.
     #[arg(long, short, value_name = "T", help_heading = "Engine")]
     pub threshold: Option<f64>,
-    /// Exact similarities from the feature sets instead of signature estimates.
-    #[arg(long, help_heading = "Engine")]
+    /// Verify and report exact similarities from the feature sets (the default preset's
+    /// behaviour; signatures only propose candidates).
+    #[arg(long, help_heading = "Engine", conflicts_with = "estimate")]
     pub exact: bool,
+    /// Report similarities estimated from signatures alone (faster, noisier at low values).
+    #[arg(long, help_heading = "Engine")]
+    pub estimate: bool,
     /// Stemming language (stop words are English-only).
     #[arg(long, value_name = "LANG", help_heading = "Engine")]
     pub language: Option<Language>,
@@ -145,7 +149,7 @@ impl EngineArgs {
         if let Some(seed) = self.seed {
             config.seed = seed;
         }
-        config.exact |= self.exact;
+        config.exact = (config.exact || self.exact) && !self.estimate;
         config.stop_words &= !self.keep_stop_words;
         config.strip_chrome &= !self.keep_chrome;
         config.validate()?;

@@ -1,0 +1,274 @@
+//! The real binary on real files: the seeds, the labelled sets, and bad input.
+
+mod util;
+
+use std::io::Write;
+
+use util::{json_of, prefix, seeds, shared, stdout_of, storyprint};
+
+#[test]
+fn seeds_cluster_is_the_rewrite_pair_and_nothing_else() {
+    let json = json_of(
+        storyprint()
+            .args(["cluster", "--format", "json"])
+            .arg(seeds()),
+    );
+    let clusters = json["clusters"].as_array().unwrap();
+    let multi: Vec<Vec<String>> = clusters
+        .iter()
+        .map(|c| {
+            c["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(prefix)
+                .collect()
+        })
+        .filter(|m: &Vec<String>| m.len() > 1)
+        .collect();
+    assert_eq!(multi, [["000", "003"]]);
+    let singletons: Vec<String> = json["singletons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(prefix)
+        .collect();
+    assert_eq!(singletons, ["001", "002", "004"]);
+}
+
+#[test]
+fn seeds_matrix_ranks_the_rewrite_pair_first_by_a_clear_margin() {
+    let json = json_of(
+        storyprint()
+            .args(["matrix", "--format", "json"])
+            .arg(seeds()),
+    );
+    let ids: Vec<String> = json["ids"].as_array().unwrap().iter().map(prefix).collect();
+    let m = &json["matrix"];
+    let (i, j) = (
+        ids.iter().position(|x| x == "000").unwrap(),
+        ids.iter().position(|x| x == "003").unwrap(),
+    );
+    let pair = m[i][j].as_f64().unwrap();
+    let mut others = Vec::new();
+    for a in 0..ids.len() {
+        assert_eq!(m[a][a].as_f64(), Some(1.0));
+        for b in a + 1..ids.len() {
+            assert_eq!(m[a][b], m[b][a], "symmetric");
+            if (a, b) != (i.min(j), i.max(j)) {
+                others.push(m[a][b].as_f64().unwrap());
+            }
+        }
+    }
+    let next = others.iter().cloned().fold(0.0, f64::max);
+    assert!(pair >= 1.5 * next, "000-003 {pair} vs next {next}");
+}
+
+#[test]
+fn seeds_eval_against_the_truth_gives_ari_one() {
+    let json = json_of(
+        storyprint()
+            .args(["eval", "--format", "json", "--clusters"])
+            .arg(seeds().join("truth.tsv"))
+            .arg(seeds()),
+    );
+    assert_eq!(json["ari"].as_f64(), Some(1.0));
+    assert_eq!(json["pairwise"]["f1"].as_f64(), Some(1.0));
+    assert_eq!(json["sweep"].as_array().unwrap().len(), 19);
+}
+
+#[test]
+fn matrix_csv_and_tsv_have_an_id_header() {
+    let csv = stdout_of(
+        storyprint()
+            .args(["matrix", "--format", "csv"])
+            .arg(seeds()),
+    );
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header.starts_with("id,000_230738a5742fa5e5.txt,001_"),
+        "{header}"
+    );
+    assert_eq!(csv.lines().count(), 6);
+    let tsv = stdout_of(
+        storyprint()
+            .args(["matrix", "--format", "tsv"])
+            .arg(seeds()),
+    );
+    assert!(
+        tsv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("000_230738a5742fa5e5.txt\t1.0000\t")
+    );
+}
+
+#[test]
+fn pairs_and_cluster_tsv_agree_on_the_seeds() {
+    let pairs = stdout_of(storyprint().args(["pairs", "--format", "tsv"]).arg(seeds()));
+    let rows: Vec<&str> = pairs.lines().collect();
+    assert_eq!(rows[0], "a\tb\tsimilarity");
+    assert_eq!(rows.len(), 2, "{pairs}");
+    assert!(rows[1].starts_with("000_230738a5742fa5e5.txt\t003_9a187d2a22a8d5d5.txt\t"));
+    let tsv = stdout_of(
+        storyprint()
+            .args(["cluster", "--format", "tsv"])
+            .arg(seeds()),
+    );
+    assert_eq!(tsv.lines().count(), 6);
+    let jsonl = stdout_of(
+        storyprint()
+            .args(["pairs", "--format", "jsonl"])
+            .arg(seeds()),
+    );
+    let pair: serde_json::Value = serde_json::from_str(jsonl.trim()).unwrap();
+    assert!(pair["similarity"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn output_is_identical_for_any_thread_count() {
+    let docs = shared("eval/clough-stevenson/docs.jsonl");
+    let run = |threads: &str| {
+        stdout_of(
+            storyprint()
+                .args(["cluster", "--format", "json", "-j", threads])
+                .arg(&docs),
+        )
+    };
+    assert_eq!(run("1"), run("2"));
+    let matrix = |threads: &str| {
+        stdout_of(
+            storyprint()
+                .args(["matrix", "--format", "csv", "-j", threads])
+                .arg(&docs),
+        )
+    };
+    assert_eq!(matrix("1"), matrix("2"));
+}
+
+#[test]
+fn classic_preset_is_copy_detection() {
+    let json = json_of(
+        storyprint()
+            .args(["matrix", "--format", "json", "--preset", "classic"])
+            .arg(seeds()),
+    );
+    let m = &json["matrix"];
+    // Word 5-shingles barely see the rewrite pair.
+    assert!(m[0][3].as_f64().unwrap() < 0.05, "{}", m[0][3]);
+}
+
+#[test]
+fn bad_input_is_reported_by_file_and_line_and_the_rest_is_processed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("latin1.txt"),
+        b"Caf\xe9 au lait, the Minsk cafe reopened.",
+    )
+    .unwrap();
+    std::fs::write(d.join("empty.txt"), b"").unwrap();
+    std::fs::write(
+        d.join("wire.jsonl"),
+        "{\"id\":\"w1\",\"text\":\"The minister resigned on Friday.\"}\n{\"id\":\"w2\",\"text\":\n{\"id\":\"w3\",\"text\":\"Rates rose by half a point.\"}\n",
+    )
+    .unwrap();
+    let mut big = std::fs::File::create(d.join("huge.txt")).unwrap();
+    let line = "The quick brown fox jumps over the lazy dog near the river bank today.\n";
+    for _ in 0..(50 * 1024 * 1024 / line.len() + 1) {
+        big.write_all(line.as_bytes()).unwrap();
+    }
+    drop(big);
+    std::fs::copy(seeds().join("000_230738a5742fa5e5.txt"), d.join("good.txt")).unwrap();
+    let missing = d.join("missing.txt");
+    let out = storyprint()
+        .args(["cluster", "--format", "tsv"])
+        .arg(d)
+        .arg(&missing)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("latin1.txt: not valid UTF-8"), "{stderr}");
+    assert!(stderr.contains("empty.txt: empty document"), "{stderr}");
+    assert!(
+        stderr.contains("wire.jsonl:2: malformed JSON line"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("huge.txt: document is 52"), "{stderr}");
+    assert!(stderr.contains("missing.txt: cannot read"), "{stderr}");
+    assert!(stderr.contains("skipped 5"), "{stderr}");
+    for id in ["good.txt", "w1", "w3"] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(&format!("{id}\t"))),
+            "{id} missing from {stdout}"
+        );
+    }
+    let strict = storyprint()
+        .args(["cluster", "--strict"])
+        .arg(d)
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("--strict: 4 document(s) skipped"));
+}
+
+#[test]
+fn nothing_readable_and_usage_errors_exit_2() {
+    let out = storyprint()
+        .args(["matrix", "/nonexistent/dir"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no document could be read"));
+    let out = storyprint()
+        .args(["matrix", "--threshold", "7"])
+        .arg(seeds())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("threshold"));
+    let out = storyprint()
+        .args(["matrix", "--features", "stems:0"])
+        .arg(seeds())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = storyprint().args(["frobnicate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn help_shows_an_example_for_every_command() {
+    for command in ["matrix", "pairs", "cluster", "eval"] {
+        let help = stdout_of(storyprint().args([command, "--help"]));
+        assert!(help.contains("Example"), "{command}: {help}");
+    }
+}
+
+#[test]
+fn stdin_is_one_document_or_jsonl() {
+    let text = std::fs::read_to_string(seeds().join("003_9a187d2a22a8d5d5.txt")).unwrap();
+    let json = json_of(
+        storyprint()
+            .args(["cluster", "--format", "json", "-"])
+            .arg(seeds().join("000_230738a5742fa5e5.txt"))
+            .write_stdin(text),
+    );
+    assert_eq!(
+        json["clusters"][0]["members"],
+        serde_json::json!(["-", "000_230738a5742fa5e5.txt"])
+    );
+    let jsonl =
+        "{\"id\":\"a\",\"text\":\"one two three\"}\n{\"id\":\"b\",\"text\":\"one two three\"}\n";
+    let json = json_of(
+        storyprint()
+            .args(["cluster", "--format", "json", "--stdin-jsonl", "-"])
+            .write_stdin(jsonl),
+    );
+    assert_eq!(
+        json["clusters"][0]["members"],
+        serde_json::json!(["a", "b"])
+    );
+}
