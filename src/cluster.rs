@@ -6,9 +6,17 @@
 //! most verified pairs inside it (ties: first in input order), the cluster is the
 //! representative plus every member whose similarity *to the representative* passes the
 //! threshold, and the rest of the component is split the same way. Every member of every
-//! cluster is thus a duplicate of its representative, which is the document a user keeps.
+//! cluster is thus a duplicate of its representative (or a copy of one that is), which is the
+//! document a user keeps.
+//!
+//! Copies (pairs at or above [`COPY_SIMILARITY`]) are never split: when a star takes one, it
+//! takes its copies too, so that two re-sends of one item, which differ by a title, never
+//! land on either side of the threshold against another representative.
 
 use serde::Serialize;
+
+/// Pairs this similar are copies of each other, kept together by the chaining guard.
+pub const COPY_SIMILARITY: f64 = 0.9;
 
 /// A verified pair of documents (indices in input order) and their similarity.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -115,6 +123,15 @@ fn split_into_stars(
         .filter(|e| inside.contains(&e.a) && inside.contains(&e.b))
         .copied()
         .collect();
+    let slot: std::collections::BTreeMap<u32, usize> =
+        component.iter().enumerate().map(|(k, &m)| (m, k)).collect();
+    let mut copy_sets = UnionFind::new(component.len());
+    for e in local
+        .iter()
+        .filter(|e| e.similarity >= COPY_SIMILARITY.max(threshold))
+    {
+        copy_sets.union(slot[&e.a] as u32, slot[&e.b] as u32);
+    }
     let mut remaining = inside;
     while remaining.len() > 1 {
         let mut degree: std::collections::BTreeMap<u32, usize> = std::collections::BTreeMap::new();
@@ -128,17 +145,22 @@ fn split_into_stars(
         else {
             break;
         };
+        let mut taken: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
+        for &m in &remaining {
+            if m == representative || similarity(representative, m) >= threshold {
+                taken.insert(copy_sets.find(slot[&m] as u32) as usize);
+            }
+        }
         let mut members = Vec::new();
         let mut to_representative = Vec::new();
         for &m in &remaining {
-            let s = if m == representative {
-                1.0
-            } else {
-                similarity(representative, m)
-            };
-            if m == representative || s >= threshold {
+            if taken.contains(&(copy_sets.find(slot[&m] as u32) as usize)) {
                 members.push(m);
-                to_representative.push(s);
+                to_representative.push(if m == representative {
+                    1.0
+                } else {
+                    similarity(representative, m)
+                });
             }
         }
         for m in &members {
@@ -196,6 +218,27 @@ mod tests {
         assert_eq!(clusters[0].representative, 1);
         assert_eq!(clusters[0].members, [0, 1, 2]);
         assert_eq!(clusters[0].to_representative, [0.6, 1.0, 0.6]);
+    }
+
+    #[test]
+    fn copies_are_never_split() {
+        // 0 and 1 are copies; 2 is the hub. 2 ~ 0 passes, 2 ~ 1 just misses.
+        let edges = [
+            edge(0, 1, 0.95),
+            edge(0, 2, 0.5),
+            edge(2, 3, 0.6),
+            edge(2, 4, 0.6),
+        ];
+        let sim = |a: u32, b: u32| {
+            edges
+                .iter()
+                .find(|e| e.a == a.min(b) && e.b == a.max(b))
+                .map_or(0.0, |e| e.similarity)
+        };
+        let clusters = cluster(5, &edges, 0.5, sim);
+        assert_eq!(clusters.len(), 1);
+        assert_eq!(clusters[0].representative, 2);
+        assert_eq!(clusters[0].members, [0, 1, 2, 3, 4]);
     }
 
     #[test]
