@@ -513,8 +513,12 @@ fn parse_json_line(
     options: &InputOptions,
     origin: Origin,
 ) -> std::result::Result<Document, ProblemKind> {
-    let value: Value =
-        serde_json::from_str(line).map_err(|e| ProblemKind::MalformedJson(e.to_string()))?;
+    let value: Value = serde_json::from_str(line.trim_end_matches(['\n', '\r'])).map_err(|e| {
+        // serde_json says "… at line 1 column N": the line is ours, the column is useful.
+        let message = e.to_string();
+        let what = message.split(" at line ").next().unwrap_or(&message);
+        ProblemKind::MalformedJson(format!("{what} at column {}", e.column()))
+    })?;
     let Value::Object(map) = value else {
         return Err(ProblemKind::MalformedJson("not a JSON object".into()));
     };
