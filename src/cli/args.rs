@@ -110,6 +110,9 @@ pub struct EngineArgs {
     /// Hash seed (signatures made with different seeds do not compare).
     #[arg(long, help_heading = "Engine")]
     pub seed: Option<u64>,
+    /// Print the configuration and LSH figures (bands, candidates per document) on stderr.
+    #[arg(long, short, help_heading = "Engine")]
+    pub verbose: bool,
     /// Worker threads (default: all cores). Output is the same for any number.
     #[arg(long, short = 'j', help_heading = "Engine")]
     pub threads: Option<usize>,

@@ -22,7 +22,27 @@ fn fingerprints(input: &InputArgs, engine: &EngineArgs) -> anyhow::Result<Finger
             .context("starting the thread pool")?;
     }
     let batch = load(input)?;
-    Ok(Fingerprints::new(&batch.documents, &config)?)
+    let prints = Fingerprints::new(&batch.documents, &config)?;
+    if engine.verbose {
+        let banding = prints.banding();
+        let candidates = prints.candidates().len();
+        eprintln!(
+            "storyprint: {} documents; features {}; weighting {:?}; measure {:?} >= {}; K = {}; \
+             LSH {} bands x {} rows, >= {} hit(s); {} candidate pairs ({:.2} per document)",
+            prints.len(),
+            config.features,
+            config.weighting,
+            config.measure,
+            config.threshold,
+            config.num_hashes,
+            banding.bands,
+            banding.rows,
+            banding.min_hits,
+            candidates,
+            candidates as f64 / prints.len() as f64
+        );
+    }
+    Ok(prints)
 }
 
 /// `storyprint matrix`.
