@@ -192,15 +192,20 @@ mod tests {
         Edge { a, b, similarity }
     }
 
-    #[test]
-    fn components_become_clusters() {
-        let edges = [edge(0, 1, 0.9), edge(3, 4, 0.8)];
-        let sim = |a: u32, b: u32| {
+    /// The similarity of a pair as listed in `edges`, 0 for pairs not listed.
+    fn similarity_of(edges: &[Edge]) -> impl Fn(u32, u32) -> f64 + '_ {
+        move |a, b| {
             edges
                 .iter()
                 .find(|e| e.a == a.min(b) && e.b == a.max(b))
                 .map_or(0.0, |e| e.similarity)
-        };
+        }
+    }
+
+    #[test]
+    fn components_become_clusters() {
+        let edges = [edge(0, 1, 0.9), edge(3, 4, 0.8)];
+        let sim = similarity_of(&edges);
         let clusters = cluster(5, &edges, 0.5, sim);
         let members: Vec<_> = clusters.iter().map(|c| c.members.clone()).collect();
         assert_eq!(members, [vec![0, 1], vec![3, 4]]);
@@ -222,19 +227,14 @@ mod tests {
 
     #[test]
     fn copies_are_never_split() {
-        // 0 and 1 are copies; 2 is the hub. 2 ~ 0 passes, 2 ~ 1 just misses.
+        // 0 and 1 are copies; 2 is the hub. 2 ~ 0 passes, 2 ~ 1 does not.
         let edges = [
             edge(0, 1, 0.95),
             edge(0, 2, 0.5),
             edge(2, 3, 0.6),
             edge(2, 4, 0.6),
         ];
-        let sim = |a: u32, b: u32| {
-            edges
-                .iter()
-                .find(|e| e.a == a.min(b) && e.b == a.max(b))
-                .map_or(0.0, |e| e.similarity)
-        };
+        let sim = similarity_of(&edges);
         let clusters = cluster(5, &edges, 0.5, sim);
         assert_eq!(clusters.len(), 1);
         assert_eq!(clusters[0].representative, 2);

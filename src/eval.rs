@@ -21,61 +21,59 @@ pub struct LabelledPair {
     pub label: String,
 }
 
-/// Reads a TSV with a header whose first three columns are two ids and a label.
-pub fn read_pair_labels(path: &Path) -> Result<Vec<LabelledPair>> {
-    let text = read(path)?;
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate().skip(1) {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let cols: Vec<&str> = line.split('\t').collect();
-        if cols.len() < 3 {
-            return Err(Error::Labels {
-                path: path.into(),
-                line: n + 1,
-                message: format!("expected 3 tab-separated columns, found {}", cols.len()),
-            });
-        }
-        out.push(LabelledPair {
-            a: cols[0].trim().to_string(),
-            b: cols[1].trim().to_string(),
-            label: cols[2].trim().to_string(),
-        });
-    }
-    Ok(out)
-}
-
-/// Reads `doc<TAB>cluster` lines; a first line `doc<TAB>…` (or any header naming a column
-/// `doc`/`id`) is skipped.
-pub fn read_cluster_labels(path: &Path) -> Result<Vec<(String, String)>> {
-    let text = read(path)?;
-    let mut out = Vec::new();
+/// The non-blank lines of a TSV file as (1-based line number, columns), each with at least
+/// `min_columns` columns.
+fn tsv_rows(path: &Path, min_columns: usize) -> Result<Vec<(usize, Vec<String>)>> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.into(),
+        source,
+    })?;
+    let mut rows = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let cols: Vec<&str> = line.split('\t').collect();
-        if cols.len() < 2 {
+        let cols: Vec<String> = line.split('\t').map(|c| c.trim().to_string()).collect();
+        if cols.len() < min_columns {
             return Err(Error::Labels {
                 path: path.into(),
                 line: n + 1,
-                message: "expected doc<TAB>cluster".into(),
+                message: format!(
+                    "expected at least {min_columns} tab-separated columns, found {}",
+                    cols.len()
+                ),
             });
         }
-        if n == 0 && matches!(cols[0].trim(), "doc" | "id" | "document") {
-            continue;
-        }
-        out.push((cols[0].trim().to_string(), cols[1].trim().to_string()));
+        rows.push((n + 1, cols));
     }
-    Ok(out)
+    Ok(rows)
 }
 
-fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.into(),
-        source,
-    })
+/// Reads a TSV with a header whose first three columns are two ids and a label.
+pub fn read_pair_labels(path: &Path) -> Result<Vec<LabelledPair>> {
+    Ok(tsv_rows(path, 3)?
+        .into_iter()
+        .filter(|(line, _)| *line > 1)
+        .map(|(_, mut cols)| {
+            cols.truncate(3);
+            let label = cols.pop().unwrap_or_default();
+            let b = cols.pop().unwrap_or_default();
+            let a = cols.pop().unwrap_or_default();
+            LabelledPair { a, b, label }
+        })
+        .collect())
+}
+
+/// Reads `doc<TAB>cluster` lines; a first line naming a column `doc`, `id` or `document` is a
+/// header and skipped.
+pub fn read_cluster_labels(path: &Path) -> Result<Vec<(String, String)>> {
+    Ok(tsv_rows(path, 2)?
+        .into_iter()
+        .filter(|(line, cols)| {
+            !(*line == 1 && matches!(cols[0].as_str(), "doc" | "id" | "document"))
+        })
+        .map(|(_, cols)| (cols[0].clone(), cols[1].clone()))
+        .collect())
 }
 
 /// Whether a label means "same story / derived".
@@ -216,12 +214,7 @@ pub fn evaluate_pairs(
     labelled: &[LabelledPair],
     levels: Option<&[LabelledPair]>,
 ) -> PairReport {
-    let index: HashMap<&str, usize> = prints
-        .ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i))
-        .collect();
+    let index = prints.id_index();
     let candidates = prints.candidates();
     let candidates_per_doc = candidates.len() as f64 / prints.len().max(1) as f64;
     let flagged: HashSet<(usize, usize)> = prints
@@ -369,12 +362,7 @@ pub fn compare_labellings(truth: &[usize], predicted: &[usize]) -> (Pairwise, f6
 
 /// Clusters at the configured threshold and over a sweep, and compares with the truth.
 pub fn evaluate_clusters(prints: &mut Fingerprints, truth: &[(String, String)]) -> ClusterReport {
-    let index: HashMap<&str, usize> = prints
-        .ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i))
-        .collect();
+    let index = prints.id_index();
     let mut names: HashMap<&str, usize> = HashMap::new();
     let mut docs = Vec::new();
     let mut labels = Vec::new();

@@ -260,7 +260,7 @@ pub type Item = std::result::Result<Document, Problem>;
 
 /// Streams the documents of a list of paths, in order, one at a time; memory is bounded by
 /// the largest document. Repeated ids are renamed `id#2`, `id#3`… with a warning naming both
-/// places (a [`Problem`] is not raised; see [`Reader::renamed`]).
+/// places (a [`Problem`] is not raised; see [`Reader::take_renamed`]).
 pub struct Reader {
     sources: std::vec::IntoIter<Source>,
     pending: std::vec::IntoIter<Problem>,

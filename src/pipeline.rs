@@ -171,6 +171,15 @@ impl Fingerprints {
         self.ids.len()
     }
 
+    /// Each id's position in input order.
+    pub fn id_index(&self) -> ahash::AHashMap<&str, usize> {
+        self.ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect()
+    }
+
     /// Whether there are no documents.
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()

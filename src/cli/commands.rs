@@ -1,10 +1,10 @@
 //! One function per command: load, run the engine, print.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use std::io::Write;
 
 use storyprint::Fingerprints;
 use storyprint::eval;
@@ -45,89 +45,92 @@ fn fingerprints(input: &InputArgs, engine: &EngineArgs) -> anyhow::Result<Finger
     Ok(prints)
 }
 
-/// `storyprint matrix`.
+/// Inputs, engine settings and an output file: what every batch command takes.
 #[derive(Debug, Args)]
-pub struct MatrixArgs {
+pub struct BatchArgs {
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
     engine: EngineArgs,
-    /// Output format: table, csv, tsv or json (default: table on a terminal, else csv).
-    #[arg(long, short, value_enum)]
-    format: Option<FormatArg>,
     /// Write to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
 }
 
-/// Prints the dense similarity matrix.
-pub fn matrix(args: MatrixArgs) -> anyhow::Result<u8> {
-    let prints = fingerprints(&args.input, &args.engine)?;
-    let format = choose_format(
-        args.format,
-        args.output.is_some(),
-        Format::Table,
-        Format::Csv,
-    );
-    let mut out = open_output(args.output.as_ref())?;
-    output::write_matrix(&mut out, &prints.ids, &prints.matrix(), format)?;
+/// Fingerprints the inputs and writes one result in the chosen format (`terminal` when stdout
+/// is a terminal, else `piped`, unless `--format` says).
+fn run_batch(
+    batch: &BatchArgs,
+    format: Option<FormatArg>,
+    (terminal, piped): (Format, Format),
+    write: impl FnOnce(&mut dyn Write, &Fingerprints, Format) -> storyprint::Result<()>,
+) -> anyhow::Result<u8> {
+    let prints = fingerprints(&batch.input, &batch.engine)?;
+    let format = choose_format(format, batch.output.is_some(), terminal, piped);
+    let mut out = open_output(batch.output.as_ref())?;
+    write(&mut out, &prints, format)?;
     out.flush()?;
     Ok(EXIT_OK)
+}
+
+/// `storyprint matrix`.
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    #[command(flatten)]
+    batch: BatchArgs,
+    /// Output format: table, csv, tsv or json (default: table on a terminal, else csv).
+    #[arg(long, short, value_enum)]
+    format: Option<FormatArg>,
+}
+
+/// Prints the dense similarity matrix.
+pub fn matrix(args: MatrixArgs) -> anyhow::Result<u8> {
+    run_batch(
+        &args.batch,
+        args.format,
+        (Format::Table, Format::Csv),
+        |out, p, format| output::write_matrix(out, &p.ids, &p.matrix(), format),
+    )
 }
 
 /// `storyprint pairs`.
 #[derive(Debug, Args)]
 pub struct PairsArgs {
     #[command(flatten)]
-    input: InputArgs,
-    #[command(flatten)]
-    engine: EngineArgs,
+    batch: BatchArgs,
     /// Output format: tsv or jsonl.
     #[arg(long, short, value_enum)]
     format: Option<FormatArg>,
-    /// Write to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
 }
 
 /// Prints the verified pairs.
 pub fn pairs(args: PairsArgs) -> anyhow::Result<u8> {
-    let prints = fingerprints(&args.input, &args.engine)?;
-    let format = choose_format(args.format, args.output.is_some(), Format::Tsv, Format::Tsv);
-    let mut out = open_output(args.output.as_ref())?;
-    output::write_pairs(&mut out, &prints.ids, &prints.pairs(), format)?;
-    out.flush()?;
-    Ok(EXIT_OK)
+    run_batch(
+        &args.batch,
+        args.format,
+        (Format::Tsv, Format::Tsv),
+        |out, p, format| output::write_pairs(out, &p.ids, &p.pairs(), format),
+    )
 }
 
 /// `storyprint cluster`.
 #[derive(Debug, Args)]
 pub struct ClusterArgs {
     #[command(flatten)]
-    input: InputArgs,
-    #[command(flatten)]
-    engine: EngineArgs,
+    batch: BatchArgs,
     /// Output format: table, json or tsv (default: table on a terminal, else json).
     #[arg(long, short, value_enum)]
     format: Option<FormatArg>,
-    /// Write to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
 }
 
 /// Prints the clusters.
 pub fn cluster(args: ClusterArgs) -> anyhow::Result<u8> {
-    let prints = fingerprints(&args.input, &args.engine)?;
-    let format = choose_format(
+    run_batch(
+        &args.batch,
         args.format,
-        args.output.is_some(),
-        Format::Table,
-        Format::Json,
-    );
-    let mut out = open_output(args.output.as_ref())?;
-    output::write_clusters(&mut out, &prints.ids, &prints.clusters(), format)?;
-    out.flush()?;
-    Ok(EXIT_OK)
+        (Format::Table, Format::Json),
+        |out, p, format| output::write_clusters(out, &p.ids, &p.clusters(), format),
+    )
 }
 
 /// `storyprint eval`.
