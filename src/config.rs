@@ -18,6 +18,13 @@ pub enum Family {
         /// Words per shingle.
         n: usize,
     },
+    /// Unordered pairs of stems at most `w` content words apart, stop words removed: local
+    /// phrasing that survives the reordering a rewrite does ("pardoned 23 prisoners" and "23
+    /// prisoners were pardoned" share all three pairs; their bigrams share one).
+    Pairs {
+        /// Window: the largest distance, in content words, between the two stems.
+        w: usize,
+    },
     /// n-grams of raw (lower-cased, unstemmed) words with stop words kept: the classic
     /// copy-detection shingle (datasketch, text-dedup use n = 5).
     Words {
@@ -45,6 +52,7 @@ impl fmt::Display for Family {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Family::Stems { n } => write!(f, "stems:{n}"),
+            Family::Pairs { w } => write!(f, "pairs:{w}"),
             Family::Words { n } => write!(f, "words:{n}"),
             Family::Chars { n } => write!(f, "chars:{n}"),
             Family::Facts => write!(f, "facts"),
@@ -99,12 +107,13 @@ impl FromStr for Features {
             };
             let family = match (kind, n) {
                 ("stems", Some(n)) => Family::Stems { n },
+                ("pairs", Some(w)) => Family::Pairs { w },
                 ("words", Some(n)) => Family::Words { n },
                 ("chars", Some(n)) => Family::Chars { n },
                 ("facts", None) => Family::Facts,
                 _ => {
                     return Err(Error::Config(format!(
-                        "unknown feature family {part:?}: use stems:N, words:N, chars:N or facts, \
+                        "unknown feature family {part:?}: use stems:N, pairs:W, words:N, chars:N or facts, \
                          each optionally *WEIGHT"
                     )));
                 }
@@ -152,6 +161,9 @@ pub enum Measure {
     Jaccard,
     /// |A ∩ B| / min(|A|, |B|): an abridged copy or an excerpt scores high too.
     Containment,
+    /// |A ∩ B| / sqrt(|A| |B|) (Ochiai, the cosine of set vectors): between the two, it forgives
+    /// a difference in length less than containment does and more than Jaccard does.
+    Cosine,
 }
 
 /// The stemming language (every algorithm rust-stemmers ships).
@@ -269,6 +281,11 @@ pub struct Config {
     pub language: Language,
     /// Remove stop words before building stem shingles.
     pub stop_words: bool,
+    /// Scale each verified similarity by the documents' fact agreement
+    /// ([`crate::similarity::fact_agreement`]): stories that put other numbers in the same
+    /// places ("pardoned 30" / "pardoned 23", this week's auction / last week's) are other
+    /// events, however alike their words.
+    pub fact_check: bool,
     /// Drop page chrome ("Share.", link lists, short navigation lines) before tokenizing.
     pub strip_chrome: bool,
     /// Seed of every hash; signatures with different seeds are incompatible.
@@ -299,6 +316,7 @@ impl Default for Config {
             exact: true,
             language: Language::English,
             stop_words: true,
+            fact_check: true,
             strip_chrome: true,
             seed: 0x5707_0919_2024_0001,
         }
@@ -319,6 +337,7 @@ impl Config {
             measure: Measure::Jaccard,
             threshold: 0.7,
             exact: false,
+            fact_check: false,
             strip_chrome: false,
             ..Config::default()
         }
@@ -351,11 +370,14 @@ mod tests {
 
     #[test]
     fn features_round_trip_through_their_spec() {
-        let f: Features = "stems:1,stems:2*0.5,facts*2,chars:5,words:5"
+        let f: Features = "stems:1,stems:2*0.5,pairs:3,facts*2,chars:5,words:5"
             .parse()
             .unwrap();
-        assert_eq!(f.0.len(), 5);
-        assert_eq!(f.to_string(), "stems:1,stems:2*0.5,facts*2,chars:5,words:5");
+        assert_eq!(f.0.len(), 6);
+        assert_eq!(
+            f.to_string(),
+            "stems:1,stems:2*0.5,pairs:3,facts*2,chars:5,words:5"
+        );
         assert_eq!(f.to_string().parse::<Features>().unwrap(), f);
     }
 

@@ -13,24 +13,26 @@ use crate::error::Result;
 use crate::input::Document;
 use crate::lsh::Banding;
 use crate::normalize::normalize;
-use crate::shingle::{DocFreq, Feature, features};
+use crate::shingle::{DocFreq, Feature, Slot, fact_slots, features};
 use crate::signature::{Params, Signature, Sketcher};
 use crate::similarity;
 use crate::tokenize::{Analyzer, Term};
 
-/// For containment, LSH must find pairs whose *Jaccard* is lower than the containment
-/// threshold: `J = C·|B| / (|A| + |B| − C·|B|)`. Recall is designed for pairs whose weighted
-/// sizes differ by at most this ratio; more lopsided pairs are found when they collide anyway.
-pub const CONTAINMENT_SIZE_RATIO: f64 = 4.0;
+/// For containment and cosine, LSH must find pairs whose *Jaccard* is lower than the
+/// measure's threshold: for sizes 1 and `r`, `J = I / (1 + r − I)` where the intersection `I`
+/// is `T` (containment) or `T·√r` (cosine). Recall is designed for pairs whose weighted sizes
+/// differ by at most this ratio; more lopsided pairs are found when they collide anyway.
+pub const SIZE_RATIO: f64 = 4.0;
 
 /// The Jaccard similarity LSH is tuned to for a configuration.
 pub fn lsh_threshold(config: &Config) -> f64 {
-    match config.measure {
-        Measure::Jaccard => config.threshold,
-        Measure::Containment => {
-            config.threshold / (1.0 + CONTAINMENT_SIZE_RATIO - config.threshold)
-        }
-    }
+    let t = config.threshold;
+    let intersection = match config.measure {
+        Measure::Jaccard => return t,
+        Measure::Containment => t,
+        Measure::Cosine => (t * SIZE_RATIO.sqrt()).min(1.0),
+    };
+    intersection / (1.0 + SIZE_RATIO - intersection)
 }
 
 /// The signature parameters implied by a configuration.
@@ -104,6 +106,8 @@ pub struct Fingerprints {
     pub features: Vec<Vec<Feature>>,
     /// Each document's signature.
     pub signatures: Vec<Signature>,
+    /// Each document's fact slots (empty unless `config.fact_check`).
+    pub slots: Vec<Vec<Slot>>,
     /// The configuration they were made with.
     pub config: Config,
     /// The document frequencies the weights came from.
@@ -148,12 +152,17 @@ impl Fingerprints {
         freq: DocFreq,
     ) -> Fingerprints {
         let sketcher = Sketcher::new(config.num_hashes, config.seed);
-        let (features, signatures): (Vec<_>, Vec<_>) = analyses
+        let ((features, signatures), slots): ((Vec<_>, Vec<_>), Vec<_>) = analyses
             .par_iter()
             .map(|a| {
                 let f = features(&a.text, &a.terms, config, &freq);
                 let s = sketcher.sketch(&f);
-                (f, s)
+                let slots = if config.fact_check {
+                    fact_slots(&a.terms, config)
+                } else {
+                    Vec::new()
+                };
+                ((f, s), slots)
             })
             .unzip();
         Fingerprints {
@@ -161,6 +170,7 @@ impl Fingerprints {
             analyses,
             features,
             signatures,
+            slots,
             config: config.clone(),
             freq,
         }
@@ -186,9 +196,10 @@ impl Fingerprints {
     }
 
     /// The similarity of documents `i` and `j` under the configured measure: estimated from
-    /// signatures, or exact with `config.exact`.
+    /// signatures, or exact with `config.exact`; scaled by their fact agreement with
+    /// `config.fact_check`.
     pub fn similarity(&self, i: usize, j: usize) -> f64 {
-        if self.config.exact {
+        let words = if self.config.exact {
             similarity::exact(&self.features[i], &self.features[j], self.config.measure)
         } else {
             similarity::estimate(
@@ -196,7 +207,8 @@ impl Fingerprints {
                 &self.signatures[j],
                 self.config.measure,
             )
-        }
+        };
+        words * similarity::fact_agreement(&self.slots[i], &self.slots[j])
     }
 
     /// The dense N×N similarity matrix (symmetric, diagonal 1).

@@ -80,6 +80,7 @@ fn family_seed(family: Family, seed: u64) -> u64 {
         Family::Words { n } => 0x200 + n as u64,
         Family::Chars { n } => 0x300 + n as u64,
         Family::Facts => 0x400,
+        Family::Pairs { w } => 0x500 + w as u64,
     };
     seed ^ tag.wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
@@ -132,6 +133,68 @@ fn quotes<'a>(text: &str, terms: &[&'a Term]) -> Vec<Vec<&'a Term>> {
     out
 }
 
+/// Each number paired with the content word just before it and just after it (when those are
+/// words, not numbers): "pardoned 23 prisoners" gives (23, pardon) and (23, prison): the facts
+/// of a news story, which the `facts` family hashes.
+fn number_contexts<'a>(content: &[&'a Term]) -> impl Iterator<Item = (&'a Term, &'a Term)> {
+    content.iter().enumerate().flat_map(move |(i, number)| {
+        let neighbours = if number.number {
+            [i.checked_sub(1), Some(i + 1)]
+        } else {
+            [None, None]
+        };
+        neighbours
+            .into_iter()
+            .flatten()
+            .filter_map(move |j| content.get(j).filter(|c| !c.number))
+            .map(move |context| (*number, *context))
+    })
+}
+
+/// A fact slot: the key of a number's context word and the key of the number, e.g.
+/// (prison, 23). Two stories that fill the same slot with different numbers ("sell 13.2
+/// billion" / "sell 12.8 billion") report different events.
+pub type Slot = (u64, u64);
+
+/// Whether a number stem is a year (1900 to 2099): a date, whose next word is not what it
+/// counts ("from 2007 Google penalised…").
+fn is_year(stem: &str) -> bool {
+    stem.len() == 4 && (stem.starts_with("19") || stem.starts_with("20"))
+}
+
+/// The fact slots of a document, sorted and distinct. A quantity is a run of adjacent number
+/// tokens ("13.2 billion", "three women" → 3); its slot is the next content word, what it
+/// counts ("prisoners", "dlrs", "women"). Years fill no slot.
+pub fn fact_slots(terms: &[Term], config: &Config) -> Vec<Slot> {
+    let mut slots = Vec::new();
+    let mut i = 0;
+    while i < terms.len() {
+        if !terms[i].number {
+            i += 1;
+            continue;
+        }
+        let run = terms[i..].iter().take_while(|t| t.number).count();
+        let quantity = &terms[i..i + run];
+        i += run;
+        if let [only] = quantity
+            && is_year(&only.stem)
+        {
+            continue;
+        }
+        let unit = terms[i..]
+            .iter()
+            .find(|t| !(config.stop_words && t.stop))
+            .filter(|t| !t.number);
+        if let Some(unit) = unit {
+            let value = shingle_hash(quantity.iter().map(|t| t.stem.as_str()), 0);
+            slots.push((term_key(&unit.stem), value));
+        }
+    }
+    slots.sort_unstable();
+    slots.dedup();
+    slots
+}
+
 /// The features of one document (sorted by hash, each hash once with its largest weight).
 pub fn features(text: &str, terms: &[Term], config: &Config, freq: &DocFreq) -> Vec<Feature> {
     let mut out: Vec<Feature> = Vec::with_capacity(terms.len() * config.features.0.len());
@@ -146,6 +209,21 @@ pub fn features(text: &str, terms: &[Term], config: &Config, freq: &DocFreq) -> 
         };
         match spec.family {
             Family::Stems { n } => ngrams(&content, n, |t| t.stem.as_str(), seed, &mut emit),
+            Family::Pairs { w } => {
+                for (i, first) in content.iter().enumerate() {
+                    for second in content.iter().skip(i + 1).take(w) {
+                        let pair = if first.stem <= second.stem {
+                            [*first, *second]
+                        } else {
+                            [*second, *first]
+                        };
+                        emit(
+                            shingle_hash(pair.iter().map(|t| t.stem.as_str()), seed),
+                            &pair,
+                        );
+                    }
+                }
+            }
             Family::Words { n } => {
                 let all: Vec<&Term> = terms.iter().collect();
                 ngrams(&all, n, |t| t.word.as_str(), seed, &mut emit);
@@ -164,20 +242,12 @@ pub fn features(text: &str, terms: &[Term], config: &Config, freq: &DocFreq) -> 
                 }
             }
             Family::Facts => {
-                for (i, term) in content.iter().enumerate() {
-                    if !term.number {
-                        continue;
-                    }
-                    let neighbours = [i.checked_sub(1), Some(i + 1)];
-                    for j in neighbours.into_iter().flatten() {
-                        if let Some(other) = content.get(j).filter(|o| !o.number) {
-                            let pair = [*term, *other];
-                            emit(
-                                shingle_hash(pair.iter().map(|t| t.stem.as_str()), seed),
-                                &pair,
-                            );
-                        }
-                    }
+                for (number, context) in number_contexts(&content) {
+                    let pair = [number, context];
+                    emit(
+                        shingle_hash(pair.iter().map(|t| t.stem.as_str()), seed),
+                        &pair,
+                    );
                 }
                 for quote in quotes(text, &content) {
                     emit(
@@ -243,6 +313,44 @@ mod tests {
         assert_eq!(a.len(), 4);
         let shared = b.iter().filter(|f| a.iter().any(|g| g.0 == f.0)).count();
         assert_eq!(shared, 3);
+    }
+
+    #[test]
+    fn stem_pairs_survive_reordering() {
+        let none = DocFreq::default();
+        let a = feats(
+            "Lukashenko pardoned 23 prisoners",
+            "pairs:2",
+            Weighting::None,
+            &none,
+        );
+        let b = feats(
+            "23 prisoners pardoned by Lukashenko",
+            "pairs:2",
+            Weighting::None,
+            &none,
+        );
+        // Windows of 2 over 4 content words: 3 + 2 pairs each.
+        assert_eq!((a.len(), b.len()), (5, 5));
+        let shared = a.iter().filter(|f| b.iter().any(|g| g.0 == f.0)).count();
+        // {pardon,23} {pardon,prison} {23,prison} {lukashenko,pardon}; only
+        // {lukashenko,23} / {prison,lukashenko} are too far apart in one of them.
+        assert_eq!(shared, 4);
+    }
+
+    #[test]
+    fn fact_slots_pair_each_quantity_with_what_it_counts() {
+        let config = Config::default();
+        let terms = Analyzer::new(config.language)
+            .terms("In 2025 he pardoned 23 of the prisoners and 13.2 million dollars, then 5 more");
+        let value = |parts: &[&str]| shingle_hash(parts.iter().copied(), 0);
+        let mut expected = vec![
+            (term_key("prison"), value(&["23"])),
+            (term_key("dollar"), value(&["13.2", "1000000"])),
+        ];
+        expected.sort_unstable();
+        // The year fills no slot; "5 more" counts nothing (a stop word, then the end).
+        assert_eq!(fact_slots(&terms, &config), expected);
     }
 
     #[test]

@@ -67,6 +67,8 @@ pub enum MeasureArg {
     Jaccard,
     /// |A ∩ B| / min(|A|, |B|).
     Containment,
+    /// |A ∩ B| / sqrt(|A| |B|).
+    Cosine,
 }
 
 /// Fingerprint and similarity settings: a preset, then overrides.
@@ -104,6 +106,10 @@ pub struct EngineArgs {
     /// Keep stop words in stem shingles.
     #[arg(long, help_heading = "Engine")]
     pub keep_stop_words: bool,
+    /// Judge pairs on their features alone, without the fact-agreement check (numbers in the
+    /// same contexts must agree).
+    #[arg(long, help_heading = "Engine")]
+    pub no_fact_check: bool,
     /// Keep page chrome (short navigation lines, link lists).
     #[arg(long, help_heading = "Engine")]
     pub keep_chrome: bool,
@@ -141,6 +147,7 @@ impl EngineArgs {
             config.measure = match m {
                 MeasureArg::Jaccard => Measure::Jaccard,
                 MeasureArg::Containment => Measure::Containment,
+                MeasureArg::Cosine => Measure::Cosine,
             };
         }
         if let Some(t) = self.threshold {
@@ -155,6 +162,7 @@ impl EngineArgs {
         config.exact = (config.exact || self.exact) && !self.estimate;
         config.stop_words &= !self.keep_stop_words;
         config.strip_chrome &= !self.keep_chrome;
+        config.fact_check &= !self.no_fact_check;
         config.validate()?;
         Ok(config)
     }
