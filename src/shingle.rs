@@ -279,6 +279,11 @@ mod tests {
         features(text, &terms, &config, freq)
     }
 
+    /// How many features of `b` are also in `a`.
+    fn shared(a: &[Feature], b: &[Feature]) -> usize {
+        b.iter().filter(|f| a.iter().any(|g| g.0 == f.0)).count()
+    }
+
     #[test]
     fn stem_shingles_ignore_inflection_and_stop_words() {
         let none = DocFreq::default();
@@ -311,8 +316,7 @@ mod tests {
         let b = feats("3 women; 20 men", "facts", Weighting::None, &none);
         // 3-women, 20-women, 20-men, and the quote; the rewrite shares 3-women and 20-men.
         assert_eq!(a.len(), 4);
-        let shared = b.iter().filter(|f| a.iter().any(|g| g.0 == f.0)).count();
-        assert_eq!(shared, 3);
+        assert_eq!(shared(&a, &b), 3);
     }
 
     #[test]
@@ -332,7 +336,7 @@ mod tests {
         );
         // Windows of 2 over 4 content words: 3 + 2 pairs each.
         assert_eq!((a.len(), b.len()), (5, 5));
-        let shared = a.iter().filter(|f| b.iter().any(|g| g.0 == f.0)).count();
+        let shared = shared(&a, &b);
         // {pardon,23} {pardon,prison} {23,prison} {lukashenko,pardon}; only
         // {lukashenko,23} / {prison,lukashenko} are too far apart in one of them.
         assert_eq!(shared, 4);
