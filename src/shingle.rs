@@ -88,7 +88,7 @@ fn family_seed(family: Family, seed: u64) -> u64 {
 /// at least as rare as its rarest stem, so this is the closest bound available from unigram
 /// frequencies alone (measured: nearer to true n-gram IDF than the mean, the sum or the
 /// minimum), and it keeps memory bounded by the vocabulary.
-fn weight(terms: &[&Term], weighting: Weighting, freq: &DocFreq) -> f64 {
+pub fn weight(terms: &[&Term], weighting: Weighting, freq: &DocFreq) -> f64 {
     match weighting {
         Weighting::None => 1.0,
         Weighting::Idf => terms
@@ -115,8 +115,26 @@ fn ngrams<'a>(
     }
 }
 
+/// Number facts: each number beside a content word (the word before it and the word after
+/// it), as pairs of positions `(number, word)` in `content`. Shared by the `facts` feature
+/// family and by [`crate::explain`], which shows them.
+pub fn number_facts(content: &[&Term]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (i, term) in content.iter().enumerate() {
+        if !term.number {
+            continue;
+        }
+        for j in [i.checked_sub(1), Some(i + 1)].into_iter().flatten() {
+            if content.get(j).is_some_and(|o| !o.number) {
+                out.push((i, j));
+            }
+        }
+    }
+    out
+}
+
 /// Quoted passages: the stems of 2 to 20 content words between a pair of double quotes.
-fn quotes<'a>(text: &str, terms: &[&'a Term]) -> Vec<Vec<&'a Term>> {
+pub fn quotes<'a>(text: &str, terms: &[&'a Term]) -> Vec<Vec<&'a Term>> {
     let marks: Vec<usize> = text.match_indices('"').map(|(i, _)| i).collect();
     let mut out = Vec::new();
     for pair in marks.chunks_exact(2) {
@@ -164,20 +182,12 @@ pub fn features(text: &str, terms: &[Term], config: &Config, freq: &DocFreq) -> 
                 }
             }
             Family::Facts => {
-                for (i, term) in content.iter().enumerate() {
-                    if !term.number {
-                        continue;
-                    }
-                    let neighbours = [i.checked_sub(1), Some(i + 1)];
-                    for j in neighbours.into_iter().flatten() {
-                        if let Some(other) = content.get(j).filter(|o| !o.number) {
-                            let pair = [*term, *other];
-                            emit(
-                                shingle_hash(pair.iter().map(|t| t.stem.as_str()), seed),
-                                &pair,
-                            );
-                        }
-                    }
+                for (i, j) in number_facts(&content) {
+                    let pair = [content[i], content[j]];
+                    emit(
+                        shingle_hash(pair.iter().map(|t| t.stem.as_str()), seed),
+                        &pair,
+                    );
                 }
                 for quote in quotes(text, &content) {
                     emit(
