@@ -4,7 +4,8 @@
 //!
 //! The pipeline, one module per stage, in the order data flows:
 //! [`input`] → [`normalize`] → [`tokenize`] → [`shingle`] (features) → [`signature`]
-//! (weighted MinHash) → [`lsh`] → [`similarity`] → [`cluster`] → [`output`].
+//! (weighted MinHash) → [`lsh`] → [`similarity`] → [`cluster`] → [`output`]; [`explain`] says
+//! why two documents match and [`report`] shows it.
 //! [`pipeline`] runs them end to end; [`config`] holds the settings.
 //!
 //! ```
@@ -31,11 +32,13 @@ pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod eval;
+pub mod explain;
 pub mod input;
 pub mod lsh;
 pub mod normalize;
 pub mod output;
 pub mod pipeline;
+pub mod report;
 pub mod shingle;
 pub mod signature;
 pub mod similarity;

@@ -89,7 +89,7 @@ fn family_seed(family: Family, seed: u64) -> u64 {
 /// at least as rare as its rarest stem, so this is the closest bound available from unigram
 /// frequencies alone (measured: nearer to true n-gram IDF than the mean, the sum or the
 /// minimum), and it keeps memory bounded by the vocabulary.
-fn weight(terms: &[&Term], weighting: Weighting, freq: &DocFreq) -> f64 {
+pub fn weight(terms: &[&Term], weighting: Weighting, freq: &DocFreq) -> f64 {
     match weighting {
         Weighting::None => 1.0,
         Weighting::Idf => terms
@@ -116,8 +116,26 @@ fn ngrams<'a>(
     }
 }
 
+/// Number facts: each number beside a content word (the word before it and the word after
+/// it), as pairs of positions `(number, word)` in `content`. Shared by the `facts` feature
+/// family and by [`crate::explain`], which shows them.
+pub fn number_facts(content: &[&Term]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (i, term) in content.iter().enumerate() {
+        if !term.number {
+            continue;
+        }
+        for j in [i.checked_sub(1), Some(i + 1)].into_iter().flatten() {
+            if content.get(j).is_some_and(|o| !o.number) {
+                out.push((i, j));
+            }
+        }
+    }
+    out
+}
+
 /// Quoted passages: the stems of 2 to 20 content words between a pair of double quotes.
-fn quotes<'a>(text: &str, terms: &[&'a Term]) -> Vec<Vec<&'a Term>> {
+pub fn quotes<'a>(text: &str, terms: &[&'a Term]) -> Vec<Vec<&'a Term>> {
     let marks: Vec<usize> = text.match_indices('"').map(|(i, _)| i).collect();
     let mut out = Vec::new();
     for pair in marks.chunks_exact(2) {
@@ -131,24 +149,6 @@ fn quotes<'a>(text: &str, terms: &[&'a Term]) -> Vec<Vec<&'a Term>> {
         }
     }
     out
-}
-
-/// Each number paired with the content word just before it and just after it (when those are
-/// words, not numbers): "pardoned 23 prisoners" gives (23, pardon) and (23, prison): the facts
-/// of a news story, which the `facts` family hashes.
-fn number_contexts<'a>(content: &[&'a Term]) -> impl Iterator<Item = (&'a Term, &'a Term)> {
-    content.iter().enumerate().flat_map(move |(i, number)| {
-        let neighbours = if number.number {
-            [i.checked_sub(1), Some(i + 1)]
-        } else {
-            [None, None]
-        };
-        neighbours
-            .into_iter()
-            .flatten()
-            .filter_map(move |j| content.get(j).filter(|c| !c.number))
-            .map(move |context| (*number, *context))
-    })
 }
 
 /// A fact slot: the key of a number's context word and the key of the number, e.g.
@@ -242,8 +242,8 @@ pub fn features(text: &str, terms: &[Term], config: &Config, freq: &DocFreq) -> 
                 }
             }
             Family::Facts => {
-                for (number, context) in number_contexts(&content) {
-                    let pair = [number, context];
+                for (i, j) in number_facts(&content) {
+                    let pair = [content[i], content[j]];
                     emit(
                         shingle_hash(pair.iter().map(|t| t.stem.as_str()), seed),
                         &pair,

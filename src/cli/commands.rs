@@ -13,7 +13,7 @@ use storyprint::output::{self, Format};
 use super::{EXIT_OK, EngineArgs, FormatArg, InputArgs, choose_format, load, open_output};
 
 /// Reads the inputs and fingerprints them with the configured engine.
-fn fingerprints(input: &InputArgs, engine: &EngineArgs) -> anyhow::Result<Fingerprints> {
+pub(super) fn fingerprints(input: &InputArgs, engine: &EngineArgs) -> anyhow::Result<Fingerprints> {
     let config = engine.config()?;
     if let Some(threads) = engine.threads {
         rayon::ThreadPoolBuilder::new()

@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod report;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -49,6 +50,12 @@ enum Command {
         after_help = "Examples:\n  storyprint eval ../shared/seeds --clusters ../shared/seeds/truth.tsv\n  storyprint eval ../shared/eval/clough-stevenson/docs.jsonl --pairs ../shared/eval/clough-stevenson/pairs.tsv --levels ../shared/eval/clough-stevenson/levels.tsv"
     )]
     Eval(commands::EvalArgs),
+    /// A similarity report people read: clusters with titles and the evidence for each
+    /// match (shared facts and passages), on the terminal or as one self-contained HTML page.
+    #[command(
+        after_help = "Examples:\n  storyprint report ../shared/seeds\n  storyprint report ../shared/seeds --html report.html"
+    )]
+    Report(report::ReportArgs),
 }
 
 /// Output formats on the command line.
@@ -158,6 +165,7 @@ pub fn main() -> ExitCode {
         Command::Pairs(args) => commands::pairs(args),
         Command::Cluster(args) => commands::cluster(args),
         Command::Eval(args) => commands::eval(args),
+        Command::Report(args) => report::report(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,69 @@
+//! `storyprint report`: the terminal report, or the HTML page with `--html`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use storyprint::report::{Report, Style, html, write_terminal};
+
+use super::commands::fingerprints;
+use super::{EXIT_OK, EngineArgs, InputArgs, open_output};
+
+/// When to colour the terminal report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// When standard output is a terminal and `NO_COLOR` is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// `storyprint report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// Write a self-contained HTML page to FILE instead of the terminal report.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Colour the terminal report.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorArg,
+}
+
+/// Prints the report, or writes the HTML page.
+pub fn report(args: ReportArgs) -> anyhow::Result<u8> {
+    let prints = fingerprints(&args.input, &args.engine)?;
+    let report = Report::new(&prints);
+    match &args.html {
+        Some(path) => {
+            let mut out = open_output(Some(path))?;
+            html::write_html(&mut out, &report, &prints)?;
+            out.flush()?;
+            eprintln!(
+                "storyprint: wrote {}: {} documents, {} cluster(s), {} singleton(s)",
+                path.display(),
+                prints.len(),
+                report.clusters.len(),
+                report.singletons.len()
+            );
+        }
+        None => {
+            let color = match args.color {
+                ColorArg::Always => true,
+                ColorArg::Never => false,
+                ColorArg::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            let mut out = open_output(None)?;
+            write_terminal(&mut out, &report, &prints, Style { color })?;
+            out.flush()?;
+        }
+    }
+    Ok(EXIT_OK)
+}
