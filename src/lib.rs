@@ -5,7 +5,8 @@
 //! The pipeline, one module per stage, in the order data flows:
 //! [`input`] → [`normalize`] → [`tokenize`] → [`shingle`] (features) → [`signature`]
 //! (weighted MinHash) → [`lsh`] → [`similarity`] → [`cluster`] → [`output`].
-//! [`pipeline`] runs them end to end; [`config`] holds the settings.
+//! [`pipeline`] runs them end to end; [`config`] holds the settings; [`dedup`] streams a
+//! corpus of any size through the same stages and writes it back without its duplicates.
 //!
 //! ```
 //! use storyprint::{Config, Document, Fingerprints, Origin};
@@ -29,6 +30,7 @@
 
 pub mod cluster;
 pub mod config;
+pub mod dedup;
 pub mod error;
 pub mod eval;
 pub mod input;

@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod dedup;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -49,6 +50,11 @@ enum Command {
         after_help = "Examples:\n  storyprint eval ../shared/seeds --clusters ../shared/seeds/truth.tsv\n  storyprint eval ../shared/eval/clough-stevenson/docs.jsonl --pairs ../shared/eval/clough-stevenson/pairs.tsv --levels ../shared/eval/clough-stevenson/levels.tsv"
     )]
     Eval(commands::EvalArgs),
+    /// Removes near-duplicates from a corpus of any size, writing kept lines unchanged.
+    #[command(
+        after_help = "Example:\n  storyprint dedup corpus.jsonl.zst -o unique.jsonl --removed removed.tsv --preset classic --threshold 0.8"
+    )]
+    Dedup(dedup::DedupArgs),
 }
 
 /// Output formats on the command line.
@@ -158,6 +164,7 @@ pub fn main() -> ExitCode {
         Command::Pairs(args) => commands::pairs(args),
         Command::Cluster(args) => commands::cluster(args),
         Command::Eval(args) => commands::eval(args),
+        Command::Dedup(args) => dedup::dedup(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
