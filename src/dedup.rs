@@ -34,7 +34,7 @@ use crate::input::{InputOptions, Problem, Reader, Record};
 use crate::lsh::Banding;
 use crate::normalize::normalize;
 use crate::pipeline::lsh_threshold;
-use crate::shingle::{DocFreq, features};
+use crate::shingle::{DocFreq, Feature, fast_features, features};
 use crate::signature::{Signature, Sketcher};
 use crate::similarity;
 use crate::tokenize::Analyzer;
@@ -305,9 +305,12 @@ impl Dedup {
                     .map_init(
                         || Analyzer::new(config.language),
                         |analyzer, record| {
-                            let text = normalize(&record.doc.text, config.strip_chrome);
-                            let terms = analyzer.terms(&text);
-                            sketcher.sketch(&features(&text, &terms, config, freq))
+                            sketcher.sketch(&document_features(
+                                &record.doc.text,
+                                analyzer,
+                                config,
+                                freq,
+                            ))
                         },
                     )
                     .collect();
@@ -425,6 +428,20 @@ impl Dedup {
         }
         Ok(())
     }
+}
+
+/// The features of a raw text: the term-free path when the configuration allows it.
+pub fn document_features(
+    text: &str,
+    analyzer: &Analyzer,
+    config: &Config,
+    freq: &DocFreq,
+) -> Vec<Feature> {
+    fast_features(text, config).unwrap_or_else(|| {
+        let text = normalize(text, config.strip_chrome);
+        let terms = analyzer.terms(&text);
+        features(&text, &terms, config, freq)
+    })
 }
 
 /// Documents in the order the keep rule visits them.
