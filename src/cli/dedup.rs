@@ -53,6 +53,9 @@ struct Console {
     show_progress: bool,
     started: Instant,
     skipped: u64,
+    /// Each finished pass with its seconds, for the summary.
+    passes: Vec<(Pass, f64)>,
+    pass: Option<Pass>,
 }
 
 impl Observer for Console {
@@ -68,6 +71,7 @@ impl Observer for Console {
 
     fn start(&mut self, pass: Pass, total: Option<u64>) {
         self.started = Instant::now();
+        self.pass = Some(pass);
         if !self.show_progress {
             return;
         }
@@ -97,6 +101,10 @@ impl Observer for Console {
     }
 
     fn finish(&mut self) {
+        if let Some(pass) = self.pass.take() {
+            self.passes
+                .push((pass, self.started.elapsed().as_secs_f64()));
+        }
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
@@ -135,6 +143,8 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
         show_progress: !args.quiet && std::io::stderr().is_terminal(),
         started: Instant::now(),
         skipped: 0,
+        passes: Vec::new(),
+        pass: None,
     };
     let started = Instant::now();
     let summary = dedup.run(
@@ -151,9 +161,14 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
     }
     if !args.quiet {
         let seconds = started.elapsed().as_secs_f64();
+        let passes: Vec<String> = console
+            .passes
+            .iter()
+            .map(|(pass, s)| format!("{} {s:.2} s", pass.name()))
+            .collect();
         eprintln!(
             "storyprint: {} documents ({:.1} MB) in {:.2} s: kept {}, removed {}; {} candidate \
-             pairs, {} verified (estimated similarity, {} hashes){}",
+             pairs, {} verified (estimated similarity, {} hashes); passes: {}{}",
             summary.documents,
             summary.bytes as f64 / 1e6,
             seconds,
@@ -162,6 +177,7 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
             summary.candidates,
             summary.verified,
             dedup.config.num_hashes,
+            passes.join(", "),
             if summary.skipped > 0 {
                 format!("; skipped {} (see the warnings above)", summary.skipped)
             } else {
