@@ -1,7 +1,7 @@
 //! Input stage: turns paths (files, directories, `-`) into documents, in a stable order.
 //!
-//! A `.txt`/`.md` file is one document; a `.jsonl`/`.jsonl.gz` file holds one document per
-//! line. Directories are walked recursively in sorted order. A bad document (invalid UTF-8,
+//! A `.txt`/`.md` file is one document; a `.jsonl`/`.jsonl.gz`/`.jsonl.zst` file holds one
+//! document per line. Directories are walked recursively in sorted order. A bad document (invalid UTF-8,
 //! empty, too large, a malformed JSON line) becomes a [`Problem`] naming the file and line;
 //! the reader goes on with the next one, so one bad file never loses the others.
 
@@ -40,6 +40,35 @@ pub struct Document {
     pub text: String,
     /// Where it came from.
     pub origin: Origin,
+}
+
+/// A document with the line it was read from, for commands that write inputs back unchanged
+/// (`dedup`).
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// The document.
+    pub doc: Document,
+    /// The JSONL line, without its line terminator; `None` for a text file.
+    pub raw: Option<String>,
+}
+
+impl Record {
+    /// The record as one JSONL line (no terminator): the original line, or for a text file a
+    /// JSON object with the id and text fields named in `options`.
+    pub fn line(&self, options: &InputOptions) -> String {
+        match &self.raw {
+            Some(raw) => raw.clone(),
+            None => {
+                let mut object = serde_json::Map::new();
+                object.insert(options.id_field.clone(), Value::from(self.doc.id.as_str()));
+                object.insert(
+                    options.text_field.clone(),
+                    Value::from(self.doc.text.as_str()),
+                );
+                Value::Object(object).to_string()
+            }
+        }
+    }
 }
 
 /// Why a document or a path was skipped.
@@ -103,7 +132,10 @@ impl fmt::Display for Problem {
             ),
             ProblemKind::MalformedJson(why) => write!(f, "malformed JSON line: {why}; skipped"),
             ProblemKind::UnsupportedExtension => {
-                write!(f, "not a .txt, .md, .jsonl or .jsonl.gz file; ignored")
+                write!(
+                    f,
+                    "not a .txt, .md, .jsonl, .jsonl.gz or .jsonl.zst file; ignored"
+                )
             }
         }
     }
@@ -139,12 +171,15 @@ enum SourceKind {
     Text,
     Jsonl,
     JsonlGz,
+    JsonlZst,
 }
 
 fn kind_of(path: &Path) -> Option<SourceKind> {
     let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
     if name.ends_with(".jsonl.gz") || name.ends_with(".ndjson.gz") {
         Some(SourceKind::JsonlGz)
+    } else if name.ends_with(".jsonl.zst") || name.ends_with(".ndjson.zst") {
+        Some(SourceKind::JsonlZst)
     } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
         Some(SourceKind::Jsonl)
     } else if name.ends_with(".txt") || name.ends_with(".md") {
@@ -258,6 +293,9 @@ fn walk(root: &Path, dir: &Path, sources: &mut Vec<Source>, problems: &mut Vec<P
 /// An item the reader yields: a document, or why one was skipped.
 pub type Item = std::result::Result<Document, Problem>;
 
+/// A record, or why a document was skipped.
+pub type RecordItem = std::result::Result<Record, Problem>;
+
 /// Streams the documents of a list of paths, in order, one at a time; memory is bounded by
 /// the largest document. Repeated ids are renamed `id#2`, `id#3`… with a warning naming both
 /// places (a [`Problem`] is not raised; see [`Reader::take_renamed`]).
@@ -365,6 +403,16 @@ impl Reader {
                     1 << 16,
                     flate2::read::MultiGzDecoder::new(BufReader::new(file)),
                 )),
+                SourceKind::JsonlZst => Box::new(BufReader::with_capacity(
+                    1 << 16,
+                    zstd::stream::read::Decoder::new(file).map_err(|e| Problem {
+                        origin: Origin {
+                            path: source.path.clone(),
+                            line: None,
+                        },
+                        kind: ProblemKind::Unreadable(e.to_string()),
+                    })?,
+                )),
                 _ => Box::new(BufReader::with_capacity(1 << 16, file)),
             }
         };
@@ -375,8 +423,8 @@ impl Reader {
         })
     }
 
-    /// The next item of the current JSONL source, or `None` at its end.
-    fn next_line(&mut self) -> Option<Item> {
+    /// The next record of the current JSONL source, or `None` at its end.
+    fn next_line(&mut self) -> Option<RecordItem> {
         let limit = self.options.max_doc_bytes;
         let lines = self.current.as_mut()?;
         loop {
@@ -414,9 +462,55 @@ impl Reader {
                 Err(kind) => return fail(kind),
             };
             return Some(
-                parse_json_line(&line, &self.options, origin.clone())
-                    .map_err(|kind| Problem { origin, kind }),
+                match parse_json_line(&line, &self.options, origin.clone()) {
+                    Ok(doc) => {
+                        let mut raw = line;
+                        raw.truncate(raw.trim_end_matches(['\n', '\r']).len());
+                        Ok(Record {
+                            doc,
+                            raw: Some(raw),
+                        })
+                    }
+                    Err(kind) => Err(Problem { origin, kind }),
+                },
             );
+        }
+    }
+}
+
+impl Reader {
+    /// The next document with the line it was read from (the [`Iterator`] yields the
+    /// documents alone).
+    pub fn next_record(&mut self) -> Option<RecordItem> {
+        if let Some(problem) = self.pending.next() {
+            return Some(Err(problem));
+        }
+        loop {
+            if self.current.is_some() {
+                match self.next_line() {
+                    Some(Ok(record)) => {
+                        let doc = self.unique(record.doc);
+                        return Some(Ok(Record { doc, ..record }));
+                    }
+                    Some(Err(problem)) => return Some(Err(problem)),
+                    None => continue,
+                }
+            }
+            let source = self.sources.next()?;
+            match source.kind {
+                SourceKind::Text => {
+                    return Some(self.read_text(&source).map(|doc| Record {
+                        doc: self.unique(doc),
+                        raw: None,
+                    }));
+                }
+                SourceKind::Jsonl | SourceKind::JsonlGz | SourceKind::JsonlZst => {
+                    match self.open_lines(&source) {
+                        Ok(lines) => self.current = Some(lines),
+                        Err(problem) => return Some(Err(problem)),
+                    }
+                }
+            }
         }
     }
 }
@@ -425,28 +519,7 @@ impl Iterator for Reader {
     type Item = Item;
 
     fn next(&mut self) -> Option<Item> {
-        if let Some(problem) = self.pending.next() {
-            return Some(Err(problem));
-        }
-        loop {
-            if self.current.is_some() {
-                match self.next_line() {
-                    Some(Ok(doc)) => return Some(Ok(self.unique(doc))),
-                    Some(Err(problem)) => return Some(Err(problem)),
-                    None => continue,
-                }
-            }
-            let source = self.sources.next()?;
-            match source.kind {
-                SourceKind::Text => {
-                    return Some(self.read_text(&source).map(|doc| self.unique(doc)));
-                }
-                SourceKind::Jsonl | SourceKind::JsonlGz => match self.open_lines(&source) {
-                    Ok(lines) => self.current = Some(lines),
-                    Err(problem) => return Some(Err(problem)),
-                },
-            }
-        }
+        self.next_record().map(|item| item.map(|record| record.doc))
     }
 }
 
@@ -646,6 +719,32 @@ mod tests {
         let path = write(dir.path(), "d.jsonl.gz", &gz.finish().unwrap());
         let batch = Batch::read(&[path], InputOptions::default());
         assert_eq!(batch.documents[0].id, "x");
+    }
+
+    #[test]
+    fn zstd_jsonl_is_read_and_records_keep_their_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let jsonl = b"{\"id\":\"x\", \"text\":\"hello\",\"n\":1}\r\n";
+        let path = write(
+            dir.path(),
+            "d.jsonl.zst",
+            &zstd::encode_all(&jsonl[..], 1).unwrap(),
+        );
+        let text = write(dir.path(), "t.txt", b"a \"quoted\" text");
+        let mut reader = Reader::new(&[path, text], InputOptions::default());
+        let record = reader.next_record().unwrap().unwrap();
+        assert_eq!(record.doc.text, "hello");
+        assert_eq!(
+            record.line(&InputOptions::default()),
+            "{\"id\":\"x\", \"text\":\"hello\",\"n\":1}"
+        );
+        let record = reader.next_record().unwrap().unwrap();
+        assert_eq!(record.raw, None);
+        assert_eq!(
+            record.line(&InputOptions::default()),
+            "{\"id\":\"t.txt\",\"text\":\"a \\\"quoted\\\" text\"}"
+        );
+        assert!(reader.next_record().is_none());
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! [`input`] → [`normalize`] → [`tokenize`] → [`shingle`] (features) → [`signature`]
 //! (weighted MinHash) → [`lsh`] → [`similarity`] → [`cluster`] → [`output`]; [`explain`] says
 //! why two documents match and [`report`] shows it.
-//! [`pipeline`] runs them end to end; [`config`] holds the settings.
+//! [`pipeline`] runs them end to end; [`config`] holds the settings; [`dedup`] streams a
+//! corpus of any size through the same stages and writes it back without its duplicates.
 //!
 //! ```
 //! use storyprint::{Config, Document, Fingerprints, Origin};
@@ -30,6 +31,7 @@
 
 pub mod cluster;
 pub mod config;
+pub mod dedup;
 pub mod error;
 pub mod eval;
 pub mod explain;

@@ -97,11 +97,19 @@ impl Banding {
     /// The key of band `band` of a signature (stable: xxh3 of the values' bytes).
     pub fn band_key(&self, signature: &Signature, band: usize) -> u64 {
         let values = &signature.values[band * self.rows..(band + 1) * self.rows];
-        let mut bytes = Vec::with_capacity(self.rows * 4);
-        for v in values {
-            bytes.extend_from_slice(&v.to_le_bytes());
+        // The values' little-endian bytes, on the stack for the usual band sizes.
+        let mut stack = [0u8; 4 * 32];
+        let mut heap = Vec::new();
+        let bytes: &mut [u8] = if values.len() <= 32 {
+            &mut stack[..4 * values.len()]
+        } else {
+            heap.resize(4 * values.len(), 0);
+            &mut heap
+        };
+        for (slot, v) in bytes.chunks_exact_mut(4).zip(values) {
+            slot.copy_from_slice(&v.to_le_bytes());
         }
-        xxh3_64_with_seed(&bytes, band as u64)
+        xxh3_64_with_seed(bytes, band as u64)
     }
 
     /// Candidate pairs `(i, j)`, `i < j`, sorted. Bands are bucketed by sorting their keys
@@ -157,6 +165,29 @@ mod tests {
     use super::*;
     use crate::signature::Sketcher;
     use proptest::prelude::*;
+
+    #[test]
+    fn band_keys_hash_the_values_little_endian_bytes() {
+        let signature = Signature {
+            values: (0..80u32).map(|v| v.wrapping_mul(2_654_435_761)).collect(),
+            weight: 1.0,
+        };
+        for rows in [8, 40] {
+            let banding = Banding {
+                bands: 2,
+                rows,
+                min_hits: 1,
+            };
+            let bytes: Vec<u8> = signature.values[rows..2 * rows]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect();
+            assert_eq!(
+                banding.band_key(&signature, 1),
+                xxh3_64_with_seed(&bytes, 1)
+            );
+        }
+    }
 
     #[test]
     fn probability_curve_is_an_s_around_the_threshold() {

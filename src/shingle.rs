@@ -6,7 +6,8 @@ use ahash::AHashMap;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::config::{Config, Family, Weighting};
-use crate::tokenize::Term;
+use crate::normalize::{fold, normalize};
+use crate::tokenize::{Term, word_hash, word_hashes};
 
 /// A hashed feature and its weight.
 pub type Feature = (u64, f64);
@@ -97,6 +98,63 @@ pub fn weight(terms: &[&Term], weighting: Weighting, freq: &DocFreq) -> f64 {
             .map(|t| freq.idf(term_key(&t.stem)))
             .fold(0.0, f64::max),
     }
+}
+
+/// Word n-gram hashes from the words' hashes: xxh3 of the window's hashes (little-endian),
+/// seeded per family, so each word is hashed once however many n-grams hold it. `emit` gets
+/// each n-gram's hash and the index of its first word (a single n-gram of everything when
+/// there are fewer than `n` words).
+fn word_ngrams(hashes: &[u64], n: usize, seed: u64, mut emit: impl FnMut(u64, usize)) {
+    if hashes.is_empty() {
+        return;
+    }
+    let n = n.min(hashes.len());
+    let mut buf = [0u8; 8 * 16];
+    for (i, window) in hashes.windows(n).enumerate() {
+        for (slot, h) in buf.chunks_exact_mut(8).zip(window) {
+            slot.copy_from_slice(&h.to_le_bytes());
+        }
+        emit(xxh3_64_with_seed(&buf[..8 * n], seed), i);
+    }
+}
+
+/// The features of a raw text, when the configuration allows a path that builds no
+/// [`Term`]s: every family is word n-grams, unweighted (the classic preset). Equal to
+/// [`features`] of the normalized text's terms; `None` for other configurations.
+pub fn fast_features(text: &str, config: &Config) -> Option<Vec<Feature>> {
+    if config.weighting != Weighting::None
+        || !config
+            .features
+            .0
+            .iter()
+            .all(|spec| matches!(spec.family, Family::Words { .. }))
+    {
+        return None;
+    }
+    // Tokens never span lines, so dropping blank lines (all `normalize` does beyond folding
+    // without chrome stripping) changes no word.
+    let text = if config.strip_chrome {
+        normalize(text, true)
+    } else {
+        fold(text)
+    };
+    let mut hashes = Vec::with_capacity(text.len() / 5);
+    word_hashes(&text, &mut hashes);
+    let mut out: Vec<Feature> = Vec::with_capacity(hashes.len() * config.features.0.len());
+    for spec in &config.features.0 {
+        if let Family::Words { n } = spec.family {
+            let seed = family_seed(spec.family, config.seed);
+            word_ngrams(&hashes, n, seed, |h, _| out.push((h, spec.weight)));
+        }
+    }
+    Some(sorted_unique(out))
+}
+
+/// Features sorted by hash, each hash once with its largest weight.
+fn sorted_unique(mut out: Vec<Feature>) -> Vec<Feature> {
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    out.dedup_by_key(|f| f.0);
+    out
 }
 
 /// n-grams over a term sequence (a single shingle of everything when it is shorter).
@@ -226,7 +284,10 @@ pub fn features(text: &str, terms: &[Term], config: &Config, freq: &DocFreq) -> 
             }
             Family::Words { n } => {
                 let all: Vec<&Term> = terms.iter().collect();
-                ngrams(&all, n, |t| t.word.as_str(), seed, &mut emit);
+                let hashes: Vec<u64> = terms.iter().map(|t| word_hash(&t.word)).collect();
+                word_ngrams(&hashes, n, seed, |h, i| {
+                    emit(h, &all[i..(i + n).min(all.len())]);
+                });
             }
             Family::Chars { n } => {
                 let folded: Vec<char> = terms
@@ -258,9 +319,7 @@ pub fn features(text: &str, terms: &[Term], config: &Config, freq: &DocFreq) -> 
             }
         }
     }
-    out.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
-    out.dedup_by_key(|f| f.0);
-    out
+    sorted_unique(out)
 }
 
 #[cfg(test)]
@@ -355,6 +414,36 @@ mod tests {
         expected.sort_unstable();
         // The year fills no slot; "5 more" counts nothing (a stop word, then the end).
         assert_eq!(fact_slots(&terms, &config), expected);
+    }
+
+    proptest::proptest! {
+        /// Oracle: the allocation-free word path gives exactly the features of the term path.
+        #[test]
+        fn fast_word_features_equal_the_term_path(
+            text in "[a-zA-Z0-9 .,'\n\u{2019}\u{e9}\u{c9}\u{201C}-]{0,120}",
+            n in 1usize..6, strip_chrome in proptest::bool::ANY,
+        ) {
+            let config = Config {
+                features: format!("words:{n},words:{}", n + 1).parse::<Features>().unwrap(),
+                weighting: Weighting::None,
+                strip_chrome,
+                ..Config::classic()
+            };
+            let normalized = normalize(&text, strip_chrome);
+            let terms = Analyzer::new(config.language).terms(&normalized);
+            let slow = features(&normalized, &terms, &config, &DocFreq::default());
+            proptest::prop_assert_eq!(fast_features(&text, &config), Some(slow));
+        }
+    }
+
+    #[test]
+    fn fast_features_refuse_configurations_they_cannot_serve() {
+        assert!(fast_features("a b c", &Config::default()).is_none());
+        let idf = Config {
+            weighting: Weighting::Idf,
+            ..Config::classic()
+        };
+        assert!(fast_features("a b c", &idf).is_none());
     }
 
     #[test]

@@ -91,6 +91,28 @@ pub fn ascii_tokens(text: &str, offset: usize, out: &mut Vec<Token>) {
     }
 }
 
+/// The hash of a lower-cased word, as word shingles use it: xxh3 of its UTF-8 bytes.
+pub fn word_hash(lower: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(lower.as_bytes())
+}
+
+/// Appends the [`word_hash`] of every token of a (folded) text, lower-casing ASCII words in a
+/// reused buffer: the allocation-free path of word shingles, equal to hashing each
+/// [`Term::word`] (an oracle test in `shingle` holds them equal).
+pub fn word_hashes(text: &str, out: &mut Vec<u64>) {
+    let mut lower = Vec::with_capacity(32);
+    for token in tokens(text) {
+        let raw = &text[token.start..token.end];
+        if raw.is_ascii() {
+            lower.clear();
+            lower.extend(raw.bytes().map(|b| b.to_ascii_lowercase()));
+            out.push(xxhash_rust::xxh3::xxh3_64(&lower));
+        } else {
+            out.push(word_hash(&raw.to_lowercase()));
+        }
+    }
+}
+
 /// A token turned into a term: what the features are built from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {

@@ -77,3 +77,48 @@ fn reuters_clusters_at_defaults() {
         assert!(!together(a, b), "{a} and {b} are other events");
     }
 }
+
+#[test]
+fn dedup_keeps_exactly_one_of_every_exact_repeat_group_and_lines_unchanged() {
+    let groups = exact_repeat_groups();
+    let dir = tempfile::tempdir().unwrap();
+    let (unique, removed) = (
+        dir.path().join("unique.jsonl"),
+        dir.path().join("removed.tsv"),
+    );
+    let corpus = shared("corpora/reuters21578.jsonl.gz");
+    stdout_of(
+        storyprint()
+            .args(["dedup", "--preset", "classic", "--quiet", "-o"])
+            .arg(&unique)
+            .arg("--removed")
+            .arg(&removed)
+            .arg(&corpus),
+    );
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(&corpus).unwrap(),
+    ));
+    let input: std::collections::HashSet<String> = reader.lines().map(Result::unwrap).collect();
+    let output = std::fs::read_to_string(&unique).unwrap();
+    let mut kept = std::collections::HashSet::new();
+    for line in output.lines() {
+        assert!(input.contains(line), "a kept line was changed: {line:.80}");
+        let doc: serde_json::Value = serde_json::from_str(line).unwrap();
+        kept.insert(doc["id"].as_str().unwrap().to_string());
+    }
+    let wrong: Vec<&Vec<String>> = groups
+        .iter()
+        .filter(|g| g.iter().filter(|id| kept.contains(*id)).count() != 1)
+        .collect();
+    assert!(wrong.is_empty(), "groups not kept exactly once: {wrong:?}");
+    let tsv = std::fs::read_to_string(&removed).unwrap();
+    assert_eq!(kept.len() + tsv.lines().count() - 1, 21_578);
+    for row in tsv.lines().skip(1) {
+        let fields: Vec<&str> = row.split('\t').collect();
+        assert!(
+            !kept.contains(fields[0]) && kept.contains(fields[1]),
+            "{row}"
+        );
+        assert!(fields[2].parse::<f64>().unwrap() >= 0.7, "{row}");
+    }
+}

@@ -125,6 +125,16 @@ pub struct EngineArgs {
 }
 
 impl EngineArgs {
+    /// Starts the global thread pool with `--threads` workers (rayon's default otherwise).
+    pub fn start_threads(&self) -> Result<(), rayon::ThreadPoolBuildError> {
+        match self.threads {
+            Some(threads) => rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build_global(),
+            None => Ok(()),
+        }
+    }
+
     /// The validated engine configuration.
     pub fn config(&self) -> storyprint::Result<Config> {
         let mut config = match self.preset {

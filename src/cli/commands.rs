@@ -15,12 +15,7 @@ use super::{EXIT_OK, EngineArgs, FormatArg, InputArgs, choose_format, load, open
 /// Reads the inputs and fingerprints them with the configured engine.
 pub(super) fn fingerprints(input: &InputArgs, engine: &EngineArgs) -> anyhow::Result<Fingerprints> {
     let config = engine.config()?;
-    if let Some(threads) = engine.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build_global()
-            .context("starting the thread pool")?;
-    }
+    engine.start_threads().context("starting the thread pool")?;
     let batch = load(input)?;
     let prints = Fingerprints::new(&batch.documents, &config)?;
     if engine.verbose {

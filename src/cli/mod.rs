@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod dedup;
 mod report;
 
 use std::io::{IsTerminal, Write};
@@ -56,6 +57,11 @@ enum Command {
         after_help = "Examples:\n  storyprint report ../shared/seeds\n  storyprint report ../shared/seeds --html report.html"
     )]
     Report(report::ReportArgs),
+    /// Removes near-duplicates from a corpus of any size, writing kept lines unchanged.
+    #[command(
+        after_help = "Example:\n  storyprint dedup corpus.jsonl.zst -o unique.jsonl --removed removed.tsv --preset classic --threshold 0.8"
+    )]
+    Dedup(dedup::DedupArgs),
 }
 
 /// Output formats on the command line.
@@ -166,6 +172,7 @@ pub fn main() -> ExitCode {
         Command::Cluster(args) => commands::cluster(args),
         Command::Eval(args) => commands::eval(args),
         Command::Report(args) => report::report(args),
+        Command::Dedup(args) => dedup::dedup(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

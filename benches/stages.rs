@@ -1,0 +1,141 @@
+//! Per-stage throughput on one core, on the Reuters-21578 corpus read from `../shared/corpora`
+//! (skipped with a message when it is absent): tokenize, shingle, signature (classic preset
+//! and defaults, tokenization included), LSH, and end-to-end dedup.
+//!
+//! `cargo bench --bench stages`; criterion prints MB/s (bytes of document text).
+
+use std::hint::black_box;
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use storyprint::Config;
+use storyprint::dedup::{Dedup, document_features};
+use storyprint::input::InputOptions;
+use storyprint::lsh::Banding;
+use storyprint::normalize::{fold, normalize};
+use storyprint::pipeline::lsh_threshold;
+use storyprint::shingle::{DocFreq, features};
+use storyprint::signature::{Signature, Sketcher};
+use storyprint::tokenize::{Analyzer, word_hashes};
+
+fn corpus_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/reuters21578.jsonl.gz")
+}
+
+/// The corpus texts, or `None` (with a message) when the corpus is absent.
+fn texts() -> Option<Vec<String>> {
+    let path = corpus_path();
+    let Ok(file) = std::fs::File::open(&path) else {
+        eprintln!("{} is absent: stage benches skipped", path.display());
+        return None;
+    };
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
+    let texts = reader
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(&line).ok())
+        .filter_map(|doc| doc["text"].as_str().map(str::to_owned))
+        .collect();
+    Some(texts)
+}
+
+/// Signatures of every text with a configuration, one core (document frequencies given).
+fn sign_all(texts: &[String], config: &Config, freq: &DocFreq) -> Vec<Signature> {
+    let analyzer = Analyzer::new(config.language);
+    let sketcher = Sketcher::new(config.num_hashes, config.seed);
+    texts
+        .iter()
+        .map(|text| sketcher.sketch(&document_features(text, &analyzer, config, freq)))
+        .collect()
+}
+
+fn stages(c: &mut Criterion) {
+    let Some(texts) = texts() else { return };
+    let bytes: u64 = texts.iter().map(|t| t.len() as u64).sum();
+    let classic = Config::classic();
+    let default = Config::default();
+    let analyzer = Analyzer::new(default.language);
+    let mut freq = DocFreq::default();
+    for text in &texts {
+        freq.add(&analyzer.terms(&normalize(text, default.strip_chrome)));
+    }
+    let empty = DocFreq::default();
+
+    let mut group = c.benchmark_group("stages");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(bytes));
+    group.bench_function("tokenize", |b| {
+        b.iter(|| {
+            for text in &texts {
+                black_box(analyzer.terms(&normalize(text, false)));
+            }
+        })
+    });
+    group.bench_function("tokenize/word-hashes", |b| {
+        let mut hashes = Vec::new();
+        b.iter(|| {
+            for text in &texts {
+                hashes.clear();
+                word_hashes(&fold(text), &mut hashes);
+                black_box(&hashes);
+            }
+        })
+    });
+    let analysed: Vec<(String, Vec<_>)> = texts
+        .iter()
+        .map(|t| {
+            let text = normalize(t, false);
+            let terms = analyzer.terms(&text);
+            (text, terms)
+        })
+        .collect();
+    for (name, config, freq) in [
+        ("shingle/classic", &classic, &empty),
+        ("shingle/default", &default, &freq),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for (text, terms) in &analysed {
+                    black_box(features(text, terms, config, freq));
+                }
+            })
+        });
+    }
+    for (name, config, freq) in [
+        ("signature/classic", &classic, &empty),
+        ("signature/default", &default, &freq),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(sign_all(&texts, config, freq)))
+        });
+    }
+    let signatures = sign_all(&texts, &classic, &empty);
+    let threshold = Config {
+        threshold: 0.8,
+        ..classic.clone()
+    };
+    let banding = Banding::optimal(lsh_threshold(&threshold), threshold.num_hashes);
+    let one_core = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a one-thread pool");
+    group.bench_function("lsh/classic", |b| {
+        b.iter(|| one_core.install(|| black_box(banding.candidates(&signatures))))
+    });
+    let dedup = Dedup::new(threshold, InputOptions::default());
+    let paths = [corpus_path()];
+    group.bench_function("dedup/classic-0.8", |b| {
+        b.iter(|| {
+            one_core.install(|| {
+                dedup
+                    .run(&paths, &mut std::io::sink(), None, &mut ())
+                    .expect("dedup runs")
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);

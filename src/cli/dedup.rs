@@ -1,0 +1,189 @@
+//! `storyprint dedup`: flags, progress on stderr, and the summary line.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use storyprint::dedup::{CHUNK_DOCS, Dedup, Keep, Observer, Pass};
+use storyprint::input::Problem;
+
+use super::{EXIT_OK, EngineArgs, InputArgs, open_output};
+
+/// The keep rule on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeepArg {
+    /// The first in input order.
+    First,
+    /// The longest text (ties: the first in input order).
+    Longest,
+}
+
+/// `storyprint dedup`.
+#[derive(Debug, Args)]
+pub struct DedupArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// Write the kept documents (their original lines) to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Write a TSV of removed_id, kept_id, similarity: for each removed document, the kept
+    /// document it duplicates.
+    #[arg(long, value_name = "FILE")]
+    removed: Option<PathBuf>,
+    /// Which document of a group of duplicates is kept.
+    #[arg(long, value_enum, default_value = "first")]
+    keep: KeepArg,
+    /// Documents read and sketched per parallel chunk (bounds the text held in memory).
+    #[arg(long, value_name = "N", default_value_t = CHUNK_DOCS as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    chunk_docs: u32,
+    /// No progress bar and no summary (warnings are still printed).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Prints problems as warnings and, on a terminal, a progress bar per pass.
+struct Console {
+    bar: Option<ProgressBar>,
+    show_progress: bool,
+    started: Instant,
+    skipped: u64,
+    /// Each finished pass with its seconds, for the summary.
+    passes: Vec<(Pass, f64)>,
+    pass: Option<Pass>,
+}
+
+impl Observer for Console {
+    fn problem(&mut self, problem: &Problem) {
+        let level = if problem.is_note() { "note" } else { "warning" };
+        self.println(&format!("storyprint: {level}: {problem}"));
+        self.skipped += u64::from(!problem.is_note());
+    }
+
+    fn renamed(&mut self, warning: &str) {
+        self.println(&format!("storyprint: warning: {warning}"));
+    }
+
+    fn start(&mut self, pass: Pass, total: Option<u64>) {
+        self.started = Instant::now();
+        self.pass = Some(pass);
+        if !self.show_progress {
+            return;
+        }
+        let (bar, template) = match total {
+            Some(total) => (
+                ProgressBar::new(total),
+                "{prefix:>11} {bar:30} {pos}/{len} docs {msg} ETA {eta}",
+            ),
+            None => (
+                ProgressBar::new_spinner(),
+                "{prefix:>11} {spinner} {pos} docs {msg} {elapsed}",
+            ),
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        bar.set_prefix(pass.name());
+        self.bar = Some(bar);
+    }
+
+    fn progress(&mut self, docs: u64, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            let seconds = self.started.elapsed().as_secs_f64().max(1e-6);
+            bar.set_position(docs);
+            bar.set_message(format!("{:.1} MB/s", bytes as f64 / 1e6 / seconds));
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(pass) = self.pass.take() {
+            self.passes
+                .push((pass, self.started.elapsed().as_secs_f64()));
+        }
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Console {
+    fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+/// Deduplicates the inputs.
+pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
+    let config = args.engine.config()?;
+    args.engine
+        .start_threads()
+        .context("starting the thread pool")?;
+    let mut dedup = Dedup::new(config, args.input.options());
+    dedup.keep = match args.keep {
+        KeepArg::First => Keep::First,
+        KeepArg::Longest => Keep::Longest,
+    };
+    dedup.chunk_docs = args.chunk_docs as usize;
+    let mut unique = open_output(args.output.as_ref())?;
+    let mut removed = args
+        .removed
+        .as_ref()
+        .map(|p| open_output(Some(p)))
+        .transpose()?;
+    let mut console = Console {
+        bar: None,
+        show_progress: !args.quiet && std::io::stderr().is_terminal(),
+        started: Instant::now(),
+        skipped: 0,
+        passes: Vec::new(),
+        pass: None,
+    };
+    let started = Instant::now();
+    let summary = dedup.run(
+        &args.input.paths,
+        &mut unique,
+        removed.as_mut().map(|w| w as &mut dyn std::io::Write),
+        &mut console,
+    )?;
+    if summary.documents == 0 {
+        anyhow::bail!("no document could be read");
+    }
+    if args.input.strict && console.skipped > 0 {
+        anyhow::bail!("--strict: {} document(s) skipped", console.skipped);
+    }
+    if !args.quiet {
+        let seconds = started.elapsed().as_secs_f64();
+        let passes: Vec<String> = console
+            .passes
+            .iter()
+            .map(|(pass, s)| format!("{} {s:.2} s", pass.name()))
+            .collect();
+        eprintln!(
+            "storyprint: {} documents ({:.1} MB) in {:.2} s: kept {}, removed {}; {} candidate \
+             pairs, {} verified (estimated similarity, {} hashes); passes: {}{}",
+            summary.documents,
+            summary.bytes as f64 / 1e6,
+            seconds,
+            summary.kept,
+            summary.removed,
+            summary.candidates,
+            summary.verified,
+            dedup.config.num_hashes,
+            passes.join(", "),
+            if summary.skipped > 0 {
+                format!("; skipped {} (see the warnings above)", summary.skipped)
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,546 @@
+//! Dedup: streams a corpus of any size, removes near-duplicates, and writes every kept
+//! document's original line unchanged.
+//!
+//! Memory holds one signature per document (plus its length with `--keep longest`), never the
+//! text or the features, so the corpus is read in passes:
+//!
+//! 1. *(IDF weighting only)* document frequencies: the weights of the features depend on the
+//!    whole corpus, so they are counted in a pass of their own (memory: the vocabulary).
+//! 2. Signatures, in chunks of documents sketched in parallel with rayon.
+//! 3. LSH candidates by sorting band keys ([`Banding::candidates`]); each candidate pair is
+//!    verified by its *estimated* similarity (the feature sets are not kept, so
+//!    [`Config::exact`] does not apply); a greedy pass in keep order decides what stays.
+//! 4. The inputs are read again and the kept lines written in input order.
+//!
+//! **The keep rule.** Documents are visited in keep order: input order for
+//! [`Keep::First`], longest text first for [`Keep::Longest`] (ties: input order). A document
+//! is removed when it has a verified pair with a document already kept; it names the kept
+//! document it is most similar to (ties: earliest in keep order) and that similarity.
+//! Otherwise it is kept. So every removed document duplicates a kept one *directly*, never
+//! through a chain (A ~ B ~ C with A and C unalike keeps A and C), and a removal can always
+//! be checked by comparing the two documents named in `removed.tsv`.
+//!
+//! Every step is in a fixed order, so the output is identical for any thread count.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use ahash::AHashMap;
+use rayon::prelude::*;
+
+use crate::config::{Config, Weighting};
+use crate::error::{Error, Result};
+use crate::input::{InputOptions, Problem, Reader, Record};
+use crate::lsh::Banding;
+use crate::normalize::normalize;
+use crate::pipeline::lsh_threshold;
+use crate::shingle::{DocFreq, Feature, fast_features, features};
+use crate::signature::{Signature, Sketcher};
+use crate::similarity;
+use crate::tokenize::Analyzer;
+
+/// Which document of a group of duplicates is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Keep {
+    /// The first in input order.
+    #[default]
+    First,
+    /// The one with the longest text (in bytes); ties: the first in input order.
+    Longest,
+}
+
+/// The passes over the input, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Counting document frequencies (IDF weighting only).
+    Frequencies,
+    /// Computing signatures.
+    Signatures,
+    /// Writing the kept documents.
+    Writing,
+}
+
+impl Pass {
+    /// A short name for progress lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pass::Frequencies => "frequencies",
+            Pass::Signatures => "signatures",
+            Pass::Writing => "writing",
+        }
+    }
+}
+
+/// What a dedup run reports while it works; the CLI prints it. Every method has a default
+/// that ignores the event.
+pub trait Observer {
+    /// A skipped document or unreadable path (reported in the first pass only).
+    fn problem(&mut self, _problem: &Problem) {}
+    /// A repeated id renamed (first pass only).
+    fn renamed(&mut self, _warning: &str) {}
+    /// A pass starts; `total` is the number of documents when known.
+    fn start(&mut self, _pass: Pass, _total: Option<u64>) {}
+    /// Documents and text bytes read so far in the current pass.
+    fn progress(&mut self, _docs: u64, _bytes: u64) {}
+    /// The current pass is over.
+    fn finish(&mut self) {}
+}
+
+/// An observer that ignores everything.
+impl Observer for () {}
+
+/// A removed document, the kept document it duplicates, and their estimated similarity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Removal {
+    /// Index of the removed document, in input order.
+    pub removed: u32,
+    /// Index of the kept document.
+    pub kept: u32,
+    /// Their estimated similarity under the configured measure.
+    pub similarity: f64,
+}
+
+/// What a dedup run did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Documents read.
+    pub documents: u64,
+    /// Documents skipped (bad lines, unreadable files).
+    pub skipped: u64,
+    /// Text bytes read (one pass).
+    pub bytes: u64,
+    /// LSH candidate pairs.
+    pub candidates: u64,
+    /// Candidate pairs at or above the threshold.
+    pub verified: u64,
+    /// Documents written.
+    pub kept: u64,
+    /// Documents removed.
+    pub removed: u64,
+}
+
+/// Settings of a dedup run.
+#[derive(Debug, Clone)]
+pub struct Dedup {
+    /// The engine configuration (`exact` is ignored: similarities are estimated).
+    pub config: Config,
+    /// How inputs are read.
+    pub input: InputOptions,
+    /// Which document of a group is kept.
+    pub keep: Keep,
+    /// Documents sketched per parallel chunk (bounds the text held in memory).
+    pub chunk_docs: usize,
+}
+
+/// Documents per chunk by default: enough to keep every core busy, a few MB of text.
+pub const CHUNK_DOCS: usize = 2048;
+
+/// Per-document state kept between the passes.
+struct Sketches {
+    signatures: Vec<Signature>,
+    lengths: Vec<u32>,
+}
+
+impl Dedup {
+    /// Settings with the default keep rule and chunk size.
+    pub fn new(config: Config, input: InputOptions) -> Dedup {
+        Dedup {
+            config,
+            input,
+            keep: Keep::First,
+            chunk_docs: CHUNK_DOCS,
+        }
+    }
+
+    /// Deduplicates `paths`, writing kept lines to `unique` and, when given, one line per
+    /// removed document to `removed` (TSV: `removed_id`, `kept_id`, `similarity`).
+    ///
+    /// ```
+    /// use storyprint::Config;
+    /// use storyprint::dedup::Dedup;
+    /// use storyprint::input::InputOptions;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("docs.jsonl");
+    /// let story = "the central bank raised its key interest rate by half a point on tuesday";
+    /// std::fs::write(&path, format!(
+    ///     "{{\"id\":\"a\",\"text\":\"{story}\"}}\n{{\"id\":\"b\",\"text\":\"{story}\",\"x\":1}}\n"
+    /// )).unwrap();
+    /// let (mut unique, mut removed) = (Vec::new(), Vec::new());
+    /// let dedup = Dedup::new(Config::classic(), InputOptions::default());
+    /// let summary = dedup.run(&[path], &mut unique, Some(&mut removed), &mut ()).unwrap();
+    /// assert_eq!((summary.kept, summary.removed), (1, 1));
+    /// assert!(String::from_utf8(unique).unwrap().starts_with("{\"id\":\"a\""));
+    /// assert_eq!(String::from_utf8(removed).unwrap(), "removed_id\tkept_id\tsimilarity\nb\ta\t1.0000\n");
+    /// ```
+    pub fn run(
+        &self,
+        paths: &[PathBuf],
+        unique: &mut dyn Write,
+        removed: Option<&mut dyn Write>,
+        observer: &mut dyn Observer,
+    ) -> Result<Summary> {
+        self.config.validate()?;
+        if paths.iter().any(|p| p.as_os_str() == "-") {
+            return Err(Error::Config(
+                "dedup reads its inputs twice, so it cannot read standard input (-); \
+                 save it to a file first"
+                    .into(),
+            ));
+        }
+        let mut summary = Summary::default();
+        let freq = match self.config.weighting {
+            Weighting::Idf => self.frequencies(paths, observer, &mut summary),
+            Weighting::None => DocFreq::default(),
+        };
+        let first_pass = self.config.weighting == Weighting::None;
+        let sketches = self.sketch(paths, &freq, first_pass, observer, &mut summary);
+        drop(freq);
+        let removals = self.select(&sketches, &mut summary);
+        let n = sketches.signatures.len();
+        drop(sketches);
+        self.write(paths, n, &removals, unique, removed, observer, &mut summary)?;
+        Ok(summary)
+    }
+
+    /// Streams the inputs in chunks of records, reporting problems when `report` is set.
+    fn for_each_chunk(
+        &self,
+        paths: &[PathBuf],
+        pass: Pass,
+        total: Option<u64>,
+        report: bool,
+        observer: &mut dyn Observer,
+        mut chunk_fn: impl FnMut(&[Record]),
+    ) -> (u64, u64, u64) {
+        observer.start(pass, total);
+        let mut reader = Reader::new(paths, self.input.clone());
+        let (mut docs, mut bytes, mut skipped) = (0u64, 0u64, 0u64);
+        let mut chunk: Vec<Record> = Vec::with_capacity(self.chunk_docs);
+        let mut flush = |chunk: &mut Vec<Record>, observer: &mut dyn Observer| {
+            chunk_fn(chunk);
+            docs += chunk.len() as u64;
+            bytes += chunk.iter().map(|r| r.doc.text.len() as u64).sum::<u64>();
+            chunk.clear();
+            observer.progress(docs, bytes);
+        };
+        while let Some(item) = reader.next_record() {
+            match item {
+                Ok(record) => {
+                    chunk.push(record);
+                    if chunk.len() == self.chunk_docs {
+                        flush(&mut chunk, observer);
+                    }
+                }
+                Err(problem) => {
+                    if report {
+                        observer.problem(&problem);
+                    }
+                    if !problem.is_note() {
+                        skipped += 1;
+                    }
+                }
+            }
+            if report {
+                for warning in reader.take_renamed() {
+                    observer.renamed(&warning);
+                }
+            }
+        }
+        flush(&mut chunk, observer);
+        observer.finish();
+        (docs, bytes, skipped)
+    }
+
+    fn frequencies(
+        &self,
+        paths: &[PathBuf],
+        observer: &mut dyn Observer,
+        summary: &mut Summary,
+    ) -> DocFreq {
+        let config = &self.config;
+        let mut freq = DocFreq::default();
+        let (docs, bytes, skipped) =
+            self.for_each_chunk(paths, Pass::Frequencies, None, true, observer, |chunk| {
+                let part = chunk
+                    .par_iter()
+                    .map_init(
+                        || Analyzer::new(config.language),
+                        |analyzer, record| {
+                            let text = normalize(&record.doc.text, config.strip_chrome);
+                            let mut one = DocFreq::default();
+                            one.add(&analyzer.terms(&text));
+                            one
+                        },
+                    )
+                    .reduce(DocFreq::default, |mut a, b| {
+                        a.merge(b);
+                        a
+                    });
+                freq.merge(part);
+            });
+        (summary.documents, summary.bytes, summary.skipped) = (docs, bytes, skipped);
+        freq
+    }
+
+    fn sketch(
+        &self,
+        paths: &[PathBuf],
+        freq: &DocFreq,
+        report: bool,
+        observer: &mut dyn Observer,
+        summary: &mut Summary,
+    ) -> Sketches {
+        let config = &self.config;
+        let sketcher = Sketcher::new(config.num_hashes, config.seed);
+        let longest = self.keep == Keep::Longest;
+        let mut sketches = Sketches {
+            signatures: Vec::new(),
+            lengths: Vec::new(),
+        };
+        let total = (!report).then_some(summary.documents);
+        let (docs, bytes, skipped) =
+            self.for_each_chunk(paths, Pass::Signatures, total, report, observer, |chunk| {
+                let signatures: Vec<Signature> = chunk
+                    .par_iter()
+                    .map_init(
+                        || Analyzer::new(config.language),
+                        |analyzer, record| {
+                            sketcher.sketch(&document_features(
+                                &record.doc.text,
+                                analyzer,
+                                config,
+                                freq,
+                            ))
+                        },
+                    )
+                    .collect();
+                sketches.signatures.extend(signatures);
+                if longest {
+                    sketches.lengths.extend(
+                        chunk
+                            .iter()
+                            .map(|r| u32::try_from(r.doc.text.len()).unwrap_or(u32::MAX)),
+                    );
+                }
+            });
+        (summary.documents, summary.bytes, summary.skipped) = (docs, bytes, skipped);
+        sketches
+    }
+
+    /// Candidates, verification and the greedy keep pass: the removals, sorted by removed
+    /// document.
+    fn select(&self, sketches: &Sketches, summary: &mut Summary) -> Vec<Removal> {
+        let config = &self.config;
+        let signatures = &sketches.signatures;
+        let n = signatures.len();
+        let banding = Banding::optimal(lsh_threshold(config), config.num_hashes);
+        let candidates = banding.candidates(signatures);
+        summary.candidates = candidates.len() as u64;
+        let edges: Vec<(u32, u32, f64)> = candidates
+            .into_par_iter()
+            .filter_map(|(a, b)| {
+                let s = similarity::estimate(
+                    &signatures[a as usize],
+                    &signatures[b as usize],
+                    config.measure,
+                );
+                (s >= config.threshold).then_some((a, b, s))
+            })
+            .collect();
+        summary.verified = edges.len() as u64;
+        let order = keep_order(n, self.keep, &sketches.lengths);
+        let removals = greedy(n, &edges, &order);
+        summary.removed = removals.len() as u64;
+        summary.kept = n as u64 - summary.removed;
+        removals
+    }
+
+    /// The second read: kept lines to `unique`, then `removed.tsv`.
+    #[allow(clippy::too_many_arguments)]
+    fn write(
+        &self,
+        paths: &[PathBuf],
+        n: usize,
+        removals: &[Removal],
+        unique: &mut dyn Write,
+        removed: Option<&mut dyn Write>,
+        observer: &mut dyn Observer,
+        summary: &mut Summary,
+    ) -> Result<()> {
+        let mut is_removed = vec![false; n];
+        let mut named: AHashMap<u32, String> = AHashMap::new();
+        for r in removals {
+            is_removed[r.removed as usize] = true;
+            if removed.is_some() {
+                named.insert(r.removed, String::new());
+                named.insert(r.kept, String::new());
+            }
+        }
+        let mut failure: Option<std::io::Error> = None;
+        let mut index = 0usize;
+        self.for_each_chunk(
+            paths,
+            Pass::Writing,
+            Some(summary.documents),
+            false,
+            observer,
+            |chunk| {
+                for record in chunk {
+                    if index >= n {
+                        break;
+                    }
+                    if let Some(id) = named.get_mut(&(index as u32)) {
+                        id.clone_from(&record.doc.id);
+                    }
+                    if failure.is_none() && !is_removed[index] {
+                        let line = record.line(&self.input);
+                        if let Err(e) = unique
+                            .write_all(line.as_bytes())
+                            .and_then(|()| unique.write_all(b"\n"))
+                        {
+                            failure = Some(e);
+                        }
+                    }
+                    index += 1;
+                }
+            },
+        );
+        if let Some(e) = failure {
+            return Err(Error::Output(e));
+        }
+        if index != n {
+            return Err(Error::Config(format!(
+                "the inputs changed while being read: {n} documents in the first pass, {index} in \
+                 the second"
+            )));
+        }
+        unique.flush()?;
+        if let Some(out) = removed {
+            writeln!(out, "removed_id\tkept_id\tsimilarity")?;
+            for r in removals {
+                writeln!(
+                    out,
+                    "{}\t{}\t{:.4}",
+                    named[&r.removed], named[&r.kept], r.similarity
+                )?;
+            }
+            out.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// The features of a raw text: the term-free path when the configuration allows it.
+pub fn document_features(
+    text: &str,
+    analyzer: &Analyzer,
+    config: &Config,
+    freq: &DocFreq,
+) -> Vec<Feature> {
+    fast_features(text, config).unwrap_or_else(|| {
+        let text = normalize(text, config.strip_chrome);
+        let terms = analyzer.terms(&text);
+        features(&text, &terms, config, freq)
+    })
+}
+
+/// Documents in the order the keep rule visits them.
+fn keep_order(n: usize, keep: Keep, lengths: &[u32]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    if keep == Keep::Longest {
+        order.sort_by_key(|&i| (std::cmp::Reverse(lengths[i as usize]), i));
+    }
+    order
+}
+
+/// The greedy keep pass (see the module docs): visits documents in `order`; one with a
+/// verified pair to an already kept document is removed in favour of the most similar one.
+/// Returns the removals sorted by removed document.
+pub fn greedy(n: usize, edges: &[(u32, u32, f64)], order: &[u32]) -> Vec<Removal> {
+    let mut rank = vec![0u32; n];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i as usize] = r as u32;
+    }
+    // Adjacency in compressed rows: each document's neighbours with their similarity.
+    let mut start = vec![0usize; n + 1];
+    for &(a, b, _) in edges {
+        start[a as usize + 1] += 1;
+        start[b as usize + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut neighbours = vec![(0u32, 0.0f64); start[n]];
+    for &(a, b, s) in edges {
+        neighbours[fill[a as usize]] = (b, s);
+        fill[a as usize] += 1;
+        neighbours[fill[b as usize]] = (a, s);
+        fill[b as usize] += 1;
+    }
+    let mut kept = vec![false; n];
+    let mut removals = Vec::new();
+    for &doc in order {
+        let best = neighbours[start[doc as usize]..start[doc as usize + 1]]
+            .iter()
+            .filter(|&&(other, _)| kept[other as usize])
+            .min_by(|x, y| {
+                y.1.total_cmp(&x.1)
+                    .then(rank[x.0 as usize].cmp(&rank[y.0 as usize]))
+            });
+        match best {
+            Some(&(other, similarity)) => removals.push(Removal {
+                removed: doc,
+                kept: other,
+                similarity,
+            }),
+            None => kept[doc as usize] = true,
+        }
+    }
+    removals.sort_by_key(|r| r.removed);
+    removals
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn greedy_removes_direct_duplicates_of_kept_documents_only() {
+        // 0 ~ 1 ~ 2 (a chain: 0 and 2 unalike), 3 ~ 4.
+        let edges = [(0, 1, 0.9), (1, 2, 0.85), (3, 4, 0.95)];
+        let removals = greedy(5, &edges, &[0, 1, 2, 3, 4]);
+        assert_eq!(
+            removals,
+            [
+                Removal {
+                    removed: 1,
+                    kept: 0,
+                    similarity: 0.9
+                },
+                Removal {
+                    removed: 4,
+                    kept: 3,
+                    similarity: 0.95
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn greedy_names_the_most_similar_kept_document() {
+        // 0 and 1 unalike, both kept; 2 is closer to 1.
+        let edges = [(0, 2, 0.8), (1, 2, 0.9)];
+        let removals = greedy(3, &edges, &[0, 1, 2]);
+        assert_eq!(removals.len(), 1);
+        assert_eq!((removals[0].removed, removals[0].kept), (2, 1));
+    }
+
+    #[test]
+    fn keep_longest_visits_long_documents_first_ties_in_input_order() {
+        assert_eq!(keep_order(4, Keep::Longest, &[5, 9, 5, 9]), [1, 3, 0, 2]);
+        assert_eq!(keep_order(3, Keep::First, &[]), [0, 1, 2]);
+        let removals = greedy(2, &[(0, 1, 0.9)], &keep_order(2, Keep::Longest, &[3, 7]));
+        assert_eq!((removals[0].removed, removals[0].kept), (0, 1));
+    }
+}

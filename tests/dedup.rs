@@ -1,0 +1,143 @@
+//! `storyprint dedup` on real files: kept lines unchanged, removed.tsv, bad input, keep rules,
+//! compressed input, and identical output for any thread count.
+
+mod util;
+
+use std::path::Path;
+
+use util::{seeds, shared, storyprint};
+
+const STORY: &str = "The central bank raised its key interest rate by half a point on Tuesday, \
+                     the first increase in three years, citing inflation and a weak currency.";
+
+/// Runs dedup on `inputs` in `dir`, returning (unique.jsonl, removed.tsv, stderr).
+fn dedup(dir: &Path, inputs: &[&Path], extra: &[&str]) -> (String, String, String) {
+    let unique = dir.join("unique.jsonl");
+    let removed = dir.join("removed.tsv");
+    let out = storyprint()
+        .arg("dedup")
+        .args(inputs)
+        .arg("-o")
+        .arg(&unique)
+        .arg("--removed")
+        .arg(&removed)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    (
+        std::fs::read_to_string(unique).unwrap(),
+        std::fs::read_to_string(removed).unwrap(),
+        stderr,
+    )
+}
+
+#[test]
+fn kept_lines_are_written_unchanged_and_removals_name_the_kept_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wire.jsonl");
+    let lines = [
+        format!("{{\"id\":\"a\",\"text\":\"{STORY}\",\"source\":\"x\"}}"),
+        "{\"id\":\"b\",\"text\":\"Lukashenko met Putin in Minsk to discuss gas prices.\"}".into(),
+        format!("{{ \"text\": \"{STORY}\", \"id\": \"c\", \"n\": [1, 2] }}\r"),
+        "{\"id\":\"d\",\"text\":".into(),
+    ];
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let (unique, removed, stderr) = dedup(dir.path(), &[&path], &["--preset", "classic"]);
+    assert_eq!(unique, format!("{}\n{}\n", lines[0], lines[1]));
+    assert_eq!(removed, "removed_id\tkept_id\tsimilarity\nc\ta\t1.0000\n");
+    assert!(
+        stderr.contains("wire.jsonl:4: malformed JSON line"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("kept 2, removed 1"), "{stderr}");
+    assert!(stderr.contains("skipped 1"), "{stderr}");
+}
+
+#[test]
+fn keep_longest_keeps_the_longer_copy_and_text_files_become_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = dir.path().join("short.txt");
+    let long = dir.path().join("long.txt");
+    std::fs::write(&short, STORY).unwrap();
+    std::fs::write(&long, format!("{STORY} Markets were calm.")).unwrap();
+    let (unique, removed, _) = dedup(
+        dir.path(),
+        &[&short, &long],
+        &[
+            "--preset",
+            "classic",
+            "--threshold",
+            "0.5",
+            "--keep",
+            "longest",
+        ],
+    );
+    let kept: serde_json::Value = serde_json::from_str(unique.trim_end()).unwrap();
+    assert_eq!(kept["id"], "long.txt");
+    assert!(removed.starts_with("removed_id\tkept_id\tsimilarity\nshort.txt\tlong.txt\t"));
+    let (unique, _, _) = dedup(
+        dir.path(),
+        &[&short, &long],
+        &["--preset", "classic", "--threshold", "0.5"],
+    );
+    let kept: serde_json::Value = serde_json::from_str(unique.trim_end()).unwrap();
+    assert_eq!(kept["id"], "short.txt");
+}
+
+#[test]
+fn zstd_input_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wire.jsonl.zst");
+    let jsonl =
+        format!("{{\"id\":\"a\",\"text\":\"{STORY}\"}}\n{{\"id\":\"b\",\"text\":\"{STORY}\"}}\n");
+    std::fs::write(&path, zstd::encode_all(jsonl.as_bytes(), 3).unwrap()).unwrap();
+    let (unique, removed, _) = dedup(dir.path(), &[&path], &[]);
+    assert_eq!(unique.lines().count(), 1);
+    assert!(removed.contains("b\ta\t"));
+}
+
+#[test]
+fn output_is_identical_for_any_thread_count_at_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = dedup(dir.path(), &[&seeds()], &["-j1"]);
+    let two = dedup(dir.path(), &[&seeds()], &["-j2"]);
+    assert_eq!(one.0, two.0);
+    assert_eq!(one.1, two.1);
+    // The seeds' rewrite pair (000, 003) is one story: the later copy goes.
+    assert!(one.1.contains("003_"), "{}", one.1);
+}
+
+#[test]
+fn reuters_output_is_identical_for_one_and_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = shared("corpora/reuters21578.jsonl.gz");
+    let args = |j: &'static str| {
+        [
+            "--preset",
+            "classic",
+            "--threshold",
+            "0.8",
+            "--chunk-docs",
+            "100",
+            j,
+        ]
+    };
+    let one = dedup(dir.path(), &[&corpus], &args("-j1"));
+    let two = dedup(dir.path(), &[&corpus], &args("-j2"));
+    assert_eq!(one.0, two.0);
+    assert_eq!(one.1, two.1);
+    assert!(one.1.lines().count() > 300);
+}
+
+#[test]
+fn standard_input_is_refused_with_a_reason() {
+    let out = storyprint()
+        .args(["dedup", "-"])
+        .write_stdin("text")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read standard input"));
+}
