@@ -51,6 +51,33 @@ pub fn params(config: &Config) -> Params {
     }
 }
 
+/// What verifying a pair needs of each document: its features, signature and fact slots.
+#[derive(Debug, Clone, Copy)]
+pub struct Evidence<'a> {
+    /// Weighted features, sorted by hash.
+    pub features: &'a [Feature],
+    /// The signature.
+    pub signature: &'a Signature,
+    /// Fact slots (empty unless `config.fact_check`).
+    pub slots: &'a [Slot],
+}
+
+/// The similarity of two documents under `config`, the one judgement every command makes
+/// (batch, index, report): the configured measure, estimated from signatures or exact from
+/// the features with `config.exact`, scaled by their fact agreement with `config.fact_check`.
+pub fn similarity_of(config: &Config, a: &Evidence<'_>, b: &Evidence<'_>) -> f64 {
+    let words = if config.exact {
+        similarity::exact(a.features, b.features, config.measure)
+    } else {
+        similarity::estimate(a.signature, b.signature, config.measure)
+    };
+    if config.fact_check {
+        words * similarity::fact_agreement(a.slots, b.slots)
+    } else {
+        words
+    }
+}
+
 /// A document after normalizing and tokenizing: what features and explanations are built
 /// from.
 #[derive(Debug, Clone)]
@@ -195,20 +222,18 @@ impl Fingerprints {
         self.ids.is_empty()
     }
 
-    /// The similarity of documents `i` and `j` under the configured measure: estimated from
-    /// signatures, or exact with `config.exact`; scaled by their fact agreement with
-    /// `config.fact_check`.
+    /// The similarity of documents `i` and `j` (see [`similarity_of`]).
     pub fn similarity(&self, i: usize, j: usize) -> f64 {
-        let words = if self.config.exact {
-            similarity::exact(&self.features[i], &self.features[j], self.config.measure)
-        } else {
-            similarity::estimate(
-                &self.signatures[i],
-                &self.signatures[j],
-                self.config.measure,
-            )
-        };
-        words * similarity::fact_agreement(&self.slots[i], &self.slots[j])
+        similarity_of(&self.config, &self.evidence(i), &self.evidence(j))
+    }
+
+    /// What verifying a pair needs of document `i`.
+    pub fn evidence(&self, i: usize) -> Evidence<'_> {
+        Evidence {
+            features: &self.features[i],
+            signature: &self.signatures[i],
+            slots: &self.slots[i],
+        }
     }
 
     /// The dense N×N similarity matrix (symmetric, diagonal 1).
