@@ -21,7 +21,7 @@ use crate::explain::Span;
 use crate::pipeline::Fingerprints;
 
 /// The heatmap shows at most this many documents.
-pub const HEATMAP_DOCS: usize = 120;
+pub const HEATMAP_DOCS: usize = 100;
 
 /// Up to this many heatmap documents, every pair of them is explained (so every cell opens
 /// its evidence); beyond, only the pairs of the clusters are.

@@ -40,20 +40,31 @@
   const n = order.length;
   const value = (x, y) => data.heatmap.values[x * n + y];
   const position = new Map(order.map((d, x) => [d, x]));
+  // Colours: pairs below the threshold take the dark half of the scale (0 to the threshold),
+  // pairs at or above it the light half (the threshold to the largest value shown), so that
+  // same-story cells stand out at any scale; the legend marks the threshold.
+  let top = data.threshold;
+  for (let x = 0; x < n; x++) for (let y = 0; y < n; y++) if (x !== y) top = Math.max(top, value(x, y));
+  top = Math.min(1, top);
+  const t = data.threshold;
+  const shade = (v) => (v < t ? 0.5 * Math.max(0, v) / t : top > t ? 0.6 + 0.4 * (v - t) / (top - t) : 1);
   function heatmap() {
     const grid = document.getElementById("heatmap");
-    const size = Math.max(5, Math.min(46, Math.floor(520 / Math.max(1, n))));
+    const size = Math.max(5, Math.min(64, Math.floor(600 / Math.max(1, n))));
     const withText = size >= 34;
+    const labelled = size >= 12;
     grid.style.gridTemplateColumns = "auto repeat(" + n + ", " + size + "px)";
+    grid.style.gridAutoRows = labelled ? "auto" : size + "px";
+    grid.classList.toggle("small", !labelled);
     grid.append(el("div"));
     for (let y = 0; y < n; y++) grid.append(el("div", { class: "collabel" }, size >= 16 ? String(y) : ""));
     for (let x = 0; x < n; x++) {
       const a = order[x];
-      grid.append(el("div", { class: "rowlabel", title: docs[a].id + " — " + docs[a].title }, x + "  " + docs[a].id));
+      grid.append(el("div", { class: "rowlabel", title: docs[a].id + " — " + docs[a].title }, labelled ? x + "  " + docs[a].id : ""));
       for (let y = 0; y < n; y++) {
         const b = order[y];
         const v = value(x, y);
-        const c = cividis(v);
+        const c = cividis(shade(v));
         const same = x !== y && clusterOf.has(a) && clusterOf.get(a) === clusterOf.get(b);
         const label = docs[a].id + " × " + docs[b].id + ": " + fmt(v);
         const cell = el("div", {
@@ -78,8 +89,12 @@
         : "All documents, by cluster (outlined: same cluster). ") +
       "Hover a cell for the pair and its similarity; click it for the evidence.";
     const bar = el("div", { class: "bar" });
-    bar.style.background = "linear-gradient(to right, " + STOPS.map((s) => rgb(s)).join(", ") + ")";
-    document.getElementById("legend").append("similarity 0", bar, "1");
+    const stops = [0, 0.25, 0.5, 0.55, 0.6, 0.8, 1].map((x) => rgb(cividis(x <= 0.5 ? x : x < 0.6 ? (x < 0.55 ? 0.5 : 0.6) : x)) + " " + x * 100 + "%");
+    bar.style.background = "linear-gradient(to right, " + stops.join(", ") + ")";
+    const tick = el("span", { class: "tick", title: "threshold " + data.threshold });
+    tick.style.left = "55%";
+    const scale = el("span", { class: "scale" }, bar, tick);
+    document.getElementById("legend").append("similarity 0", scale, fmt(top), el("span", { class: "id" }, "(│ threshold " + data.threshold + ": below it the dark half, at or above it the light half)"));
   }
 
   // A list shown a page at a time.
