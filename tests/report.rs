@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use util::{seeds, stdout_of, storyprint};
+use util::{seeds, shared, stdout_of, storyprint};
 
 /// The lines of a report section: from the line starting with `start` to the next line
 /// starting with `end`.
@@ -256,4 +256,46 @@ fn html_report_renders_heatmap_and_highlights_in_headless_chromium() {
         png.len()
     );
     eprintln!("screenshot: {}", shot.display());
+}
+
+#[test]
+fn reuters_html_report_stays_small_and_embeds_only_what_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("reuters.html");
+    stdout_of(
+        storyprint()
+            .arg("report")
+            .arg(shared("corpora/reuters21578.jsonl.gz"))
+            .arg("--html")
+            .arg(&page),
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.len() < 20_000_000, "{} bytes", html.len());
+    let (data, _) = split_data(&html);
+    let docs = data["docs"].as_array().unwrap();
+    assert_eq!(docs.len(), 21_578);
+    let heatmap = data["heatmap"]["docs"].as_array().unwrap().len();
+    assert_eq!(heatmap, 100, "the heatmap is capped");
+    assert_eq!(
+        data["heatmap"]["values"].as_array().unwrap().len(),
+        heatmap * heatmap
+    );
+    let clustered = data["clustered"].as_u64().unwrap() as usize;
+    let with_text = docs.iter().filter(|d| d.get("text").is_some()).count();
+    assert!(clustered > 1000, "Reuters repeats itself: {clustered}");
+    assert!(
+        (clustered..=clustered + heatmap).contains(&with_text),
+        "texts only for clustered and heatmap documents: {with_text} of {clustered}"
+    );
+    let members: usize = data["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["members"].as_array().unwrap().len() - 1)
+        .sum();
+    assert_eq!(
+        data["pairs"].as_array().unwrap().len(),
+        members,
+        "one explained pair per member, against its representative"
+    );
 }
