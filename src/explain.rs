@@ -6,7 +6,7 @@
 //! Everything is found by comparing the two documents' terms (stems, stop words marked):
 //! a fact is shown because both documents have it, never because it is on a list.
 
-use ahash::AHashMap;
+use ahash::{AHashMap, AHashSet};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -22,7 +22,7 @@ pub const MAX_PASSAGES: usize = 20;
 
 /// A number fact is widened by up to this many shared content words on each side ("23
 /// political" → "23 political prisoners").
-const FACT_WIDENING: usize = 2;
+const FACT_WIDENING: usize = 1;
 
 /// A byte range in a normalized text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -145,9 +145,11 @@ impl<'a> Side<'a> {
     }
 
     /// Runs of capitalised words, as `(first, last)` content positions. Lines in title case
-    /// that do not end a sentence (headlines, headings) are skipped, and a single capitalised word opening a sentence is
-    /// not a name.
-    fn names(&self) -> Vec<(usize, usize)> {
+    /// that do not end a sentence (headlines, headings) are skipped. A capital opening a
+    /// sentence says nothing, so the word opening a sentence is left out of a run when it
+    /// is alone or when the pair writes it in lower case elsewhere (`common`): "Although
+    /// BankAmerica" is the name "BankAmerica".
+    fn names(&self, common: &AHashSet<&str>) -> Vec<(usize, usize)> {
         let mut title_case = vec![false; self.terms.len()];
         let mut line_start = 0;
         while line_start < self.terms.len() {
@@ -181,8 +183,10 @@ impl<'a> Side<'a> {
             {
                 i += 1;
             }
-            if first < i || !self.sentence_start(first) {
-                out.push((first, i));
+            let opener = self.sentence_start(first)
+                && (first == i || common.contains(self.terms[first].stem.as_str()));
+            if first + usize::from(opener) <= i {
+                out.push((first + usize::from(opener), i));
             }
             i += 1;
         }
@@ -403,7 +407,15 @@ pub fn explain(a: &Analysis, b: &Analysis, config: &Config, freq: &DocFreq) -> E
         shared_runs(&sa, &sb, &quote_runs(&sa), &quote_runs(&sb)),
         &mut facts,
     );
-    let names = shared_runs(&sa, &sb, &sa.names(), &sb.names());
+    let common: AHashSet<&str> = [&sa, &sb]
+        .iter()
+        .flat_map(|side| {
+            (0..side.terms.len())
+                .filter(|&i| !side.capitalised(i))
+                .map(|i| side.terms[i].stem.as_str())
+        })
+        .collect();
+    let names = shared_runs(&sa, &sb, &sa.names(&common), &sb.names(&common));
     let covered = |(first, last): (usize, usize)| {
         let key = sa.key(first, last);
         let span = sa.span(first, last);
@@ -550,6 +562,16 @@ mod tests {
             .map(|f| f.1.as_str())
             .collect();
         assert_eq!(names, ["Belarusian President Alexander Lukashenko"]);
+        let (facts, _) = quoted([
+            "Although BankAmerica holds loans, although small ones.",
+            "Although BankAmerica sold.",
+        ]);
+        let names: Vec<&str> = facts
+            .iter()
+            .filter(|f| f.0 == FactKind::Name)
+            .map(|f| f.1.as_str())
+            .collect();
+        assert_eq!(names, ["BankAmerica"]);
     }
 
     #[test]

@@ -8,12 +8,21 @@ use clap::Args;
 
 use storyprint::Fingerprints;
 use storyprint::eval;
+use storyprint::input::Batch;
 use storyprint::output::{self, Format};
 
 use super::{EXIT_OK, EngineArgs, FormatArg, InputArgs, choose_format, load, open_output};
 
 /// Reads the inputs and fingerprints them with the configured engine.
-pub(super) fn fingerprints(input: &InputArgs, engine: &EngineArgs) -> anyhow::Result<Fingerprints> {
+fn fingerprints(input: &InputArgs, engine: &EngineArgs) -> anyhow::Result<Fingerprints> {
+    Ok(fingerprint_batch(input, engine)?.1)
+}
+
+/// Reads the inputs and fingerprints them, keeping the documents as read.
+pub(super) fn fingerprint_batch(
+    input: &InputArgs,
+    engine: &EngineArgs,
+) -> anyhow::Result<(Batch, Fingerprints)> {
     let config = engine.config()?;
     engine.start_threads().context("starting the thread pool")?;
     let batch = load(input)?;
@@ -37,7 +46,7 @@ pub(super) fn fingerprints(input: &InputArgs, engine: &EngineArgs) -> anyhow::Re
             candidates as f64 / prints.len() as f64
         );
     }
-    Ok(prints)
+    Ok((batch, prints))
 }
 
 /// Inputs, engine settings and an output file: what every batch command takes.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use storyprint::report::{Report, Style, html, write_terminal};
 
-use super::commands::fingerprints;
+use super::commands::fingerprint_batch;
 use super::{EXIT_OK, EngineArgs, InputArgs, open_output};
 
 /// When to colour the terminal report.
@@ -37,8 +37,8 @@ pub struct ReportArgs {
 
 /// Prints the report, or writes the HTML page.
 pub fn report(args: ReportArgs) -> anyhow::Result<u8> {
-    let prints = fingerprints(&args.input, &args.engine)?;
-    let report = Report::new(&prints);
+    let (batch, prints) = fingerprint_batch(&args.input, &args.engine)?;
+    let report = Report::new(&prints, &batch.documents);
     match &args.html {
         Some(path) => {
             let mut out = open_output(Some(path))?;

@@ -11,7 +11,8 @@ use rayon::prelude::*;
 
 use crate::cluster::Cluster;
 use crate::error::Result;
-use crate::explain::{Explanation, Span, explain};
+use crate::explain::{Explanation, FactKind, Span, explain};
+use crate::input::Document;
 use crate::output::singletons;
 use crate::pipeline::Fingerprints;
 
@@ -21,8 +22,14 @@ pub const TITLE_CHARS: usize = 100;
 /// Quotes in the terminal report are cut to this many characters.
 const QUOTE_CHARS: usize = 160;
 
-/// Shared names shown per pair on the terminal (the most telling ones).
-const TERMINAL_NAMES: usize = 6;
+/// Shared facts of one kind shown per pair on the terminal (the most telling ones).
+fn terminal_facts(kind: FactKind) -> usize {
+    match kind {
+        FactKind::Number => 8,
+        FactKind::Quote => 4,
+        FactKind::Name => 6,
+    }
+}
 
 /// Shared passages shown per pair on the terminal (the longest ones).
 const TERMINAL_PASSAGES: usize = 3;
@@ -43,9 +50,8 @@ pub struct Evidence {
 /// Everything a report shows.
 #[derive(Debug, Clone)]
 pub struct Report {
-    /// Each document's title, in input order: the first line of its normalized text, which
-    /// is its text as written without page chrome ("Site icon", "Live Markets"), so the
-    /// headline rather than the navigation bar.
+    /// Each document's title, in input order: the first non-empty line of its text as
+    /// written (a headline, usually; page chrome when a scrape starts with it).
     pub titles: Vec<String>,
     /// The clusters, as `storyprint cluster` finds them.
     pub clusters: Vec<Cluster>,
@@ -57,9 +63,9 @@ pub struct Report {
 }
 
 impl Report {
-    /// Clusters the fingerprinted documents and explains every member against its
-    /// representative.
-    pub fn new(prints: &Fingerprints) -> Report {
+    /// Clusters the fingerprinted documents (`docs` are the documents they were made from,
+    /// in the same order) and explains every member against its representative.
+    pub fn new(prints: &Fingerprints, docs: &[Document]) -> Report {
         let clusters = prints.clusters();
         let pairs: Vec<(u32, u32, f64)> = clusters
             .iter()
@@ -72,7 +78,7 @@ impl Report {
             })
             .collect();
         Report {
-            titles: prints.analyses.iter().map(|a| title(&a.text)).collect(),
+            titles: docs.iter().map(|d| title(&d.text)).collect(),
             singletons: singletons(prints.len(), &clusters),
             clusters,
             evidence: evidence(prints, &pairs),
@@ -233,33 +239,33 @@ fn write_evidence(
     } else {
         writeln!(out, "    shared facts")?;
     }
-    let mut names = 0;
-    for f in &why.facts {
-        if f.kind == crate::explain::FactKind::Name {
-            names += 1;
-            if names > TERMINAL_NAMES {
-                continue;
-            }
+    for kind in [FactKind::Number, FactKind::Quote, FactKind::Name] {
+        let facts: Vec<_> = why.facts.iter().filter(|f| f.kind == kind).collect();
+        for f in facts.iter().take(terminal_facts(kind)) {
+            let (qa, qb) = (quote(text_a, f.a), quote(text_b, f.b));
+            let shown = if qa == qb {
+                style.fact(&format!("\"{qa}\""))
+            } else {
+                format!(
+                    "{}  {}  {}",
+                    style.fact(&format!("\"{qa}\"")),
+                    style.dim("~"),
+                    style.fact(&format!("\"{qb}\""))
+                )
+            };
+            writeln!(out, "      {:<6}  {shown}", kind.name())?;
         }
-        let (qa, qb) = (quote(text_a, f.a), quote(text_b, f.b));
-        let shown = if qa == qb {
-            style.fact(&format!("\"{qa}\""))
-        } else {
-            format!(
-                "{}  {}  {}",
-                style.fact(&format!("\"{qa}\"")),
-                style.dim("~"),
-                style.fact(&format!("\"{qb}\""))
-            )
-        };
-        writeln!(out, "      {:<6}  {shown}", f.kind.name())?;
-    }
-    if names > TERMINAL_NAMES {
-        writeln!(
-            out,
-            "      {}",
-            style.dim(&format!("… and {} more name(s)", names - TERMINAL_NAMES))
-        )?;
+        if facts.len() > terminal_facts(kind) {
+            writeln!(
+                out,
+                "      {}",
+                style.dim(&format!(
+                    "… and {} more {}(s)",
+                    facts.len() - terminal_facts(kind),
+                    kind.name()
+                ))
+            )?;
+        }
     }
     if why.passages.is_empty() {
         writeln!(out, "    {}", style.dim("no shared passage"))?;
