@@ -13,6 +13,7 @@
 //! takes its copies too, so that two re-sends of one item, which differ by a title, never
 //! land on either side of the threshold against another representative.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// Pairs this similar are copies of each other, kept together by the chaining guard.
@@ -91,7 +92,7 @@ pub fn cluster(
     n: usize,
     edges: &[Edge],
     threshold: f64,
-    similarity: impl Fn(u32, u32) -> f64,
+    similarity: impl Fn(u32, u32) -> f64 + Sync,
 ) -> Vec<Cluster> {
     let mut sets = UnionFind::new(n);
     for e in edges {
@@ -102,8 +103,17 @@ pub fn cluster(
         let root = sets.find(i);
         components[root as usize].push(i);
     }
+    // Each component's edges, in their given order (one pass, not one per component).
+    let mut component_edges: Vec<Vec<Edge>> = vec![Vec::new(); n];
+    for e in edges {
+        component_edges[sets.find(e.a) as usize].push(*e);
+    }
     let mut clusters = Vec::new();
-    for component in components.into_iter().filter(|c| c.len() > 1) {
+    for (component, edges) in components
+        .into_iter()
+        .zip(&component_edges)
+        .filter(|(c, _)| c.len() > 1)
+    {
         split_into_stars(component, edges, threshold, &similarity, &mut clusters);
     }
     clusters.sort_by_key(|c| c.members[0]);
@@ -114,7 +124,7 @@ fn split_into_stars(
     component: Vec<u32>,
     edges: &[Edge],
     threshold: f64,
-    similarity: &impl Fn(u32, u32) -> f64,
+    similarity: &(impl Fn(u32, u32) -> f64 + Sync),
     clusters: &mut Vec<Cluster>,
 ) {
     let inside: std::collections::BTreeSet<u32> = component.iter().copied().collect();
@@ -145,22 +155,30 @@ fn split_into_stars(
         else {
             break;
         };
+        // Every remaining member against the representative, in parallel, in order.
+        let to_star: Vec<(u32, f64)> = remaining
+            .par_iter()
+            .map(|&m| {
+                let s = if m == representative {
+                    1.0
+                } else {
+                    similarity(representative, m)
+                };
+                (m, s)
+            })
+            .collect();
         let mut taken: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
-        for &m in &remaining {
-            if m == representative || similarity(representative, m) >= threshold {
+        for &(m, s) in &to_star {
+            if m == representative || s >= threshold {
                 taken.insert(copy_sets.find(slot[&m] as u32) as usize);
             }
         }
         let mut members = Vec::new();
         let mut to_representative = Vec::new();
-        for &m in &remaining {
+        for &(m, s) in &to_star {
             if taken.contains(&(copy_sets.find(slot[&m] as u32) as usize)) {
                 members.push(m);
-                to_representative.push(if m == representative {
-                    1.0
-                } else {
-                    similarity(representative, m)
-                });
+                to_representative.push(s);
             }
         }
         for m in &members {
