@@ -355,9 +355,10 @@ impl Dedup {
         removals
     }
 
-    /// The second read: kept lines to `unique`, then `removed.tsv`.
+    /// The second read: kept lines to `unique`, then `removed.tsv`. Public so that the
+    /// distributed runner writes exactly what `dedup` writes from the same removals.
     #[allow(clippy::too_many_arguments)]
-    fn write(
+    pub fn write(
         &self,
         paths: &[PathBuf],
         n: usize,
@@ -445,12 +446,29 @@ pub fn document_features(
 }
 
 /// Documents in the order the keep rule visits them.
-fn keep_order(n: usize, keep: Keep, lengths: &[u32]) -> Vec<u32> {
+pub fn keep_order(n: usize, keep: Keep, lengths: &[u32]) -> Vec<u32> {
     let mut order: Vec<u32> = (0..n as u32).collect();
     if keep == Keep::Longest {
         order.sort_by_key(|&i| (std::cmp::Reverse(lengths[i as usize]), i));
     }
     order
+}
+
+/// One document's terms, as the frequency pass counts them.
+pub fn terms_of(analyzer: &Analyzer, config: &Config, text: &str) -> Vec<crate::tokenize::Term> {
+    analyzer.terms(&normalize(text, config.strip_chrome))
+}
+
+/// One document's signature, as the signature pass computes it (for runners that sketch
+/// documents one at a time, such as the distributed one).
+pub fn signature_of(
+    analyzer: &Analyzer,
+    sketcher: &Sketcher,
+    config: &Config,
+    freq: &DocFreq,
+    text: &str,
+) -> Signature {
+    sketcher.sketch(&document_features(text, analyzer, config, freq))
 }
 
 /// The greedy keep pass (see the module docs): visits documents in `order`; one with a

@@ -34,6 +34,12 @@ pub enum Error {
     /// Writing output failed.
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
+    /// A distributed run failed (a worker panicked, or the processes could not connect).
+    #[error("distributed run: {0}")]
+    Dist(String),
+    /// Writing a Parquet file failed.
+    #[error("Parquet: {0}")]
+    Export(String),
     /// Serialising JSON failed.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),

@@ -32,9 +32,13 @@
 pub mod cluster;
 pub mod config;
 pub mod dedup;
+#[cfg(feature = "dist")]
+pub mod dist;
 pub mod error;
 pub mod eval;
 pub mod explain;
+#[cfg(feature = "parquet")]
+pub mod export;
 pub mod input;
 pub mod lsh;
 pub mod normalize;

@@ -4,6 +4,10 @@
 mod args;
 mod commands;
 mod dedup;
+#[cfg(feature = "dist")]
+mod dist;
+#[cfg(feature = "parquet")]
+mod export;
 mod report;
 
 use std::io::{IsTerminal, Write};
@@ -62,6 +66,16 @@ enum Command {
         after_help = "Example:\n  storyprint dedup corpus.jsonl.zst -o unique.jsonl --removed removed.tsv --preset classic --threshold 0.8"
     )]
     Dedup(dedup::DedupArgs),
+    /// `dedup` on timely/differential dataflow workers, across threads and processes.
+    #[cfg(feature = "dist")]
+    #[command(
+        after_help = "Examples:\n  storyprint dist corpus.jsonl.gz -o unique.jsonl --workers 2\n  storyprint dist corpus.jsonl.gz -o unique.jsonl --hostfile hosts.txt --process 0"
+    )]
+    Dist(dist::DistArgs),
+    /// Every document's signature and LSH band keys as a Parquet file.
+    #[cfg(feature = "parquet")]
+    #[command(after_help = "Example:\n  storyprint signatures corpus.jsonl.gz -o sigs.parquet")]
+    Signatures(export::SignaturesArgs),
 }
 
 /// Output formats on the command line.
@@ -173,6 +187,10 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => commands::eval(args),
         Command::Report(args) => report::report(args),
         Command::Dedup(args) => dedup::dedup(args),
+        #[cfg(feature = "dist")]
+        Command::Dist(args) => dist::dist(args),
+        #[cfg(feature = "parquet")]
+        Command::Signatures(args) => export::signatures(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,40 @@
+//! `storyprint signatures` (feature `parquet`): every document's signature and band keys as
+//! a Parquet file.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{EXIT_OK, EngineArgs, InputArgs};
+
+/// `storyprint signatures`.
+#[derive(Debug, Args)]
+pub struct SignaturesArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// The Parquet file to write.
+    #[arg(long, short, value_name = "FILE")]
+    output: PathBuf,
+}
+
+/// Writes the signatures.
+pub fn signatures(args: SignaturesArgs) -> anyhow::Result<u8> {
+    let config = args.engine.config()?;
+    args.engine.start_threads()?;
+    let written = storyprint::export::signatures(
+        &args.input.paths,
+        &args.input.options(),
+        &config,
+        &args.output,
+    )?;
+    if written == 0 {
+        anyhow::bail!("no document could be read");
+    }
+    eprintln!(
+        "storyprint: {written} signatures written to {}",
+        args.output.display()
+    );
+    Ok(EXIT_OK)
+}

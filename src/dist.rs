@@ -1,0 +1,528 @@
+//! Dist: the same dedup as [`crate::dedup`], computed by timely/differential dataflow
+//! workers spread over threads and processes (feature `dist`).
+//!
+//! Every worker reads the same inputs in the same order and sketches the documents whose
+//! index is its own modulo the number of workers (round robin), with the library's
+//! [`crate::dedup::signature_of`]. Then, in dataflow:
+//!
+//! 1. *(IDF weighting only)* each worker counts the document frequencies of its share; the
+//!    partial tables are broadcast and summed, so every worker weighs with the global table.
+//! 2. `((band, band_key), doc)` is exchanged by bucket, so a bucket lands on one worker; its
+//!    members are paired (a star from the first member when it holds more than
+//!    [`MAX_BUCKET`], as [`Banding::candidates`] does); pairs that collide in at least
+//!    `min_hits` bands are candidates.
+//! 3. A candidate is joined with both signatures (they meet on one worker) and kept when its
+//!    estimated similarity reaches the threshold: the verified edges.
+//! 4. Connected components of the verified edges, by label propagation (differential's
+//!    `iterate`, each document taking the smallest label among itself and its neighbours):
+//!    each component is labelled by its first document in input order.
+//!
+//! The verified edges (a few per document) and the labels are gathered on worker 0, which
+//! runs the library's greedy keep pass ([`greedy`]) and writes the outputs with
+//! [`Dedup::write`]: the kept documents and `removed.tsv` are byte for byte those of
+//! `storyprint dedup`, and the clusters are the same for any number of workers and
+//! processes.
+//!
+//! Fail-stop: a worker or process that dies ends the run with an error on the others (or
+//! leaves them waiting for a peer that never connects); rerun the job.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use differential_dataflow::input::Input as _;
+use differential_dataflow::operators::Iterate as _;
+use serde::{Deserialize, Serialize};
+use timely::dataflow::operators::probe::Handle as Probe;
+use timely::dataflow::operators::vec::Broadcast as _;
+use timely::dataflow::operators::vec::Input as _;
+use timely::dataflow::operators::{Exchange as _, Inspect as _, Probe as _};
+use timely::worker::Worker;
+
+use crate::config::Weighting;
+use crate::dedup::{Dedup, Keep, Summary, greedy, keep_order, signature_of, terms_of};
+use crate::error::{Error, Result};
+use crate::input::{Reader, Record};
+use crate::lsh::{Banding, MAX_BUCKET};
+use crate::pipeline::lsh_threshold;
+use crate::shingle::DocFreq;
+use crate::signature::{EMPTY, Signature, Sketcher};
+use crate::similarity;
+use crate::tokenize::Analyzer;
+
+/// Where the workers run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cluster {
+    /// Worker threads per process.
+    pub workers: usize,
+    /// `host:port` of every process, in process order (empty: this process alone).
+    pub addresses: Vec<String>,
+    /// This process's index in `addresses`.
+    pub process: usize,
+}
+
+impl Cluster {
+    /// One process with `workers` threads.
+    pub fn local(workers: usize) -> Cluster {
+        Cluster {
+            workers,
+            addresses: Vec::new(),
+            process: 0,
+        }
+    }
+
+    /// Reads a hostfile: one `host:port` per line, process 0 first; blank lines and lines
+    /// starting with `#` are ignored.
+    pub fn hostfile(path: &std::path::Path, workers: usize, process: usize) -> Result<Cluster> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let addresses: Vec<String> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(String::from)
+            .collect();
+        if let Some(bad) = addresses.iter().find(|a| !a.contains(':')) {
+            return Err(Error::Config(format!(
+                "{}: `{bad}` is not host:port",
+                path.display()
+            )));
+        }
+        if process >= addresses.len() {
+            return Err(Error::Config(format!(
+                "{}: process {process} is not listed ({} processes)",
+                path.display(),
+                addresses.len()
+            )));
+        }
+        Ok(Cluster {
+            workers,
+            addresses,
+            process,
+        })
+    }
+
+    fn timely(&self) -> Result<timely::Config> {
+        if self.workers == 0 {
+            return Err(Error::Config("--workers must be at least 1".into()));
+        }
+        let communication = if self.addresses.len() > 1 {
+            timely::CommunicationConfig::Cluster {
+                threads: self.workers,
+                process: self.process,
+                addresses: self.addresses.clone(),
+                report: false,
+                zerocopy: false,
+            }
+        } else {
+            timely::CommunicationConfig::Process(self.workers)
+        };
+        Ok(timely::Config {
+            communication,
+            worker: timely::WorkerConfig::default(),
+        })
+    }
+}
+
+/// The files a run writes (on process 0 only).
+#[derive(Debug, Clone, Default)]
+pub struct Outputs {
+    /// The kept documents' original lines.
+    pub unique: PathBuf,
+    /// `removed_id`, `kept_id`, `similarity` (TSV), as `storyprint dedup --removed`.
+    pub removed: Option<PathBuf>,
+    /// `doc_id`, `cluster_id`, `kept` for every document (TSV; see [`Assignment`]).
+    pub clusters: Option<PathBuf>,
+    /// The same as Parquet (feature `parquet`).
+    #[cfg(feature = "parquet")]
+    pub clusters_parquet: Option<PathBuf>,
+}
+
+/// What a run did, from process 0.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Documents, bytes, verified pairs, kept and removed (`candidates` is not gathered: 0).
+    pub summary: Summary,
+    /// Connected components with at least two documents.
+    pub components: u64,
+    /// Skipped documents and renamed ids, as messages.
+    pub warnings: Vec<String>,
+}
+
+/// Each document's cluster: the index of the first document (input order) of its connected
+/// component of verified pairs (itself when it has none), and whether it is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    /// Cluster label per document.
+    pub labels: Vec<u32>,
+    /// Kept flag per document.
+    pub kept: Vec<bool>,
+}
+
+/// A signature as dataflow data: ordered and serialisable (the weight by its bits).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+struct Sketch {
+    values: Vec<u32>,
+    weight: u64,
+}
+
+impl Sketch {
+    fn signature(&self) -> Signature {
+        Signature {
+            values: self.values.clone(),
+            weight: f64::from_bits(self.weight),
+        }
+    }
+}
+
+type Gathered<D> = Rc<RefCell<Vec<(D, isize)>>>;
+
+/// Runs the distributed dedup of `paths` as this process of `cluster`; every process must
+/// be started with the same settings and inputs. Returns the report on process 0, `None` on
+/// the others.
+pub fn run(
+    dedup: &Dedup,
+    cluster: &Cluster,
+    paths: &[PathBuf],
+    outputs: &Outputs,
+) -> Result<Option<Report>> {
+    dedup.config.validate()?;
+    if paths.iter().any(|p| p.as_os_str() == "-") {
+        return Err(Error::Config(
+            "every worker reads the inputs, so they cannot be standard input (-)".into(),
+        ));
+    }
+    let job = Arc::new((dedup.clone(), paths.to_vec(), outputs.clone()));
+    let guards = timely::execute(cluster.timely()?, move |worker| {
+        let (dedup, paths, outputs) = &*job;
+        work(worker, dedup, paths, outputs)
+    })
+    .map_err(|e| Error::Dist(format!("starting the workers: {e}")))?;
+    let mut report = None;
+    for result in guards.join() {
+        match result {
+            Ok(Ok(Some(r))) => report = Some(r),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(panic) => return Err(Error::Dist(format!("a worker failed: {panic}"))),
+        }
+    }
+    Ok(report)
+}
+
+/// One worker's part of the run.
+fn work(
+    worker: &mut Worker,
+    dedup: &Dedup,
+    paths: &[PathBuf],
+    outputs: &Outputs,
+) -> Result<Option<Report>> {
+    let leader = worker.index() == 0;
+    let freq = match dedup.config.weighting {
+        Weighting::Idf => frequencies(worker, dedup, paths),
+        Weighting::None => DocFreq::default(),
+    };
+    let config = dedup.config.clone();
+    let banding = Banding::optimal(lsh_threshold(&config), config.num_hashes);
+    let edges: Gathered<(u32, u32, u64)> = Rc::default();
+    let labels: Gathered<(u32, u32)> = Rc::default();
+    let probe = Probe::new();
+    let (mut sketch_input, mut band_input) = worker.dataflow::<u32, _, _>(|scope| {
+        let (sketch_input, sketches) = scope.new_collection::<(u32, Sketch), isize>();
+        let (band_input, bands) = scope.new_collection::<((u32, u64), u32), isize>();
+        let min_hits = banding.min_hits as isize;
+        let candidates = bands
+            .reduce(|_bucket, members, pairs: &mut Vec<((u32, u32), isize)>| {
+                bucket_pairs(members.iter().map(|(doc, _)| **doc), pairs);
+            })
+            .map(|(_bucket, pair)| pair)
+            .count()
+            .filter(move |(_, hits)| *hits >= min_hits)
+            .map(|(pair, _)| pair);
+        let (measure, threshold) = (config.measure, config.threshold);
+        let verified = candidates
+            .join_map(sketches.clone(), |&a, &b, sketch_a| {
+                (b, (a, sketch_a.clone()))
+            })
+            .join_map(sketches, move |&b, (a, sketch_a), sketch_b| {
+                let s = similarity::estimate(&sketch_a.signature(), &sketch_b.signature(), measure);
+                (*a, b, s.to_bits())
+            })
+            .filter(move |&(_, _, s)| f64::from_bits(s) >= threshold);
+        let links = verified.clone().flat_map(|(a, b, _)| [(a, b), (b, a)]);
+        let nodes = links.clone().map(|(a, _)| (a, a));
+        let components = nodes.clone().iterate(|scope, inner| {
+            let links = links.enter(scope);
+            let nodes = nodes.enter(scope);
+            inner
+                .join_map(links, |_doc, label, next| (*next, *label))
+                .concat(nodes)
+                .reduce(|_doc, labels, out| out.push((*labels[0].0, 1)))
+        });
+        gather(verified.inner, &edges, &probe);
+        gather(components.inner, &labels, &probe);
+        (sketch_input, band_input)
+    });
+
+    let peers = worker.peers();
+    let me = worker.index();
+    let sketcher = Sketcher::new(dedup.config.num_hashes, dedup.config.seed);
+    let analyzer = Analyzer::new(dedup.config.language);
+    let longest = dedup.keep == Keep::Longest;
+    let mut lengths = Vec::new();
+    let mut summary = Summary::default();
+    let mut warnings = Vec::new();
+    let mut mine = 0usize;
+    for_each_record(
+        dedup,
+        paths,
+        &mut summary,
+        leader.then_some(&mut warnings),
+        |doc, record| {
+            if leader && longest {
+                lengths.push(u32::try_from(record.doc.text.len()).unwrap_or(u32::MAX));
+            }
+            if doc as usize % peers != me {
+                return;
+            }
+            let signature =
+                signature_of(&analyzer, &sketcher, &dedup.config, &freq, &record.doc.text);
+            if signature.values.first().is_some_and(|&v| v != EMPTY) {
+                for band in 0..banding.bands {
+                    band_input.insert(((band as u32, banding.band_key(&signature, band)), doc));
+                }
+            }
+            sketch_input.insert((
+                doc,
+                Sketch {
+                    weight: signature.weight.to_bits(),
+                    values: signature.values,
+                },
+            ));
+            mine += 1;
+            if mine.is_multiple_of(1024) {
+                sketch_input.flush();
+                band_input.flush();
+                worker.step();
+            }
+        },
+    );
+    drop((sketch_input, band_input));
+    worker.step_while(|| !probe.done());
+    if !leader {
+        return Ok(None);
+    }
+
+    let n = usize::try_from(summary.documents).unwrap_or(usize::MAX);
+    let edges: Vec<(u32, u32, f64)> = consolidate(&edges.borrow())
+        .into_iter()
+        .map(|(a, b, s)| (a, b, f64::from_bits(s)))
+        .collect();
+    summary.verified = edges.len() as u64;
+    let removals = greedy(n, &edges, &keep_order(n, dedup.keep, &lengths));
+    summary.removed = removals.len() as u64;
+    summary.kept = summary.documents - summary.removed;
+    let mut assignment = Assignment {
+        labels: (0..n as u32).collect(),
+        kept: vec![true; n],
+    };
+    for (doc, label) in consolidate(&labels.borrow()) {
+        assignment.labels[doc as usize] = label;
+    }
+    for r in &removals {
+        assignment.kept[r.removed as usize] = false;
+    }
+    let components = assignment
+        .labels
+        .iter()
+        .enumerate()
+        .filter(|&(doc, &label)| label as usize != doc)
+        .map(|(_, &label)| label)
+        .collect::<std::collections::BTreeSet<u32>>()
+        .len() as u64;
+
+    let mut unique = create(&outputs.unique)?;
+    let mut removed = outputs.removed.as_ref().map(create).transpose()?;
+    let mut written = summary.clone();
+    dedup.write(
+        paths,
+        n,
+        &removals,
+        &mut unique,
+        removed.as_mut().map(|w| w as &mut dyn Write),
+        &mut (),
+        &mut written,
+    )?;
+    if let Some(path) = &outputs.clusters {
+        let mut out = create(path)?;
+        writeln!(out, "doc_id\tcluster_id\tkept")?;
+        for_each_assignment(dedup, paths, &assignment, |id, cluster, kept| {
+            writeln!(out, "{id}\t{cluster}\t{}", u8::from(kept))
+        })?;
+        out.flush()?;
+    }
+    #[cfg(feature = "parquet")]
+    if let Some(path) = &outputs.clusters_parquet {
+        let mut rows = Vec::with_capacity(n);
+        for_each_assignment(dedup, paths, &assignment, |id, cluster, kept| {
+            rows.push((id.to_string(), cluster.to_string(), kept));
+            Ok(())
+        })?;
+        crate::export::write_clusters(path, &rows)?;
+    }
+    Ok(Some(Report {
+        summary,
+        components,
+        warnings,
+    }))
+}
+
+/// The pairs of one bucket, its members in document order: all pairs, or a star from the
+/// first member when the bucket is larger than [`MAX_BUCKET`] (as [`Banding::candidates`]).
+fn bucket_pairs(members: impl Iterator<Item = u32>, pairs: &mut Vec<((u32, u32), isize)>) {
+    let members: Vec<u32> = members.collect();
+    if members.len() > MAX_BUCKET {
+        pairs.extend(members[1..].iter().map(|&m| ((members[0], m), 1)));
+    } else {
+        for (x, &a) in members.iter().enumerate() {
+            pairs.extend(members[x + 1..].iter().map(|&b| ((a, b), 1)));
+        }
+    }
+}
+
+/// Sends a collection's updates to worker 0, which keeps them in `into`.
+fn gather<D: timely::ExchangeData + Clone>(
+    stream: timely::dataflow::StreamVec<'_, u32, (D, u32, isize)>,
+    into: &Gathered<D>,
+    probe: &Probe<u32>,
+) {
+    let into = Rc::clone(into);
+    stream
+        .exchange(|_| 0)
+        .inspect(move |(data, _time, diff)| into.borrow_mut().push((data.clone(), *diff)))
+        .probe_with(probe);
+}
+
+/// The records whose updates sum to a positive count, sorted.
+fn consolidate<D: Ord + Clone>(updates: &[(D, isize)]) -> Vec<D> {
+    let mut sums: BTreeMap<&D, isize> = BTreeMap::new();
+    for (data, diff) in updates {
+        *sums.entry(data).or_insert(0) += diff;
+    }
+    sums.into_iter()
+        .filter(|&(_, sum)| sum > 0)
+        .map(|(data, _)| data.clone())
+        .collect()
+}
+
+/// Reads the inputs in order, calling `each` with every document's index; counts documents,
+/// bytes and skipped ones into `summary` and, when asked, collects the warnings.
+fn for_each_record(
+    dedup: &Dedup,
+    paths: &[PathBuf],
+    summary: &mut Summary,
+    mut warnings: Option<&mut Vec<String>>,
+    mut each: impl FnMut(u32, &Record),
+) {
+    let mut reader = Reader::new(paths, dedup.input.clone());
+    while let Some(item) = reader.next_record() {
+        match item {
+            Ok(record) => {
+                each(summary.documents as u32, &record);
+                summary.documents += 1;
+                summary.bytes += record.doc.text.len() as u64;
+            }
+            Err(problem) => {
+                if let Some(w) = warnings.as_deref_mut() {
+                    let level = if problem.is_note() { "note" } else { "warning" };
+                    w.push(format!("{level}: {problem}"));
+                }
+                summary.skipped += u64::from(!problem.is_note());
+            }
+        }
+        let renamed = reader.take_renamed();
+        if let Some(w) = warnings.as_deref_mut() {
+            w.extend(renamed.into_iter().map(|r| format!("warning: {r}")));
+        }
+    }
+}
+
+/// Global document frequencies: each worker counts its share, the tables are broadcast and
+/// summed (counts: the sum is the same in any order).
+fn frequencies(worker: &mut Worker, dedup: &Dedup, paths: &[PathBuf]) -> DocFreq {
+    let global = Rc::new(RefCell::new(DocFreq::default()));
+    let probe = Probe::new();
+    let mut input = worker.dataflow::<u32, _, _>(|scope| {
+        let (input, stream) = scope.new_input::<(Option<u64>, u64)>();
+        let sink = Rc::clone(&global);
+        stream
+            .broadcast()
+            .inspect(move |&(key, count)| {
+                let mut freq = sink.borrow_mut();
+                match key {
+                    Some(key) => *freq.counts.entry(key).or_insert(0) += count,
+                    None => freq.docs += count,
+                }
+            })
+            .probe_with(&probe);
+        input
+    });
+    let (peers, me) = (worker.peers(), worker.index());
+    let analyzer = Analyzer::new(dedup.config.language);
+    let mut local = DocFreq::default();
+    let mut summary = Summary::default();
+    for_each_record(dedup, paths, &mut summary, None, |doc, record| {
+        if doc as usize % peers == me {
+            local.add(&terms_of(&analyzer, &dedup.config, &record.doc.text));
+        }
+    });
+    input.send((None, local.docs));
+    for (key, count) in local.counts {
+        input.send((Some(key), count));
+    }
+    drop(input);
+    worker.step_while(|| !probe.done());
+    Rc::try_unwrap(global)
+        .map(RefCell::into_inner)
+        .unwrap_or_else(|shared| shared.borrow().clone())
+}
+
+/// Reads the inputs again and calls `each` with every document's id, its cluster's id and
+/// whether it is kept, in input order. Holds every id in memory (worker 0 only).
+fn for_each_assignment(
+    dedup: &Dedup,
+    paths: &[PathBuf],
+    assignment: &Assignment,
+    mut each: impl FnMut(&str, &str, bool) -> std::io::Result<()>,
+) -> Result<()> {
+    let mut ids = Vec::with_capacity(assignment.labels.len());
+    for_each_record(dedup, paths, &mut Summary::default(), None, |_, record| {
+        ids.push(record.doc.id.clone());
+    });
+    if ids.len() != assignment.labels.len() {
+        return Err(Error::Config(format!(
+            "the inputs changed while being read: {} documents, then {}",
+            assignment.labels.len(),
+            ids.len()
+        )));
+    }
+    for (doc, id) in ids.iter().enumerate() {
+        let cluster = &ids[assignment.labels[doc] as usize];
+        each(id, cluster, assignment.kept[doc])?;
+    }
+    Ok(())
+}
+
+fn create(path: &PathBuf) -> Result<std::io::BufWriter<std::fs::File>> {
+    std::fs::File::create(path)
+        .map(std::io::BufWriter::new)
+        .map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })
+}
