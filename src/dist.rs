@@ -33,6 +33,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use differential_dataflow::VecCollection;
 use differential_dataflow::input::Input as _;
 use differential_dataflow::operators::Iterate as _;
 use serde::{Deserialize, Serialize};
@@ -254,16 +255,7 @@ fn work(
                 (*a, b, s.to_bits())
             })
             .filter(move |&(_, _, s)| f64::from_bits(s) >= threshold);
-        let links = verified.clone().flat_map(|(a, b, _)| [(a, b), (b, a)]);
-        let nodes = links.clone().map(|(a, _)| (a, a));
-        let components = nodes.clone().iterate(|scope, inner| {
-            let links = links.enter(scope);
-            let nodes = nodes.enter(scope);
-            inner
-                .join_map(links, |_doc, label, next| (*next, *label))
-                .concat(nodes)
-                .reduce(|_doc, labels, out| out.push((*labels[0].0, 1)))
-        });
+        let components = components(verified.clone().map(|(a, b, _)| (a, b)));
         gather(verified.inner, &edges, &probe);
         gather(components.inner, &labels, &probe);
         (sketch_input, band_input)
@@ -380,6 +372,24 @@ fn work(
         components,
         warnings,
     }))
+}
+
+/// Connected components of undirected `edges`: `(doc, label)` for every document with an
+/// edge, the label being the smallest document of its component. Label propagation: each
+/// round, every document takes the smallest label among its own and its neighbours'.
+fn components<'scope>(
+    edges: VecCollection<'scope, u32, (u32, u32)>,
+) -> VecCollection<'scope, u32, (u32, u32)> {
+    let links = edges.flat_map(|(a, b)| [(a, b), (b, a)]);
+    let nodes = links.clone().map(|(a, _)| (a, a));
+    nodes.clone().iterate(|scope, inner| {
+        let links = links.enter(scope);
+        let nodes = nodes.enter(scope);
+        inner
+            .join_map(links, |_doc, label, next| (*next, *label))
+            .concat(nodes)
+            .reduce(|_doc, labels, out| out.push((*labels[0].0, 1)))
+    })
 }
 
 /// The pairs of one bucket, its members in document order: all pairs, or a star from the
@@ -525,4 +535,73 @@ fn create(path: &PathBuf) -> Result<std::io::BufWriter<std::fs::File>> {
             path: path.clone(),
             source,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::UnionFind;
+
+    /// Oracle: label propagation in dataflow gives the components union-find gives.
+    #[test]
+    fn components_match_union_find() {
+        for seed in 0..20u64 {
+            let n = 60u32;
+            let edges: Vec<(u32, u32)> = (0..40u64)
+                .map(|i| {
+                    let h = crate::signature::mix(seed * 1000 + i);
+                    ((h % n as u64) as u32, ((h >> 32) % n as u64) as u32)
+                })
+                .filter(|(a, b)| a != b)
+                .collect();
+            let input = edges.clone();
+            let labels = timely::execute_directly(move |worker| {
+                let labels: Gathered<(u32, u32)> = Rc::default();
+                let probe = Probe::new();
+                let mut handle = worker.dataflow::<u32, _, _>(|scope| {
+                    let (handle, edges) = scope.new_collection::<(u32, u32), isize>();
+                    gather(components(edges).inner, &labels, &probe);
+                    handle
+                });
+                for e in input {
+                    handle.insert(e);
+                }
+                drop(handle);
+                worker.step_while(|| !probe.done());
+                consolidate(&labels.borrow())
+            });
+            let mut union = UnionFind::new(n as usize);
+            for &(a, b) in &edges {
+                union.union(a, b);
+            }
+            let mut smallest: BTreeMap<u32, u32> = BTreeMap::new();
+            for &(a, b) in &edges {
+                for d in [a, b] {
+                    let root = union.find(d);
+                    let e = smallest.entry(root).or_insert(d);
+                    *e = (*e).min(d);
+                }
+            }
+            let mut expected: Vec<(u32, u32)> = Vec::new();
+            for &(a, b) in &edges {
+                for d in [a, b] {
+                    expected.push((d, smallest[&union.find(d)]));
+                }
+            }
+            expected.sort_unstable();
+            expected.dedup();
+            assert_eq!(labels, expected, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn oversized_buckets_become_stars_from_their_first_member() {
+        let mut pairs = Vec::new();
+        bucket_pairs([3, 5, 9].into_iter(), &mut pairs);
+        assert_eq!(pairs, [((3, 5), 1), ((3, 9), 1), ((5, 9), 1)]);
+        pairs.clear();
+        bucket_pairs(0..MAX_BUCKET as u32 + 1, &mut pairs);
+        assert_eq!(pairs.len(), MAX_BUCKET);
+        assert!(pairs.iter().all(|&((hub, _), _)| hub == 0));
+    }
 }
