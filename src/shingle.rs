@@ -133,10 +133,12 @@ pub fn fast_features(text: &str, config: &Config) -> Option<Vec<Feature>> {
     }
     // Tokens never span lines, so dropping blank lines (all `normalize` does beyond folding
     // without chrome stripping) changes no word.
-    let text = if config.strip_chrome {
-        normalize(text, true)
+    let text: std::borrow::Cow<str> = if config.strip_chrome {
+        normalize(text, true).into()
+    } else if text.is_ascii() {
+        text.into()
     } else {
-        fold(text)
+        fold(text).into()
     };
     let mut hashes = Vec::with_capacity(text.len() / 5);
     word_hashes(&text, &mut hashes);
