@@ -8,8 +8,10 @@
 //!    whole corpus, so they are counted in a pass of their own (memory: the vocabulary).
 //! 2. Signatures, in chunks of documents sketched in parallel with rayon.
 //! 3. LSH candidates by sorting band keys ([`Banding::candidates`]); each candidate pair is
-//!    verified by its *estimated* similarity (the feature sets are not kept, so
-//!    [`Config::exact`] does not apply); a greedy pass in keep order decides what stays.
+//!    verified by [`similarity_of`] as every command is, from the *estimated* similarity (the
+//!    feature sets are not kept, so [`Config::exact`] does not apply) and, with
+//!    [`Config::fact_check`], the documents' fact slots (kept per document: a few bytes per
+//!    number); a greedy pass in keep order decides what stays.
 //! 4. The inputs are read again and the kept lines written in input order.
 //!
 //! **The keep rule.** Documents are visited in keep order: input order for
@@ -33,10 +35,9 @@ use crate::error::{Error, Result};
 use crate::input::{InputOptions, Problem, Reader, Record};
 use crate::lsh::Banding;
 use crate::normalize::normalize;
-use crate::pipeline::lsh_threshold;
-use crate::shingle::{DocFreq, Feature, fast_features, features};
+use crate::pipeline::{Evidence, lsh_threshold, similarity_of};
+use crate::shingle::{DocFreq, Feature, Slot, fact_slots, fast_features, features};
 use crate::signature::{Signature, Sketcher};
-use crate::similarity;
 use crate::tokenize::Analyzer;
 
 /// Which document of a group of duplicates is kept.
@@ -153,6 +154,8 @@ pub type Edge = (u32, u32, f64);
 struct Sketches {
     signatures: Vec<Signature>,
     lengths: Vec<u32>,
+    /// Fact slots per document, only with `config.fact_check`.
+    slots: Vec<Vec<Slot>>,
 }
 
 impl Dedup {
@@ -310,25 +313,28 @@ impl Dedup {
         let mut sketches = Sketches {
             signatures: Vec::new(),
             lengths: Vec::new(),
+            slots: Vec::new(),
         };
         let total = (!report).then_some(summary.documents);
         let (docs, bytes, skipped) =
             self.for_each_chunk(paths, Pass::Signatures, total, report, observer, |chunk| {
-                let signatures: Vec<Signature> = chunk
+                let evidence: Vec<(Signature, Vec<Slot>)> = chunk
                     .par_iter()
                     .map_init(
                         || Analyzer::new(config.language),
                         |analyzer, record| {
-                            sketcher.sketch(&document_features(
-                                &record.doc.text,
-                                analyzer,
-                                config,
-                                freq,
-                            ))
+                            let (features, slots) =
+                                document_evidence(&record.doc.text, analyzer, config, freq);
+                            (sketcher.sketch(&features), slots)
                         },
                     )
                     .collect();
-                sketches.signatures.extend(signatures);
+                for (signature, slots) in evidence {
+                    sketches.signatures.push(signature);
+                    if config.fact_check {
+                        sketches.slots.push(slots);
+                    }
+                }
                 if longest {
                     sketches.lengths.extend(
                         chunk
@@ -344,7 +350,11 @@ impl Dedup {
     /// Candidates, verification and the greedy keep pass: the removals, sorted by removed
     /// document.
     fn select(&self, sketches: &Sketches, summary: &mut Summary) -> (Vec<Edge>, Vec<Removal>) {
-        let config = &self.config;
+        // The feature sets are gone: the same judgement as every command, from signatures.
+        let config = &Config {
+            exact: false,
+            ..self.config.clone()
+        };
         let signatures = &sketches.signatures;
         let n = signatures.len();
         let banding = Banding::optimal(dedup_lsh_threshold(config), config.num_hashes);
@@ -353,11 +363,12 @@ impl Dedup {
         let edges: Vec<Edge> = candidates
             .into_par_iter()
             .filter_map(|(a, b)| {
-                let s = similarity::estimate(
-                    &signatures[a as usize],
-                    &signatures[b as usize],
-                    config.measure,
-                );
+                let evidence = |i: u32| Evidence {
+                    features: &[],
+                    signature: &signatures[i as usize],
+                    slots: sketches.slots.get(i as usize).map_or(&[], Vec::as_slice),
+                };
+                let s = similarity_of(config, &evidence(a), &evidence(b));
                 (s >= config.threshold).then_some((a, b, s))
             })
             .collect();
@@ -469,11 +480,29 @@ pub fn document_features(
     config: &Config,
     freq: &DocFreq,
 ) -> Vec<Feature> {
-    fast_features(text, config).unwrap_or_else(|| {
-        let text = normalize(text, config.strip_chrome);
-        let terms = analyzer.terms(&text);
-        features(&text, &terms, config, freq)
-    })
+    document_evidence(text, analyzer, config, freq).0
+}
+
+/// The features of a raw text and, with `config.fact_check`, its fact slots.
+fn document_evidence(
+    text: &str,
+    analyzer: &Analyzer,
+    config: &Config,
+    freq: &DocFreq,
+) -> (Vec<Feature>, Vec<Slot>) {
+    if !config.fact_check
+        && let Some(features) = fast_features(text, config)
+    {
+        return (features, Vec::new());
+    }
+    let text = normalize(text, config.strip_chrome);
+    let terms = analyzer.terms(&text);
+    let slots = if config.fact_check {
+        fact_slots(&terms, config)
+    } else {
+        Vec::new()
+    };
+    (features(&text, &terms, config, freq), slots)
 }
 
 /// The Jaccard similarity dedup tunes LSH to: three standard deviations of a K-value estimate
