@@ -3,6 +3,7 @@
 mod util;
 
 use std::collections::HashMap;
+use std::io::BufRead;
 
 use util::{exact_repeat_groups, shared, stdout_of, storyprint};
 
