@@ -301,7 +301,9 @@ impl Index {
         let (config, banding) = {
             let mut meta = txn.open_table(META)?;
             let version = store::meta_value(&meta, FORMAT_KEY)?;
-            match (version, create_with) {
+            // Decided under the lock, not from the file's existence: another process may have
+            // created the file and not yet committed its settings.
+            match (version, options.create.as_ref()) {
                 (None, Some(config)) => {
                     let banding = Banding::optimal(lsh_threshold(config), config.num_hashes);
                     meta.insert(FORMAT_KEY, FORMAT_VERSION.to_le_bytes().as_slice())?;
