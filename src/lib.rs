@@ -35,6 +35,7 @@ pub mod dedup;
 pub mod error;
 pub mod eval;
 pub mod explain;
+pub mod index;
 pub mod input;
 pub mod lsh;
 pub mod normalize;

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod dedup;
+mod index;
 mod report;
 
 use std::io::{IsTerminal, Write};
@@ -19,6 +20,8 @@ pub use args::{EngineArgs, InputArgs};
 
 /// Exit status: success, or no duplicate found where that is the question.
 pub const EXIT_OK: u8 = 0;
+/// Exit status: a duplicate was found (`check`), as `diff` exits 1 on a difference.
+pub const EXIT_DUPLICATE: u8 = 1;
 /// Exit status: an error (bad usage, nothing readable, `--strict` with skipped documents).
 pub const EXIT_ERROR: u8 = 2;
 
@@ -62,6 +65,18 @@ enum Command {
         after_help = "Example:\n  storyprint dedup corpus.jsonl.zst -o unique.jsonl --removed removed.tsv --preset classic --threshold 0.8"
     )]
     Dedup(dedup::DedupArgs),
+    /// The persistent index: add, stats, remove, expire, verify.
+    Index(index::IndexArgs),
+    /// Checks documents against the index: exit 0 no duplicate, 1 duplicate found, 2 error.
+    #[command(
+        after_help = "Examples:\n  storyprint check draft.txt || echo 'already published'\n  storyprint check - --id draft-17 --add --format json < draft.txt"
+    )]
+    Check(index::CheckArgs),
+    /// Serves the index over HTTP/JSON (loopback by default).
+    #[command(
+        after_help = "Example:\n  storyprint serve --index my-index --addr 127.0.0.1:7878 --token-file token.txt"
+    )]
+    Serve(index::ServeArgs),
 }
 
 /// Output formats on the command line.
@@ -173,6 +188,9 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => commands::eval(args),
         Command::Report(args) => report::report(args),
         Command::Dedup(args) => dedup::dedup(args),
+        Command::Index(args) => index::index(args),
+        Command::Check(args) => index::check(args),
+        Command::Serve(args) => index::serve(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
