@@ -177,6 +177,17 @@ def peak_and_wall(path):
     return rss, wall
 
 
+def cpu_seconds(path):
+    """User + system seconds from a /usr/bin/time -v report."""
+    total = 0.0
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith(("User time", "System time")):
+                total += float(line.rsplit(":", 1)[1])
+    return total
+
+
 def table(work):
     """The Markdown table of a finished run in WORK."""
     score = json.load(open(f"{work}/score.json"))
@@ -189,19 +200,25 @@ def table(work):
     sig = float(re.search(r"signatures ([0-9.]+) s", log).group(1))
     rows["storyprint"] = (mb, sig)
     ours_wall = peak_and_wall(f"{work}/storyprint.time")[1]
+    ours_cpu = cpu_seconds(f"{work}/storyprint.time")
     ours_mbs = rows["storyprint"][0] / 1e6 / rows["storyprint"][1]
     print(f"corpus: {rows['storyprint'][0] / 1e6:.1f} MB; reference: {score['reference_pairs']} "
           f"pairs with exact Jaccard >= {THRESHOLD} among {score['checked_pairs']} checked\n")
-    print("| tool | signatures MB/s (1 core) | end-to-end s | peak RSS MB | precision | recall "
-          "| storyprint speed-up (signatures / end-to-end) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| tool | signatures MB/s (1 core, wall) | end-to-end s (wall) | end-to-end CPU s "
+          "| peak RSS MB | precision | recall | storyprint speed-up (signatures / wall / CPU) |")
+    print("|---|---|---|---|---|---|---|---|")
     for tool, (nbytes, seconds) in rows.items():
         rss, wall = peak_and_wall(f"{work}/{tool}.time")
         q = score[f"{work}/pairs_{tool}.tsv"]
         mbs = nbytes / 1e6 / seconds
-        ratio = "—" if tool == "storyprint" else f"{ours_mbs / mbs:.1f}x / {wall / ours_wall:.1f}x"
-        print(f"| {tool} | {mbs:.1f} | {wall:.2f} | {rss / 1024:.0f} | {q['precision']:.4f} "
-              f"| {q['recall']:.4f} | {ratio} |")
+        cpu = cpu_seconds(f"{work}/{tool}.time")
+        ratio = (
+            "—"
+            if tool == "storyprint"
+            else f"{ours_mbs / mbs:.1f}x / {wall / ours_wall:.1f}x / {cpu / ours_cpu:.1f}x"
+        )
+        print(f"| {tool} | {mbs:.1f} | {wall:.2f} | {cpu:.2f} | {rss / 1024:.0f} "
+              f"| {q['precision']:.4f} | {q['recall']:.4f} | {ratio} |")
 
 
 if __name__ == "__main__":

@@ -36,10 +36,8 @@ for tool in datasketch rensa gaoya; do
 done
 echo "running storyprint..." >&2
 measure storyprint target/release/storyprint dedup "$CORPUS" -o "$WORK/unique.jsonl" \
-    --removed "$WORK/removed.tsv" --preset classic --threshold 0.8 -j1 2>"$WORK/storyprint.log"
-# The verified pairs (not only the removals) for the quality columns; not timed.
-target/release/storyprint pairs --preset classic --threshold 0.8 --format tsv -j1 "$CORPUS" \
-    >"$WORK/pairs_storyprint.tsv"
+    --removed "$WORK/removed.tsv" --pairs "$WORK/pairs_storyprint.tsv" --preset classic \
+    --threshold 0.8 -j1 2>"$WORK/storyprint.log"
 "$PY" bench/compare.py score "$CORPUS" "$CORPUS.truth.tsv" \
     "$WORK"/pairs_{datasketch,rensa,gaoya,storyprint}.tsv >"$WORK/score.json"
 "$PY" bench/compare.py table "$WORK"

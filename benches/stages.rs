@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use storyprint::Config;
-use storyprint::dedup::{Dedup, document_features};
+use storyprint::dedup::{Dedup, Outputs, document_features};
 use storyprint::input::InputOptions;
 use storyprint::lsh::Banding;
 use storyprint::normalize::{fold, normalize};
@@ -129,7 +129,15 @@ fn stages(c: &mut Criterion) {
         b.iter(|| {
             one_core.install(|| {
                 dedup
-                    .run(&paths, &mut std::io::sink(), None, &mut ())
+                    .run(
+                        &paths,
+                        Outputs {
+                            unique: &mut std::io::sink(),
+                            removed: None,
+                            pairs: None,
+                        },
+                        &mut (),
+                    )
                     .expect("dedup runs")
             })
         })

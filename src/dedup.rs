@@ -8,8 +8,10 @@
 //!    whole corpus, so they are counted in a pass of their own (memory: the vocabulary).
 //! 2. Signatures, in chunks of documents sketched in parallel with rayon.
 //! 3. LSH candidates by sorting band keys ([`Banding::candidates`]); each candidate pair is
-//!    verified by its *estimated* similarity (the feature sets are not kept, so
-//!    [`Config::exact`] does not apply); a greedy pass in keep order decides what stays.
+//!    verified by [`similarity_of`] as every command is, from the *estimated* similarity (the
+//!    feature sets are not kept, so [`Config::exact`] does not apply) and, with
+//!    [`Config::fact_check`], the documents' fact slots (kept per document: a few bytes per
+//!    number); a greedy pass in keep order decides what stays.
 //! 4. The inputs are read again and the kept lines written in input order.
 //!
 //! **The keep rule.** Documents are visited in keep order: input order for
@@ -33,10 +35,9 @@ use crate::error::{Error, Result};
 use crate::input::{InputOptions, Problem, Reader, Record};
 use crate::lsh::Banding;
 use crate::normalize::normalize;
-use crate::pipeline::lsh_threshold;
-use crate::shingle::{DocFreq, Feature, fast_features, features};
+use crate::pipeline::{Evidence, lsh_threshold, similarity_of};
+use crate::shingle::{DocFreq, Feature, Slot, fact_slots, fast_features, features};
 use crate::signature::{Signature, Sketcher};
-use crate::similarity;
 use crate::tokenize::Analyzer;
 
 /// Which document of a group of duplicates is kept.
@@ -119,6 +120,17 @@ pub struct Summary {
     pub removed: u64,
 }
 
+/// Where a dedup run writes.
+pub struct Outputs<'a> {
+    /// The kept documents' lines.
+    pub unique: &'a mut dyn Write,
+    /// TSV `removed_id`, `kept_id`, `similarity`: one line per removed document.
+    pub removed: Option<&'a mut dyn Write>,
+    /// TSV `a`, `b`, `similarity`: every verified pair (what the removals were chosen from),
+    /// sorted by document.
+    pub pairs: Option<&'a mut dyn Write>,
+}
+
 /// Settings of a dedup run.
 #[derive(Debug, Clone)]
 pub struct Dedup {
@@ -135,10 +147,15 @@ pub struct Dedup {
 /// Documents per chunk by default: enough to keep every core busy, a few MB of text.
 pub const CHUNK_DOCS: usize = 2048;
 
+/// A verified pair: two documents (input order, `a < b`) and their estimated similarity.
+pub type Edge = (u32, u32, f64);
+
 /// Per-document state kept between the passes.
 struct Sketches {
     signatures: Vec<Signature>,
     lengths: Vec<u32>,
+    /// Fact slots per document, only with `config.fact_check`.
+    slots: Vec<Vec<Slot>>,
 }
 
 impl Dedup {
@@ -152,12 +169,12 @@ impl Dedup {
         }
     }
 
-    /// Deduplicates `paths`, writing kept lines to `unique` and, when given, one line per
-    /// removed document to `removed` (TSV: `removed_id`, `kept_id`, `similarity`).
+    /// Deduplicates `paths`, writing kept lines, and when asked the removals and the verified
+    /// pairs (see [`Outputs`]).
     ///
     /// ```
     /// use storyprint::Config;
-    /// use storyprint::dedup::Dedup;
+    /// use storyprint::dedup::{Dedup, Outputs};
     /// use storyprint::input::InputOptions;
     /// let dir = tempfile::tempdir().unwrap();
     /// let path = dir.path().join("docs.jsonl");
@@ -167,7 +184,8 @@ impl Dedup {
     /// )).unwrap();
     /// let (mut unique, mut removed) = (Vec::new(), Vec::new());
     /// let dedup = Dedup::new(Config::classic(), InputOptions::default());
-    /// let summary = dedup.run(&[path], &mut unique, Some(&mut removed), &mut ()).unwrap();
+    /// let outputs = Outputs { unique: &mut unique, removed: Some(&mut removed), pairs: None };
+    /// let summary = dedup.run(&[path], outputs, &mut ()).unwrap();
     /// assert_eq!((summary.kept, summary.removed), (1, 1));
     /// assert!(String::from_utf8(unique).unwrap().starts_with("{\"id\":\"a\""));
     /// assert_eq!(String::from_utf8(removed).unwrap(), "removed_id\tkept_id\tsimilarity\nb\ta\t1.0000\n");
@@ -175,8 +193,7 @@ impl Dedup {
     pub fn run(
         &self,
         paths: &[PathBuf],
-        unique: &mut dyn Write,
-        removed: Option<&mut dyn Write>,
+        outputs: Outputs<'_>,
         observer: &mut dyn Observer,
     ) -> Result<Summary> {
         self.config.validate()?;
@@ -195,10 +212,10 @@ impl Dedup {
         let first_pass = self.config.weighting == Weighting::None;
         let sketches = self.sketch(paths, &freq, first_pass, observer, &mut summary);
         drop(freq);
-        let removals = self.select(&sketches, &mut summary);
+        let (edges, removals) = self.select(&sketches, &mut summary);
         let n = sketches.signatures.len();
         drop(sketches);
-        self.write(paths, n, &removals, unique, removed, observer, &mut summary)?;
+        self.write(paths, n, &edges, &removals, outputs, observer, &mut summary)?;
         Ok(summary)
     }
 
@@ -296,25 +313,26 @@ impl Dedup {
         let mut sketches = Sketches {
             signatures: Vec::new(),
             lengths: Vec::new(),
+            slots: Vec::new(),
         };
         let total = (!report).then_some(summary.documents);
         let (docs, bytes, skipped) =
             self.for_each_chunk(paths, Pass::Signatures, total, report, observer, |chunk| {
-                let signatures: Vec<Signature> = chunk
+                let evidence: Vec<(Signature, Vec<Slot>)> = chunk
                     .par_iter()
                     .map_init(
                         || Analyzer::new(config.language),
                         |analyzer, record| {
-                            sketcher.sketch(&document_features(
-                                &record.doc.text,
-                                analyzer,
-                                config,
-                                freq,
-                            ))
+                            sketch_of(analyzer, &sketcher, config, freq, &record.doc.text)
                         },
                     )
                     .collect();
-                sketches.signatures.extend(signatures);
+                for (signature, slots) in evidence {
+                    sketches.signatures.push(signature);
+                    if config.fact_check {
+                        sketches.slots.push(slots);
+                    }
+                }
                 if longest {
                     sketches.lengths.extend(
                         chunk
@@ -329,20 +347,26 @@ impl Dedup {
 
     /// Candidates, verification and the greedy keep pass: the removals, sorted by removed
     /// document.
-    fn select(&self, sketches: &Sketches, summary: &mut Summary) -> Vec<Removal> {
-        let config = &self.config;
+    fn select(&self, sketches: &Sketches, summary: &mut Summary) -> (Vec<Edge>, Vec<Removal>) {
+        let config = &estimating(&self.config);
         let signatures = &sketches.signatures;
         let n = signatures.len();
-        let banding = Banding::optimal(lsh_threshold(config), config.num_hashes);
+        let banding = Banding::optimal(dedup_lsh_threshold(config), config.num_hashes);
         let candidates = banding.candidates(signatures);
         summary.candidates = candidates.len() as u64;
-        let edges: Vec<(u32, u32, f64)> = candidates
+        let edges: Vec<Edge> = candidates
             .into_par_iter()
             .filter_map(|(a, b)| {
-                let s = similarity::estimate(
-                    &signatures[a as usize],
-                    &signatures[b as usize],
-                    config.measure,
+                let slots = |i: u32| {
+                    sketches
+                        .slots
+                        .get(i as usize)
+                        .map_or(&[][..], Vec::as_slice)
+                };
+                let s = estimated_similarity(
+                    config,
+                    (&signatures[a as usize], slots(a)),
+                    (&signatures[b as usize], slots(b)),
                 );
                 (s >= config.threshold).then_some((a, b, s))
             })
@@ -352,7 +376,7 @@ impl Dedup {
         let removals = greedy(n, &edges, &order);
         summary.removed = removals.len() as u64;
         summary.kept = n as u64 - summary.removed;
-        removals
+        (edges, removals)
     }
 
     /// The second read: kept lines to `unique`, then `removed.tsv`. Public so that the
@@ -362,12 +386,17 @@ impl Dedup {
         &self,
         paths: &[PathBuf],
         n: usize,
+        edges: &[Edge],
         removals: &[Removal],
-        unique: &mut dyn Write,
-        removed: Option<&mut dyn Write>,
+        outputs: Outputs<'_>,
         observer: &mut dyn Observer,
         summary: &mut Summary,
     ) -> Result<()> {
+        let Outputs {
+            unique,
+            removed,
+            pairs,
+        } = outputs;
         let mut is_removed = vec![false; n];
         let mut named: AHashMap<u32, String> = AHashMap::new();
         for r in removals {
@@ -375,6 +404,12 @@ impl Dedup {
             if removed.is_some() {
                 named.insert(r.removed, String::new());
                 named.insert(r.kept, String::new());
+            }
+        }
+        if pairs.is_some() {
+            for &(a, b, _) in edges {
+                named.insert(a, String::new());
+                named.insert(b, String::new());
             }
         }
         let mut failure: Option<std::io::Error> = None;
@@ -427,6 +462,13 @@ impl Dedup {
             }
             out.flush()?;
         }
+        if let Some(out) = pairs {
+            writeln!(out, "a\tb\tsimilarity")?;
+            for &(a, b, similarity) in edges {
+                writeln!(out, "{}\t{}\t{similarity:.4}", named[&a], named[&b])?;
+            }
+            out.flush()?;
+        }
         Ok(())
     }
 }
@@ -438,11 +480,42 @@ pub fn document_features(
     config: &Config,
     freq: &DocFreq,
 ) -> Vec<Feature> {
-    fast_features(text, config).unwrap_or_else(|| {
-        let text = normalize(text, config.strip_chrome);
-        let terms = analyzer.terms(&text);
-        features(&text, &terms, config, freq)
-    })
+    document_evidence(text, analyzer, config, freq).0
+}
+
+/// The features of a raw text and, with `config.fact_check`, its fact slots.
+fn document_evidence(
+    text: &str,
+    analyzer: &Analyzer,
+    config: &Config,
+    freq: &DocFreq,
+) -> (Vec<Feature>, Vec<Slot>) {
+    if !config.fact_check
+        && let Some(features) = fast_features(text, config)
+    {
+        return (features, Vec::new());
+    }
+    let text = normalize(text, config.strip_chrome);
+    let terms = analyzer.terms(&text);
+    let slots = if config.fact_check {
+        fact_slots(&terms, config)
+    } else {
+        Vec::new()
+    };
+    (features(&text, &terms, config, freq), slots)
+}
+
+/// The Jaccard similarity dedup tunes LSH to: three standard deviations of a K-value estimate
+/// below the engine's (but at least three quarters of it). The optimal banding puts the
+/// middle of its S-curve at the threshold, so a pair just above it would be a candidate only
+/// about half the time, and then pass the equally noisy estimate about half the time again;
+/// tuned lower, LSH lets through every pair whose estimate can reach the threshold and the
+/// verification alone decides (measured with `bench/compare.sh`: recall of verified pairs
+/// 0.90 → see the README).
+pub fn dedup_lsh_threshold(config: &Config) -> f64 {
+    let t = lsh_threshold(config);
+    let sigma = (t * (1.0 - t) / config.num_hashes as f64).sqrt();
+    (t - 3.0 * sigma).max(0.75 * t)
 }
 
 /// Documents in the order the keep rule visits them.
@@ -459,22 +532,54 @@ pub fn terms_of(analyzer: &Analyzer, config: &Config, text: &str) -> Vec<crate::
     analyzer.terms(&normalize(text, config.strip_chrome))
 }
 
-/// One document's signature, as the signature pass computes it (for runners that sketch
-/// documents one at a time, such as the distributed one).
-pub fn signature_of(
+/// One document's signature and fact slots, as the signature pass computes them (also for
+/// runners that sketch documents one at a time, such as the distributed one).
+pub fn sketch_of(
     analyzer: &Analyzer,
     sketcher: &Sketcher,
     config: &Config,
     freq: &DocFreq,
     text: &str,
-) -> Signature {
-    sketcher.sketch(&document_features(text, analyzer, config, freq))
+) -> (Signature, Vec<Slot>) {
+    let (features, slots) = document_evidence(text, analyzer, config, freq);
+    (sketcher.sketch(&features), slots)
+}
+
+/// The configuration dedup judges pairs with: `config` with estimates, since the feature sets
+/// are not kept.
+pub fn estimating(config: &Config) -> Config {
+    Config {
+        exact: false,
+        ..config.clone()
+    }
+}
+
+/// The similarity dedup judges a pair by, from each document's signature and fact slots: the
+/// same judgement as every command ([`similarity_of`]) under an [`estimating`] configuration.
+pub fn estimated_similarity(
+    config: &Config,
+    a: (&Signature, &[Slot]),
+    b: (&Signature, &[Slot]),
+) -> f64 {
+    similarity_of(
+        config,
+        &Evidence {
+            features: &[],
+            signature: a.0,
+            slots: a.1,
+        },
+        &Evidence {
+            features: &[],
+            signature: b.0,
+            slots: b.1,
+        },
+    )
 }
 
 /// The greedy keep pass (see the module docs): visits documents in `order`; one with a
 /// verified pair to an already kept document is removed in favour of the most similar one.
 /// Returns the removals sorted by removed document.
-pub fn greedy(n: usize, edges: &[(u32, u32, f64)], order: &[u32]) -> Vec<Removal> {
+pub fn greedy(n: usize, edges: &[Edge], order: &[u32]) -> Vec<Removal> {
     let mut rank = vec![0u32; n];
     for (r, &i) in order.iter().enumerate() {
         rank[i as usize] = r as u32;

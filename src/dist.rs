@@ -44,14 +44,15 @@ use timely::dataflow::operators::{Exchange as _, Inspect as _, Probe as _};
 use timely::worker::Worker;
 
 use crate::config::Weighting;
-use crate::dedup::{Dedup, Keep, Summary, greedy, keep_order, signature_of, terms_of};
+use crate::dedup::{
+    Dedup, Keep, Summary, dedup_lsh_threshold, estimated_similarity, estimating, greedy,
+    keep_order, sketch_of, terms_of,
+};
 use crate::error::{Error, Result};
 use crate::input::{Reader, Record};
 use crate::lsh::{Banding, MAX_BUCKET};
-use crate::pipeline::lsh_threshold;
 use crate::shingle::DocFreq;
 use crate::signature::{EMPTY, Signature, Sketcher};
-use crate::similarity;
 use crate::tokenize::Analyzer;
 
 /// Where the workers run.
@@ -170,6 +171,7 @@ pub struct Assignment {
 struct Sketch {
     values: Vec<u32>,
     weight: u64,
+    slots: Vec<(u64, u64)>,
 }
 
 impl Sketch {
@@ -228,8 +230,8 @@ fn work(
         Weighting::Idf => frequencies(worker, dedup, paths),
         Weighting::None => DocFreq::default(),
     };
-    let config = dedup.config.clone();
-    let banding = Banding::optimal(lsh_threshold(&config), config.num_hashes);
+    let config = estimating(&dedup.config);
+    let banding = Banding::optimal(dedup_lsh_threshold(&config), config.num_hashes);
     let edges: Gathered<(u32, u32, u64)> = Rc::default();
     let labels: Gathered<(u32, u32)> = Rc::default();
     let probe = Probe::new();
@@ -245,13 +247,18 @@ fn work(
             .count()
             .filter(move |(_, hits)| *hits >= min_hits)
             .map(|(pair, _)| pair);
-        let (measure, threshold) = (config.measure, config.threshold);
+        let threshold = config.threshold;
+        let judge = config.clone();
         let verified = candidates
             .join_map(sketches.clone(), |&a, &b, sketch_a| {
                 (b, (a, sketch_a.clone()))
             })
             .join_map(sketches, move |&b, (a, sketch_a), sketch_b| {
-                let s = similarity::estimate(&sketch_a.signature(), &sketch_b.signature(), measure);
+                let s = estimated_similarity(
+                    &judge,
+                    (&sketch_a.signature(), &sketch_a.slots),
+                    (&sketch_b.signature(), &sketch_b.slots),
+                );
                 (*a, b, s.to_bits())
             })
             .filter(move |&(_, _, s)| f64::from_bits(s) >= threshold);
@@ -282,8 +289,8 @@ fn work(
             if doc as usize % peers != me {
                 return;
             }
-            let signature =
-                signature_of(&analyzer, &sketcher, &dedup.config, &freq, &record.doc.text);
+            let (signature, slots) =
+                sketch_of(&analyzer, &sketcher, &dedup.config, &freq, &record.doc.text);
             if signature.values.first().is_some_and(|&v| v != EMPTY) {
                 for band in 0..banding.bands {
                     band_input.insert(((band as u32, banding.band_key(&signature, band)), doc));
@@ -294,6 +301,7 @@ fn work(
                 Sketch {
                     weight: signature.weight.to_bits(),
                     values: signature.values,
+                    slots,
                 },
             ));
             mine += 1;
@@ -344,9 +352,13 @@ fn work(
     dedup.write(
         paths,
         n,
+        &edges,
         &removals,
-        &mut unique,
-        removed.as_mut().map(|w| w as &mut dyn Write),
+        crate::dedup::Outputs {
+            unique: &mut unique,
+            removed: removed.as_mut().map(|w| w as &mut dyn Write),
+            pairs: None,
+        },
         &mut (),
         &mut written,
     )?;

@@ -43,7 +43,56 @@ pub enum Error {
     /// Serialising JSON failed.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// Another process holds the index (one writer process at a time) and did not let go in
+    /// time.
+    #[error(
+        "index {path} is in use by another storyprint process (waited {waited_secs} s); \
+         try again when it has finished, or raise --wait"
+    )]
+    IndexLocked {
+        /// The index directory.
+        path: PathBuf,
+        /// How long the open waited.
+        waited_secs: u64,
+    },
+    /// The index was made by another format version or with incompatible engine settings.
+    #[error("index {path} cannot be used: {message}")]
+    IncompatibleIndex {
+        /// The index directory.
+        path: PathBuf,
+        /// What differs.
+        message: String,
+    },
+    /// There is no index where one was expected.
+    #[error("no index at {0} (make one with `storyprint index add`)")]
+    NoIndex(PathBuf),
+    /// The index's tables disagree with each other (found by `index verify`).
+    #[error("index is corrupt: {0}")]
+    IndexCorrupt(String),
+    /// The embedded store (redb) failed.
+    #[error("index storage: {0}")]
+    Store(Box<redb::Error>),
 }
+
+/// Every redb error converts into [`Error::Store`].
+macro_rules! store_errors {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Error {
+                Error::Store(Box::new(e.into()))
+            }
+        }
+    )*};
+}
+
+store_errors!(
+    redb::Error,
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError,
+    redb::DatabaseError
+);
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -31,11 +31,11 @@ use parquet::file::properties::WriterProperties;
 use rayon::prelude::*;
 
 use crate::config::{Config, Weighting};
-use crate::dedup::{signature_of, terms_of};
+use crate::dedup::{dedup_lsh_threshold, sketch_of, terms_of};
 use crate::error::{Error, Result};
 use crate::input::{InputOptions, Reader, Record};
 use crate::lsh::Banding;
-use crate::pipeline::{lsh_threshold, params};
+use crate::pipeline::params;
 use crate::shingle::DocFreq;
 use crate::signature::{Signature, Sketcher};
 use crate::tokenize::Analyzer;
@@ -78,7 +78,7 @@ pub fn signatures(
             Ok(())
         })?;
     }
-    let banding = Banding::optimal(lsh_threshold(config), config.num_hashes);
+    let banding = Banding::optimal(dedup_lsh_threshold(config), config.num_hashes);
     let sketcher = Sketcher::new(config.num_hashes, config.seed);
     let p = params(config);
     let metadata = [
@@ -116,7 +116,7 @@ pub fn signatures(
             .map_init(
                 || Analyzer::new(config.language),
                 |analyzer, record| {
-                    signature_of(analyzer, &sketcher, config, &freq, &record.doc.text)
+                    sketch_of(analyzer, &sketcher, config, &freq, &record.doc.text).0
                 },
             )
             .collect();

@@ -592,11 +592,11 @@ fn parse_json_line(
         let what = message.split(" at line ").next().unwrap_or(&message);
         ProblemKind::MalformedJson(format!("{what} at column {}", e.column()))
     })?;
-    let Value::Object(map) = value else {
+    let Value::Object(mut map) = value else {
         return Err(ProblemKind::MalformedJson("not a JSON object".into()));
     };
-    let text = match map.get(&options.text_field) {
-        Some(Value::String(s)) => s.clone(),
+    let text = match map.remove(&options.text_field) {
+        Some(Value::String(s)) => s,
         Some(_) => {
             return Err(ProblemKind::MalformedJson(format!(
                 "field {:?} is not a string",

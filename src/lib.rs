@@ -39,6 +39,7 @@ pub mod eval;
 pub mod explain;
 #[cfg(feature = "parquet")]
 pub mod export;
+pub mod index;
 pub mod input;
 pub mod lsh;
 pub mod normalize;

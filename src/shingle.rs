@@ -133,15 +133,31 @@ pub fn fast_features(text: &str, config: &Config) -> Option<Vec<Feature>> {
     }
     // Tokens never span lines, so dropping blank lines (all `normalize` does beyond folding
     // without chrome stripping) changes no word.
-    let text = if config.strip_chrome {
-        normalize(text, true)
+    let text: std::borrow::Cow<str> = if config.strip_chrome {
+        normalize(text, true).into()
+    } else if text.is_ascii() {
+        text.into()
     } else {
-        fold(text)
+        fold(text).into()
     };
     let mut hashes = Vec::with_capacity(text.len() / 5);
     word_hashes(&text, &mut hashes);
-    let mut out: Vec<Feature> = Vec::with_capacity(hashes.len() * config.features.0.len());
-    for spec in &config.features.0 {
+    let specs = &config.features.0;
+    if specs.iter().all(|spec| spec.weight == specs[0].weight) {
+        // One weight for all: sort and deduplicate bare hashes, which is cheaper.
+        let mut keys: Vec<u64> = Vec::with_capacity(hashes.len() * specs.len());
+        for spec in specs {
+            if let Family::Words { n } = spec.family {
+                let seed = family_seed(spec.family, config.seed);
+                word_ngrams(&hashes, n, seed, |h, _| keys.push(h));
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        return Some(keys.into_iter().map(|h| (h, specs[0].weight)).collect());
+    }
+    let mut out: Vec<Feature> = Vec::with_capacity(hashes.len() * specs.len());
+    for spec in specs {
         if let Family::Words { n } = spec.family {
             let seed = family_seed(spec.family, config.seed);
             word_ngrams(&hashes, n, seed, |h, _| out.push((h, spec.weight)));
@@ -421,10 +437,12 @@ mod tests {
         #[test]
         fn fast_word_features_equal_the_term_path(
             text in "[a-zA-Z0-9 .,'\n\u{2019}\u{e9}\u{c9}\u{201C}-]{0,120}",
-            n in 1usize..6, strip_chrome in proptest::bool::ANY,
+            n in 1usize..6, strip_chrome in proptest::bool::ANY, second_weight in 1u8..3,
         ) {
             let config = Config {
-                features: format!("words:{n},words:{}", n + 1).parse::<Features>().unwrap(),
+                features: format!("words:{n},words:{}*{second_weight}", n + 1)
+                    .parse::<Features>()
+                    .unwrap(),
                 weighting: Weighting::None,
                 strip_chrome,
                 ..Config::classic()

@@ -203,18 +203,30 @@ mod tests {
 
     const FROZEN: [u32; 4] = [1445831730, 599810996, 2801280511, 461169005];
 
+    /// 200 random pairs, the same on every run: a statistical bound checked on a fixed sample
+    /// fails only when the code changes, never by the draw of one CI run.
+    fn fixed_sample() -> ProptestConfig {
+        ProptestConfig {
+            cases: 200,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x5707_2026),
+            ..ProptestConfig::default()
+        }
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(200))]
+        #![proptest_config(fixed_sample())]
 
         /// The OPH estimate converges to the exact weighted Jaccard of the quantized sets:
-        /// within 4 standard deviations of a K-sample estimate.
+        /// within 4 standard deviations of a K-sample estimate. Each set holds at least K
+        /// copies: below that most bins are densified copies of a few values, and the
+        /// estimate's spread is that of a sample of the set's size, not of K.
         #[test]
         fn estimate_is_within_four_sigma_of_exact(
             shared in 0u64..300, only_a in 0u64..300, only_b in 0u64..300,
             wa in 0.25f64..6.0, wb in 0.25f64..6.0, seed in any::<u64>(),
         ) {
-            prop_assume!(shared + only_a > 0 && shared + only_b > 0);
             let k = 256;
+            prop_assume!((shared + only_a) * copies(wa) >= k as u64 && (shared + only_b) * copies(wb) >= k as u64);
             let a: Vec<Feature> = set(0..shared + only_a, wa);
             let mut b: Vec<Feature> = set(0..shared, wb);
             b.extend(set(1_000_000..1_000_000 + only_b, wb));
@@ -230,12 +242,14 @@ mod tests {
         }
 
         /// Oracle: OPH agrees with classic K-permutation MinHash as well as two independent
-        /// K-sample estimates agree (both within 4 sigma of the truth).
+        /// K-sample estimates agree (both within 4 sigma of the truth), on sets of at least K
+        /// copies (4 per element).
         #[test]
         fn one_permutation_matches_classic_minhash(
-            shared in 1u64..200, only in 0u64..200, seed in any::<u64>(),
+            shared in 1u64..300, only in 0u64..300, seed in any::<u64>(),
         ) {
             let k = 256;
+            prop_assume!((shared + only) * 4 >= k as u64);
             let a = set(0..shared + only, 1.0);
             let b = set(only..shared + 2 * only, 1.0);
             let classic_a = classic_sketch(&a, k, seed);

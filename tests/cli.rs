@@ -241,7 +241,7 @@ fn nothing_readable_and_usage_errors_exit_2() {
 
 #[test]
 fn help_shows_an_example_for_every_command() {
-    for command in ["matrix", "pairs", "cluster", "eval"] {
+    for command in ["matrix", "pairs", "cluster", "eval", "dedup"] {
         let help = stdout_of(storyprint().args([command, "--help"]));
         assert!(help.contains("Example"), "{command}: {help}");
     }

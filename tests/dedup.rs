@@ -141,3 +141,26 @@ fn standard_input_is_refused_with_a_reason() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read standard input"));
 }
+
+#[test]
+fn pairs_lists_every_verified_pair_not_only_the_removals() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wire.jsonl");
+    let jsonl: String = ["a", "b", "c"]
+        .iter()
+        .map(|id| format!("{{\"id\":\"{id}\",\"text\":\"{STORY}\"}}\n"))
+        .collect();
+    std::fs::write(&path, jsonl).unwrap();
+    let pairs = dir.path().join("pairs.tsv");
+    let (unique, removed, _) = dedup(
+        dir.path(),
+        &[&path],
+        &["--preset", "classic", "--pairs", pairs.to_str().unwrap()],
+    );
+    assert_eq!(unique.lines().count(), 1);
+    assert_eq!(removed.lines().count(), 3);
+    assert_eq!(
+        std::fs::read_to_string(pairs).unwrap(),
+        "a\tb\tsimilarity\na\tb\t1.0000\na\tc\t1.0000\nb\tc\t1.0000\n"
+    );
+}

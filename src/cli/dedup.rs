@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use storyprint::dedup::{CHUNK_DOCS, Dedup, Keep, Observer, Pass};
+use storyprint::dedup::{CHUNK_DOCS, Dedup, Keep, Observer, Outputs, Pass};
 use storyprint::input::Problem;
 
 use super::{EXIT_OK, EngineArgs, InputArgs, open_output};
@@ -36,6 +36,10 @@ pub struct DedupArgs {
     /// document it duplicates.
     #[arg(long, value_name = "FILE")]
     removed: Option<PathBuf>,
+    /// Write every verified pair (TSV a, b, similarity) to FILE: what the removals were chosen
+    /// from.
+    #[arg(long, value_name = "FILE")]
+    pairs: Option<PathBuf>,
     /// Which document of a group of duplicates is kept.
     #[arg(long, value_enum, default_value = "first")]
     keep: KeepArg,
@@ -138,6 +142,11 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
         .as_ref()
         .map(|p| open_output(Some(p)))
         .transpose()?;
+    let mut pairs = args
+        .pairs
+        .as_ref()
+        .map(|p| open_output(Some(p)))
+        .transpose()?;
     let mut console = Console {
         bar: None,
         show_progress: !args.quiet && std::io::stderr().is_terminal(),
@@ -149,8 +158,11 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
     let summary = dedup.run(
         &args.input.paths,
-        &mut unique,
-        removed.as_mut().map(|w| w as &mut dyn std::io::Write),
+        Outputs {
+            unique: &mut unique,
+            removed: removed.as_mut().map(|w| w as &mut dyn std::io::Write),
+            pairs: pairs.as_mut().map(|w| w as &mut dyn std::io::Write),
+        },
         &mut console,
     )?;
     if summary.documents == 0 {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -57,4 +59,68 @@ pub fn prefix(id: &serde_json::Value) -> String {
         .next()
         .unwrap_or_default()[..3]
         .to_string()
+}
+
+/// Groups of Reuters ids whose bodies (the text after the title line, as lower-case words
+/// joined by single spaces) are identical and longer than 200 characters.
+pub fn exact_repeat_groups() -> Vec<Vec<String>> {
+    let file = std::fs::File::open(shared("corpora/reuters21578.jsonl.gz")).expect("corpus");
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
+    let mut by_body: HashMap<String, Vec<String>> = HashMap::new();
+    for line in reader.lines() {
+        let doc: serde_json::Value = serde_json::from_str(&line.expect("line")).expect("JSON");
+        let text = doc["text"].as_str().unwrap_or_default();
+        let body = text.split_once('\n').map_or("", |(_, b)| b).to_lowercase();
+        let words: Vec<&str> = body
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let key = words.join(" ");
+        if key.len() > 200 {
+            by_body
+                .entry(key)
+                .or_default()
+                .push(doc["id"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    let mut groups: Vec<Vec<String>> = by_body.into_values().filter(|g| g.len() > 1).collect();
+    groups.sort();
+    groups
+}
+
+/// A deterministic pseudo-random generator (xorshift64*), so every run does the same thing.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next value.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A value in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// `words` pseudo-random words from a 3,000-word made-up vocabulary: text no two calls
+    /// share much of, written here rather than cut from ../shared.
+    pub fn text(&mut self, words: usize) -> String {
+        let syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "te", "vo", "zi", "bu"];
+        (0..words)
+            .map(|_| {
+                let w = self.below(3000) as usize;
+                format!(
+                    "{}{}{}{}",
+                    syllables[w % 10],
+                    syllables[w / 10 % 10],
+                    syllables[w / 100 % 10],
+                    "x".repeat(w / 1000)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }

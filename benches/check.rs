@@ -1,0 +1,130 @@
+//! `check` latency against a 100,000-document index **derived from Reuters-21578**: every
+//! Reuters document (`../shared/corpora/reuters21578.jsonl.gz`) and edited copies of it (copy
+//! `r` drops every word whose position p has (p + r) % 9 == 0), until 100,000 documents.
+//! The queries are 500 Reuters documents edited another way (not in the index): near
+//! duplicates of indexed documents, as a re-sent wire story is.
+//!
+//! The index is built once into `target/bench-check-index` (minutes) and reused. Criterion
+//! reports the mean and median; the manual loop after it prints p50 and p99 over 2,000 checks.
+//!
+//! `cargo bench --bench check`
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use storyprint::index::{AddOptions, Index, OpenOptions};
+use storyprint::input::{Batch, Document, InputOptions};
+use storyprint::{Config, Origin};
+
+/// Documents in the index: 100,000 under `cargo bench`; 2,000 when `cargo test
+/// --all-targets` (CI) runs the bench once as a test, so CI never builds the big index.
+fn documents() -> usize {
+    if std::env::args().any(|a| a == "--bench") {
+        100_000
+    } else {
+        2_000
+    }
+}
+
+/// `text` without the words whose position p has (p + r) % 9 == 0.
+fn edited(text: &str, r: usize) -> String {
+    text.split(' ')
+        .enumerate()
+        .filter(|(p, _)| !(p + r).is_multiple_of(9))
+        .map(|(_, w)| w)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn reuters() -> Vec<Document> {
+    let corpus =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/reuters21578.jsonl.gz");
+    Batch::read(&[corpus], InputOptions::default()).documents
+}
+
+/// The 100,000-document index, built on first use.
+fn index(reuters: &[Document]) -> Index {
+    let documents = documents();
+    let name = if documents == 100_000 {
+        "target/bench-check-index".to_string()
+    } else {
+        format!("target/bench-check-index-{documents}")
+    };
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name);
+    let index = Index::open(&dir, &OpenOptions::create(Config::default())).expect("index");
+    let held = index.stats().expect("stats").documents as usize;
+    if held < documents {
+        let docs: Vec<Document> = (0..)
+            .flat_map(|r| {
+                reuters.iter().map(move |d| Document {
+                    id: format!("{}~{r}", d.id),
+                    text: if r == 0 {
+                        d.text.clone()
+                    } else {
+                        edited(&d.text, r)
+                    },
+                    origin: Origin {
+                        path: d.origin.path.clone(),
+                        line: d.origin.line,
+                    },
+                })
+            })
+            .take(documents)
+            .collect();
+        let bulk = AddOptions {
+            find_duplicates: false,
+            ..AddOptions::now()
+        };
+        let start = Instant::now();
+        for chunk in docs.chunks(5000) {
+            index.add(chunk, &bulk).expect("add");
+        }
+        eprintln!(
+            "built the {documents}-document index in {:?}",
+            start.elapsed()
+        );
+    }
+    index
+}
+
+fn bench_check(c: &mut Criterion) {
+    let reuters = reuters();
+    let index = index(&reuters);
+    let queries: Vec<String> = reuters
+        .iter()
+        .step_by(reuters.len() / 500)
+        .map(|d| edited(&d.text, 4) + " (updated)")
+        .collect();
+    let mut next = 0;
+    c.bench_function("check against 100k Reuters-derived documents", |b| {
+        b.iter(|| {
+            next = (next + 1) % queries.len();
+            index.check(&queries[next], None, None).expect("check")
+        })
+    });
+    let mut times: Vec<Duration> = Vec::new();
+    let mut flagged = 0;
+    for query in queries.iter().cycle().take(2000) {
+        let start = Instant::now();
+        let matches = index.check(query, None, None).expect("check");
+        times.push(start.elapsed());
+        flagged += usize::from(!matches.is_empty());
+    }
+    times.sort();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+    eprintln!(
+        "check over {} queries: p50 {:?}, p99 {:?}, max {:?}; {flagged} flagged as duplicates",
+        times.len(),
+        at(0.50),
+        at(0.99),
+        at(1.0)
+    );
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(50);
+    targets = bench_check
+}
+criterion_main!(benches);

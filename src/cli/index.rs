@@ -1,0 +1,495 @@
+//! `storyprint index …`, `storyprint check` and `storyprint serve`: the persistent index.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+use storyprint::Config;
+use storyprint::index::http::{self, ServiceOptions};
+use storyprint::index::{AddCounts, AddOptions, DEFAULT_PATH, Index, Match, OpenOptions, unix_now};
+use storyprint::output::{round4, short};
+
+use super::{EXIT_DUPLICATE, EXIT_OK, EngineArgs, InputArgs, load, open_output};
+
+/// Where the index is and how long to wait for another process using it.
+#[derive(Debug, Args)]
+pub struct IndexLocation {
+    /// Index directory (default: $STORYPRINT_INDEX, else ./storyprint-index; created on
+    /// first use).
+    #[arg(long, value_name = "PATH")]
+    index: Option<PathBuf>,
+    /// Seconds to wait while another process has the index open (one process at a time).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    wait: u64,
+}
+
+impl IndexLocation {
+    /// The index directory: `--index`, else `$STORYPRINT_INDEX`, else the default.
+    fn path(&self) -> PathBuf {
+        self.index
+            .clone()
+            .or_else(|| std::env::var_os("STORYPRINT_INDEX").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_PATH))
+    }
+
+    /// Opens the index with `options`, waiting `--wait` seconds at most.
+    fn open(&self, options: OpenOptions) -> anyhow::Result<Index> {
+        let path = self.path();
+        Index::open(&path, &options.waiting(Duration::from_secs(self.wait)))
+            .with_context(|| format!("opening the index {}", path.display()))
+    }
+
+    /// Opens an existing index.
+    fn open_existing(&self) -> anyhow::Result<Index> {
+        self.open(OpenOptions::existing())
+    }
+}
+
+/// Output format of the index commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IndexFormat {
+    /// Aligned text.
+    Table,
+    /// JSON (one object per line for `check`).
+    Json,
+}
+
+/// `storyprint index`.
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    #[command(subcommand)]
+    command: IndexCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum IndexCommand {
+    /// Adds documents (new ids, or new text for known ids); counts those already duplicates.
+    #[command(after_help = "Example:\n  storyprint index add ../shared/seeds --index my-index")]
+    Add(AddArgs),
+    /// Sizes, counts and settings.
+    Stats(StatsArgs),
+    /// Removes documents by id.
+    Remove(RemoveArgs),
+    /// Removes documents added longer ago than a duration.
+    #[command(after_help = "Example:\n  storyprint index expire --older-than 30d")]
+    Expire(ExpireArgs),
+    /// Checks the index's integrity: store checksums, and that its tables agree.
+    Verify(VerifyArgs),
+}
+
+/// `storyprint index add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Engine settings: used when the index is created; an existing index keeps its own and
+    /// refuses incompatible ones.
+    #[command(flatten)]
+    engine: EngineArgs,
+    #[command(flatten)]
+    location: IndexLocation,
+    /// Documents per transaction: each batch is committed (and reported) whole.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    batch_size: usize,
+    /// Bulk load: do not check each document against the index first (faster; the
+    /// duplicates count stays 0).
+    #[arg(long)]
+    no_duplicate_count: bool,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "table")]
+    format: IndexFormat,
+}
+
+/// `storyprint index stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    location: IndexLocation,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "table")]
+    format: IndexFormat,
+}
+
+/// `storyprint index remove`.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// Ids to remove.
+    #[arg(required = true, value_name = "ID")]
+    ids: Vec<String>,
+    #[command(flatten)]
+    location: IndexLocation,
+}
+
+/// `storyprint index expire`.
+#[derive(Debug, Args)]
+pub struct ExpireArgs {
+    /// Remove documents added longer ago than this: a number and a unit, s, m, h, d or w
+    /// (`30d`, `12h`).
+    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    older_than: u64,
+    #[command(flatten)]
+    location: IndexLocation,
+}
+
+/// `storyprint index verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    location: IndexLocation,
+}
+
+/// `storyprint check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    location: IndexLocation,
+    /// Similarity at or above which a document is a duplicate (default: the index's). The
+    /// index's LSH bands were cut for its own threshold: far lower values lose recall.
+    #[arg(long, short, value_name = "T")]
+    threshold: Option<f64>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "table")]
+    format: IndexFormat,
+    /// Add each document that is not a duplicate, atomically with its check.
+    #[arg(long)]
+    add: bool,
+    /// The id of the (single) document checked, instead of its file name (`-` for stdin).
+    #[arg(long, value_name = "ID")]
+    id: Option<String>,
+}
+
+/// `storyprint serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    location: IndexLocation,
+    /// Address to listen on (loopback by default; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7878")]
+    addr: std::net::SocketAddr,
+    /// File holding a bearer token every request must carry.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// Largest request body accepted, in bytes (larger: 413).
+    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
+    max_body_bytes: usize,
+}
+
+/// Parses `30d`, `12h`, `90m`, `45s`, `2w` into seconds.
+fn parse_age(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a number and a unit, as 30d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" | "" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(format!("{text:?}: unit must be s, m, h, d or w")),
+    };
+    Ok(number.saturating_mul(seconds))
+}
+
+/// Runs `storyprint index …`.
+pub fn index(args: IndexArgs) -> anyhow::Result<u8> {
+    match args.command {
+        IndexCommand::Add(args) => add(args),
+        IndexCommand::Stats(args) => stats(args),
+        IndexCommand::Remove(args) => {
+            let index = args.location.open_existing()?;
+            let missing = index.remove(&args.ids)?;
+            for id in &missing {
+                eprintln!("storyprint: warning: no document {id:?} in the index");
+            }
+            println!("removed {}", args.ids.len() - missing.len());
+            Ok(EXIT_OK)
+        }
+        IndexCommand::Expire(args) => {
+            let index = args.location.open_existing()?;
+            let removed = index.expire(unix_now().saturating_sub(args.older_than))?;
+            println!("removed {removed}");
+            Ok(EXIT_OK)
+        }
+        IndexCommand::Verify(args) => {
+            let mut index = args.location.open_existing()?;
+            let report = index.verify()?;
+            println!(
+                "ok: {} documents, {} band entries, {} document frequencies",
+                report.documents, report.band_entries, report.terms
+            );
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn add(args: AddArgs) -> anyhow::Result<u8> {
+    anyhow::ensure!(args.batch_size > 0, "--batch-size must be at least 1");
+    let config = args.engine.config()?;
+    // An existing index keeps its settings; only settings asked for explicitly must agree.
+    let expect = (config != Config::default()).then(|| config.clone());
+    let index = args.location.open(OpenOptions {
+        expect,
+        ..OpenOptions::create(config)
+    })?;
+    let batch = load(&args.input)?;
+    let total = batch.documents.len();
+    let mut counts = AddCounts::default();
+    let mut done = 0;
+    for chunk in batch.documents.chunks(args.batch_size) {
+        let options = AddOptions {
+            find_duplicates: !args.no_duplicate_count,
+            ..AddOptions::now()
+        };
+        let outcomes = index.add(chunk, &options)?;
+        counts.tally(&outcomes);
+        done += chunk.len();
+        // Printed only once the transaction is durable: what a crash can no longer lose.
+        eprintln!(
+            "storyprint: committed {done}/{total} document(s) (through {:?})",
+            chunk.last().map_or("", |d| d.id.as_str())
+        );
+    }
+    let mut out = open_output(None)?;
+    match args.format {
+        IndexFormat::Json => writeln!(out, "{}", serde_json::to_string(&counts)?)?,
+        IndexFormat::Table => {
+            writeln!(out, "new         {}", counts.new)?;
+            writeln!(out, "replaced    {}", counts.replaced)?;
+            writeln!(out, "unchanged   {}", counts.unchanged)?;
+            writeln!(
+                out,
+                "duplicates  {} (of documents already indexed)",
+                counts.duplicates
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(EXIT_OK)
+}
+
+fn stats(args: StatsArgs) -> anyhow::Result<u8> {
+    let index = args.location.open_existing()?;
+    let stats = index.stats()?;
+    let mut out = open_output(None)?;
+    match args.format {
+        IndexFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&stats)?)?,
+        IndexFormat::Table => {
+            let c = &stats.config;
+            writeln!(out, "index          {}", stats.path.display())?;
+            writeln!(out, "format         {}", stats.format_version)?;
+            writeln!(out, "documents      {}", stats.documents)?;
+            writeln!(out, "terms          {}", stats.terms)?;
+            writeln!(out, "band entries   {}", stats.band_entries)?;
+            writeln!(out, "file bytes     {}", stats.file_bytes)?;
+            let time = |t: Option<u64>| t.map_or("-".to_string(), |t| t.to_string());
+            writeln!(out, "oldest added   {}", time(stats.oldest))?;
+            writeln!(out, "newest added   {}", time(stats.newest))?;
+            writeln!(
+                out,
+                "settings       features {}; weighting {:?}; {:?} >= {}; K = {}; LSH {} bands x {} \
+                 rows, >= {} hit(s)",
+                c.features,
+                c.weighting,
+                c.measure,
+                c.threshold,
+                c.num_hashes,
+                stats.bands,
+                stats.rows,
+                stats.min_hits
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(EXIT_OK)
+}
+
+/// Runs `storyprint check`: exit 1 when any document has a duplicate in the index.
+pub fn check(args: CheckArgs) -> anyhow::Result<u8> {
+    let mut batch = load(&args.input)?;
+    if let Some(id) = &args.id {
+        anyhow::ensure!(
+            batch.documents.len() == 1,
+            "--id names one document, but {} were read",
+            batch.documents.len()
+        );
+        batch.documents[0].id = id.clone();
+    }
+    let index = args
+        .location
+        .open(OpenOptions::create(Config::default()).any_settings())?;
+    let mut out = open_output(None)?;
+    if args.format == IndexFormat::Table {
+        writeln!(
+            out,
+            "{:<40} {:<10} {:>10}  match",
+            "document", "verdict", "similarity"
+        )?;
+    }
+    let mut any_duplicate = false;
+    for doc in &batch.documents {
+        let (matches, added) = if args.add {
+            index.check_and_add(doc, args.threshold, unix_now())?
+        } else {
+            (index.check(&doc.text, Some(&doc.id), args.threshold)?, None)
+        };
+        any_duplicate |= !matches.is_empty();
+        write_verdict(&mut out, &doc.id, &matches, added, args.format)?;
+    }
+    out.flush()?;
+    Ok(if any_duplicate {
+        EXIT_DUPLICATE
+    } else {
+        EXIT_OK
+    })
+}
+
+/// One document's verdict, as a table row per match or a JSON line.
+fn write_verdict(
+    out: &mut dyn Write,
+    id: &str,
+    matches: &[Match],
+    added: Option<storyprint::index::AddStatus>,
+    format: IndexFormat,
+) -> anyhow::Result<()> {
+    match format {
+        IndexFormat::Json => {
+            let matches: Vec<_> = matches
+                .iter()
+                .map(|m| serde_json::json!({ "id": m.id, "similarity": round4(m.similarity) }))
+                .collect();
+            let mut line = serde_json::json!({
+                "id": id,
+                "duplicate": !matches.is_empty(),
+                "matches": matches,
+            });
+            if let Some(status) = added {
+                line["added"] = serde_json::to_value(status)?;
+            }
+            writeln!(out, "{line}")?;
+        }
+        IndexFormat::Table => {
+            let verdict = match (matches.is_empty(), added) {
+                (false, _) => "duplicate",
+                (true, Some(_)) => "new, added",
+                (true, None) => "new",
+            };
+            if matches.is_empty() {
+                writeln!(out, "{:<40} {verdict:<10} {:>10}  -", short(id, 40), "-")?;
+            }
+            for m in matches {
+                writeln!(
+                    out,
+                    "{:<40} {verdict:<10} {:>10.4}  {}",
+                    short(id, 40),
+                    m.similarity,
+                    m.id
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `storyprint serve` until SIGTERM or Ctrl-C.
+pub fn serve(args: ServeArgs) -> anyhow::Result<u8> {
+    let token = match &args.token_file {
+        Some(path) => {
+            let token = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the token file {}", path.display()))?;
+            let token = token.trim().to_string();
+            anyhow::ensure!(
+                !token.is_empty(),
+                "the token file {} is empty",
+                path.display()
+            );
+            Some(token)
+        }
+        None => None,
+    };
+    let index = Arc::new(
+        args.location
+            .open(OpenOptions::create(Config::default()).any_settings())?,
+    );
+    let options = ServiceOptions {
+        token,
+        max_body_bytes: args.max_body_bytes,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("listening on {}", args.addr))?;
+        let addr = listener.local_addr()?;
+        eprintln!(
+            "storyprint: serving {} on http://{addr}",
+            index.path().display()
+        );
+        http::serve(index, listener, &options, shutdown_signal()).await?;
+        eprintln!("storyprint: shut down cleanly");
+        anyhow::Ok(())
+    })?;
+    Ok(EXIT_OK)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ServeArgs, parse_age};
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn serve_binds_loopback_by_default() {
+        let args = Serve::parse_from(["serve"]).serve;
+        assert!(args.addr.ip().is_loopback());
+        assert_eq!(args.addr.port(), 7878);
+    }
+
+    #[test]
+    fn ages_parse_with_units() {
+        assert_eq!(parse_age("30d"), Ok(30 * 86_400));
+        assert_eq!(parse_age("12h"), Ok(12 * 3600));
+        assert_eq!(parse_age("2w"), Ok(14 * 86_400));
+        assert_eq!(parse_age("45s"), Ok(45));
+        assert!(parse_age("d").is_err());
+        assert!(parse_age("3y").is_err());
+    }
+}

@@ -1,0 +1,254 @@
+//! The index as an HTTP/JSON service (axum on tokio): check drafts and add documents from a
+//! CMS or a script.
+//!
+//! Routes: `POST /v1/check`, `POST /v1/documents`, `DELETE /v1/documents/{id}`,
+//! `GET /v1/stats`, `GET /health`. Every index call runs on tokio's blocking pool: readers run
+//! concurrently, redb serialises the writes. With a token, every request needs
+//! `Authorization: Bearer TOKEN` (401 otherwise); bodies over the limit get 413; malformed
+//! JSON gets 400 with the parser's message.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+
+use super::{AddOptions, AddOutcome, AddStatus, Index, Match, unix_now};
+use crate::error::Error;
+use crate::input::{Document, Origin};
+
+/// Service settings.
+#[derive(Debug, Clone)]
+pub struct ServiceOptions {
+    /// When set, every request must carry `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// `POST /v1/check` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRequest {
+    /// The document's text.
+    pub text: String,
+    /// Its id: never matched against itself; required with `add`.
+    pub id: Option<String>,
+    /// Add it when it is not a duplicate (atomically with the check).
+    #[serde(default)]
+    pub add: bool,
+    /// Threshold for this check (default: the index's).
+    pub threshold: Option<f64>,
+}
+
+/// `POST /v1/check` answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CheckResponse {
+    /// Whether any indexed document reaches the threshold.
+    pub duplicate: bool,
+    /// The matching documents, best first.
+    pub matches: Vec<MatchBody>,
+    /// With `add`: what the add did (absent when it was a duplicate and not added).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub added: Option<AddStatus>,
+}
+
+/// A match in an answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct MatchBody {
+    /// The indexed document.
+    pub id: String,
+    /// Its similarity, rounded to 4 decimals.
+    pub similarity: f64,
+}
+
+impl From<Match> for MatchBody {
+    fn from(m: Match) -> MatchBody {
+        MatchBody {
+            id: m.id,
+            similarity: crate::output::round4(m.similarity),
+        }
+    }
+}
+
+/// `POST /v1/documents` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddRequest {
+    /// The document id (a known id with new text replaces the old version).
+    pub id: String,
+    /// The text.
+    pub text: String,
+}
+
+/// An error answer: a status and `{"error": message}`.
+#[derive(Debug)]
+struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> ApiError {
+        let status = match e {
+            Error::Config(_) => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError(status, e.to_string())
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// Parses a JSON body, answering 400 with the parser's message.
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("malformed JSON body: {e}")))
+}
+
+/// A document from a request.
+fn document(id: Option<String>, text: String) -> Result<Document, ApiError> {
+    if text.trim().is_empty() {
+        return Err(ApiError(StatusCode::BAD_REQUEST, "text is empty".into()));
+    }
+    Ok(Document {
+        id: id.unwrap_or_default(),
+        text,
+        origin: Origin {
+            path: "request".into(),
+            line: None,
+        },
+    })
+}
+
+/// Runs index work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+}
+
+async fn check(State(index): State<Arc<Index>>, body: Bytes) -> ApiResult<CheckResponse> {
+    let request: CheckRequest = parse(&body)?;
+    if request.add && request.id.as_deref().is_none_or(str::is_empty) {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "\"add\": true needs an \"id\"".into(),
+        ));
+    }
+    let doc = document(request.id, request.text)?;
+    let (matches, added) = blocking(move || {
+        if request.add {
+            Ok(index.check_and_add(&doc, request.threshold, unix_now())?)
+        } else {
+            let id = (!doc.id.is_empty()).then_some(doc.id.as_str());
+            Ok((index.check(&doc.text, id, request.threshold)?, None))
+        }
+    })
+    .await?;
+    Ok(Json(CheckResponse {
+        duplicate: !matches.is_empty(),
+        matches: matches.into_iter().map(MatchBody::from).collect(),
+        added,
+    }))
+}
+
+async fn add(State(index): State<Arc<Index>>, body: Bytes) -> ApiResult<AddOutcome> {
+    let request: AddRequest = parse(&body)?;
+    if request.id.is_empty() {
+        return Err(ApiError(StatusCode::BAD_REQUEST, "\"id\" is empty".into()));
+    }
+    let doc = document(Some(request.id), request.text)?;
+    let mut outcomes = blocking(move || Ok(index.add(&[doc], &AddOptions::now())?)).await?;
+    outcomes
+        .pop()
+        .map(Json)
+        .ok_or_else(|| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "nothing added".into()))
+}
+
+async fn remove(
+    State(index): State<Arc<Index>>,
+    Path(id): Path<String>,
+) -> ApiResult<serde_json::Value> {
+    let key = id.clone();
+    let missing = blocking(move || Ok(index.remove(&[key])?)).await?;
+    if missing.is_empty() {
+        Ok(Json(serde_json::json!({ "removed": id })))
+    } else {
+        Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no document {id:?} in the index"),
+        ))
+    }
+}
+
+async fn stats(State(index): State<Arc<Index>>) -> ApiResult<super::Stats> {
+    Ok(Json(blocking(move || Ok(index.stats()?)).await?))
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Refuses requests without the bearer token.
+async fn authorize(State(token): State<Arc<str>>, request: Request, next: Next) -> Response {
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if given.is_some_and(|g| g.trim() == &*token) {
+        next.run(request).await
+    } else {
+        ApiError(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer token (Authorization: Bearer …)".into(),
+        )
+        .into_response()
+    }
+}
+
+/// The service's routes over an open index.
+pub fn router(index: Arc<Index>, options: &ServiceOptions) -> Router {
+    let routes = Router::new()
+        .route("/v1/check", post(check))
+        .route("/v1/documents", post(add))
+        .route("/v1/documents/{id}", delete(remove))
+        .route("/v1/stats", get(stats))
+        .route("/health", get(health))
+        .with_state(index)
+        .layer(DefaultBodyLimit::max(options.max_body_bytes));
+    match &options.token {
+        Some(token) => routes.layer(middleware::from_fn_with_state(
+            Arc::<str>::from(token.as_str()),
+            authorize,
+        )),
+        None => routes,
+    }
+}
+
+/// Serves until `shutdown` resolves, then stops accepting, finishes the requests in flight
+/// (writes included) and returns.
+pub async fn serve(
+    index: Arc<Index>,
+    listener: TcpListener,
+    options: &ServiceOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(index, options))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,348 @@
+//! The persistent index through the real binary: `index add`, `check`, `index stats | remove |
+//! verify`, the Reuters round trip, kills at random moments, and two writers at once.
+
+mod util;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use storyprint::index::{AddOptions, Index, OpenOptions};
+use storyprint::input::{Batch, InputOptions};
+use util::{Rng, exact_repeat_groups, seeds, shared, stdout_of, storyprint};
+
+/// The seed file whose name starts with `prefix`.
+fn seed(prefix: &str) -> std::path::PathBuf {
+    std::fs::read_dir(seeds())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .unwrap()
+}
+
+#[test]
+fn an_index_of_seed_000_flags_its_rewrite_003_and_not_002() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    let out = stdout_of(
+        storyprint()
+            .args(["index", "add", "--index"])
+            .arg(&index)
+            .arg(seed("000")),
+    );
+    assert!(out.contains("new         1"), "{out}");
+    let check = |file: &Path| {
+        storyprint()
+            .args(["check", "--format", "json", "--index"])
+            .arg(&index)
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+    let dup = check(&seed("003"));
+    assert_eq!(dup.status.code(), Some(1), "{dup:?}");
+    let json: serde_json::Value = serde_json::from_slice(&dup.stdout).unwrap();
+    assert_eq!(json["duplicate"], true);
+    assert!(
+        json["matches"][0]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("000")
+    );
+    let new = check(&seed("002"));
+    assert_eq!(new.status.code(), Some(0), "{new:?}");
+    let json: serde_json::Value = serde_json::from_slice(&new.stdout).unwrap();
+    assert_eq!(json["duplicate"], false);
+}
+
+#[test]
+fn check_add_stats_remove_and_verify_through_the_environment_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("env-idx");
+    let run = |args: &[&str], file: Option<&Path>| {
+        let mut cmd = storyprint();
+        cmd.env("STORYPRINT_INDEX", &index).args(args);
+        if let Some(file) = file {
+            cmd.arg(file);
+        }
+        cmd.output().unwrap()
+    };
+    // --add on a fresh index: 002 is new and added, then a second check finds 002 itself
+    // excluded (same id) but a copy under another id flagged.
+    let added = run(&["check", "--add", "--format", "json"], Some(&seed("002")));
+    assert_eq!(added.status.code(), Some(0), "{added:?}");
+    assert!(String::from_utf8_lossy(&added.stdout).contains("\"added\":\"new\""));
+    let again = run(&["check"], Some(&seed("002")));
+    assert_eq!(again.status.code(), Some(0));
+    let text = std::fs::read_to_string(seed("002")).unwrap();
+    let mut copy = storyprint();
+    copy.env("STORYPRINT_INDEX", &index)
+        .args(["check", "-", "--id", "copy-of-002"])
+        .write_stdin(text);
+    assert_eq!(copy.output().unwrap().status.code(), Some(1));
+    let stats = String::from_utf8(run(&["index", "stats"], None).stdout).unwrap();
+    assert!(stats.contains("documents      1"), "{stats}");
+    assert_eq!(run(&["index", "verify"], None).status.code(), Some(0));
+    let id = seed("002")
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let removed = run(&["index", "remove", &id], None);
+    assert_eq!(String::from_utf8_lossy(&removed.stdout).trim(), "removed 1");
+    assert_eq!(
+        run(&["index", "expire", "--older-than", "30d"], None)
+            .status
+            .code(),
+        Some(0)
+    );
+    let stats = String::from_utf8(run(&["index", "stats"], None).stdout).unwrap();
+    assert!(stats.contains("documents      0"), "{stats}");
+}
+
+#[test]
+fn errors_exit_2_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = storyprint()
+        .args(["index", "stats", "--index"])
+        .arg(dir.path().join("none"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no index at"));
+    let index = dir.path().join("idx");
+    stdout_of(
+        storyprint()
+            .args(["index", "add", "--index"])
+            .arg(&index)
+            .arg(seed("000")),
+    );
+    let incompatible = storyprint()
+        .args(["index", "add", "--hashes", "64", "--index"])
+        .arg(&index)
+        .arg(seed("001"))
+        .output()
+        .unwrap();
+    assert_eq!(incompatible.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&incompatible.stderr);
+    assert!(stderr.contains("other engine settings"), "{stderr}");
+}
+
+#[test]
+fn reuters_round_trip_every_exact_repeat_is_a_duplicate() {
+    let groups = exact_repeat_groups();
+    assert_eq!(groups.len(), 336);
+    let batch = Batch::read(
+        &[shared("corpora/reuters21578.jsonl.gz")],
+        InputOptions::default(),
+    );
+    assert_eq!(batch.documents.len(), 21_578);
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::open(
+        dir.path(),
+        &OpenOptions::create(storyprint::Config::default()),
+    )
+    .unwrap();
+    let bulk = AddOptions {
+        find_duplicates: false,
+        ..AddOptions::now()
+    };
+    for chunk in batch.documents.chunks(5000) {
+        index.add(chunk, &bulk).unwrap();
+    }
+    let text: HashMap<&str, &str> = batch
+        .documents
+        .iter()
+        .map(|d| (d.id.as_str(), d.text.as_str()))
+        .collect();
+    let mut missed = Vec::new();
+    for group in &groups {
+        for id in group {
+            let matches = index.check(text[id.as_str()], Some(id), None).unwrap();
+            if !matches.iter().any(|m| group.contains(&m.id)) {
+                missed.push(id.clone());
+            }
+        }
+    }
+    assert!(
+        missed.is_empty(),
+        "not flagged as a duplicate of its repeats: {missed:?}"
+    );
+}
+
+/// Writes `count` JSONL documents `{prefix}-{i}` of 80 pseudo-random words, each ending
+/// with `marker`; returns the ids in order.
+fn write_corpus(path: &Path, prefix: &str, count: usize, marker: &str) -> Vec<String> {
+    let mut rng = Rng(0x5eed_0000 + count as u64);
+    let mut out = String::new();
+    let mut ids = Vec::new();
+    for i in 0..count {
+        let id = format!("{prefix}-{i}");
+        let text = format!("{} {marker}.", rng.text(80));
+        out.push_str(&serde_json::json!({ "id": id, "text": text }).to_string());
+        out.push('\n');
+        ids.push(id);
+    }
+    std::fs::write(path, out).unwrap();
+    ids
+}
+
+/// `index add` as a child process, its stderr piped (progress lines).
+fn spawn_add(index: &Path, input: &Path, extra: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_storyprint"))
+        .env_remove("STORYPRINT_INDEX")
+        .args([
+            "index",
+            "add",
+            "--batch-size",
+            "20",
+            "--no-duplicate-count",
+            "--index",
+        ])
+        .arg(index)
+        .arg(input)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The largest `committed N/` count in progress output.
+fn committed(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("storyprint: committed "))
+        .filter_map(|l| l.split('/').next()?.parse().ok())
+        .max()
+        .unwrap_or(0)
+}
+
+fn verify(index: &Path) {
+    let out = stdout_of(storyprint().args(["index", "verify", "--index"]).arg(index));
+    assert!(out.starts_with("ok:"), "{out}");
+}
+
+#[test]
+fn killed_at_twenty_random_moments_the_index_keeps_every_committed_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    let mut rng = Rng(0x000d_ead5_eed5);
+    let mut kills_mid_write = 0;
+    for round in 0..20 {
+        // Every round rewrites every document (new text, same ids): kills land in deletes
+        // and inserts alike.
+        let input = dir.path().join(format!("round{round}.jsonl"));
+        let marker = format!("roundmarker{round}");
+        let ids = write_corpus(&input, "doc", 800, &marker);
+        let mut child = spawn_add(&index, &input, &[]);
+        std::thread::sleep(Duration::from_millis(150 + rng.below(900)));
+        child.kill().unwrap();
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let done = committed(&stderr);
+        if done < ids.len() {
+            kills_mid_write += 1;
+        }
+        verify(&index);
+        let opened = Index::open(&index, &OpenOptions::existing()).unwrap();
+        for id in &ids[..done] {
+            let record = opened.get(id).unwrap();
+            let record = record.unwrap_or_else(|| panic!("round {round}: {id} committed but lost"));
+            assert!(
+                record.text.contains(&marker),
+                "round {round}: {id} is not this round's"
+            );
+        }
+    }
+    assert!(
+        kills_mid_write >= 15,
+        "only {kills_mid_write} kills landed mid-write"
+    );
+}
+
+#[test]
+fn two_writers_at_once_one_waits_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    let a = dir.path().join("a.jsonl");
+    let b = dir.path().join("b.jsonl");
+    let ids_a = write_corpus(&a, "a", 400, "alpha");
+    let ids_b = write_corpus(&b, "b", 400, "beta");
+    let first = spawn_add(&index, &a, &[]);
+    let second = spawn_add(&index, &b, &["--wait", "120"]);
+    for child in [first, second] {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    verify(&index);
+    let opened = Index::open(&index, &OpenOptions::existing()).unwrap();
+    for id in ids_a.iter().chain(&ids_b) {
+        assert!(opened.contains(id).unwrap(), "{id} lost");
+    }
+}
+
+#[test]
+fn a_second_writer_told_not_to_wait_fails_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    let a = dir.path().join("a.jsonl");
+    write_corpus(&a, "a", 800, "alpha");
+    let mut first = spawn_add(&index, &a, &[]);
+    // Wait for the first commit: the first writer holds the index from then on.
+    let mut lines = BufReader::new(first.stderr.take().unwrap()).lines();
+    assert!(lines.next().unwrap().unwrap().contains("committed"));
+    let second = storyprint()
+        .args(["index", "add", "--wait", "0", "--index"])
+        .arg(&index)
+        .arg(seed("000"))
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("in use by another storyprint process"),
+        "{stderr}"
+    );
+    for line in lines {
+        line.unwrap();
+    }
+    assert!(first.wait().unwrap().success());
+    verify(&index);
+}
+
+/// Format version 1, committed in `tests/fixtures/index-v1` (built by `storyprint index add
+/// --index tests/fixtures/index-v1 tests/fixtures/index-v1.jsonl`, text written for it):
+/// every later storyprint must open it, or refuse it with a clear message after a format bump.
+#[test]
+fn the_committed_format_1_index_still_opens_verifies_and_answers() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/index-v1");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture.join(storyprint::index::DB_FILE),
+        dir.path().join(storyprint::index::DB_FILE),
+    )
+    .unwrap();
+    let mut index = Index::open(dir.path(), &OpenOptions::existing()).unwrap();
+    assert_eq!(storyprint::index::FORMAT_VERSION, 1);
+    assert_eq!(index.verify().unwrap().documents, 4);
+    let matches = index
+        .check(
+            "After storm damage to 14 cranes, Port Alder's harbour authority shut the northern \
+             quay on Tuesday and sent 6 container ships to the southern terminal.",
+            None,
+            None,
+        )
+        .unwrap();
+    assert_eq!(matches.len(), 1);
+    assert_eq!(matches[0].id, "harbour");
+    assert!(matches[0].similarity > 0.7, "{matches:?}");
+    let record = index.get("orchard").unwrap().unwrap();
+    assert!(record.text.contains("late frost"));
+}

@@ -1,0 +1,223 @@
+//! `storyprint serve` on a loopback port: the API, its errors (400, 401, 404, 413), a bounded
+//! load of 10,000 mixed requests (one in five an add) from 8 clients, and a clean SIGTERM
+//! shutdown.
+
+mod util;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use storyprint::index::{Index, OpenOptions};
+use util::Rng;
+
+/// A running `storyprint serve` and the address it listens on.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    fn start(index: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_storyprint"))
+            .env_remove("STORYPRINT_INDEX")
+            .args(["serve", "--addr", "127.0.0.1:0", "--index"])
+            .arg(index)
+            .args(extra)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stderr.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .rsplit("http://")
+            .next()
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        Server { child, addr }
+    }
+
+    /// Sends SIGTERM and waits: the exit must be clean.
+    fn terminate(mut self) -> String {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut stderr = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        assert!(self.child.wait().unwrap().success(), "{stderr}");
+        stderr
+    }
+}
+
+/// One HTTP/1.1 request on its own connection: the status and the body.
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: &str,
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let auth = auth.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n{auth}\r\n",
+        body.len()
+    );
+    // A refused body may be cut short by the server: what matters is its answer.
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body.as_bytes());
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response);
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {response:?}"));
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, body.to_string())
+}
+
+fn post(addr: SocketAddr, path: &str, body: &Value) -> (u16, Value) {
+    let (status, body) = request(addr, "POST", path, None, &body.to_string());
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+#[test]
+fn api_round_trip_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("idx"), &["--max-body-bytes", "2000"]);
+    let addr = server.addr;
+    let mut rng = Rng(7);
+    let story = rng.text(60);
+    let (status, body) = post(addr, "/v1/documents", &json!({"id": "s1", "text": story}));
+    assert_eq!((status, &body["status"]), (200, &json!("new")), "{body}");
+    let (status, body) = post(addr, "/v1/check", &json!({"text": story}));
+    assert_eq!(status, 200);
+    assert_eq!(body["duplicate"], true);
+    assert_eq!(body["matches"][0]["id"], "s1");
+    assert_eq!(body["matches"][0]["similarity"], 1.0);
+    let (_, body) = post(
+        addr,
+        "/v1/check",
+        &json!({"text": rng.text(60), "id": "s2", "add": true}),
+    );
+    assert_eq!(
+        (&body["duplicate"], &body["added"]),
+        (&json!(false), &json!("new")),
+        "{body}"
+    );
+    let (status, body) = request(addr, "GET", "/v1/stats", None, "");
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["documents"],
+        2
+    );
+    assert_eq!(request(addr, "DELETE", "/v1/documents/s1", None, "").0, 200);
+    assert_eq!(request(addr, "DELETE", "/v1/documents/s1", None, "").0, 404);
+    assert_eq!(request(addr, "GET", "/health", None, "").0, 200);
+    let (status, body) = request(addr, "POST", "/v1/check", None, "{\"text\": ");
+    assert_eq!(status, 400);
+    assert!(body.contains("malformed JSON"), "{body}");
+    let (status, body) = post(addr, "/v1/check", &json!({"txt": "typo"}));
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = post(addr, "/v1/check", &json!({"text": "x", "add": true}));
+    assert_eq!(status, 400, "add without an id");
+    let (status, _) = post(addr, "/v1/check", &json!({"text": rng.text(500)}));
+    assert_eq!(status, 413);
+    assert!(server.terminate().contains("shut down cleanly"));
+}
+
+#[test]
+fn a_token_is_required_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").unwrap();
+    let server = Server::start(
+        &dir.path().join("idx"),
+        &["--token-file", token_file.to_str().unwrap()],
+    );
+    let addr = server.addr;
+    assert_eq!(request(addr, "GET", "/health", None, "").0, 401);
+    assert_eq!(request(addr, "GET", "/v1/stats", Some("wrong"), "").0, 401);
+    assert_eq!(request(addr, "GET", "/v1/stats", Some("s3cret"), "").0, 200);
+    server.terminate();
+}
+
+#[test]
+fn ten_thousand_mixed_requests_from_eight_clients_lose_nothing() {
+    const CLIENTS: u64 = 8;
+    const PER_CLIENT: u64 = 1250;
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    let server = Server::start(&index, &[]);
+    let addr = server.addr;
+    let acknowledged = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for client in 0..CLIENTS {
+            let acknowledged = &acknowledged;
+            scope.spawn(move || {
+                let mut rng = Rng(1000 + client);
+                let mut mine: Vec<(String, String)> = Vec::new();
+                for i in 0..PER_CLIENT {
+                    let id = format!("c{client}-{i}");
+                    let text = rng.text(40);
+                    let (status, body) = match i % 10 {
+                        0 => post(addr, "/v1/documents", &json!({"id": id, "text": text})),
+                        1 => post(
+                            addr,
+                            "/v1/check",
+                            &json!({"id": id, "text": text, "add": true}),
+                        ),
+                        // A check of something this client added: must be found.
+                        _ if !mine.is_empty() => {
+                            let (_, known) = &mine[rng.below(mine.len() as u64) as usize];
+                            let (status, body) = post(addr, "/v1/check", &json!({"text": known}));
+                            assert_eq!(body["duplicate"], true, "{body}");
+                            (status, body)
+                        }
+                        _ => post(addr, "/v1/check", &json!({"text": text})),
+                    };
+                    assert_eq!(status, 200, "{body}");
+                    let added = body["status"] == "new" || body["added"] == "new";
+                    if added {
+                        mine.push((id, text));
+                    }
+                }
+                acknowledged
+                    .lock()
+                    .unwrap()
+                    .extend(mine.into_iter().map(|(id, _)| id));
+            });
+        }
+    });
+    server.terminate();
+    let acknowledged = acknowledged.into_inner().unwrap();
+    assert!(acknowledged.len() >= 1500, "{} adds", acknowledged.len());
+    let mut opened = Index::open(&index, &OpenOptions::existing()).unwrap();
+    for id in &acknowledged {
+        assert!(opened.contains(id).unwrap(), "acknowledged add {id} lost");
+    }
+    assert_eq!(
+        opened.verify().unwrap().documents,
+        acknowledged.len() as u64
+    );
+}
