@@ -17,6 +17,18 @@ pub fn term_key(stem: &str) -> u64 {
     xxh3_64_with_seed(stem.as_bytes(), 0x7e57_ab1e)
 }
 
+/// The sorted distinct keys of a document's non-stop terms: what document frequencies count.
+pub fn term_keys(terms: &[Term]) -> Vec<u64> {
+    let mut keys: Vec<u64> = terms
+        .iter()
+        .filter(|t| !t.stop)
+        .map(|t| term_key(&t.stem))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
 /// Document frequencies of terms, from a batch or an index. Memory is bounded by the
 /// vocabulary (one entry per distinct stem), never by the number of shingles.
 #[derive(Debug, Clone, Default)]
@@ -31,14 +43,7 @@ impl DocFreq {
     /// Counts one document's distinct terms.
     pub fn add(&mut self, terms: &[Term]) {
         self.docs += 1;
-        let mut keys: Vec<u64> = terms
-            .iter()
-            .filter(|t| !t.stop)
-            .map(|t| term_key(&t.stem))
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
-        for key in keys {
+        for key in term_keys(terms) {
             *self.counts.entry(key).or_insert(0) += 1;
         }
     }

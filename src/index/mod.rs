@@ -55,7 +55,7 @@ use crate::error::{Error, Result};
 use crate::input::Document;
 use crate::lsh::Banding;
 use crate::pipeline::{Analysis, Evidence, analyze, lsh_threshold, params, similarity_of};
-use crate::shingle::{DocFreq, Feature, Slot, fact_slots, features, term_key};
+use crate::shingle::{DocFreq, Feature, Slot, fact_slots, features};
 use crate::signature::{EMPTY, Params, Signature, Sketcher};
 
 use store::{
@@ -226,15 +226,7 @@ struct Prepared<'a> {
 
 /// Sorted distinct non-stop term keys of an analysis (what document frequencies count).
 fn term_keys(analysis: &Analysis) -> Vec<u64> {
-    let mut keys: Vec<u64> = analysis
-        .terms
-        .iter()
-        .filter(|t| !t.stop)
-        .map(|t| term_key(&t.stem))
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    keys
+    crate::shingle::term_keys(&analysis.terms)
 }
 
 /// An open index.
