@@ -497,11 +497,7 @@ fn document_evidence(
     }
     let text = normalize(text, config.strip_chrome);
     let terms = analyzer.terms(&text);
-    let slots = if config.fact_check {
-        fact_slots(&terms, config)
-    } else {
-        Vec::new()
-    };
+    let slots = fact_slots(&terms, config);
     (features(&text, &terms, config, freq), slots)
 }
 

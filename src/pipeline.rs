@@ -184,11 +184,7 @@ impl Fingerprints {
             .map(|a| {
                 let f = features(&a.text, &a.terms, config, &freq);
                 let s = sketcher.sketch(&f);
-                let slots = if config.fact_check {
-                    fact_slots(&a.terms, config)
-                } else {
-                    Vec::new()
-                };
+                let slots = fact_slots(&a.terms, config);
                 ((f, s), slots)
             })
             .unzip();

@@ -241,11 +241,14 @@ fn is_year(stem: &str) -> bool {
     stem.len() == 4 && (stem.starts_with("19") || stem.starts_with("20"))
 }
 
-/// The fact slots of a document, sorted and distinct. A quantity is a run of adjacent number
-/// tokens ("13.2 billion", "three women" → 3); its slot is the next content word, what it
-/// counts ("prisoners", "dlrs", "women"). Years fill no slot.
+/// The fact slots of a document, sorted and distinct; none without `config.fact_check`. A
+/// quantity is a run of adjacent number tokens ("13.2 billion", "three women" → 3); its slot is
+/// the next content word, what it counts ("prisoners", "dlrs", "women"). Years fill no slot.
 pub fn fact_slots(terms: &[Term], config: &Config) -> Vec<Slot> {
     let mut slots = Vec::new();
+    if !config.fact_check {
+        return slots;
+    }
     let mut i = 0;
     while i < terms.len() {
         if !terms[i].number {

@@ -789,10 +789,7 @@ impl Index {
                     Some(a) if config.exact => features(&a.text, &a.terms, config, &query.freq),
                     _ => Vec::new(),
                 };
-                let slots = match analysis {
-                    Some(a) if config.fact_check => fact_slots(&a.terms, config),
-                    _ => Vec::new(),
-                };
+                let slots = analysis.map_or_else(Vec::new, |a| fact_slots(&a.terms, config));
                 let evidence = Evidence {
                     features: &features,
                     signature: &record.signature,
