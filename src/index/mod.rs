@@ -711,11 +711,7 @@ impl Index {
         }
         let features = features(&analysis.text, &analysis.terms, &self.config, &freq);
         let signature = self.sketcher.sketch(&features);
-        let slots = if self.config.fact_check {
-            fact_slots(&analysis.terms, &self.config)
-        } else {
-            Vec::new()
-        };
+        let slots = fact_slots(&analysis.terms, &self.config);
         Ok(Query {
             features,
             signature,
