@@ -123,24 +123,28 @@ impl Banding {
                     .is_some_and(|&v| v != EMPTY)
             })
             .collect();
-        let mut pairs: Vec<u64> = (0..self.bands)
+        // Bands are taken in groups that span one cache line of signature values, so each
+        // signature is fetched once per group rather than once per band.
+        let group = (16 / self.rows).clamp(1, 8);
+        let starts: Vec<usize> = (0..self.bands).step_by(group).collect();
+        let mut pairs: Vec<u64> = starts
             .into_par_iter()
-            .map(|band| {
-                let mut keys: Vec<(u64, u32)> = live
-                    .iter()
-                    .map(|&i| (self.band_key(&signatures[i as usize], band), i))
+            .map(|first| {
+                let bands = first..(first + group).min(self.bands);
+                let mut keys: Vec<Vec<(u64, u32)>> = bands
+                    .clone()
+                    .map(|_| Vec::with_capacity(live.len()))
                     .collect();
-                keys.sort_unstable();
-                let mut out = Vec::new();
-                for bucket in keys.chunk_by(|a, b| a.0 == b.0) {
-                    if bucket.len() > MAX_BUCKET {
-                        let hub = bucket[0].1;
-                        out.extend(bucket[1..].iter().map(|&(_, i)| pair_key(hub, i)));
-                    } else {
-                        for (x, &(_, a)) in bucket.iter().enumerate() {
-                            out.extend(bucket[x + 1..].iter().map(|&(_, b)| pair_key(a, b)));
-                        }
+                for &i in &live {
+                    let signature = &signatures[i as usize];
+                    for (band, band_keys) in bands.clone().zip(&mut keys) {
+                        band_keys.push((self.band_key(signature, band), i));
                     }
+                }
+                let mut out = Vec::new();
+                for mut band_keys in keys {
+                    band_keys.sort_unstable();
+                    bucket_pairs(&band_keys, &mut out);
                 }
                 out
             })
@@ -152,6 +156,21 @@ impl Banding {
             .filter(|run| run.len() >= self.min_hits)
             .map(|run| ((run[0] >> 32) as u32, run[0] as u32))
             .collect()
+    }
+}
+
+/// Appends the pairs of each bucket of sorted `(key, doc)` entries: all pairs, or a star from
+/// the first member for a bucket larger than [`MAX_BUCKET`].
+fn bucket_pairs(keys: &[(u64, u32)], out: &mut Vec<u64>) {
+    for bucket in keys.chunk_by(|a, b| a.0 == b.0) {
+        if bucket.len() > MAX_BUCKET {
+            let hub = bucket[0].1;
+            out.extend(bucket[1..].iter().map(|&(_, i)| pair_key(hub, i)));
+        } else {
+            for (x, &(_, a)) in bucket.iter().enumerate() {
+                out.extend(bucket[x + 1..].iter().map(|&(_, b)| pair_key(a, b)));
+            }
+        }
     }
 }
 

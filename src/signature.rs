@@ -60,9 +60,12 @@ pub struct Signature {
     pub weight: f64,
 }
 
-/// Copies a feature of this weight stands for.
+/// Copies a feature of this weight stands for: `round(weight / QUANTUM)`, at least one.
+#[inline]
 pub fn copies(weight: f64) -> u64 {
-    ((weight / QUANTUM).round() as u64).max(1)
+    // For the non-negative weights features have, adding one half and truncating is the
+    // rounding `f64::round` does, without the library call.
+    ((weight / QUANTUM + 0.5) as u64).max(1)
 }
 
 /// The quantized weight the signature actually sees for a feature.
@@ -102,8 +105,8 @@ impl Sketcher {
     /// The signature of a feature set.
     pub fn sketch(&self, features: &[Feature]) -> Signature {
         let k = self.k;
-        let mut values = vec![EMPTY; k];
-        let mut filled = vec![false; k];
+        // Bins hold `value` in the low 32 bits; an empty bin is `u64::MAX`, above every value.
+        let mut bins = vec![u64::MAX; k];
         let mut weight = 0.0;
         for &(hash, w) in features {
             let n = copies(w);
@@ -111,33 +114,31 @@ impl Sketcher {
             let base = hash ^ self.seed;
             for copy in 0..n {
                 let h = mix(base.wrapping_add(copy.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
-                let bin = range((h >> 32) as u32, k);
-                let value = h as u32;
-                if !filled[bin] || value < values[bin] {
-                    values[bin] = value;
-                    filled[bin] = true;
-                }
+                let bin = &mut bins[range((h >> 32) as u32, k)];
+                *bin = (*bin).min(h & 0xffff_ffff);
             }
         }
-        if filled.iter().any(|&f| f) {
-            self.densify(&mut values, &filled);
+        let mut values: Vec<u32> = bins.iter().map(|&v| v as u32).collect();
+        if bins.iter().any(|&v| v != u64::MAX) {
+            self.densify(&mut values, &bins);
         }
         Signature { values, weight }
     }
 
     /// Optimal densification: an empty bin `i` probes bins `h(i, 1), h(i, 2), …` until it
-    /// finds one that was filled, and copies its value.
-    fn densify(&self, values: &mut [u32], filled: &[bool]) {
+    /// finds one that was filled (`bins[j] != u64::MAX`), and copies its value.
+    fn densify(&self, values: &mut [u32], bins: &[u64]) {
         let k = values.len();
+        let filled = |j: usize| bins[j] != u64::MAX;
         for i in 0..k {
-            if filled[i] {
+            if filled(i) {
                 continue;
             }
             let mut attempt: u64 = 1;
             loop {
                 let h = mix(self.seed ^ ((i as u64) << 32 | attempt));
                 let j = range(h as u32, k);
-                if filled[j] {
+                if filled(j) {
                     values[i] = values[j];
                     break;
                 }

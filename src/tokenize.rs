@@ -22,71 +22,107 @@ pub struct Token {
 /// The word tokens of `text`, in order.
 pub fn tokens(text: &str) -> Vec<Token> {
     let mut out = Vec::with_capacity(text.len() / 5);
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if line.is_ascii() {
-            ascii_tokens(line, offset, &mut out);
-        } else {
-            unicode_tokens(line, offset, &mut out);
-        }
-        offset += line.len();
-    }
+    for_each_token(text, |start, end| out.push(Token { start, end }));
     out
 }
 
-/// UAX #29 word segments that contain a letter or digit.
-pub fn unicode_tokens(text: &str, offset: usize, out: &mut Vec<Token>) {
+/// Calls `f(start, end)` for each word token of `text`, in order, without collecting them.
+/// An all-ASCII text is scanned in one pass (tokens never span lines); otherwise each line
+/// takes the ASCII fast path or the Unicode path.
+pub fn for_each_token(text: &str, mut f: impl FnMut(usize, usize)) {
+    if text.is_ascii() {
+        ascii_tokens(text.as_bytes(), 0, &mut f);
+        return;
+    }
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.is_ascii() {
+            ascii_tokens(line.as_bytes(), offset, &mut f);
+        } else {
+            unicode_tokens(line, offset, &mut f);
+        }
+        offset += line.len();
+    }
+}
+
+/// UAX #29 word segments that contain a letter or digit, as `f(start, end)` (plus `offset`).
+pub fn unicode_tokens(text: &str, offset: usize, f: &mut impl FnMut(usize, usize)) {
     for (start, word) in text.split_word_bound_indices() {
         if word.chars().any(char::is_alphanumeric) {
-            out.push(Token {
-                start: offset + start,
-                end: offset + start + word.len(),
-            });
+            f(offset + start, offset + start + word.len());
         }
     }
 }
 
-/// The ASCII subset of UAX #29: runs of letters, digits and `_`; `'`, `.` and `:` join two
-/// letters; `'`, `.`, `,` and `;` join two digits.
-pub fn ascii_tokens(text: &str, offset: usize, out: &mut Vec<Token>) {
-    let bytes = text.as_bytes();
-    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+/// Byte classes of the ASCII tokenizer.
+const WORD: u8 = 1;
+const ALPHA: u8 = 2;
+const DIGIT: u8 = 4;
+/// Joins two letters: `'`, `.`, `:`.
+const LETTER_JOIN: u8 = 8;
+/// Joins two digits: `'`, `.`, `,`, `;`.
+const DIGIT_JOIN: u8 = 16;
+
+/// The class bits of every byte (non-ASCII bytes have none).
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        let mut class = 0;
+        if c.is_ascii_alphabetic() {
+            class |= WORD | ALPHA;
+        }
+        if c.is_ascii_digit() {
+            class |= WORD | DIGIT;
+        }
+        if c == b'_' {
+            class |= WORD;
+        }
+        if matches!(c, b'\'' | b'.' | b':') {
+            class |= LETTER_JOIN;
+        }
+        if matches!(c, b'\'' | b'.' | b',' | b';') {
+            class |= DIGIT_JOIN;
+        }
+        table[b] = class;
+        b += 1;
+    }
+    table
+};
+
+/// The ASCII subset of UAX #29, as `f(start, end)` (plus `offset`): runs of letters, digits
+/// and `_` (not of `_` alone); `'`, `.` and `:` join two letters; `'`, `.`, `,` and `;` join
+/// two digits.
+pub fn ascii_tokens(bytes: &[u8], offset: usize, f: &mut impl FnMut(usize, usize)) {
+    let class = |i: usize| CLASS[bytes[i] as usize];
+    let n = bytes.len();
     let mut i = 0;
-    while i < bytes.len() {
-        if !is_word(bytes[i]) {
+    while i < n {
+        if class(i) & WORD == 0 {
             i += 1;
             continue;
         }
         let start = i;
         let mut alnum = false;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if is_word(b) {
-                alnum |= b != b'_';
+        loop {
+            while i < n && class(i) & WORD != 0 {
+                alnum |= bytes[i] != b'_';
                 i += 1;
-                continue;
             }
-            let (Some(&prev), Some(&next)) = (bytes.get(i.wrapping_sub(1)), bytes.get(i + 1))
-            else {
-                break;
-            };
-            let letters = prev.is_ascii_alphabetic()
-                && next.is_ascii_alphabetic()
-                && matches!(b, b'\'' | b'.' | b':');
-            let digits = prev.is_ascii_digit()
-                && next.is_ascii_digit()
-                && matches!(b, b'\'' | b'.' | b',' | b';');
-            if letters || digits {
-                i += 1;
-            } else {
+            if i == 0 || i + 1 >= n {
                 break;
             }
+            let (prev, here, next) = (class(i - 1), class(i), class(i + 1));
+            let joins = (here & LETTER_JOIN != 0 && prev & next & ALPHA != 0)
+                || (here & DIGIT_JOIN != 0 && prev & next & DIGIT != 0);
+            if !joins {
+                break;
+            }
+            i += 1;
         }
         if alnum {
-            out.push(Token {
-                start: offset + start,
-                end: offset + i,
-            });
+            f(offset + start, offset + i);
         }
     }
 }
@@ -100,17 +136,19 @@ pub fn word_hash(lower: &str) -> u64 {
 /// reused buffer: the allocation-free path of word shingles, equal to hashing each
 /// [`Term::word`] (an oracle test in `shingle` holds them equal).
 pub fn word_hashes(text: &str, out: &mut Vec<u64>) {
-    let mut lower = Vec::with_capacity(32);
-    for token in tokens(text) {
-        let raw = &text[token.start..token.end];
-        if raw.is_ascii() {
-            lower.clear();
-            lower.extend(raw.bytes().map(|b| b.to_ascii_lowercase()));
-            out.push(xxhash_rust::xxh3::xxh3_64(&lower));
+    let mut lower = [0u8; 64];
+    for_each_token(text, |start, end| {
+        let raw = &text[start..end];
+        if raw.len() <= lower.len() && raw.is_ascii() {
+            let lower = &mut lower[..raw.len()];
+            for (l, b) in lower.iter_mut().zip(raw.bytes()) {
+                *l = b.to_ascii_lowercase();
+            }
+            out.push(xxhash_rust::xxh3::xxh3_64(lower));
         } else {
             out.push(word_hash(&raw.to_lowercase()));
         }
-    }
+    });
 }
 
 /// A token turned into a term: what the features are built from.
@@ -509,9 +547,9 @@ mod tests {
         #[test]
         fn ascii_fast_path_matches_unicode_segmentation(text in "[a-zA-Z0-9_ .,;:'!?()\\-\"\\n]{0,60}") {
             let mut fast = Vec::new();
-            ascii_tokens(&text, 0, &mut fast);
+            ascii_tokens(text.as_bytes(), 0, &mut |s, e| fast.push((s, e)));
             let mut slow = Vec::new();
-            unicode_tokens(&text, 0, &mut slow);
+            unicode_tokens(&text, 0, &mut |s, e| slow.push((s, e)));
             prop_assert_eq!(fast, slow);
         }
     }
