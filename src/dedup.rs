@@ -32,7 +32,7 @@ use rayon::prelude::*;
 
 use crate::config::{Config, Weighting};
 use crate::error::{Error, Result};
-use crate::input::{InputOptions, Problem, Reader, Record};
+use crate::input::{InputOptions, Problem, Raw, Reader, Record, RecordItem};
 use crate::lsh::Banding;
 use crate::normalize::normalize;
 use crate::pipeline::{Evidence, lsh_threshold, similarity_of};
@@ -232,28 +232,26 @@ impl Dedup {
         observer.start(pass, total);
         let mut reader = Reader::new(paths, self.input.clone());
         let (mut docs, mut bytes, mut skipped) = (0u64, 0u64, 0u64);
+        let mut raws: Vec<Raw> = Vec::with_capacity(self.chunk_docs);
         let mut chunk: Vec<Record> = Vec::with_capacity(self.chunk_docs);
-        let mut flush = |chunk: &mut Vec<Record>, observer: &mut dyn Observer| {
-            chunk_fn(chunk);
-            docs += chunk.len() as u64;
-            bytes += chunk.iter().map(|r| r.doc.text.len() as u64).sum::<u64>();
-            chunk.clear();
-            observer.progress(docs, bytes);
-        };
-        while let Some(item) = reader.next_record() {
-            match item {
-                Ok(record) => {
-                    chunk.push(record);
-                    if chunk.len() == self.chunk_docs {
-                        flush(&mut chunk, observer);
-                    }
-                }
-                Err(problem) => {
-                    if report {
-                        observer.problem(&problem);
-                    }
-                    if !problem.is_note() {
-                        skipped += 1;
+        // Lines are read in order on this thread, parsed on every thread, then completed in
+        // order (repeated ids renamed), so the result is the same for any thread count.
+        let mut flush = |raws: &mut Vec<Raw>, reader: &mut Reader, observer: &mut dyn Observer| {
+            let options = reader.options().clone();
+            let items: Vec<RecordItem> = std::mem::take(raws)
+                .into_par_iter()
+                .map(|raw| raw.parse(&options))
+                .collect();
+            for item in items {
+                match reader.finish(item) {
+                    Ok(record) => chunk.push(record),
+                    Err(problem) => {
+                        if report {
+                            observer.problem(&problem);
+                        }
+                        if !problem.is_note() {
+                            skipped += 1;
+                        }
                     }
                 }
             }
@@ -262,8 +260,19 @@ impl Dedup {
                     observer.renamed(&warning);
                 }
             }
+            chunk_fn(&chunk);
+            docs += chunk.len() as u64;
+            bytes += chunk.iter().map(|r| r.doc.text.len() as u64).sum::<u64>();
+            chunk.clear();
+            observer.progress(docs, bytes);
+        };
+        while let Some(raw) = reader.next_raw() {
+            raws.push(raw);
+            if raws.len() == self.chunk_docs {
+                flush(&mut raws, &mut reader, observer);
+            }
         }
-        flush(&mut chunk, observer);
+        flush(&mut raws, &mut reader, observer);
         observer.finish();
         (docs, bytes, skipped)
     }

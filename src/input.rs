@@ -5,12 +5,12 @@
 //! empty, too large, a malformed JSON line) becomes a [`Problem`] naming the file and line;
 //! the reader goes on with the next one, so one bad file never loses the others.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use ahash::AHashMap;
 use serde_json::Value;
 
 /// Where a document came from: shown in warnings and kept in reports.
@@ -304,7 +304,10 @@ pub struct Reader {
     pending: std::vec::IntoIter<Problem>,
     current: Option<Lines>,
     options: InputOptions,
-    seen: HashMap<String, (Origin, u32)>,
+    /// Each id seen: where it was first met (index into `opened`, line) and how many times.
+    seen: AHashMap<String, (u32, Option<u64>, u32)>,
+    /// The sources opened so far, in order.
+    opened: Vec<PathBuf>,
     renamed: Vec<String>,
 }
 
@@ -324,7 +327,8 @@ impl Reader {
             pending: problems.into_iter(),
             current: None,
             options,
-            seen: HashMap::new(),
+            seen: AHashMap::new(),
+            opened: Vec::new(),
             renamed: Vec::new(),
         }
     }
@@ -338,11 +342,17 @@ impl Reader {
     fn unique(&mut self, doc: Document) -> Document {
         match self.seen.get_mut(&doc.id) {
             None => {
-                self.seen.insert(doc.id.clone(), (doc.origin.clone(), 1));
+                let source = self.opened.len().saturating_sub(1) as u32;
+                self.seen
+                    .insert(doc.id.clone(), (source, doc.origin.line, 1));
                 doc
             }
-            Some((first, count)) => {
+            Some((source, line, count)) => {
                 *count += 1;
+                let first = Origin {
+                    path: self.opened[*source as usize].clone(),
+                    line: *line,
+                };
                 let new_id = format!("{}#{}", doc.id, count);
                 self.renamed.push(format!(
                     "{}: id {:?} already used by {}; kept apart as {:?}",
@@ -423,8 +433,8 @@ impl Reader {
         })
     }
 
-    /// The next record of the current JSONL source, or `None` at its end.
-    fn next_line(&mut self) -> Option<RecordItem> {
+    /// The next non-blank line of the current JSONL source, unparsed, or `None` at its end.
+    fn next_line(&mut self) -> Option<Raw> {
         let limit = self.options.max_doc_bytes;
         let lines = self.current.as_mut()?;
         loop {
@@ -434,10 +444,10 @@ impl Reader {
                 line: Some(lines.line),
             };
             let fail = |kind| {
-                Some(Err(Problem {
+                Some(Raw::Ready(Err(Problem {
                     origin: origin.clone(),
                     kind,
-                }))
+                })))
             };
             let mut buf = Vec::new();
             match read_line_capped(&mut lines.reader, &mut buf, limit) {
@@ -457,23 +467,58 @@ impl Reader {
             if buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let line = match decode(buf) {
-                Ok(line) => line,
-                Err(kind) => return fail(kind),
-            };
-            return Some(
-                match parse_json_line(&line, &self.options, origin.clone()) {
-                    Ok(doc) => {
-                        let mut raw = line;
-                        raw.truncate(raw.trim_end_matches(['\n', '\r']).len());
-                        Ok(Record {
-                            doc,
-                            raw: Some(raw),
-                        })
-                    }
-                    Err(kind) => Err(Problem { origin, kind }),
-                },
-            );
+            return Some(Raw::Line(RawLine { origin, bytes: buf }));
+        }
+    }
+}
+
+/// A JSONL line as read, not yet decoded or parsed: reading is sequential, parsing can run on
+/// many threads ([`RawLine::parse`]), and [`Reader::finish`] then gives ids in input order.
+#[derive(Debug)]
+pub struct RawLine {
+    origin: Origin,
+    bytes: Vec<u8>,
+}
+
+impl RawLine {
+    /// The record of the line (decoded, parsed), or why it is skipped; its id is not yet
+    /// made unique ([`Reader::finish`] does that).
+    pub fn parse(self, options: &InputOptions) -> RecordItem {
+        let RawLine { origin, bytes } = self;
+        let line = match decode(bytes) {
+            Ok(line) => line,
+            Err(kind) => return Err(Problem { origin, kind }),
+        };
+        match parse_json_line(&line, options, origin.clone()) {
+            Ok(doc) => {
+                let mut raw = line;
+                raw.truncate(raw.trim_end_matches(['\n', '\r']).len());
+                Ok(Record {
+                    doc,
+                    raw: Some(raw),
+                })
+            }
+            Err(kind) => Err(Problem { origin, kind }),
+        }
+    }
+}
+
+/// What [`Reader::next_raw`] yields: a JSONL line to parse, or an item already complete (a
+/// text document, or a problem met while reading).
+#[derive(Debug)]
+pub enum Raw {
+    /// A JSONL line.
+    Line(RawLine),
+    /// A record or problem needing no parse.
+    Ready(RecordItem),
+}
+
+impl Raw {
+    /// The item: parses a line, passes a ready item through.
+    pub fn parse(self, options: &InputOptions) -> RecordItem {
+        match self {
+            Raw::Line(line) => line.parse(options),
+            Raw::Ready(item) => item,
         }
     }
 }
@@ -482,36 +527,53 @@ impl Reader {
     /// The next document with the line it was read from (the [`Iterator`] yields the
     /// documents alone).
     pub fn next_record(&mut self) -> Option<RecordItem> {
+        let raw = self.next_raw()?;
+        let item = raw.parse(&self.options);
+        Some(self.finish(item))
+    }
+
+    /// The options the reader was made with (what [`Raw::parse`] needs).
+    pub fn options(&self) -> &InputOptions {
+        &self.options
+    }
+
+    /// The next item, JSONL lines unparsed. Items must go through [`Raw::parse`] and then
+    /// [`Reader::finish`] in this order, as [`Reader::next_record`] does in one step.
+    pub fn next_raw(&mut self) -> Option<Raw> {
         if let Some(problem) = self.pending.next() {
-            return Some(Err(problem));
+            return Some(Raw::Ready(Err(problem)));
         }
         loop {
             if self.current.is_some() {
                 match self.next_line() {
-                    Some(Ok(record)) => {
-                        let doc = self.unique(record.doc);
-                        return Some(Ok(Record { doc, ..record }));
-                    }
-                    Some(Err(problem)) => return Some(Err(problem)),
+                    Some(raw) => return Some(raw),
                     None => continue,
                 }
             }
             let source = self.sources.next()?;
+            self.opened.push(source.path.clone());
             match source.kind {
                 SourceKind::Text => {
-                    return Some(self.read_text(&source).map(|doc| Record {
-                        doc: self.unique(doc),
-                        raw: None,
-                    }));
+                    return Some(Raw::Ready(
+                        self.read_text(&source).map(|doc| Record { doc, raw: None }),
+                    ));
                 }
                 SourceKind::Jsonl | SourceKind::JsonlGz | SourceKind::JsonlZst => {
                     match self.open_lines(&source) {
                         Ok(lines) => self.current = Some(lines),
-                        Err(problem) => return Some(Err(problem)),
+                        Err(problem) => return Some(Raw::Ready(Err(problem))),
                     }
                 }
             }
         }
+    }
+
+    /// Completes a parsed item, in input order: a repeated id gets its `#N` suffix.
+    pub fn finish(&mut self, item: RecordItem) -> RecordItem {
+        item.map(|record| Record {
+            doc: self.unique(record.doc),
+            ..record
+        })
     }
 }
 
@@ -586,16 +648,16 @@ fn parse_json_line(
     options: &InputOptions,
     origin: Origin,
 ) -> std::result::Result<Document, ProblemKind> {
-    let value: Value = serde_json::from_str(line.trim_end_matches(['\n', '\r'])).map_err(|e| {
+    let fields = parse_fields(line.trim_end_matches(['\n', '\r']), options).map_err(|e| {
         // serde_json says "… at line 1 column N": the line is ours, the column is useful.
         let message = e.to_string();
         let what = message.split(" at line ").next().unwrap_or(&message);
         ProblemKind::MalformedJson(format!("{what} at column {}", e.column()))
     })?;
-    let Value::Object(mut map) = value else {
+    let Some(Fields { text, id }) = fields else {
         return Err(ProblemKind::MalformedJson("not a JSON object".into()));
     };
-    let text = match map.remove(&options.text_field) {
+    let text = match text {
         Some(Value::String(s)) => s,
         Some(_) => {
             return Err(ProblemKind::MalformedJson(format!(
@@ -613,8 +675,8 @@ fn parse_json_line(
     if text.trim().is_empty() {
         return Err(ProblemKind::Empty);
     }
-    let id = match map.get(&options.id_field) {
-        Some(Value::String(s)) => s.clone(),
+    let id = match id {
+        Some(Value::String(s)) => s,
         Some(Value::Number(n)) => n.to_string(),
         _ => format!(
             "{}:{}",
@@ -627,6 +689,87 @@ fn parse_json_line(
         ),
     };
     Ok(Document { id, text, origin })
+}
+
+/// The two fields a JSONL line is read for; `None` when the line is not a JSON object.
+struct Fields {
+    text: Option<Value>,
+    id: Option<Value>,
+}
+
+/// Parses one JSON value, keeping only the text and id fields of an object: every other field
+/// is validated but not built (a full `Value` allocates every field and key). A repeated key
+/// keeps its last value, as a `Value` map does.
+fn parse_fields(line: &str, options: &InputOptions) -> serde_json::Result<Option<Fields>> {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+    struct Seed<'o>(&'o InputOptions);
+
+    impl<'de> DeserializeSeed<'de> for Seed<'_> {
+        type Value = Option<Fields>;
+
+        fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+            de.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Seed<'_> {
+        type Value = Option<Fields>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut fields = Fields {
+                text: None,
+                id: None,
+            };
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if *key == self.0.text_field {
+                    fields.text = Some(map.next_value()?);
+                } else if *key == self.0.id_field {
+                    fields.id = Some(map.next_value()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(Some(fields))
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            IgnoredAny.visit_seq(seq).map(|_| None)
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_str(line);
+    let fields = Seed(options).deserialize(&mut de)?;
+    de.end()?;
+    Ok(fields)
 }
 
 /// All documents of the given paths, with the problems met on the way (repeated-id warnings
@@ -708,6 +851,33 @@ mod tests {
         let lines: Vec<_> = batch.problems.iter().map(|p| p.origin.line).collect();
         assert_eq!(lines, [Some(2), Some(5), Some(6), Some(7)]);
         assert!(batch.problems[1].to_string().contains("no \"text\" field"));
+    }
+
+    /// Oracle: the field parser reads what a full `serde_json::Value` holds (last of a repeated
+    /// key, numbers as ids) and rejects what it rejects, other fields included.
+    #[test]
+    fn field_parser_agrees_with_full_values() {
+        let options = InputOptions::default();
+        let lines = [
+            r#"{"id":"a","meta":{"x":[1,2,{"y":null}]},"text":"one"}"#,
+            r#"{"text":"first","id":3,"text":"last"}"#,
+            r#"{"id":1.5e3,"text":"t","extra":"\u00e9\n"}"#,
+            r#"{"id":"a","meta":{"x":[1,2},"text":"one"}"#,
+            r#"{"id":"a","text":"one"} trailing"#,
+            r#"{"id":"a","text":7}"#,
+            r#"[{"id":"a","text":"one"}]"#,
+            r#""text""#,
+        ];
+        for line in lines {
+            let full = serde_json::from_str::<Value>(line).ok().map(|v| match v {
+                Value::Object(mut map) => Some((map.remove("text"), map.remove("id"))),
+                _ => None,
+            });
+            let fast = parse_fields(line, &options)
+                .ok()
+                .map(|f| f.map(|f| (f.text, f.id)));
+            assert_eq!(fast, full, "{line}");
+        }
     }
 
     #[test]
