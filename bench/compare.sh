@@ -37,7 +37,7 @@ done
 echo "running storyprint..." >&2
 measure storyprint target/release/storyprint dedup "$CORPUS" -o "$WORK/unique.jsonl" \
     --removed "$WORK/removed.tsv" --pairs "$WORK/pairs_storyprint.tsv" --preset classic \
-    --threshold 0.8 -j1 2>"$WORK/storyprint.log"
+    --threshold 0.8 --exact -j1 2>"$WORK/storyprint.log"
 "$PY" bench/compare.py score "$CORPUS" "$CORPUS.truth.tsv" \
     "$WORK"/pairs_{datasketch,rensa,gaoya,storyprint}.tsv >"$WORK/score.json"
 "$PY" bench/compare.py table "$WORK"

@@ -57,6 +57,8 @@ pub enum Pass {
     Frequencies,
     /// Computing signatures.
     Signatures,
+    /// Recomputing the feature sets of the documents in candidate pairs (exact verification).
+    Verifying,
     /// Writing the kept documents.
     Writing,
 }
@@ -67,6 +69,7 @@ impl Pass {
         match self {
             Pass::Frequencies => "frequencies",
             Pass::Signatures => "signatures",
+            Pass::Verifying => "verifying",
             Pass::Writing => "writing",
         }
     }
@@ -90,14 +93,15 @@ pub trait Observer {
 /// An observer that ignores everything.
 impl Observer for () {}
 
-/// A removed document, the kept document it duplicates, and their estimated similarity.
+/// A removed document, the kept document it duplicates, and their similarity.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Removal {
     /// Index of the removed document, in input order.
     pub removed: u32,
     /// Index of the kept document.
     pub kept: u32,
-    /// Their estimated similarity under the configured measure.
+    /// Their similarity under the configured measure (estimated, or exact with
+    /// [`Dedup::verify_exact`]).
     pub similarity: f64,
 }
 
@@ -134,8 +138,12 @@ pub struct Outputs<'a> {
 /// Settings of a dedup run.
 #[derive(Debug, Clone)]
 pub struct Dedup {
-    /// The engine configuration (`exact` is ignored: similarities are estimated).
+    /// The engine configuration (`exact` is ignored: see `verify_exact`).
     pub config: Config,
+    /// Judge candidate pairs by their exact similarity, from feature sets recomputed in an
+    /// extra read of the documents that are in candidate pairs; `false`: by the estimate from
+    /// the signatures (one read less, noisier near the threshold).
+    pub verify_exact: bool,
     /// How inputs are read.
     pub input: InputOptions,
     /// Which document of a group is kept.
@@ -147,7 +155,8 @@ pub struct Dedup {
 /// Documents per chunk by default: enough to keep every core busy, a few MB of text.
 pub const CHUNK_DOCS: usize = 2048;
 
-/// A verified pair: two documents (input order, `a < b`) and their estimated similarity.
+/// A verified pair: two documents (input order, `a < b`) and their similarity (estimated, or
+/// exact with [`Dedup::verify_exact`]).
 pub type Edge = (u32, u32, f64);
 
 /// Per-document state kept between the passes.
@@ -158,6 +167,13 @@ struct Sketches {
     slots: Vec<Vec<Slot>>,
 }
 
+impl Sketches {
+    /// Document `i`'s fact slots (none without the fact check).
+    fn slots_of(&self, i: u32) -> &[Slot] {
+        self.slots.get(i as usize).map_or(&[][..], Vec::as_slice)
+    }
+}
+
 impl Dedup {
     /// Settings with the default keep rule and chunk size.
     pub fn new(config: Config, input: InputOptions) -> Dedup {
@@ -166,6 +182,7 @@ impl Dedup {
             input,
             keep: Keep::First,
             chunk_docs: CHUNK_DOCS,
+            verify_exact: false,
         }
     }
 
@@ -211,8 +228,14 @@ impl Dedup {
         };
         let first_pass = self.config.weighting == Weighting::None;
         let sketches = self.sketch(paths, &freq, first_pass, observer, &mut summary);
+        let candidates = self.candidates(&sketches, &mut summary);
+        let edges = if self.verify_exact {
+            self.verify_exactly(paths, &freq, &sketches, candidates, observer)
+        } else {
+            self.verify_estimated(&sketches, candidates)
+        };
         drop(freq);
-        let (edges, removals) = self.select(&sketches, &mut summary);
+        let removals = self.select(&sketches, &edges, &mut summary);
         let n = sketches.signatures.len();
         drop(sketches);
         self.write(paths, n, &edges, &removals, outputs, observer, &mut summary)?;
@@ -354,38 +377,104 @@ impl Dedup {
         sketches
     }
 
-    /// Candidates, verification and the greedy keep pass: the removals, sorted by removed
-    /// document.
-    fn select(&self, sketches: &Sketches, summary: &mut Summary) -> (Vec<Edge>, Vec<Removal>) {
+    /// LSH candidate pairs over the signatures.
+    fn candidates(&self, sketches: &Sketches, summary: &mut Summary) -> Vec<(u32, u32)> {
+        let banding = Banding::optimal(dedup_lsh_threshold(&self.config), self.config.num_hashes);
+        let candidates = banding.candidates(&sketches.signatures);
+        summary.candidates = candidates.len() as u64;
+        candidates
+    }
+
+    /// The candidate pairs whose estimated similarity reaches the threshold.
+    fn verify_estimated(&self, sketches: &Sketches, candidates: Vec<(u32, u32)>) -> Vec<Edge> {
         let config = &estimating(&self.config);
         let signatures = &sketches.signatures;
-        let n = signatures.len();
-        let banding = Banding::optimal(dedup_lsh_threshold(config), config.num_hashes);
-        let candidates = banding.candidates(signatures);
-        summary.candidates = candidates.len() as u64;
-        let edges: Vec<Edge> = candidates
+        candidates
             .into_par_iter()
             .filter_map(|(a, b)| {
-                let slots = |i: u32| {
-                    sketches
-                        .slots
-                        .get(i as usize)
-                        .map_or(&[][..], Vec::as_slice)
-                };
                 let s = estimated_similarity(
                     config,
-                    (&signatures[a as usize], slots(a)),
-                    (&signatures[b as usize], slots(b)),
+                    (&signatures[a as usize], sketches.slots_of(a)),
+                    (&signatures[b as usize], sketches.slots_of(b)),
                 );
                 (s >= config.threshold).then_some((a, b, s))
             })
-            .collect();
+            .collect()
+    }
+
+    /// The candidate pairs whose exact similarity reaches the threshold: the feature sets of
+    /// the documents in candidate pairs are recomputed in one more read (only theirs are held).
+    fn verify_exactly(
+        &self,
+        paths: &[PathBuf],
+        freq: &DocFreq,
+        sketches: &Sketches,
+        candidates: Vec<(u32, u32)>,
+        observer: &mut dyn Observer,
+    ) -> Vec<Edge> {
+        let config = &Config {
+            exact: true,
+            ..self.config.clone()
+        };
+        let n = sketches.signatures.len();
+        let mut wanted = vec![false; n];
+        for &(a, b) in &candidates {
+            wanted[a as usize] = true;
+            wanted[b as usize] = true;
+        }
+        let mut features: Vec<Vec<Feature>> = vec![Vec::new(); n];
+        let mut next = 0usize;
+        self.for_each_chunk(
+            paths,
+            Pass::Verifying,
+            Some(n as u64),
+            false,
+            observer,
+            |chunk| {
+                let first = next;
+                next += chunk.len();
+                let computed: Vec<(usize, Vec<Feature>)> = chunk
+                    .par_iter()
+                    .enumerate()
+                    .filter(|&(i, _)| wanted.get(first + i).copied().unwrap_or(false))
+                    .map_init(
+                        || Analyzer::new(config.language),
+                        |analyzer, (i, record)| {
+                            let (f, _) =
+                                document_evidence(&record.doc.text, analyzer, config, freq);
+                            (first + i, f)
+                        },
+                    )
+                    .collect();
+                for (i, f) in computed {
+                    features[i] = f;
+                }
+            },
+        );
+        let signatures = &sketches.signatures;
+        let evidence = |i: u32| Evidence {
+            features: &features[i as usize],
+            signature: &signatures[i as usize],
+            slots: sketches.slots_of(i),
+        };
+        candidates
+            .into_par_iter()
+            .filter_map(|(a, b)| {
+                let s = similarity_of(config, &evidence(a), &evidence(b));
+                (s >= config.threshold).then_some((a, b, s))
+            })
+            .collect()
+    }
+
+    /// The greedy keep pass over the verified pairs: the removals, sorted by removed document.
+    fn select(&self, sketches: &Sketches, edges: &[Edge], summary: &mut Summary) -> Vec<Removal> {
+        let n = sketches.signatures.len();
         summary.verified = edges.len() as u64;
         let order = keep_order(n, self.keep, &sketches.lengths);
-        let removals = greedy(n, &edges, &order);
+        let removals = greedy(n, edges, &order);
         summary.removed = removals.len() as u64;
         summary.kept = n as u64 - summary.removed;
-        (edges, removals)
+        removals
     }
 
     /// The second read: kept lines to `unique`, then `removed.tsv`. Public so that the

@@ -164,3 +164,20 @@ fn pairs_lists_every_verified_pair_not_only_the_removals() {
         "a\tb\tsimilarity\na\tb\t1.0000\na\tc\t1.0000\nb\tc\t1.0000\n"
     );
 }
+
+#[test]
+fn exact_verification_reports_what_the_batch_engine_reports() {
+    // Oracle: `--exact` judges candidate pairs on recomputed feature sets, so its verified
+    // pairs and similarities are those of `storyprint pairs` (the batch engine, exact).
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = dir.path().join("pairs.tsv");
+    let (_, removed, stderr) = dedup(
+        dir.path(),
+        &[&seeds()],
+        &["--exact", "--pairs", pairs.to_str().unwrap()],
+    );
+    assert!(stderr.contains("(exact similarity"), "{stderr}");
+    let batch = util::stdout_of(storyprint().args(["pairs", "-f", "tsv"]).arg(seeds()));
+    assert_eq!(std::fs::read_to_string(pairs).unwrap(), batch);
+    assert!(removed.contains("003_"), "{removed}");
+}

@@ -136,6 +136,7 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
         KeepArg::Longest => Keep::Longest,
     };
     dedup.chunk_docs = args.chunk_docs as usize;
+    dedup.verify_exact = args.engine.exact;
     let mut unique = open_output(args.output.as_ref())?;
     let mut removed = args
         .removed
@@ -180,7 +181,7 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
             .collect();
         eprintln!(
             "storyprint: {} documents ({:.1} MB) in {:.2} s: kept {}, removed {}; {} candidate \
-             pairs, {} verified (estimated similarity, {} hashes); passes: {}{}",
+             pairs, {} verified ({} similarity, {} hashes); passes: {}{}",
             summary.documents,
             summary.bytes as f64 / 1e6,
             seconds,
@@ -188,6 +189,11 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
             summary.removed,
             summary.candidates,
             summary.verified,
+            if dedup.verify_exact {
+                "exact"
+            } else {
+                "estimated"
+            },
             dedup.config.num_hashes,
             passes.join(", "),
             if summary.skipped > 0 {
