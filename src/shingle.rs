@@ -440,6 +440,24 @@ mod tests {
         assert_eq!(fact_slots(&terms, &config), expected);
     }
 
+    #[test]
+    fn words_longer_than_the_lowercasing_buffer_hash_like_the_term_path() {
+        let config = Config {
+            features: "words:1".parse::<Features>().unwrap(),
+            ..Config::classic()
+        };
+        for text in [
+            format!("{} and {}", "Ab".repeat(50), "cd".repeat(40)),
+            format!("{} \u{e9}t\u{e9} fin", "XY".repeat(40)),
+        ] {
+            let normalized = normalize(&text, config.strip_chrome);
+            let terms = Analyzer::new(config.language).terms(&normalized);
+            let slow = features(&normalized, &terms, &config, &DocFreq::default());
+            assert_eq!(slow.len(), 3);
+            assert_eq!(fast_features(&text, &config), Some(slow), "{text}");
+        }
+    }
+
     proptest::proptest! {
         /// Oracle: the allocation-free word path gives exactly the features of the term path.
         #[test]

@@ -136,17 +136,22 @@ pub fn word_hash(lower: &str) -> u64 {
 /// reused buffer: the allocation-free path of word shingles, equal to hashing each
 /// [`Term::word`] (an oracle test in `shingle` holds them equal).
 pub fn word_hashes(text: &str, out: &mut Vec<u64>) {
+    let all_ascii = text.is_ascii();
     let mut lower = [0u8; 64];
     for_each_token(text, |start, end| {
-        let raw = &text[start..end];
-        if raw.len() <= lower.len() && raw.is_ascii() {
+        let raw = &text.as_bytes()[start..end];
+        if !(all_ascii || raw.is_ascii()) {
+            out.push(word_hash(&text[start..end].to_lowercase()));
+        } else if !raw.iter().any(u8::is_ascii_uppercase) {
+            out.push(xxhash_rust::xxh3::xxh3_64(raw));
+        } else if raw.len() <= lower.len() {
             let lower = &mut lower[..raw.len()];
-            for (l, b) in lower.iter_mut().zip(raw.bytes()) {
+            for (l, b) in lower.iter_mut().zip(raw) {
                 *l = b.to_ascii_lowercase();
             }
             out.push(xxhash_rust::xxh3::xxh3_64(lower));
         } else {
-            out.push(word_hash(&raw.to_lowercase()));
+            out.push(xxhash_rust::xxh3::xxh3_64(&raw.to_ascii_lowercase()));
         }
     });
 }
