@@ -280,15 +280,116 @@ pub fn fact_slots(terms: &[Term], config: &Config) -> Vec<Slot> {
 /// The features of one document (sorted by hash, each hash once with its largest weight).
 pub fn features(text: &str, terms: &[Term], config: &Config, freq: &DocFreq) -> Vec<Feature> {
     let mut out: Vec<Feature> = Vec::with_capacity(terms.len() * config.features.0.len());
+    each_shingle(text, terms, config, |hash, family_weight, parts| {
+        let weight = match parts {
+            Some(parts) => weight(parts, config.weighting, freq),
+            None => 1.0,
+        };
+        out.push((hash, family_weight * weight));
+    });
+    sorted_unique(out)
+}
+
+/// A document's features with their weights left open: each shingle's hash, its family's
+/// weight and the term keys whose IDF weights it. [`FeatureTerms::weighted`] with any document
+/// frequencies gives exactly [`features`] with those frequencies, without tokenizing or
+/// stemming again: the index stores this, so verifying a candidate is a read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeatureTerms {
+    /// The distinct term keys the shingles refer to, sorted.
+    pub keys: Vec<u64>,
+    /// Each shingle (repeats included), sorted by hash.
+    pub shingles: Vec<ShingleTerms>,
+    /// Indices into `keys`: shingle `s` uses `terms[s.start..s.start + s.len]`.
+    pub terms: Vec<u32>,
+}
+
+/// One shingle of a [`FeatureTerms`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ShingleTerms {
+    /// The shingle's hash.
+    pub hash: u64,
+    /// Its family's weight.
+    pub family_weight: f64,
+    /// Where its term indices start in [`FeatureTerms::terms`].
+    pub start: u32,
+    /// How many terms weight it; 0 for a shingle never IDF-weighted (character n-grams).
+    pub len: u32,
+}
+
+impl FeatureTerms {
+    /// The open features of a document.
+    pub fn new(text: &str, terms: &[Term], config: &Config) -> FeatureTerms {
+        let mut shingles: Vec<(u64, f64, Vec<u64>)> = Vec::new();
+        each_shingle(text, terms, config, |hash, family_weight, parts| {
+            let keys = parts.map_or_else(Vec::new, |parts| {
+                parts.iter().map(|t| term_key(&t.stem)).collect()
+            });
+            shingles.push((hash, family_weight, keys));
+        });
+        shingles.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        let mut keys: Vec<u64> = shingles.iter().flat_map(|s| s.2.iter().copied()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut out = FeatureTerms {
+            keys,
+            ..FeatureTerms::default()
+        };
+        for (hash, family_weight, parts) in shingles {
+            out.shingles.push(ShingleTerms {
+                hash,
+                family_weight,
+                start: out.terms.len() as u32,
+                len: parts.len() as u32,
+            });
+            for key in parts {
+                // Every part's key is in `keys`, which was built from them.
+                let at = out.keys.binary_search(&key).unwrap_or_default();
+                out.terms.push(at as u32);
+            }
+        }
+        out
+    }
+
+    /// The features weighted with `freq`: equal to [`features`] of the same document.
+    pub fn weighted(&self, weighting: Weighting, freq: &DocFreq) -> Vec<Feature> {
+        let idf: Vec<f64> = match weighting {
+            Weighting::Idf => self.keys.iter().map(|&key| freq.idf(key)).collect(),
+            Weighting::None => Vec::new(),
+        };
+        let out = self
+            .shingles
+            .iter()
+            .map(|s| {
+                let parts = &self.terms[s.start as usize..(s.start + s.len) as usize];
+                let weight = match weighting {
+                    _ if parts.is_empty() => 1.0,
+                    Weighting::None => 1.0,
+                    Weighting::Idf => parts.iter().map(|&i| idf[i as usize]).fold(0.0, f64::max),
+                };
+                (s.hash, s.family_weight * weight)
+            })
+            .collect();
+        sorted_unique(out)
+    }
+}
+
+/// Every shingle of a document, in family order, repeats included: `emit` gets its hash, its
+/// family's weight, and the terms whose IDF weights it (`None` for character n-grams, which
+/// are never IDF-weighted; never empty otherwise).
+fn each_shingle<'t>(
+    text: &str,
+    terms: &'t [Term],
+    config: &Config,
+    mut sink: impl FnMut(u64, f64, Option<&[&'t Term]>),
+) {
     let content: Vec<&Term> = terms
         .iter()
         .filter(|t| !(config.stop_words && t.stop))
         .collect();
     for spec in &config.features.0 {
         let seed = family_seed(spec.family, config.seed);
-        let mut emit = |hash: u64, parts: &[&Term]| {
-            out.push((hash, spec.weight * weight(parts, config.weighting, freq)));
-        };
+        let mut emit = |hash: u64, parts: &[&'t Term]| sink(hash, spec.weight, Some(parts));
         match spec.family {
             Family::Stems { n } => ngrams(&content, n, |t| t.stem.as_str(), seed, &mut emit),
             Family::Pairs { w } => {
@@ -323,7 +424,7 @@ pub fn features(text: &str, terms: &[Term], config: &Config, freq: &DocFreq) -> 
                 for window in folded.windows(n.max(1)) {
                     buf.clear();
                     buf.extend(window);
-                    out.push((xxh3_64_with_seed(buf.as_bytes(), seed), spec.weight));
+                    sink(xxh3_64_with_seed(buf.as_bytes(), seed), spec.weight, None);
                 }
             }
             Family::Facts => {
@@ -343,7 +444,6 @@ pub fn features(text: &str, terms: &[Term], config: &Config, freq: &DocFreq) -> 
             }
         }
     }
-    sorted_unique(out)
 }
 
 #[cfg(test)]
@@ -477,6 +577,34 @@ mod tests {
             let terms = Analyzer::new(config.language).terms(&normalized);
             let slow = features(&normalized, &terms, &config, &DocFreq::default());
             proptest::prop_assert_eq!(fast_features(&text, &config), Some(slow));
+        }
+    }
+
+    proptest::proptest! {
+        /// Oracle: open features weighted later give exactly the features weighted at once,
+        /// for every family, both weightings, and frequencies that know some terms.
+        #[test]
+        fn feature_terms_weighted_equal_features(
+            text in "[a-zA-Z0-9 .,\"\n-]{0,160}",
+            idf in proptest::bool::ANY, known in 0usize..6, docs in 1u64..50,
+        ) {
+            let config = Config {
+                features: "stems:1,stems:2,pairs:2*0.5,words:3,chars:4*0.3,facts*2"
+                    .parse::<Features>()
+                    .unwrap(),
+                weighting: if idf { Weighting::Idf } else { Weighting::None },
+                ..Config::default()
+            };
+            let terms = Analyzer::new(config.language).terms(&text);
+            let mut freq = DocFreq { docs, ..DocFreq::default() };
+            for (i, term) in terms.iter().take(known).enumerate() {
+                freq.counts.insert(term_key(&term.stem), i as u64 % docs);
+            }
+            let open = FeatureTerms::new(&text, &terms, &config);
+            proptest::prop_assert_eq!(
+                open.weighted(config.weighting, &freq),
+                features(&text, &terms, &config, &freq)
+            );
         }
     }
 

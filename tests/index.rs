@@ -172,6 +172,78 @@ fn reuters_round_trip_every_exact_repeat_is_a_duplicate() {
     );
 }
 
+/// Oracle: what the index reports equals the in-memory pipeline's judgement
+/// (`Fingerprints::similarity`, i.e. `similarity_of`) over the indexed documents plus the
+/// checked one, bit for bit, and every pair that judgement puts clearly above the threshold
+/// is reported: stored evidence and candidate ranking change no number and no verdict.
+#[test]
+fn index_matches_equal_the_pipeline_judgement_on_reuters() {
+    let config = storyprint::Config::default();
+    let reuters = Batch::read(
+        &[shared("corpora/reuters21578.jsonl.gz")],
+        InputOptions::default(),
+    )
+    .documents;
+    let indexed = &reuters[..1500];
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::open(dir.path(), &OpenOptions::create(config.clone())).unwrap();
+    let bulk = AddOptions {
+        find_duplicates: false,
+        ..AddOptions::now()
+    };
+    index.add(indexed, &bulk).unwrap();
+    let edited = |text: &str| {
+        let words: Vec<&str> = text.split(' ').collect();
+        let kept: Vec<&str> = (0..words.len())
+            .filter(|p| (p + 4) % 9 != 0)
+            .map(|p| words[p])
+            .collect();
+        kept.join(" ") + " (updated)"
+    };
+    let queries: Vec<String> = indexed
+        .iter()
+        .step_by(60)
+        .map(|d| edited(&d.text))
+        .chain(reuters[1500..].iter().step_by(2000).map(|d| d.text.clone()))
+        .collect();
+    let mut reported = 0;
+    for query in &queries {
+        let matches = index.check(query, None, None).unwrap();
+        let mut docs = indexed.to_vec();
+        docs.push(storyprint::Document {
+            id: "query".into(),
+            text: query.clone(),
+            origin: indexed[0].origin.clone(),
+        });
+        let prints = storyprint::Fingerprints::new(&docs, &config).unwrap();
+        let q = docs.len() - 1;
+        let by_id: HashMap<&str, usize> = indexed
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id.as_str(), i))
+            .collect();
+        for m in &matches {
+            assert_eq!(
+                m.similarity.to_bits(),
+                prints.similarity(q, by_id[m.id.as_str()]).to_bits(),
+                "{m:?}"
+            );
+        }
+        for (i, d) in indexed.iter().enumerate() {
+            if prints.similarity(q, i) >= 0.5 {
+                assert!(
+                    matches.iter().any(|m| m.id == d.id),
+                    "{} (similarity {}) not reported",
+                    d.id,
+                    prints.similarity(q, i)
+                );
+            }
+        }
+        reported += matches.len();
+    }
+    assert!(reported >= queries.len() / 2, "{reported} matches");
+}
+
 /// Writes `count` JSONL documents `{prefix}-{i}` of 80 pseudo-random words, each ending
 /// with `marker`; returns the ids in order.
 fn write_corpus(path: &Path, prefix: &str, count: usize, marker: &str) -> Vec<String> {
@@ -317,12 +389,21 @@ fn a_second_writer_told_not_to_wait_fails_with_a_clear_message() {
     verify(&index);
 }
 
-/// Format version 1, committed in `tests/fixtures/index-v1` (built by `storyprint index add
-/// --index tests/fixtures/index-v1 tests/fixtures/index-v1.jsonl`, text written for it):
-/// every later storyprint must open it, or refuse it with a clear message after a format bump.
+/// The committed fixtures of every format (`tests/fixtures/index-vN`, built by `storyprint
+/// index add --index tests/fixtures/index-vN tests/fixtures/index-v1.jsonl` by the storyprint
+/// of that format, text written for it): each must open (format 1 is upgraded in place),
+/// verify, and answer.
 #[test]
-fn the_committed_format_1_index_still_opens_verifies_and_answers() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/index-v1");
+fn the_committed_format_1_and_2_indexes_open_verify_and_answer() {
+    assert_eq!(storyprint::index::FORMAT_VERSION, 2);
+    for version in [1, 2] {
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/index-v{version}"));
+        answers_as_its_fixture(&fixture);
+    }
+}
+
+fn answers_as_its_fixture(fixture: &Path) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
         fixture.join(storyprint::index::DB_FILE),
@@ -330,7 +411,7 @@ fn the_committed_format_1_index_still_opens_verifies_and_answers() {
     )
     .unwrap();
     let mut index = Index::open(dir.path(), &OpenOptions::existing()).unwrap();
-    assert_eq!(storyprint::index::FORMAT_VERSION, 1);
+    assert_eq!(index.stats().unwrap().format_version, 2);
     assert_eq!(index.verify().unwrap().documents, 4);
     let matches = index
         .check(

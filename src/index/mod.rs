@@ -55,13 +55,14 @@ use crate::error::{Error, Result};
 use crate::input::Document;
 use crate::lsh::Banding;
 use crate::pipeline::{Analysis, Evidence, analyze, lsh_threshold, params, similarity_of};
-use crate::shingle::{DocFreq, Feature, Slot, fact_slots, features};
+use crate::shingle::{DocFreq, Feature, FeatureTerms, Slot, fact_slots, features};
 use crate::signature::{EMPTY, Params, Signature, Sketcher};
 
 use store::{
-    BANDING_KEY, BANDS, CONFIG_KEY, DOC_FREQ, DOCS, FORMAT_KEY, IDS, META, NEXT_SEQ_KEY, PARAMS_KEY,
+    BANDING_KEY, BANDS, CONFIG_KEY, DOC_FREQ, DOCS, EVIDENCE, FORMAT_KEY, IDS, META, NEXT_SEQ_KEY,
+    PARAMS_KEY, StoredEvidence,
 };
-pub use store::{FORMAT_VERSION, Record};
+pub use store::{FORMAT_VERSION, Record, UPGRADABLE_VERSION};
 
 /// The file inside the index directory.
 pub const DB_FILE: &str = "index.redb";
@@ -73,6 +74,13 @@ pub const DEFAULT_PATH: &str = "storyprint-index";
 /// wire): checks skip it rather than read thousands of entries. A real duplicate collides in
 /// many other bands.
 pub const MAX_QUERY_BUCKET: u64 = 512;
+
+/// At most this many candidates are verified per check: those colliding in the most bands
+/// (ties: the earliest added). A near duplicate collides in far more bands than a chance
+/// candidate, so the cap bounds the tail latency of a query that collides with a crowd
+/// (a story repeated hundreds of times) and changes no verdict otherwise; the matches
+/// reported are then the best of those verified.
+pub const MAX_VERIFIED: usize = 64;
 
 /// How to open an index.
 #[derive(Debug, Clone)]
@@ -290,7 +298,7 @@ impl Index {
             message,
         };
         let txn = db.begin_write()?;
-        let (config, banding) = {
+        let (config, banding, version) = {
             let mut meta = txn.open_table(META)?;
             let version = store::meta_value(&meta, FORMAT_KEY)?;
             // Decided under the lock, not from the file's existence: another process may have
@@ -302,7 +310,7 @@ impl Index {
                     meta.insert(CONFIG_KEY, serde_json::to_vec(config)?.as_slice())?;
                     meta.insert(PARAMS_KEY, serde_json::to_vec(&params(config))?.as_slice())?;
                     meta.insert(BANDING_KEY, store::encode_banding(&banding).as_slice())?;
-                    (config.clone(), banding)
+                    (config.clone(), banding, FORMAT_VERSION)
                 }
                 (None, None) => {
                     return Err(incompatible(
@@ -313,10 +321,11 @@ impl Index {
                     let version = <[u8; 4]>::try_from(version.as_slice())
                         .map(u32::from_le_bytes)
                         .map_err(|_| incompatible("unreadable format version".into()))?;
-                    if version != FORMAT_VERSION {
+                    if !(UPGRADABLE_VERSION..=FORMAT_VERSION).contains(&version) {
                         return Err(incompatible(format!(
-                            "format version {version}, this storyprint reads version \
-                             {FORMAT_VERSION}; rebuild the index with `storyprint index add`"
+                            "format version {version}, this storyprint reads versions \
+                             {UPGRADABLE_VERSION} to {FORMAT_VERSION}; rebuild the index with \
+                             `storyprint index add`"
                         )));
                     }
                     let read = |key: &str| -> Result<Vec<u8>> {
@@ -340,7 +349,7 @@ impl Index {
                             ))
                         })?;
                     }
-                    (config, banding)
+                    (config, banding, version)
                 }
             }
         };
@@ -349,6 +358,10 @@ impl Index {
         txn.open_table(DOCS)?;
         txn.open_multimap_table(BANDS)?;
         txn.open_table(DOC_FREQ)?;
+        txn.open_table(EVIDENCE)?;
+        if version < FORMAT_VERSION {
+            upgrade(&txn, &config)?;
+        }
         txn.commit()?;
         Ok(Index {
             sketcher: Sketcher::new(config.num_hashes, config.seed),
@@ -410,6 +423,7 @@ impl Index {
             docs: txn.open_table(DOCS)?,
             bands: txn.open_multimap_table(BANDS)?,
             freq: txn.open_table(DOC_FREQ)?,
+            evidence: txn.open_table(EVIDENCE)?,
         };
         let exclude = match id {
             Some(id) => tables.ids.get(id)?.map(|v| v.value()),
@@ -555,9 +569,12 @@ impl Index {
             newest = Some(newest.map_or(added, |n| n.max(added)));
         }
         let file = self.path.join(DB_FILE);
+        let format_version = store::meta_value(&txn.open_table(META)?, FORMAT_KEY)?
+            .and_then(|bytes| Some(u32::from_le_bytes(bytes.as_slice().try_into().ok()?)))
+            .ok_or_else(|| Error::IndexCorrupt("unreadable format version".into()))?;
         Ok(Stats {
             path: self.path.clone(),
-            format_version: FORMAT_VERSION,
+            format_version,
             documents: docs.len()?,
             terms: txn.open_table(DOC_FREQ)?.len()?,
             band_entries: txn.open_multimap_table(BANDS)?.len()?,
@@ -588,6 +605,7 @@ impl Index {
         let docs = txn.open_table(DOCS)?;
         let bands = txn.open_multimap_table(BANDS)?;
         let freq = txn.open_table(DOC_FREQ)?;
+        let evidence = txn.open_table(EVIDENCE)?;
         let next_seq = store::meta_u64(&txn.open_table(META)?, NEXT_SEQ_KEY)?;
         let corrupt = |m: String| Err(Error::IndexCorrupt(m));
         // Band entries are compared as an order-independent sum of mixed (key, seq) hashes
@@ -598,14 +616,24 @@ impl Index {
         let mut expected_freq: HashMap<u64, u64> = HashMap::new();
         let k = self.config.num_hashes;
         let mut chunk: Vec<(u64, Record)> = Vec::new();
-        let mut check_chunk = |chunk: &mut Vec<(u64, Record)>| {
-            let texts: Vec<&str> = chunk.iter().map(|(_, r)| r.text.as_str()).collect();
-            for analysis in analyze_normalized(&texts, &self.config) {
+        let mut check_chunk = |chunk: &mut Vec<(u64, Record)>| -> Result<()> {
+            for ((seq, record), analysis) in chunk.iter().zip(analyze_records(chunk, &self.config))
+            {
                 for key in term_keys(&analysis) {
                     *expected_freq.entry(key).or_insert(0) += 1;
                 }
+                let stored = evidence.get(*seq)?;
+                if stored.and_then(|e| StoredEvidence::decode(e.value()))
+                    != Some(evidence_of(&analysis, &self.config))
+                {
+                    return Err(Error::IndexCorrupt(format!(
+                        "document {:?} has missing or wrong evidence",
+                        record.id
+                    )));
+                }
             }
             chunk.clear();
+            Ok(())
         };
         for entry in docs.iter()? {
             let (seq, bytes) = entry?;
@@ -636,12 +664,19 @@ impl Index {
             }
             chunk.push((seq, record));
             if chunk.len() >= 1024 {
-                check_chunk(&mut chunk);
+                check_chunk(&mut chunk)?;
             }
         }
-        check_chunk(&mut chunk);
+        check_chunk(&mut chunk)?;
         if ids.len()? != docs.len()? {
             return corrupt(format!("{} ids for {} documents", ids.len()?, docs.len()?));
+        }
+        if evidence.len()? != docs.len()? {
+            return corrupt(format!(
+                "evidence of {} documents for {} documents",
+                evidence.len()?,
+                docs.len()?
+            ));
         }
         let (mut sum, mut count) = (0u64, 0u64);
         for entry in bands.iter()? {
@@ -731,9 +766,13 @@ impl Index {
         if !has_features(&query.signature) {
             return Ok(Vec::new());
         }
+        // Band keys read in sorted order walk the B-tree from left to right.
+        let mut keys: Vec<u64> = (0..self.banding.bands)
+            .map(|band| self.banding.band_key(&query.signature, band))
+            .collect();
+        keys.sort_unstable();
         let mut hits: ahash::AHashMap<u64, u32> = ahash::AHashMap::new();
-        for band in 0..self.banding.bands {
-            let key = self.banding.band_key(&query.signature, band);
+        for key in keys {
             let values = tables.bands().get(key)?;
             let pending = tables.pending(key);
             if values.len() + pending.len() as u64 > MAX_QUERY_BUCKET {
@@ -746,29 +785,40 @@ impl Index {
                 *hits.entry(seq).or_insert(0) += 1;
             }
         }
-        let mut candidates: Vec<u64> = hits
+        let mut candidates: Vec<(u32, u64)> = hits
             .into_iter()
             .filter(|&(seq, n)| n as usize >= self.banding.min_hits && Some(seq) != exclude)
-            .map(|(seq, _)| seq)
+            .map(|(seq, n)| (n, seq))
             .collect();
-        candidates.sort_unstable();
+        candidates.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        candidates.truncate(MAX_VERIFIED);
+        candidates.sort_unstable_by_key(|&(_, seq)| seq);
         let mut records = Vec::with_capacity(candidates.len());
-        for seq in candidates {
-            if let Some(bytes) = tables.docs().get(seq)? {
-                records.push(decode(seq, bytes.value())?);
-            }
+        for (_, seq) in candidates {
+            let Some(bytes) = tables.docs().get(seq)? else {
+                continue;
+            };
+            let record = decode(seq, bytes.value())?;
+            let evidence = match tables.evidence().get(seq)? {
+                Some(bytes) => StoredEvidence::decode(bytes.value()).ok_or_else(|| {
+                    Error::IndexCorrupt(format!("evidence of document {seq} does not decode"))
+                })?,
+                None => {
+                    return Err(Error::IndexCorrupt(format!(
+                        "document {seq} has no evidence"
+                    )));
+                }
+            };
+            records.push((record, evidence));
         }
-        // Verification as every command does it (pipeline::similarity_of): exact features
-        // and fact slots are recomputed from the stored normalized texts.
+        // Verification as every command does it (pipeline::similarity_of), the candidates'
+        // features weighted with the current frequencies.
         let config = &self.config;
-        let texts: Vec<&str> = records.iter().map(|r| r.text.as_str()).collect();
-        let analyses = if config.exact || config.fact_check {
-            analyze_normalized(&texts, config)
-        } else {
-            Vec::new()
-        };
         if config.exact && config.weighting == Weighting::Idf {
-            let keys: Vec<u64> = analyses.iter().flat_map(term_keys).collect();
+            let keys: Vec<u64> = records
+                .iter()
+                .flat_map(|(_, e)| e.features.keys.iter().copied())
+                .collect();
             load_freq(tables.freq(), &keys, &mut query.freq)?;
         }
         let query_evidence = Evidence {
@@ -777,19 +827,17 @@ impl Index {
             slots: &query.slots,
         };
         let similarities: Vec<f64> = records
-            .par_iter()
-            .enumerate()
-            .map(|(i, record)| {
-                let analysis = analyses.get(i);
-                let features = match analysis {
-                    Some(a) if config.exact => features(&a.text, &a.terms, config, &query.freq),
-                    _ => Vec::new(),
+            .iter()
+            .map(|(record, stored)| {
+                let features = if config.exact {
+                    stored.features.weighted(config.weighting, &query.freq)
+                } else {
+                    Vec::new()
                 };
-                let slots = analysis.map_or_else(Vec::new, |a| fact_slots(&a.terms, config));
                 let evidence = Evidence {
                     features: &features,
                     signature: &record.signature,
-                    slots: &slots,
+                    slots: &stored.slots,
                 };
                 similarity_of(config, &query_evidence, &evidence)
             })
@@ -798,7 +846,7 @@ impl Index {
             .into_iter()
             .zip(similarities)
             .filter(|(_, s)| *s >= threshold)
-            .map(|(r, similarity)| Match {
+            .map(|((r, _), similarity)| Match {
                 id: r.id,
                 similarity,
             })
@@ -844,6 +892,11 @@ impl Index {
             text: doc.analysis.text.clone(),
         };
         tables.tables.docs.insert(seq, record.encode().as_slice())?;
+        let evidence = evidence_of(&doc.analysis, &self.config);
+        tables
+            .tables
+            .evidence
+            .insert(seq, evidence.encode().as_slice())?;
         tables.tables.ids.insert(doc.id, seq)?;
         Ok(status)
     }
@@ -858,6 +911,7 @@ impl Index {
         };
         let record = decode(seq, &bytes)?;
         tables.tables.ids.remove(record.id.as_str())?;
+        tables.tables.evidence.remove(seq)?;
         if has_features(&record.signature) {
             for band in 0..self.banding.bands {
                 let key = self.banding.band_key(&record.signature, band);
@@ -896,6 +950,48 @@ fn analyze_normalized(texts: &[&str], config: &Config) -> Vec<Analysis> {
             },
         )
         .collect()
+}
+
+/// What exact verification will need of a document (see [`StoredEvidence`]).
+fn evidence_of(analysis: &Analysis, config: &Config) -> StoredEvidence {
+    StoredEvidence {
+        features: if config.exact {
+            FeatureTerms::new(&analysis.text, &analysis.terms, config)
+        } else {
+            FeatureTerms::default()
+        },
+        slots: fact_slots(&analysis.terms, config),
+    }
+}
+
+/// Analyses of stored records (their normalized texts), in order.
+fn analyze_records(records: &[(u64, Record)], config: &Config) -> Vec<Analysis> {
+    let texts: Vec<&str> = records.iter().map(|(_, r)| r.text.as_str()).collect();
+    analyze_normalized(&texts, config)
+}
+
+/// Upgrades a format-1 index to the current format inside `txn`: stores every document's
+/// evidence, from its stored text, 1,024 documents at a time.
+fn upgrade(txn: &WriteTransaction, config: &Config) -> Result<()> {
+    let docs = txn.open_table(DOCS)?;
+    let mut evidence = txn.open_table(EVIDENCE)?;
+    let mut entries = docs.iter()?;
+    loop {
+        let mut chunk: Vec<(u64, Record)> = Vec::with_capacity(1024);
+        for entry in entries.by_ref().take(1024) {
+            let (seq, bytes) = entry?;
+            chunk.push((seq.value(), decode(seq.value(), bytes.value())?));
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        for ((seq, _), analysis) in chunk.iter().zip(analyze_records(&chunk, config)) {
+            evidence.insert(*seq, evidence_of(&analysis, config).encode().as_slice())?;
+        }
+    }
+    txn.open_table(META)?
+        .insert(FORMAT_KEY, FORMAT_VERSION.to_le_bytes().as_slice())?;
+    Ok(())
 }
 
 /// Whether a signature has any feature (an empty document has none and is never banded).
@@ -937,9 +1033,11 @@ trait TableSet {
     type Docs: ReadableTable<u64, &'static [u8]>;
     type Bands: ReadableMultimapTable<u64, u64>;
     type Freq: ReadableTable<u64, u64>;
+    type Evidence: ReadableTable<u64, &'static [u8]>;
     fn docs(&self) -> &Self::Docs;
     fn bands(&self) -> &Self::Bands;
     fn freq(&self) -> &Self::Freq;
+    fn evidence(&self) -> &Self::Evidence;
     /// Band entries written in this transaction but not yet in the band table.
     fn pending(&self, _key: u64) -> &[u64] {
         &[]
@@ -947,22 +1045,25 @@ trait TableSet {
 }
 
 /// The data tables, opened in one transaction.
-struct Tables<I, D, B, F> {
+struct Tables<I, D, B, F, E> {
     ids: I,
     docs: D,
     bands: B,
     freq: F,
+    evidence: E,
 }
 
-impl<I, D, B, F> TableSet for Tables<I, D, B, F>
+impl<I, D, B, F, E> TableSet for Tables<I, D, B, F, E>
 where
     D: ReadableTable<u64, &'static [u8]>,
     B: ReadableMultimapTable<u64, u64>,
     F: ReadableTable<u64, u64>,
+    E: ReadableTable<u64, &'static [u8]>,
 {
     type Docs = D;
     type Bands = B;
     type Freq = F;
+    type Evidence = E;
     fn docs(&self) -> &D {
         &self.docs
     }
@@ -972,6 +1073,9 @@ where
     fn freq(&self) -> &F {
         &self.freq
     }
+    fn evidence(&self) -> &E {
+        &self.evidence
+    }
 }
 
 /// The data tables open for writing.
@@ -980,6 +1084,7 @@ type DataTables<'txn> = Tables<
     redb::Table<'txn, u64, &'static [u8]>,
     redb::MultimapTable<'txn, u64, u64>,
     redb::Table<'txn, u64, u64>,
+    redb::Table<'txn, u64, &'static [u8]>,
 >;
 
 /// Every table, open for writing.
@@ -996,6 +1101,7 @@ impl<'txn> TableSet for WriteTables<'txn> {
     type Docs = redb::Table<'txn, u64, &'static [u8]>;
     type Bands = redb::MultimapTable<'txn, u64, u64>;
     type Freq = redb::Table<'txn, u64, u64>;
+    type Evidence = redb::Table<'txn, u64, &'static [u8]>;
     fn docs(&self) -> &Self::Docs {
         &self.tables.docs
     }
@@ -1004,6 +1110,9 @@ impl<'txn> TableSet for WriteTables<'txn> {
     }
     fn freq(&self) -> &Self::Freq {
         &self.tables.freq
+    }
+    fn evidence(&self) -> &Self::Evidence {
+        &self.tables.evidence
     }
     fn pending(&self, key: u64) -> &[u64] {
         self.pending.get(&key).map_or(&[], Vec::as_slice)
@@ -1029,6 +1138,7 @@ impl<'txn> WriteTables<'txn> {
                 docs: txn.open_table(DOCS)?,
                 bands: txn.open_multimap_table(BANDS)?,
                 freq: txn.open_table(DOC_FREQ)?,
+                evidence: txn.open_table(EVIDENCE)?,
             },
             pending: HashMap::new(),
         })

@@ -8,6 +8,9 @@
 //! - `bands`: band key → sequence numbers (a multimap: the LSH band tables). A band key is
 //!   [`Banding::band_key`], xxh3 seeded by the band number, so the bands share one table.
 //! - `doc_freq`: term key ([`crate::shingle::term_key`]) → number of documents holding it.
+//! - `evidence` (since format 2): sequence number → [`StoredEvidence`] bytes, what exact
+//!   verification needs of the document, so that a check reads it rather than tokenizing and
+//!   stemming the stored text again.
 //!
 //! Every integer is little-endian; every hash is xxh3, frozen across versions and platforms.
 
@@ -15,12 +18,17 @@ use redb::{MultimapTableDefinition, ReadableTable, TableDefinition};
 
 use crate::error::{Error, Result};
 use crate::lsh::Banding;
+use crate::shingle::{FeatureTerms, ShingleTerms, Slot};
 use crate::signature::Signature;
 
 /// The version of the layout described above. Bump it on any change to tables, records, or
 /// anything hashed into them (features, signatures, band keys), and commit a fixture of the
 /// new version (`tests/fixtures/index-vN`).
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest format this storyprint opens: a format-1 index (no `evidence` table) is
+/// upgraded in place when opened, in one transaction.
+pub const UPGRADABLE_VERSION: u32 = 1;
 
 /// Settings and counters.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -32,6 +40,8 @@ pub const DOCS: TableDefinition<u64, &[u8]> = TableDefinition::new("docs");
 pub const BANDS: MultimapTableDefinition<u64, u64> = MultimapTableDefinition::new("bands");
 /// Term key → document frequency.
 pub const DOC_FREQ: TableDefinition<u64, u64> = TableDefinition::new("doc_freq");
+/// Sequence number → stored evidence.
+pub const EVIDENCE: TableDefinition<u64, &[u8]> = TableDefinition::new("evidence");
 
 /// Meta keys.
 pub const FORMAT_KEY: &str = "format_version";
@@ -97,6 +107,122 @@ impl Record {
             signature: Signature { values, weight },
             text,
         })
+    }
+}
+
+/// What exact verification needs of an indexed document besides its signature: its features
+/// with their weights left open (weighted at check time with the current document
+/// frequencies; empty unless `config.exact`) and its fact slots (empty unless
+/// `config.fact_check`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredEvidence {
+    /// Open features.
+    pub features: FeatureTerms,
+    /// Fact slots.
+    pub slots: Vec<Slot>,
+}
+
+impl StoredEvidence {
+    /// The bytes: keys (u32 count, u64 each); family weights (u8 count, f64 each); shingles
+    /// (u32 count, then per shingle hash u64, weight index u8, term count u16, term indices
+    /// u16 each, or u32 each when there are over 65,536 keys); slots (u32 count, two u64 each).
+    pub fn encode(&self) -> Vec<u8> {
+        let features = &self.features;
+        let mut weights: Vec<f64> = Vec::new();
+        for s in &features.shingles {
+            if !weights
+                .iter()
+                .any(|w| w.to_bits() == s.family_weight.to_bits())
+            {
+                weights.push(s.family_weight);
+            }
+        }
+        let wide = features.keys.len() > 1 << 16;
+        let mut out = Vec::with_capacity(
+            16 + features.keys.len() * 8 + features.shingles.len() * 15 + self.slots.len() * 16,
+        );
+        out.extend_from_slice(&(features.keys.len() as u32).to_le_bytes());
+        for key in &features.keys {
+            out.extend_from_slice(&key.to_le_bytes());
+        }
+        out.push(weights.len() as u8);
+        for w in &weights {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        out.extend_from_slice(&(features.shingles.len() as u32).to_le_bytes());
+        for s in &features.shingles {
+            out.extend_from_slice(&s.hash.to_le_bytes());
+            let weight = weights
+                .iter()
+                .position(|w| w.to_bits() == s.family_weight.to_bits())
+                .unwrap_or_default();
+            out.push(weight as u8);
+            out.extend_from_slice(&(s.len as u16).to_le_bytes());
+            for &i in &features.terms[s.start as usize..(s.start + s.len) as usize] {
+                if wide {
+                    out.extend_from_slice(&i.to_le_bytes());
+                } else {
+                    out.extend_from_slice(&(i as u16).to_le_bytes());
+                }
+            }
+        }
+        out.extend_from_slice(&(self.slots.len() as u32).to_le_bytes());
+        for (context, value) in &self.slots {
+            out.extend_from_slice(&context.to_le_bytes());
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+        out
+    }
+
+    /// Decodes stored evidence; `None` when the bytes are not whole, consistent evidence.
+    pub fn decode(bytes: &[u8]) -> Option<StoredEvidence> {
+        let mut reader = Reader { bytes };
+        let n_keys = reader.u32()? as usize;
+        let keys = (0..n_keys)
+            .map(|_| reader.u64())
+            .collect::<Option<Vec<u64>>>()?;
+        let n_weights = reader.take(1)?[0] as usize;
+        let weights = (0..n_weights)
+            .map(|_| reader.u64().map(f64::from_bits))
+            .collect::<Option<Vec<f64>>>()?;
+        let wide = n_keys > 1 << 16;
+        let n_shingles = reader.u32()? as usize;
+        let mut features = FeatureTerms {
+            keys,
+            shingles: Vec::with_capacity(n_shingles.min(bytes.len())),
+            terms: Vec::new(),
+        };
+        for _ in 0..n_shingles {
+            let hash = reader.u64()?;
+            let family_weight = *weights.get(reader.take(1)?[0] as usize)?;
+            let len = u16::from_le_bytes(reader.take(2)?.try_into().ok()?) as u32;
+            let start = features.terms.len() as u32;
+            for _ in 0..len {
+                let i = if wide {
+                    reader.u32()?
+                } else {
+                    u16::from_le_bytes(reader.take(2)?.try_into().ok()?) as u32
+                };
+                if i as usize >= n_keys {
+                    return None;
+                }
+                features.terms.push(i);
+            }
+            features.shingles.push(ShingleTerms {
+                hash,
+                family_weight,
+                start,
+                len,
+            });
+        }
+        let n_slots = reader.u32()? as usize;
+        let slots = (0..n_slots)
+            .map(|_| Some((reader.u64()?, reader.u64()?)))
+            .collect::<Option<Vec<Slot>>>()?;
+        reader
+            .bytes
+            .is_empty()
+            .then_some(StoredEvidence { features, slots })
     }
 }
 
@@ -182,6 +308,29 @@ mod tests {
         assert_eq!(Record::decode(&bytes), Some(record));
         assert_eq!(Record::decode(&bytes[..30]), None);
         assert_eq!(Record::decode(&bytes[..10]), None);
+    }
+
+    #[test]
+    fn evidence_round_trips_and_truncations_are_refused() {
+        let config = crate::Config {
+            features: "stems:1,stems:2,chars:3*0.5,facts*2".parse().unwrap(),
+            ..crate::Config::default()
+        };
+        let text = "Lukashenko pardoned 23 prisoners, \"three women and 20 men\".";
+        let terms = crate::tokenize::Analyzer::new(config.language).terms(text);
+        let evidence = StoredEvidence {
+            features: FeatureTerms::new(text, &terms, &config),
+            slots: crate::shingle::fact_slots(&terms, &config),
+        };
+        assert!(!evidence.slots.is_empty());
+        let bytes = evidence.encode();
+        assert_eq!(StoredEvidence::decode(&bytes), Some(evidence));
+        for cut in [0, 3, 9, bytes.len() / 2, bytes.len() - 1] {
+            assert_eq!(StoredEvidence::decode(&bytes[..cut]), None, "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(StoredEvidence::decode(&longer), None);
     }
 
     #[test]
