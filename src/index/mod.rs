@@ -38,6 +38,7 @@
 pub mod http;
 mod store;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -50,13 +51,15 @@ use redb::{
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::config::{Config, Weighting};
+use crate::config::{Config, Language, Weighting};
 use crate::error::{Error, Result};
 use crate::input::Document;
 use crate::lsh::Banding;
+use crate::normalize::normalize;
 use crate::pipeline::{Analysis, Evidence, analyze, lsh_threshold, params, similarity_of};
 use crate::shingle::{DocFreq, Feature, FeatureTerms, Slot, fact_slots, features};
 use crate::signature::{EMPTY, Params, Signature, Sketcher};
+use crate::tokenize::Analyzer;
 
 use store::{
     BANDING_KEY, BANDS, CONFIG_KEY, DOC_FREQ, DOCS, EVIDENCE, FORMAT_KEY, IDS, META, NEXT_SEQ_KEY,
@@ -80,7 +83,7 @@ pub const MAX_QUERY_BUCKET: u64 = 512;
 /// candidate, so the cap bounds the tail latency of a query that collides with a crowd
 /// (a story repeated hundreds of times) and changes no verdict otherwise; the matches
 /// reported are then the best of those verified.
-pub const MAX_VERIFIED: usize = 64;
+pub const MAX_VERIFIED: usize = 32;
 
 /// How to open an index.
 #[derive(Debug, Clone)]
@@ -230,6 +233,37 @@ struct Prepared<'a> {
     id: &'a str,
     analysis: Analysis,
     content_hash: u64,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(id: &'a str, analysis: Analysis) -> Prepared<'a> {
+        Prepared {
+            id,
+            content_hash: xxh3_64(analysis.text.as_bytes()),
+            analysis,
+        }
+    }
+}
+
+thread_local! {
+    /// The thread's analyzer for single documents, with the language it was made for.
+    static ANALYZER: RefCell<Option<(Language, Analyzer)>> = const { RefCell::new(None) };
+}
+
+/// One document normalized and tokenized on the calling thread, as [`analyze`] does for a
+/// batch: a check pays no hop to the thread pool, and the thread's stem cache is kept from one
+/// check to the next.
+fn analyze_one(text: &str, config: &Config) -> Analysis {
+    let text = normalize(text, config.strip_chrome);
+    let terms = ANALYZER.with_borrow_mut(|slot| {
+        if !matches!(slot, Some((language, _)) if *language == config.language) {
+            *slot = Some((config.language, Analyzer::new(config.language)));
+        }
+        slot.as_ref()
+            .map(|(_, analyzer)| analyzer.terms(&text))
+            .unwrap_or_default()
+    });
+    Analysis { text, terms }
 }
 
 /// Sorted distinct non-stop term keys of an analysis (what document frequencies count).
@@ -392,12 +426,13 @@ impl Index {
         analyze(&texts, &self.config)
             .into_iter()
             .zip(docs)
-            .map(|(analysis, doc)| Prepared {
-                id: &doc.id,
-                content_hash: xxh3_64(analysis.text.as_bytes()),
-                analysis,
-            })
+            .map(|(analysis, doc)| Prepared::new(&doc.id, analysis))
             .collect()
+    }
+
+    /// One document prepared on the calling thread (see [`analyze_one`]).
+    fn prepare_one<'a>(&self, doc: &'a Document) -> Prepared<'a> {
+        Prepared::new(&doc.id, analyze_one(&doc.text, &self.config))
     }
 
     /// Indexed documents similar to `text` at or above `threshold` (default: the index's),
@@ -416,7 +451,7 @@ impl Index {
                 line: None,
             },
         };
-        let prepared = self.prepare(std::slice::from_ref(&doc));
+        let prepared = self.prepare_one(&doc);
         let txn = self.db.begin_read()?;
         let tables = Tables {
             ids: txn.open_table(IDS)?,
@@ -429,7 +464,7 @@ impl Index {
             Some(id) => tables.ids.get(id)?.map(|v| v.value()),
             None => None,
         };
-        let query = self.query(&tables, &prepared[0].analysis, false)?;
+        let query = self.query(&tables, &prepared.analysis, false)?;
         self.matches(&tables, query, exclude, self.threshold(threshold)?)
     }
 
@@ -443,17 +478,17 @@ impl Index {
         added_at: u64,
     ) -> Result<(Vec<Match>, Option<AddStatus>)> {
         let threshold = self.threshold(threshold)?;
-        let prepared = self.prepare(std::slice::from_ref(doc));
+        let prepared = self.prepare_one(doc);
         let txn = self.db.begin_write()?;
         let status = {
             let mut tables = WriteTables::open(&txn)?;
             let exclude = tables.tables.ids.get(doc.id.as_str())?.map(|v| v.value());
-            let query = self.query(&tables, &prepared[0].analysis, false)?;
+            let query = self.query(&tables, &prepared.analysis, false)?;
             let matches = self.matches(&tables, query, exclude, threshold)?;
             if !matches.is_empty() {
                 return Ok((matches, None));
             }
-            let status = self.insert(&mut tables, &prepared[0], added_at)?;
+            let status = self.insert(&mut tables, &prepared, added_at)?;
             tables.flush()?;
             (matches, Some(status))
         };
@@ -771,7 +806,7 @@ impl Index {
             .map(|band| self.banding.band_key(&query.signature, band))
             .collect();
         keys.sort_unstable();
-        let mut hits: ahash::AHashMap<u64, u32> = ahash::AHashMap::new();
+        let mut hits: ahash::AHashMap<u64, u32> = ahash::AHashMap::with_capacity(1024);
         for key in keys {
             let values = tables.bands().get(key)?;
             let pending = tables.pending(key);

@@ -190,7 +190,7 @@ impl StoredEvidence {
         let mut features = FeatureTerms {
             keys,
             shingles: Vec::with_capacity(n_shingles.min(bytes.len())),
-            terms: Vec::new(),
+            terms: Vec::with_capacity(bytes.len() / 2),
         };
         for _ in 0..n_shingles {
             let hash = reader.u64()?;
