@@ -6,9 +6,9 @@
 //!
 //! The index is built once into `target/bench-check-index` (minutes) and reused. Criterion
 //! reports the mean and median; the manual loop after it prints p50 and p99 over 2,000 checks,
-//! of wall time and (on Linux) of the time the checking thread was on a CPU
-//! (`/proc/thread-self/schedstat`): on a shared machine the difference is time spent waiting
-//! for a core.
+//! of wall time and of the time the checking thread was on a CPU (`CLOCK_THREAD_CPUTIME_ID`):
+//! on a shared machine the difference is mostly time spent waiting for a core. Then the CLI
+//! `check` (process start included) is timed over 30 runs on the same index.
 //!
 //! `cargo bench --bench check`
 
@@ -46,16 +46,21 @@ fn reuters() -> Vec<Document> {
     Batch::read(&[corpus], InputOptions::default()).documents
 }
 
-/// The 100,000-document index, built on first use.
-fn index(reuters: &[Document]) -> Index {
+/// Where the index is kept.
+fn index_dir() -> PathBuf {
     let documents = documents();
     let name = if documents == 100_000 {
         "target/bench-check-index".to_string()
     } else {
         format!("target/bench-check-index-{documents}")
     };
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name);
-    let index = Index::open(&dir, &OpenOptions::create(Config::default())).expect("index");
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name)
+}
+
+/// The 100,000-document index, built on first use.
+fn index(reuters: &[Document]) -> Index {
+    let documents = documents();
+    let index = Index::open(&index_dir(), &OpenOptions::create(Config::default())).expect("index");
     let held = index.stats().expect("stats").documents as usize;
     if held < documents {
         let docs: Vec<Document> = (0..)
@@ -127,6 +132,33 @@ fn bench_check(c: &mut Criterion) {
     if !on_cpu.is_empty() {
         eprintln!("  on a CPU: {}", percentiles(&mut on_cpu));
     }
+    drop(index);
+    cli_check(&queries[0]);
+}
+
+/// Wall time of the CLI `check` (process start, opening the index, checking, printing) on
+/// the same index, over 30 runs of the release binary.
+fn cli_check(query: &str) {
+    let file =
+        std::env::temp_dir().join(format!("storyprint-bench-query-{}.txt", std::process::id()));
+    std::fs::write(&file, query).expect("query file");
+    let mut times: Vec<Duration> = (0..30)
+        .map(|_| {
+            let start = Instant::now();
+            let status = std::process::Command::new(env!("CARGO_BIN_EXE_storyprint"))
+                .arg("check")
+                .arg("--index")
+                .arg(index_dir())
+                .arg(&file)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .expect("storyprint check");
+            assert!(matches!(status.code(), Some(0 | 1)), "{status}");
+            start.elapsed()
+        })
+        .collect();
+    std::fs::remove_file(&file).expect("remove the query file");
+    eprintln!("CLI check, 30 runs: {}", percentiles(&mut times));
 }
 
 /// "p50 …, p99 …, max …" of durations.
@@ -136,11 +168,15 @@ fn percentiles(times: &mut [Duration]) -> String {
     format!("p50 {:?}, p99 {:?}, max {:?}", at(0.50), at(0.99), at(1.0))
 }
 
-/// Time this thread has spent on a CPU (Linux; `None` elsewhere).
+/// Time this thread has spent on a CPU (`CLOCK_THREAD_CPUTIME_ID`).
 fn cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let nanos = stat.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(nanos))
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid timespec for the call to fill.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    (status == 0).then(|| Duration::new(now.tv_sec as u64, now.tv_nsec as u32))
 }
 
 criterion_group! {

@@ -310,6 +310,103 @@ fn open_database(dir: &Path, wait: Duration) -> Result<Database> {
     }
 }
 
+/// An error saying why the index in `dir` cannot be used.
+fn incompatible(dir: &Path, message: String) -> Error {
+    Error::IncompatibleIndex {
+        path: dir.to_path_buf(),
+        message,
+    }
+}
+
+/// The stored settings and format version, checked against `options`; `None` when no format
+/// version has been committed.
+fn stored_settings(
+    meta: &impl ReadableTable<&'static str, &'static [u8]>,
+    dir: &Path,
+    options: &OpenOptions,
+) -> Result<Option<(Config, Banding, u32)>> {
+    let incompatible = |message: String| incompatible(dir, message);
+    let Some(version) = store::meta_value(meta, FORMAT_KEY)? else {
+        return Ok(None);
+    };
+    let version = <[u8; 4]>::try_from(version.as_slice())
+        .map(u32::from_le_bytes)
+        .map_err(|_| incompatible("unreadable format version".into()))?;
+    if !(UPGRADABLE_VERSION..=FORMAT_VERSION).contains(&version) {
+        return Err(incompatible(format!(
+            "format version {version}, this storyprint reads versions \
+             {UPGRADABLE_VERSION} to {FORMAT_VERSION}; rebuild the index with \
+             `storyprint index add`"
+        )));
+    }
+    let read = |key: &str| -> Result<Vec<u8>> {
+        store::meta_value(meta, key)?.ok_or_else(|| incompatible(format!("meta {key} is missing")))
+    };
+    let config: Config = serde_json::from_slice(&read(CONFIG_KEY)?)
+        .map_err(|e| incompatible(format!("stored configuration: {e}")))?;
+    let stored: Params = serde_json::from_slice(&read(PARAMS_KEY)?)
+        .map_err(|e| incompatible(format!("stored parameters: {e}")))?;
+    let banding = store::decode_banding(&read(BANDING_KEY)?)
+        .ok_or_else(|| incompatible("unreadable banding".into()))?;
+    stored
+        .check_compatible(&params(&config))
+        .map_err(|e| incompatible(format!("stored settings disagree: {e}")))?;
+    if let Some(expected) = &options.expect {
+        stored.check_compatible(&params(expected)).map_err(|e| {
+            incompatible(format!(
+                "made with other engine settings than asked for ({e}); use the \
+                 index's settings or another --index"
+            ))
+        })?;
+    }
+    Ok(Some((config, banding, version)))
+}
+
+/// Writes the settings of a new index, or upgrades an older format, in one transaction.
+fn create_or_upgrade(
+    db: &Database,
+    dir: &Path,
+    options: &OpenOptions,
+) -> Result<(Config, Banding)> {
+    let txn = db.begin_write()?;
+    let (config, banding, version) = {
+        let mut meta = txn.open_table(META)?;
+        // Decided under the lock, not from the file's existence: another process may have
+        // created the file and not yet committed its settings.
+        match (
+            stored_settings(&meta, dir, options)?,
+            options.create.as_ref(),
+        ) {
+            (Some(settings), _) => settings,
+            (None, Some(config)) => {
+                let banding = Banding::optimal(lsh_threshold(config), config.num_hashes);
+                meta.insert(FORMAT_KEY, FORMAT_VERSION.to_le_bytes().as_slice())?;
+                meta.insert(CONFIG_KEY, serde_json::to_vec(config)?.as_slice())?;
+                meta.insert(PARAMS_KEY, serde_json::to_vec(&params(config))?.as_slice())?;
+                meta.insert(BANDING_KEY, store::encode_banding(&banding).as_slice())?;
+                (config.clone(), banding, FORMAT_VERSION)
+            }
+            (None, None) => {
+                return Err(incompatible(
+                    dir,
+                    "not a storyprint index (no format version)".into(),
+                ));
+            }
+        }
+    };
+    // Creating every table up front lets readers open them in any state.
+    txn.open_table(IDS)?;
+    txn.open_table(DOCS)?;
+    txn.open_multimap_table(BANDS)?;
+    txn.open_table(DOC_FREQ)?;
+    txn.open_table(EVIDENCE)?;
+    if version < FORMAT_VERSION {
+        upgrade(&txn, &config)?;
+    }
+    txn.commit()?;
+    Ok((config, banding))
+}
+
 impl Index {
     /// Opens the index in directory `dir`, creating it when asked to.
     pub fn open(dir: &Path, options: &OpenOptions) -> Result<Index> {
@@ -327,76 +424,20 @@ impl Index {
             })?;
         }
         let db = open_database(dir, options.wait)?;
-        let incompatible = |message: String| Error::IncompatibleIndex {
-            path: dir.to_path_buf(),
-            message,
-        };
-        let txn = db.begin_write()?;
-        let (config, banding, version) = {
-            let mut meta = txn.open_table(META)?;
-            let version = store::meta_value(&meta, FORMAT_KEY)?;
-            // Decided under the lock, not from the file's existence: another process may have
-            // created the file and not yet committed its settings.
-            match (version, options.create.as_ref()) {
-                (None, Some(config)) => {
-                    let banding = Banding::optimal(lsh_threshold(config), config.num_hashes);
-                    meta.insert(FORMAT_KEY, FORMAT_VERSION.to_le_bytes().as_slice())?;
-                    meta.insert(CONFIG_KEY, serde_json::to_vec(config)?.as_slice())?;
-                    meta.insert(PARAMS_KEY, serde_json::to_vec(&params(config))?.as_slice())?;
-                    meta.insert(BANDING_KEY, store::encode_banding(&banding).as_slice())?;
-                    (config.clone(), banding, FORMAT_VERSION)
-                }
-                (None, None) => {
-                    return Err(incompatible(
-                        "not a storyprint index (no format version)".into(),
-                    ));
-                }
-                (Some(version), _) => {
-                    let version = <[u8; 4]>::try_from(version.as_slice())
-                        .map(u32::from_le_bytes)
-                        .map_err(|_| incompatible("unreadable format version".into()))?;
-                    if !(UPGRADABLE_VERSION..=FORMAT_VERSION).contains(&version) {
-                        return Err(incompatible(format!(
-                            "format version {version}, this storyprint reads versions \
-                             {UPGRADABLE_VERSION} to {FORMAT_VERSION}; rebuild the index with \
-                             `storyprint index add`"
-                        )));
-                    }
-                    let read = |key: &str| -> Result<Vec<u8>> {
-                        store::meta_value(&meta, key)?
-                            .ok_or_else(|| incompatible(format!("meta {key} is missing")))
-                    };
-                    let config: Config = serde_json::from_slice(&read(CONFIG_KEY)?)
-                        .map_err(|e| incompatible(format!("stored configuration: {e}")))?;
-                    let stored: Params = serde_json::from_slice(&read(PARAMS_KEY)?)
-                        .map_err(|e| incompatible(format!("stored parameters: {e}")))?;
-                    let banding = store::decode_banding(&read(BANDING_KEY)?)
-                        .ok_or_else(|| incompatible("unreadable banding".into()))?;
-                    stored
-                        .check_compatible(&params(&config))
-                        .map_err(|e| incompatible(format!("stored settings disagree: {e}")))?;
-                    if let Some(expected) = &options.expect {
-                        stored.check_compatible(&params(expected)).map_err(|e| {
-                            incompatible(format!(
-                                "made with other engine settings than asked for ({e}); use the \
-                                 index's settings or another --index"
-                            ))
-                        })?;
-                    }
-                    (config, banding, version)
-                }
+        // An index already in the current format opens without writing (no commit, no sync):
+        // what a one-off `check` pays.
+        let current = {
+            let txn = db.begin_read()?;
+            match txn.open_table(META) {
+                Ok(meta) => stored_settings(&meta, dir, options)?,
+                Err(redb::TableError::TableDoesNotExist(_)) => None,
+                Err(e) => return Err(e.into()),
             }
         };
-        // Creating every table up front lets readers open them in any state.
-        txn.open_table(IDS)?;
-        txn.open_table(DOCS)?;
-        txn.open_multimap_table(BANDS)?;
-        txn.open_table(DOC_FREQ)?;
-        txn.open_table(EVIDENCE)?;
-        if version < FORMAT_VERSION {
-            upgrade(&txn, &config)?;
-        }
-        txn.commit()?;
+        let (config, banding) = match current {
+            Some((config, banding, FORMAT_VERSION)) => (config, banding),
+            _ => create_or_upgrade(&db, dir, options)?,
+        };
         Ok(Index {
             sketcher: Sketcher::new(config.num_hashes, config.seed),
             db,
