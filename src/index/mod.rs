@@ -80,9 +80,9 @@ pub const MAX_QUERY_BUCKET: u64 = 512;
 
 /// At most this many candidates are verified per check: those colliding in the most bands
 /// (ties: the earliest added). A near duplicate collides in far more bands than a chance
-/// candidate, so the cap bounds the tail latency of a query that collides with a crowd
-/// (a story repeated hundreds of times) and changes no verdict otherwise; the matches
-/// reported are then the best of those verified.
+/// candidate, so the cap bounds the time of a query that collides with a crowd (a story held
+/// hundreds of times); the matches reported are then the best of those verified, not every
+/// copy. On the check bench's queries it changed no verdict and no best match (README).
 pub const MAX_VERIFIED: usize = 32;
 
 /// How to open an index.
