@@ -159,7 +159,9 @@ pub enum Weighting {
 pub enum Measure {
     /// |A ∩ B| / |A ∪ B| (weighted when features are weighted).
     Jaccard,
-    /// |A ∩ B| / min(|A|, |B|): an abridged copy or an excerpt scores high too.
+    /// |A ∩ B| / (min(|A|, |B|) + prior): an abridged copy or an excerpt scores high too, while
+    /// a short document must share more than a few template words
+    /// ([`crate::similarity::CONTAINMENT_PRIOR`]).
     Containment,
     /// |A ∩ B| / sqrt(|A| |B|) (Ochiai, the cosine of set vectors): between the two, it forgives
     /// a difference in length less than containment does and more than Jaccard does.
@@ -282,7 +284,7 @@ pub struct Config {
     /// Remove stop words before building stem shingles.
     pub stop_words: bool,
     /// Scale each verified similarity by the documents' fact agreement
-    /// ([`crate::similarity::fact_agreement`]): stories that put other numbers in the same
+    /// ([`crate::similarity::fact_factor`]): stories that put other numbers in the same
     /// places ("pardoned 30" / "pardoned 23", this week's auction / last week's) are other
     /// events, however alike their words.
     pub fact_check: bool,
@@ -312,7 +314,7 @@ impl Default for Config {
             weighting: Weighting::Idf,
             num_hashes: 256,
             measure: Measure::Containment,
-            threshold: 0.19,
+            threshold: 0.134,
             exact: true,
             language: Language::English,
             stop_words: true,

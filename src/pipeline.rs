@@ -64,15 +64,18 @@ pub struct Evidence<'a> {
 
 /// The similarity of two documents under `config`, the one judgement every command makes
 /// (batch, index, report): the configured measure, estimated from signatures or exact from
-/// the features with `config.exact`, scaled by their fact agreement with `config.fact_check`.
+/// the features with `config.exact` (containment with the prior of the weighting,
+/// [`similarity::containment_prior`]), scaled by their fact agreement with
+/// `config.fact_check` ([`similarity::fact_factor`]).
 pub fn similarity_of(config: &Config, a: &Evidence<'_>, b: &Evidence<'_>) -> f64 {
+    let prior = similarity::containment_prior(config.weighting);
     let words = if config.exact {
-        similarity::exact(a.features, b.features, config.measure)
+        similarity::exact(a.features, b.features, config.measure, prior)
     } else {
-        similarity::estimate(a.signature, b.signature, config.measure)
+        similarity::estimate(a.signature, b.signature, config.measure, prior)
     };
     if config.fact_check {
-        words * similarity::fact_agreement(a.slots, b.slots)
+        words * similarity::fact_factor(a.slots, b.slots)
     } else {
         words
     }

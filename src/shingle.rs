@@ -65,7 +65,30 @@ impl DocFreq {
         let df = self.counts.get(&key).copied().unwrap_or(0) as f64;
         ((self.docs as f64 + 1.0) / (df + 1.0)).ln() + 1.0
     }
+
+    /// The factor that puts IDF weights on a fixed scale: [`RARE_WEIGHT`] over the IDF of a
+    /// term seen in one document (at least 1). IDF grows with the log of the collection size,
+    /// so without it a weight means more in a large batch than in a fresh index of ten
+    /// documents; on the fixed scale, a term seen once weighs the same in both, and an amount
+    /// of weight (the containment prior, [`crate::similarity::CONTAINMENT_PRIOR`]) means the
+    /// same evidence whatever the collection's size. Ratios of weights are unchanged.
+    pub fn scale(&self) -> f64 {
+        let rarest = ((self.docs as f64 + 1.0) / 2.0).ln() + 1.0;
+        RARE_WEIGHT / rarest.max(1.0)
+    }
+
+    /// [`DocFreq::scale`] under IDF weighting; 1 without weighting.
+    pub fn scale_for(&self, weighting: Weighting) -> f64 {
+        match weighting {
+            Weighting::Idf => self.scale(),
+            Weighting::None => 1.0,
+        }
+    }
 }
+
+/// The weight of a term seen in one document of the collection under IDF weighting (before a
+/// family's multiplier): see [`DocFreq::scale`].
+pub const RARE_WEIGHT: f64 = 10.0;
 
 /// Hash of a shingle: its parts joined by a unit separator, seeded per family so that the
 /// families never collide with each other.
@@ -280,12 +303,13 @@ pub fn fact_slots(terms: &[Term], config: &Config) -> Vec<Slot> {
 /// The features of one document (sorted by hash, each hash once with its largest weight).
 pub fn features(text: &str, terms: &[Term], config: &Config, freq: &DocFreq) -> Vec<Feature> {
     let mut out: Vec<Feature> = Vec::with_capacity(terms.len() * config.features.0.len());
+    let scale = freq.scale_for(config.weighting);
     each_shingle(text, terms, config, |hash, family_weight, parts| {
         let weight = match parts {
             Some(parts) => weight(parts, config.weighting, freq),
             None => 1.0,
         };
-        out.push((hash, family_weight * weight));
+        out.push((hash, family_weight * weight * scale));
     });
     sorted_unique(out)
 }
@@ -357,6 +381,7 @@ impl FeatureTerms {
             Weighting::Idf => self.keys.iter().map(|&key| freq.idf(key)).collect(),
             Weighting::None => Vec::new(),
         };
+        let scale = freq.scale_for(weighting);
         let out = self
             .shingles
             .iter()
@@ -367,7 +392,7 @@ impl FeatureTerms {
                     Weighting::None => 1.0,
                     Weighting::Idf => parts.iter().map(|&i| idf[i as usize]).fold(0.0, f64::max),
                 };
-                (s.hash, s.family_weight * weight)
+                (s.hash, s.family_weight * weight * scale)
             })
             .collect();
         sorted_unique(out)
@@ -639,6 +664,25 @@ mod tests {
         assert!(pardon > belarus && belarus > 0.0);
         let mut weights: Vec<f64> = f.iter().map(|f| f.1).collect();
         weights.sort_by(f64::total_cmp);
-        assert_eq!(weights, [belarus, pardon]);
+        let scale = freq.scale();
+        assert_eq!(weights, [scale * belarus, scale * pardon]);
+        // "pardon" is in one document of three: on the fixed scale it weighs RARE_WEIGHT.
+        assert!((scale * pardon - RARE_WEIGHT).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_weight_scale_does_not_depend_on_the_collection_size() {
+        let analyzer = Analyzer::new(crate::config::Language::English);
+        for docs in [1, 10, 1000] {
+            let mut freq = DocFreq::default();
+            freq.add(&analyzer.terms("Belarus pardons"));
+            for _ in 1..docs {
+                freq.add(&analyzer.terms("Belarus election"));
+            }
+            let weight = freq.scale() * freq.idf(term_key("pardon"));
+            assert!((weight - RARE_WEIGHT).abs() < 1e-9, "{docs}: {weight}");
+        }
+        // An empty table (an empty index): the rarest IDF is taken as 1.
+        assert_eq!(DocFreq::default().scale(), RARE_WEIGHT);
     }
 }

@@ -1,7 +1,7 @@
 //! Similarity stage: Jaccard and containment, estimated from signatures or computed exactly
 //! from the weighted feature sets.
 
-use crate::config::Measure;
+use crate::config::{Measure, Weighting};
 use crate::shingle::{Feature, Slot};
 use crate::signature::{EMPTY, Signature};
 
@@ -19,12 +19,53 @@ pub fn estimate_jaccard(a: &Signature, b: &Signature) -> f64 {
     equal as f64 / a.values.len() as f64
 }
 
+/// The prior weight of evidence against a pair, in containment under IDF weighting: 60 times
+/// [`crate::shingle::RARE_WEIGHT`], the weight of a term seen once (about 150 features of
+/// a word in one document in 50). Containment divides by the smaller document, so a short
+/// templated notice ("Qtly div 12 cts vs 12 cts prior, pay Nov 10, record Oct 27"), a
+/// headline-only flash or a one-paragraph notice that names one firm a long article names too
+/// scores high on a handful of shared words: too little evidence to call two documents one
+/// story. The prior is added to the denominator in proportion to the part of the smaller
+/// document the other does not hold, `|A ∩ B| / (m + prior · (1 − |A ∩ B| / m))` with `m` the
+/// smaller size: a short document must share more of itself before it is a duplicate, a copy
+/// still scores 1 however short, and articles, whose weighted sizes run to thousands, hardly
+/// move. Weights are on a fixed scale ([`crate::shingle::DocFreq::scale`]), so the prior means
+/// the same evidence in a batch of five and an index of millions. Measured on the labelled
+/// sets (README, "Measured quality"): it widens the gap between Clough's heavy rewrites and
+/// unrelated answers and halves the documents Reuters clusters. Unweighted features carry no
+/// IDF scale to calibrate a prior in, so they get none.
+pub const CONTAINMENT_PRIOR: f64 = 600.0;
+
+/// The containment prior for a weighting: [`CONTAINMENT_PRIOR`] for IDF, 0 for none.
+pub fn containment_prior(weighting: Weighting) -> f64 {
+    match weighting {
+        Weighting::Idf => CONTAINMENT_PRIOR,
+        Weighting::None => 0.0,
+    }
+}
+
 /// A measure from the weighted intersection, union and sizes of two sets: the one formula
-/// that exact and estimated similarities share.
-pub fn score(measure: Measure, intersection: f64, union: f64, size_a: f64, size_b: f64) -> f64 {
+/// that exact and estimated similarities share. `prior` is added to containment's
+/// denominator ([`containment_prior`]).
+pub fn score(
+    measure: Measure,
+    prior: f64,
+    intersection: f64,
+    union: f64,
+    size_a: f64,
+    size_b: f64,
+) -> f64 {
     let denominator = match measure {
         Measure::Jaccard => union,
-        Measure::Containment => size_a.min(size_b),
+        Measure::Containment => {
+            // See CONTAINMENT_PRIOR.
+            let smaller = size_a.min(size_b);
+            if smaller > 0.0 {
+                smaller + prior * (1.0 - (intersection / smaller).min(1.0))
+            } else {
+                0.0
+            }
+        }
         Measure::Cosine => (size_a * size_b).sqrt(),
     };
     if denominator > 0.0 {
@@ -45,6 +86,7 @@ pub fn containment_from_jaccard(jaccard: f64, size_a: f64, size_b: f64) -> f64 {
     let intersection = intersection_from_jaccard(jaccard, size_a, size_b);
     score(
         Measure::Containment,
+        0.0,
         intersection,
         size_a + size_b - intersection,
         size_a,
@@ -52,8 +94,9 @@ pub fn containment_from_jaccard(jaccard: f64, size_a: f64, size_b: f64) -> f64 {
     )
 }
 
-/// The measure estimated from two signatures (the sizes are the signatures' weighted sizes).
-pub fn estimate(a: &Signature, b: &Signature, measure: Measure) -> f64 {
+/// The measure estimated from two signatures (the sizes are the signatures' weighted sizes),
+/// with containment's `prior`.
+pub fn estimate(a: &Signature, b: &Signature, measure: Measure, prior: f64) -> f64 {
     let jaccard = estimate_jaccard(a, b);
     if measure == Measure::Jaccard {
         return jaccard;
@@ -61,6 +104,7 @@ pub fn estimate(a: &Signature, b: &Signature, measure: Measure) -> f64 {
     let intersection = intersection_from_jaccard(jaccard, a.weight, b.weight);
     score(
         measure,
+        prior,
         intersection,
         a.weight + b.weight - intersection,
         a.weight,
@@ -96,14 +140,14 @@ fn min_max(a: &[Feature], b: &[Feature]) -> (f64, f64) {
 
 /// Exact weighted Jaccard, `Σ min / Σ max`, of two feature sets sorted by hash.
 pub fn exact_jaccard(a: &[Feature], b: &[Feature]) -> f64 {
-    exact(a, b, Measure::Jaccard)
+    exact(a, b, Measure::Jaccard, 0.0)
 }
 
-/// The exact measure of two feature sets sorted by hash.
-pub fn exact(a: &[Feature], b: &[Feature], measure: Measure) -> f64 {
+/// The exact measure of two feature sets sorted by hash, with containment's `prior`.
+pub fn exact(a: &[Feature], b: &[Feature], measure: Measure, prior: f64) -> f64 {
     let (min, max) = min_max(a, b);
     let size = |f: &[Feature]| f.iter().map(|f| f.1).sum::<f64>();
-    score(measure, min, max, size(a), size(b))
+    score(measure, prior, min, max, size(a), size(b))
 }
 
 /// How far two documents agree on their facts, in (0, 1]: over the context words both use
@@ -140,6 +184,16 @@ pub fn fact_agreement(a: &[Slot], b: &[Slot]) -> f64 {
     (agree + 1) as f64 / (total + 1) as f64
 }
 
+/// The factor fact agreement scales a similarity by: [`fact_agreement`] squared. Squared,
+/// because a lower default threshold (see [`CONTAINMENT_PRIOR`]) must still keep apart the
+/// recurring items one template tells with other numbers (this week's Treasury bill auction,
+/// 12.8 billion dlrs on March 30, and last week's, 13.2 billion on March 23): with one shared
+/// number in five they score a third of their word similarity unsquared, a ninth squared.
+/// A single disagreement in many agreements still costs little (9 of 10 agree: 0.83).
+pub fn fact_factor(a: &[Slot], b: &[Slot]) -> f64 {
+    fact_agreement(a, b).powi(2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,11 +204,32 @@ mod tests {
         let b = [(2, 1.0), (3, 1.0)];
         // min: 1 + 1 = 2; max: 1 + 2 + 1 = 4.
         assert_eq!(exact_jaccard(&a, &b), 0.5);
-        assert_eq!(exact(&a, &b, Measure::Containment), 1.0);
-        assert_eq!(exact(&a, &[], Measure::Jaccard), 0.0);
-        assert_eq!(exact(&a, &[], Measure::Containment), 0.0);
+        assert_eq!(exact(&a, &b, Measure::Containment, 0.0), 1.0);
+        assert_eq!(exact(&a, &[], Measure::Jaccard, 0.0), 0.0);
+        assert_eq!(exact(&a, &[], Measure::Containment, 0.0), 0.0);
         // sizes 4 and 2: 2 / sqrt(8).
-        assert!((exact(&a, &b, Measure::Cosine) - 2.0 / 8f64.sqrt()).abs() < 1e-12);
+        assert!((exact(&a, &b, Measure::Cosine, 0.0) - 2.0 / 8f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_prior_asks_short_documents_for_more_shared_evidence() {
+        // A (size 4) and C (size 2) share feature 3 (weight 1): containment 1/2 without a
+        // prior; a prior of 2 on the unshared half adds 1: 1 / (2 + 1).
+        let a = [(1, 1.0), (2, 2.0), (3, 1.0)];
+        let c = [(3, 1.0), (4, 1.0)];
+        assert_eq!(exact(&a, &c, Measure::Containment, 0.0), 0.5);
+        assert!((exact(&a, &c, Measure::Containment, 2.0) - 1.0 / 3.0).abs() < 1e-12);
+        // The same pair 200 times heavier hardly moves: 200 / (400 + 1).
+        let heavy = |f: &[Feature]| f.iter().map(|&(h, w)| (h, 200.0 * w)).collect::<Vec<_>>();
+        let long = exact(&heavy(&a), &heavy(&c), Measure::Containment, 2.0);
+        assert!((long - 200.0 / 401.0).abs() < 1e-12);
+        // A set wholly inside the other (a copy, an excerpt) keeps 1 however short.
+        let b = [(2, 1.0), (3, 1.0)];
+        assert_eq!(exact(&a, &b, Measure::Containment, 2.0), 1.0);
+        // Jaccard does not take it, and unweighted features get none.
+        assert_eq!(exact(&a, &b, Measure::Jaccard, 2.0), 0.5);
+        assert_eq!(containment_prior(Weighting::None), 0.0);
+        assert_eq!(containment_prior(Weighting::Idf), CONTAINMENT_PRIOR);
     }
 
     #[test]
@@ -165,8 +240,11 @@ mod tests {
         };
         // Identical signatures: J = 1, so equal sizes give 1 for every measure.
         for measure in [Measure::Jaccard, Measure::Containment, Measure::Cosine] {
-            assert!((estimate(&sig(3.0), &sig(3.0), measure) - 1.0).abs() < 1e-12);
+            assert!((estimate(&sig(3.0), &sig(3.0), measure, 0.0) - 1.0).abs() < 1e-12);
         }
+        // A prior leaves identical signatures at 1, as it leaves identical sets.
+        let estimated = estimate(&sig(3.0), &sig(3.0), Measure::Containment, 5.0);
+        assert!((estimated - 1.0).abs() < 1e-12);
     }
 
     #[test]
@@ -181,6 +259,9 @@ mod tests {
         // Nothing shared: no evidence either way.
         assert_eq!(fact_agreement(&a, &[(9, 9)]), 1.0);
         assert_eq!(fact_agreement(&[], &b), 1.0);
+        // The factor squares the agreement.
+        assert_eq!(fact_factor(&a, &c), 0.25);
+        assert_eq!(fact_factor(&a, &b), 1.0);
     }
 
     #[test]

@@ -423,7 +423,9 @@ fn answers_as_its_fixture(fixture: &Path) {
         .unwrap();
     assert_eq!(matches.len(), 1);
     assert_eq!(matches[0].id, "harbour");
-    assert!(matches[0].similarity > 0.7, "{matches:?}");
+    // A one-sentence rewrite: the containment prior asks a text this short for more shared
+    // evidence, so it scores about 0.5 where longer rewrites score higher.
+    assert!(matches[0].similarity > 0.45, "{matches:?}");
     let record = index.get("orchard").unwrap().unwrap();
     assert!(record.text.contains("late frost"));
 }

@@ -204,10 +204,10 @@ fn html_report_renders_heatmap_and_highlights_in_headless_chromium() {
     let cells = dom.matches(r#"role="gridcell""#).count();
     assert_eq!(cells, 25, "a 5×5 heatmap drawn by the script");
     assert!(
-        dom.contains("000_230738a5742fa5e5.txt × 003_9a187d2a22a8d5d5.txt: 0.286"),
+        dom.contains("000_230738a5742fa5e5.txt × 003_9a187d2a22a8d5d5.txt: 0.251"),
         "cells name the pair and its value"
     );
-    assert!(dom.contains(">.286<"), "values as text in the cells");
+    assert!(dom.contains(">.251<"), "values as text in the cells");
     // Highlights in the articles carry the ids of their facts and passages.
     let marks: Vec<&str> = dom
         .split("<mark class=\"")
