@@ -311,6 +311,81 @@ pub struct Reader {
     renamed: Vec<String>,
 }
 
+/// Bytes a [`Prefetch`] thread reads at a time.
+const PREFETCH_BLOCK: usize = 1 << 20;
+
+/// Blocks a [`Prefetch`] thread may read ahead of the consumer (bounds its memory).
+const PREFETCH_AHEAD: usize = 4;
+
+/// A reader whose reads (and decompression) run ahead on a thread of its own, in blocks, so
+/// that they overlap with parsing and sketching instead of adding to the serial part of a
+/// pass. The bytes are exactly the inner reader's; an error is returned where it happened.
+struct Prefetch {
+    blocks: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl Prefetch {
+    fn new(mut inner: impl Read + Send + 'static) -> Prefetch {
+        let (send, blocks) = std::sync::mpsc::sync_channel(PREFETCH_AHEAD);
+        std::thread::spawn(move || {
+            loop {
+                let mut block = vec![0u8; PREFETCH_BLOCK];
+                let read = match inner.read(&mut block) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Ok(0) => return,
+                    read => read,
+                };
+                let last = read.is_err();
+                let sent = send.send(read.map(|n| {
+                    block.truncate(n);
+                    block
+                }));
+                // Stop at an error, or when the consumer has gone.
+                if last || sent.is_err() {
+                    return;
+                }
+            }
+        });
+        Prefetch {
+            blocks,
+            current: Vec::new(),
+            pos: 0,
+        }
+    }
+}
+
+impl Read for Prefetch {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Prefetch {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos == self.current.len() {
+            match self.blocks.recv() {
+                Ok(block) => {
+                    self.current = block?;
+                    self.pos = 0;
+                }
+                // The thread has finished: the end of the input.
+                Err(_) => return Ok(&[]),
+            }
+        }
+        Ok(&self.current[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.current.len());
+    }
+}
+
 /// A JSONL source being read line by line.
 struct Lines {
     path: PathBuf,
@@ -399,7 +474,7 @@ impl Reader {
 
     fn open_lines(&self, source: &Source) -> std::result::Result<Lines, Problem> {
         let reader: Box<dyn BufRead> = if source.path.as_os_str() == "-" {
-            Box::new(BufReader::new(io::stdin()))
+            Box::new(Prefetch::new(io::stdin()))
         } else {
             let file = File::open(&source.path).map_err(|e| Problem {
                 origin: Origin {
@@ -409,12 +484,10 @@ impl Reader {
                 kind: ProblemKind::Unreadable(e.to_string()),
             })?;
             match source.kind {
-                SourceKind::JsonlGz => Box::new(BufReader::with_capacity(
-                    1 << 16,
-                    flate2::read::MultiGzDecoder::new(BufReader::new(file)),
-                )),
-                SourceKind::JsonlZst => Box::new(BufReader::with_capacity(
-                    1 << 16,
+                SourceKind::JsonlGz => Box::new(Prefetch::new(flate2::read::MultiGzDecoder::new(
+                    BufReader::new(file),
+                ))),
+                SourceKind::JsonlZst => Box::new(Prefetch::new(
                     zstd::stream::read::Decoder::new(file).map_err(|e| Problem {
                         origin: Origin {
                             path: source.path.clone(),
@@ -423,7 +496,7 @@ impl Reader {
                         kind: ProblemKind::Unreadable(e.to_string()),
                     })?,
                 )),
-                _ => Box::new(BufReader::with_capacity(1 << 16, file)),
+                _ => Box::new(Prefetch::new(file)),
             }
         };
         Ok(Lines {
@@ -851,6 +924,36 @@ mod tests {
         let lines: Vec<_> = batch.problems.iter().map(|p| p.origin.line).collect();
         assert_eq!(lines, [Some(2), Some(5), Some(6), Some(7)]);
         assert!(batch.problems[1].to_string().contains("no \"text\" field"));
+    }
+
+    #[test]
+    fn prefetch_yields_the_inner_bytes_and_then_its_error() {
+        let data: Vec<u8> = (0..3 * PREFETCH_BLOCK + 17)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        let mut read = Vec::new();
+        Prefetch::new(io::Cursor::new(data.clone()))
+            .read_to_end(&mut read)
+            .unwrap();
+        assert_eq!(read, data);
+
+        /// Ten bytes, then a failure.
+        struct Failing(bool);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if std::mem::replace(&mut self.0, true) {
+                    return Err(io::Error::other("disk on fire"));
+                }
+                buf[..10].fill(b'x');
+                Ok(10)
+            }
+        }
+        let mut prefetch = Prefetch::new(Failing(false));
+        let mut first = [0u8; 10];
+        prefetch.read_exact(&mut first).unwrap();
+        let error = prefetch.read(&mut first).unwrap_err();
+        assert_eq!(error.to_string(), "disk on fire");
+        assert_eq!(prefetch.read(&mut first).unwrap(), 0);
     }
 
     /// Oracle: the field parser reads what a full `serde_json::Value` holds (last of a repeated
