@@ -34,8 +34,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use differential_dataflow::VecCollection;
+use differential_dataflow::algorithms::graphs::propagate::propagate_at;
 use differential_dataflow::input::Input as _;
-use differential_dataflow::operators::Iterate as _;
 use serde::{Deserialize, Serialize};
 use timely::dataflow::operators::probe::Handle as Probe;
 use timely::dataflow::operators::vec::Broadcast as _;
@@ -49,7 +49,7 @@ use crate::dedup::{
     keep_order, sketch_of, terms_of,
 };
 use crate::error::{Error, Result};
-use crate::input::{Reader, Record};
+use crate::input::{Problem, Reader, Record, Shard};
 use crate::lsh::{Banding, MAX_BUCKET};
 use crate::shingle::DocFreq;
 use crate::signature::{EMPTY, Signature, Sketcher};
@@ -145,16 +145,32 @@ pub struct Outputs {
     pub clusters_parquet: Option<PathBuf>,
 }
 
-/// What a run did, from process 0.
+/// What a run did, on each process.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// The whole run's outcome, on process 0 only.
+    pub outcome: Option<Outcome>,
+    /// Documents this process's workers read from their shards (the sketching passes; with
+    /// IDF weighting each shard is read twice and counted once).
+    pub documents_read: u64,
+    /// Shards this process's workers read.
+    pub shards_read: usize,
+    /// Skipped documents and unreadable paths this process met, as messages.
+    pub warnings: Vec<String>,
+}
+
+/// What the whole run did (process 0).
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
     /// Documents, bytes, verified pairs, kept and removed (`candidates` is not gathered: 0).
     pub summary: Summary,
     /// Connected components with at least two documents.
     pub components: u64,
-    /// Skipped documents and renamed ids, as messages.
-    pub warnings: Vec<String>,
 }
+
+/// Plain JSONL files are split into byte ranges of at least this size (smaller pieces would
+/// cost more in coordination than they save).
+pub const MIN_SHARD_BYTES: u64 = 1 << 20;
 
 /// Each document's cluster: the index of the first document (input order) of its connected
 /// component of verified pairs (itself when it has none), and whether it is kept.
@@ -186,18 +202,21 @@ impl Sketch {
 type Gathered<D> = Rc<RefCell<Vec<(D, isize)>>>;
 
 /// Runs the distributed dedup of `paths` as this process of `cluster`; every process must
-/// be started with the same settings and inputs. Returns the report on process 0, `None` on
-/// the others.
+/// be started with the same settings and inputs (at the same paths: each process lists them
+/// and reads its own shards). Returns this process's report, with the run's outcome on
+/// process 0.
 pub fn run(
     dedup: &Dedup,
     cluster: &Cluster,
     paths: &[PathBuf],
     outputs: &Outputs,
-) -> Result<Option<Report>> {
+) -> Result<Report> {
     dedup.config.validate()?;
     if paths.iter().any(|p| p.as_os_str() == "-") {
         return Err(Error::Config(
-            "every worker reads the inputs, so they cannot be standard input (-)".into(),
+            "the workers share the inputs by file and byte range, so they cannot be standard \
+             input (-)"
+                .into(),
         ));
     }
     let job = Arc::new((dedup.clone(), paths.to_vec(), outputs.clone()));
@@ -206,16 +225,45 @@ pub fn run(
         work(worker, dedup, paths, outputs)
     })
     .map_err(|e| Error::Dist(format!("starting the workers: {e}")))?;
-    let mut report = None;
+    let mut report = Report::default();
     for result in guards.join() {
         match result {
-            Ok(Ok(Some(r))) => report = Some(r),
-            Ok(Ok(None)) => {}
+            Ok(Ok(worker)) => {
+                report.outcome = report.outcome.or(worker.outcome);
+                report.documents_read += worker.documents_read;
+                report.shards_read += worker.shards_read;
+                report.warnings.extend(worker.warnings);
+            }
             Ok(Err(e)) => return Err(e),
             Err(panic) => return Err(Error::Dist(format!("a worker failed: {panic}"))),
         }
     }
     Ok(report)
+}
+
+/// What a worker met reading one shard: the census from which every worker numbers the
+/// documents in input order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct ShardCount {
+    docs: u64,
+    bytes: u64,
+    /// JSONL lines, blank and bad ones included (to give problems their line in the file).
+    lines: u64,
+    skipped: u64,
+}
+
+/// The shards each worker reads: in input order, each to the worker with the fewest bytes so
+/// far (ties: the lowest index), so every worker computes the same plan.
+fn owners(shards: &[Shard], peers: usize) -> Vec<usize> {
+    let mut load = vec![0u64; peers];
+    shards
+        .iter()
+        .map(|shard| {
+            let owner = (0..peers).min_by_key(|&w| (load[w], w)).unwrap_or(0);
+            load[owner] += shard.bytes;
+            owner
+        })
+        .collect()
 }
 
 /// One worker's part of the run.
@@ -224,107 +272,175 @@ fn work(
     dedup: &Dedup,
     paths: &[PathBuf],
     outputs: &Outputs,
-) -> Result<Option<Report>> {
+) -> Result<Report> {
     let leader = worker.index() == 0;
+    let (shards, path_problems) =
+        crate::input::shards(paths, &dedup.input, worker.peers(), MIN_SHARD_BYTES);
+    let owner = owners(&shards, worker.peers());
+    let mine: Vec<usize> = (0..shards.len())
+        .filter(|&s| owner[s] == worker.index())
+        .collect();
     let freq = match dedup.config.weighting {
-        Weighting::Idf => frequencies(worker, dedup, paths),
+        Weighting::Idf => frequencies(worker, dedup, &shards, &mine),
         Weighting::None => DocFreq::default(),
     };
+
+    // Sketch this worker's shards, numbering documents within each shard.
+    let sketcher = Sketcher::new(dedup.config.num_hashes, dedup.config.seed);
+    let analyzer = Analyzer::new(dedup.config.language);
+    let mut sketches: Vec<(usize, u32, Sketch, u32)> = Vec::new();
+    let mut problems: Vec<(usize, Problem)> = Vec::new();
+    let counts = read_shards(
+        dedup,
+        &shards,
+        &mine,
+        |shard, local, record| {
+            let (signature, slots) =
+                sketch_of(&analyzer, &sketcher, &dedup.config, &freq, &record.doc.text);
+            let length = u32::try_from(record.doc.text.len()).unwrap_or(u32::MAX);
+            let sketch = Sketch {
+                weight: signature.weight.to_bits(),
+                values: signature.values,
+                slots,
+            };
+            sketches.push((shard, local, sketch, length));
+        },
+        |shard, problem| problems.push((shard, problem)),
+    );
+    drop(freq);
+
+    // The census: every shard's counts, so that each worker numbers its documents in input
+    // order (documents of earlier shards first) and places its problems on their line.
+    let census = Rc::new(RefCell::new(vec![ShardCount::default(); shards.len()]));
+    let sink = Rc::clone(&census);
+    all_gather(worker, counts, move |&(shard, count)| {
+        sink.borrow_mut()[shard] = count;
+    });
+    let census = census.take();
+    let mut first_doc = Vec::with_capacity(shards.len());
+    let mut first_line = Vec::with_capacity(shards.len());
+    let (mut docs, mut lines) = (0u64, 0u64);
+    for (s, count) in census.iter().enumerate() {
+        if s > 0 && shards[s].file != shards[s - 1].file {
+            lines = 0;
+        }
+        first_doc.push(docs);
+        first_line.push(lines);
+        docs += count.docs;
+        lines += count.lines;
+    }
+    let too_many = || Error::Config(format!("{docs} documents: dist numbers them with 32 bits"));
+    let global = |shard: usize, local: u32| {
+        u32::try_from(first_doc[shard] + u64::from(local)).map_err(|_| too_many())
+    };
+    let mut warnings: Vec<String> = Vec::new();
+    if leader {
+        warnings.extend(path_problems.iter().map(warning));
+    }
+    for (shard, mut problem) in problems {
+        if let Some(line) = problem.origin.line.as_mut() {
+            *line += first_line[shard];
+        }
+        warnings.push(warning(&problem));
+    }
+
     let config = estimating(&dedup.config);
     let banding = Banding::optimal(dedup_lsh_threshold(&config), config.num_hashes);
     let edges: Gathered<(u32, u32, u64)> = Rc::default();
     let labels: Gathered<(u32, u32)> = Rc::default();
+    let lengths: Rc<RefCell<Vec<(u32, u32)>>> = Rc::default();
     let probe = Probe::new();
-    let (mut sketch_input, mut band_input) = worker.dataflow::<u32, _, _>(|scope| {
-        let (sketch_input, sketches) = scope.new_collection::<(u32, Sketch), isize>();
-        let (band_input, bands) = scope.new_collection::<((u32, u64), u32), isize>();
-        let min_hits = banding.min_hits as isize;
-        let candidates = bands
-            .reduce(|_bucket, members, pairs: &mut Vec<((u32, u32), isize)>| {
-                bucket_pairs(members.iter().map(|(doc, _)| **doc), pairs);
-            })
-            .map(|(_bucket, pair)| pair)
-            .count()
-            .filter(move |(_, hits)| *hits >= min_hits)
-            .map(|(pair, _)| pair);
-        let threshold = config.threshold;
-        let judge = config.clone();
-        let verified = candidates
-            .join_map(sketches.clone(), |&a, &b, sketch_a| {
-                (b, (a, sketch_a.clone()))
-            })
-            .join_map(sketches, move |&b, (a, sketch_a), sketch_b| {
-                let s = estimated_similarity(
-                    &judge,
-                    (&sketch_a.signature(), &sketch_a.slots),
-                    (&sketch_b.signature(), &sketch_b.slots),
-                );
-                (*a, b, s.to_bits())
-            })
-            .filter(move |&(_, _, s)| f64::from_bits(s) >= threshold);
-        let components = components(verified.clone().map(|(a, b, _)| (a, b)));
-        gather(verified.inner, &edges, &probe);
-        gather(components.inner, &labels, &probe);
-        (sketch_input, band_input)
-    });
-
-    let peers = worker.peers();
-    let me = worker.index();
-    let sketcher = Sketcher::new(dedup.config.num_hashes, dedup.config.seed);
-    let analyzer = Analyzer::new(dedup.config.language);
+    let (mut sketch_input, mut band_input, mut length_input) =
+        worker.dataflow::<u32, _, _>(|scope| {
+            let (sketch_input, sketches) = scope.new_collection::<(u32, Sketch), isize>();
+            let (band_input, bands) = scope.new_collection::<((u32, u64), u32), isize>();
+            let (length_input, doc_lengths) = scope.new_input::<(u32, u32)>();
+            let min_hits = banding.min_hits as isize;
+            let candidates = bands
+                .reduce(|_bucket, members, pairs: &mut Vec<((u32, u32), isize)>| {
+                    bucket_pairs(members.iter().map(|(doc, _)| **doc), pairs);
+                })
+                .map(|(_bucket, pair)| pair)
+                .count()
+                .filter(move |(_, hits)| *hits >= min_hits)
+                .map(|(pair, _)| pair);
+            let threshold = config.threshold;
+            let judge = config.clone();
+            let verified = candidates
+                .join_map(sketches.clone(), |&a, &b, sketch_a| {
+                    (b, (a, sketch_a.clone()))
+                })
+                .join_map(sketches, move |&b, (a, sketch_a), sketch_b| {
+                    let s = estimated_similarity(
+                        &judge,
+                        (&sketch_a.signature(), &sketch_a.slots),
+                        (&sketch_b.signature(), &sketch_b.slots),
+                    );
+                    (*a, b, s.to_bits())
+                })
+                .filter(move |&(_, _, s)| f64::from_bits(s) >= threshold);
+            let components = components(verified.clone().map(|(a, b, _)| (a, b)));
+            gather(verified.inner, &edges, &probe);
+            gather(components.inner, &labels, &probe);
+            let sink = Rc::clone(&lengths);
+            doc_lengths
+                .exchange(|_| 0)
+                .inspect(move |&pair| sink.borrow_mut().push(pair))
+                .probe_with(&probe);
+            (sketch_input, band_input, length_input)
+        });
     let longest = dedup.keep == Keep::Longest;
-    let mut lengths = Vec::new();
-    let mut summary = Summary::default();
-    let mut warnings = Vec::new();
-    let mut mine = 0usize;
-    for_each_record(
-        dedup,
-        paths,
-        &mut summary,
-        leader.then_some(&mut warnings),
-        |doc, record| {
-            if leader && longest {
-                lengths.push(u32::try_from(record.doc.text.len()).unwrap_or(u32::MAX));
+    let (documents_read, shards_read) = (sketches.len() as u64, mine.len());
+    for (i, (shard, local, sketch, length)) in sketches.into_iter().enumerate() {
+        let doc = global(shard, local)?;
+        if longest {
+            length_input.send((doc, length));
+        }
+        if sketch.values.first().is_some_and(|&v| v != EMPTY) {
+            let signature = sketch.signature();
+            for band in 0..banding.bands {
+                band_input.insert(((band as u32, banding.band_key(&signature, band)), doc));
             }
-            if doc as usize % peers != me {
-                return;
-            }
-            let (signature, slots) =
-                sketch_of(&analyzer, &sketcher, &dedup.config, &freq, &record.doc.text);
-            if signature.values.first().is_some_and(|&v| v != EMPTY) {
-                for band in 0..banding.bands {
-                    band_input.insert(((band as u32, banding.band_key(&signature, band)), doc));
-                }
-            }
-            sketch_input.insert((
-                doc,
-                Sketch {
-                    weight: signature.weight.to_bits(),
-                    values: signature.values,
-                    slots,
-                },
-            ));
-            mine += 1;
-            if mine.is_multiple_of(1024) {
-                sketch_input.flush();
-                band_input.flush();
-                worker.step();
-            }
-        },
-    );
-    drop((sketch_input, band_input));
+        }
+        sketch_input.insert((doc, sketch));
+        if (i + 1).is_multiple_of(1024) {
+            sketch_input.flush();
+            band_input.flush();
+            worker.step();
+        }
+    }
+    drop((sketch_input, band_input, length_input));
     worker.step_while(|| !probe.done());
+    let mut report = Report {
+        outcome: None,
+        documents_read,
+        shards_read,
+        warnings,
+    };
     if !leader {
-        return Ok(None);
+        return Ok(report);
     }
 
-    let n = usize::try_from(summary.documents).unwrap_or(usize::MAX);
+    let mut summary = Summary {
+        skipped: path_problems.iter().filter(|p| !p.is_note()).count() as u64,
+        ..Summary::default()
+    };
+    for count in &census {
+        summary.documents += count.docs;
+        summary.bytes += count.bytes;
+        summary.skipped += count.skipped;
+    }
+    let n = usize::try_from(summary.documents).map_err(|_| too_many())?;
+    let mut doc_lengths = vec![0u32; if longest { n } else { 0 }];
+    for &(doc, length) in lengths.borrow().iter() {
+        doc_lengths[doc as usize] = length;
+    }
     let edges: Vec<(u32, u32, f64)> = consolidate(&edges.borrow())
         .into_iter()
         .map(|(a, b, s)| (a, b, f64::from_bits(s)))
         .collect();
     summary.verified = edges.len() as u64;
-    let removals = greedy(n, &edges, &keep_order(n, dedup.keep, &lengths));
+    let removals = greedy(n, &edges, &keep_order(n, dedup.keep, &doc_lengths));
     summary.removed = removals.len() as u64;
     summary.kept = summary.documents - summary.removed;
     let mut assignment = Assignment {
@@ -379,29 +495,30 @@ fn work(
         })?;
         crate::export::write_clusters(path, &rows)?;
     }
-    Ok(Some(Report {
+    report.outcome = Some(Outcome {
         summary,
         components,
-        warnings,
-    }))
+    });
+    Ok(report)
 }
 
+/// A problem as a printed message.
+fn warning(problem: &Problem) -> String {
+    let level = if problem.is_note() { "note" } else { "warning" };
+    format!("{level}: {problem}")
+}
 /// Connected components of undirected `edges`: `(doc, label)` for every document with an
-/// edge, the label being the smallest document of its component. Label propagation: each
-/// round, every document takes the smallest label among its own and its neighbours'.
+/// edge, the label being the smallest document of its component. Label propagation (each
+/// round, every document takes the smallest label among its own and its neighbours'), with
+/// labels introduced by magnitude, small ones first ([`propagate_at`]): plain propagation
+/// lets every local minimum of a long chain spread and be overwritten again, which on
+/// Reuters at the defaults (one component of half the corpus) took 99 s and 4 GB.
 fn components<'scope>(
     edges: VecCollection<'scope, u32, (u32, u32)>,
 ) -> VecCollection<'scope, u32, (u32, u32)> {
     let links = edges.flat_map(|(a, b)| [(a, b), (b, a)]);
-    let nodes = links.clone().map(|(a, _)| (a, a));
-    nodes.clone().iterate(|scope, inner| {
-        let links = links.enter(scope);
-        let nodes = nodes.enter(scope);
-        inner
-            .join_map(links, |_doc, label, next| (*next, *label))
-            .concat(nodes)
-            .reduce(|_doc, labels, out| out.push((*labels[0].0, 1)))
-    })
+    let nodes = links.clone().map(|(a, _)| (a, a)).distinct();
+    propagate_at(links, nodes, |&label| u64::from(label))
 }
 
 /// The pairs of one bucket, its members in document order: all pairs, or a star from the
@@ -442,76 +559,91 @@ fn consolidate<D: Ord + Clone>(updates: &[(D, isize)]) -> Vec<D> {
         .collect()
 }
 
-/// Reads the inputs in order, calling `each` with every document's index; counts documents,
-/// bytes and skipped ones into `summary` and, when asked, collects the warnings.
-fn for_each_record(
+/// Reads `mine` of the `shards`, calling `each` with every document's shard, its index in
+/// the shard and its record, and `problem` with every skipped document; returns each shard's
+/// counts.
+fn read_shards(
     dedup: &Dedup,
-    paths: &[PathBuf],
-    summary: &mut Summary,
-    mut warnings: Option<&mut Vec<String>>,
-    mut each: impl FnMut(u32, &Record),
-) {
-    let mut reader = Reader::new(paths, dedup.input.clone());
-    while let Some(item) = reader.next_record() {
-        match item {
-            Ok(record) => {
-                each(summary.documents as u32, &record);
-                summary.documents += 1;
-                summary.bytes += record.doc.text.len() as u64;
-            }
-            Err(problem) => {
-                if let Some(w) = warnings.as_deref_mut() {
-                    let level = if problem.is_note() { "note" } else { "warning" };
-                    w.push(format!("{level}: {problem}"));
+    shards: &[Shard],
+    mine: &[usize],
+    mut each: impl FnMut(usize, u32, &Record),
+    mut problem: impl FnMut(usize, Problem),
+) -> Vec<(usize, ShardCount)> {
+    let mut counts = Vec::with_capacity(mine.len());
+    for &shard in mine {
+        let mut reader = Reader::shard(&shards[shard], dedup.input.clone());
+        let mut count = ShardCount::default();
+        while let Some(item) = reader.next_record() {
+            match item {
+                Ok(record) => {
+                    let local = u32::try_from(count.docs).unwrap_or(u32::MAX);
+                    each(shard, local, &record);
+                    count.docs += 1;
+                    count.bytes += record.doc.text.len() as u64;
                 }
-                summary.skipped += u64::from(!problem.is_note());
+                Err(p) => {
+                    count.skipped += u64::from(!p.is_note());
+                    problem(shard, p);
+                }
             }
         }
-        let renamed = reader.take_renamed();
-        if let Some(w) = warnings.as_deref_mut() {
-            w.extend(renamed.into_iter().map(|r| format!("warning: {r}")));
-        }
+        count.lines = reader.lines_read();
+        counts.push((shard, count));
     }
+    counts
 }
 
-/// Global document frequencies: each worker counts its share, the tables are broadcast and
-/// summed (counts: the sum is the same in any order).
-fn frequencies(worker: &mut Worker, dedup: &Dedup, paths: &[PathBuf]) -> DocFreq {
-    let global = Rc::new(RefCell::new(DocFreq::default()));
+/// Sends `items` to every worker; each calls `sink` with every worker's items (in no fixed
+/// order, so `sink` must not depend on it).
+fn all_gather<D: timely::ExchangeData + Clone>(
+    worker: &mut Worker,
+    items: impl IntoIterator<Item = D>,
+    mut sink: impl FnMut(&D) + 'static,
+) {
     let probe = Probe::new();
     let mut input = worker.dataflow::<u32, _, _>(|scope| {
-        let (input, stream) = scope.new_input::<(Option<u64>, u64)>();
-        let sink = Rc::clone(&global);
+        let (input, stream) = scope.new_input::<D>();
         stream
             .broadcast()
-            .inspect(move |&(key, count)| {
-                let mut freq = sink.borrow_mut();
-                match key {
-                    Some(key) => *freq.counts.entry(key).or_insert(0) += count,
-                    None => freq.docs += count,
-                }
-            })
+            .inspect(move |item| sink(item))
             .probe_with(&probe);
         input
     });
-    let (peers, me) = (worker.peers(), worker.index());
-    let analyzer = Analyzer::new(dedup.config.language);
-    let mut local = DocFreq::default();
-    let mut summary = Summary::default();
-    for_each_record(dedup, paths, &mut summary, None, |doc, record| {
-        if doc as usize % peers == me {
-            local.add(&terms_of(&analyzer, &dedup.config, &record.doc.text));
-        }
-    });
-    input.send((None, local.docs));
-    for (key, count) in local.counts {
-        input.send((Some(key), count));
+    for item in items {
+        input.send(item);
     }
     drop(input);
     worker.step_while(|| !probe.done());
-    Rc::try_unwrap(global)
-        .map(RefCell::into_inner)
-        .unwrap_or_else(|shared| shared.borrow().clone())
+}
+
+/// Global document frequencies: each worker counts its shards, the tables are broadcast and
+/// summed (counts: the sum is the same in any order).
+fn frequencies(worker: &mut Worker, dedup: &Dedup, shards: &[Shard], mine: &[usize]) -> DocFreq {
+    let analyzer = Analyzer::new(dedup.config.language);
+    let mut local = DocFreq::default();
+    read_shards(
+        dedup,
+        shards,
+        mine,
+        |_, _, record| local.add(&terms_of(&analyzer, &dedup.config, &record.doc.text)),
+        |_, _| {},
+    );
+    let global = Rc::new(RefCell::new(DocFreq::default()));
+    let sink = Rc::clone(&global);
+    let items = std::iter::once((None, local.docs)).chain(
+        local
+            .counts
+            .into_iter()
+            .map(|(key, count)| (Some(key), count)),
+    );
+    all_gather(worker, items, move |&(key, count): &(Option<u64>, u64)| {
+        let mut freq = sink.borrow_mut();
+        match key {
+            Some(key) => *freq.counts.entry(key).or_insert(0) += count,
+            None => freq.docs += count,
+        }
+    });
+    global.take()
 }
 
 /// Reads the inputs again and calls `each` with every document's id, its cluster's id and
@@ -522,10 +654,9 @@ fn for_each_assignment(
     assignment: &Assignment,
     mut each: impl FnMut(&str, &str, bool) -> std::io::Result<()>,
 ) -> Result<()> {
-    let mut ids = Vec::with_capacity(assignment.labels.len());
-    for_each_record(dedup, paths, &mut Summary::default(), None, |_, record| {
-        ids.push(record.doc.id.clone());
-    });
+    let ids: Vec<String> = Reader::new(paths, dedup.input.clone())
+        .filter_map(|item| item.ok().map(|doc| doc.id))
+        .collect();
     if ids.len() != assignment.labels.len() {
         return Err(Error::Config(format!(
             "the inputs changed while being read: {} documents, then {}",

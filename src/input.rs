@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use ahash::AHashMap;
@@ -309,6 +309,10 @@ pub struct Reader {
     /// The sources opened so far, in order.
     opened: Vec<PathBuf>,
     renamed: Vec<String>,
+    /// The byte range of a [`Shard`] of a plain JSONL file.
+    range: Option<(u64, u64)>,
+    /// JSONL lines read so far (blank ones included).
+    lines_read: u64,
 }
 
 /// Bytes a [`Prefetch`] thread reads at a time.
@@ -391,6 +395,74 @@ struct Lines {
     path: PathBuf,
     reader: Box<dyn BufRead>,
     line: u64,
+    /// Offset of the next line in the file (plain files) or in the decompressed stream.
+    pos: u64,
+    /// Lines starting at or after this offset belong to the next shard.
+    end: u64,
+}
+
+/// A piece of the inputs that one worker of a distributed run reads: a whole file, or the
+/// lines of a plain JSONL file that *start* inside a byte range. Compressed files are never
+/// split (they cannot be entered in the middle). Shards are listed in input order, so a
+/// document's place in the input is (shard index, place in the shard).
+#[derive(Debug, Clone)]
+pub struct Shard {
+    source: Source,
+    /// `start..end` in bytes, for a piece of a plain JSONL file.
+    range: Option<(u64, u64)>,
+    /// Bytes of the file (compressed size) this shard covers: its share of the work.
+    pub bytes: u64,
+    /// Index of the file in input order: the shards of one file share it.
+    pub file: usize,
+}
+
+impl Shard {
+    /// The file this shard is part of.
+    pub fn path(&self) -> &Path {
+        &self.source.path
+    }
+}
+
+/// Splits the inputs into shards of about `total bytes / pieces` each: plain JSONL files in
+/// byte ranges (at least `min_bytes` long), every other file whole. Returns the shards in
+/// input order and the problems met expanding the paths (unreadable paths, skipped files),
+/// which no shard reports.
+pub fn shards(
+    paths: &[PathBuf],
+    options: &InputOptions,
+    pieces: usize,
+    min_bytes: u64,
+) -> (Vec<Shard>, Vec<Problem>) {
+    let (sources, problems) = expand(paths, options);
+    let sizes: Vec<u64> = sources
+        .iter()
+        .map(|s| std::fs::metadata(&s.path).map_or(0, |m| m.len()))
+        .collect();
+    let total: u64 = sizes.iter().sum();
+    let target = total.div_ceil(pieces.max(1) as u64).max(min_bytes.max(1));
+    let mut shards = Vec::new();
+    for (file, (source, size)) in sources.into_iter().zip(sizes).enumerate() {
+        if source.kind != SourceKind::Jsonl || size <= target {
+            shards.push(Shard {
+                source,
+                range: None,
+                bytes: size,
+                file,
+            });
+            continue;
+        }
+        let count = size.div_ceil(target);
+        for k in 0..count {
+            let (start, end) = (size * k / count, size * (k + 1) / count);
+            shards.push(Shard {
+                source: source.clone(),
+                range: Some((start, end)),
+                bytes: end - start,
+                file,
+            });
+        }
+    }
+    (shards, problems)
 }
 
 impl Reader {
@@ -405,7 +477,30 @@ impl Reader {
             seen: AHashMap::new(),
             opened: Vec::new(),
             renamed: Vec::new(),
+            range: None,
+            lines_read: 0,
         }
+    }
+
+    /// Reads one shard only. JSONL line numbers in its documents and problems count from the
+    /// start of the shard (add the lines of the file's earlier shards, [`Reader::lines_read`],
+    /// for the line in the file); repeated ids are renamed within the shard only.
+    pub fn shard(shard: &Shard, options: InputOptions) -> Reader {
+        Reader {
+            sources: vec![shard.source.clone()].into_iter(),
+            pending: Vec::new().into_iter(),
+            current: None,
+            options,
+            seen: HashMap::new(),
+            renamed: Vec::new(),
+            range: shard.range,
+            lines_read: 0,
+        }
+    }
+
+    /// JSONL lines read so far, blank and bad ones included.
+    pub fn lines_read(&self) -> u64 {
+        self.lines_read
     }
 
     /// Warnings about repeated ids so far (and drains them).
@@ -473,6 +568,7 @@ impl Reader {
     }
 
     fn open_lines(&self, source: &Source) -> std::result::Result<Lines, Problem> {
+        let mut pos = 0;
         let reader: Box<dyn BufRead> = if source.path.as_os_str() == "-" {
             Box::new(Prefetch::new(io::stdin()))
         } else {
@@ -483,6 +579,17 @@ impl Reader {
                 },
                 kind: ProblemKind::Unreadable(e.to_string()),
             })?;
+            let (file, first) = match self.range {
+                Some((start, _)) => enter_at_line(file, start).map_err(|e| Problem {
+                    origin: Origin {
+                        path: source.path.clone(),
+                        line: None,
+                    },
+                    kind: ProblemKind::Unreadable(e.to_string()),
+                })?,
+                None => (file, 0),
+            };
+            pos = first;
             match source.kind {
                 SourceKind::JsonlGz => Box::new(Prefetch::new(flate2::read::MultiGzDecoder::new(
                     BufReader::new(file),
@@ -499,10 +606,13 @@ impl Reader {
                 _ => Box::new(Prefetch::new(file)),
             }
         };
+        let end = self.range.map_or(u64::MAX, |(_, end)| end);
         Ok(Lines {
             path: source.path.clone(),
             reader,
             line: 0,
+            pos,
+            end,
         })
     }
 
@@ -522,8 +632,16 @@ impl Reader {
                     kind,
                 })))
             };
+            if lines.pos >= lines.end {
+                self.current = None;
+                return None;
+            }
             let mut buf = Vec::new();
-            match read_line_capped(&mut lines.reader, &mut buf, limit) {
+            let read = read_line_capped(&mut lines.reader, &mut buf, limit, &mut lines.pos);
+            if !matches!(read, Ok(LineRead::End)) {
+                self.lines_read += 1;
+            }
+            match read {
                 Err(e) => {
                     self.current = None;
                     return fail(ProblemKind::Unreadable(e.to_string()));
@@ -670,6 +788,7 @@ fn read_line_capped(
     reader: &mut dyn BufRead,
     buf: &mut Vec<u8>,
     limit: u64,
+    consumed: &mut u64,
 ) -> io::Result<LineRead> {
     let mut total: u64 = 0;
     let mut any = false;
@@ -692,6 +811,7 @@ fn read_line_capped(
             buf.extend_from_slice(&chunk[..take]);
         }
         reader.consume(take);
+        *consumed += take as u64;
         if done {
             if total > limit + 1 {
                 return Ok(LineRead::TooLong(total - 1));
@@ -699,6 +819,37 @@ fn read_line_capped(
             return Ok(LineRead::Line);
         }
     }
+}
+
+/// Positions `file` at the first line that starts at or after `start` (a line that starts
+/// before it belongs to the previous shard) and returns that line's offset.
+fn enter_at_line(mut file: File, start: u64) -> io::Result<(File, u64)> {
+    if start == 0 {
+        return Ok((file, 0));
+    }
+    file.seek(SeekFrom::Start(start - 1))?;
+    let mut reader = BufReader::new(file);
+    let mut offset = start - 1;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                offset += i as u64 + 1;
+                break;
+            }
+            None => {
+                offset += chunk.len() as u64;
+                let n = chunk.len();
+                reader.consume(n);
+            }
+        }
+    }
+    let mut file = reader.into_inner();
+    file.seek(SeekFrom::Start(offset))?;
+    Ok((file, offset))
 }
 
 /// Decodes UTF-8, dropping a byte-order mark; empty (white-space only) text is a problem.
@@ -1078,5 +1229,53 @@ mod tests {
         assert_eq!(ids, ["a", "a#2", "a#2#2"]);
         assert_eq!(batch.renamed.len(), 2);
         assert!(batch.renamed[0].contains("d.jsonl:1"));
+    }
+
+    /// Oracle: the shards of a file, read one after the other, give the documents, problems
+    /// and line numbers of the whole file, for every number of pieces (ranges shorter than a
+    /// line, ranges starting on a line start, blank and bad lines, no final newline).
+    #[test]
+    fn shards_of_a_jsonl_file_read_in_order_give_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut jsonl = String::new();
+        for i in 0..40 {
+            match i % 7 {
+                3 => jsonl.push('\n'),
+                5 => jsonl.push_str("{not json\n"),
+                _ => jsonl.push_str(&format!(
+                    "{{\"id\":\"d{i}\",\"text\":\"{}\"}}\n",
+                    "word ".repeat(i % 5 + 1)
+                )),
+            }
+        }
+        jsonl.push_str("{\"id\":\"last\",\"text\":\"no newline\"}");
+        let path = write(dir.path(), "d.jsonl", jsonl.as_bytes());
+        let text = write(dir.path(), "t.txt", b"a text file");
+        let paths = [path, text];
+        let whole: Vec<(String, Option<u64>)> = Reader::new(&paths, InputOptions::default())
+            .map(|item| match item {
+                Ok(doc) => (doc.id, doc.origin.line),
+                Err(problem) => ("problem".into(), problem.origin.line),
+            })
+            .collect();
+        for pieces in [1, 2, 3, 7, 50, 400] {
+            let (shards, problems) = shards(&paths, &InputOptions::default(), pieces, 1);
+            assert!(problems.is_empty());
+            assert_eq!(shards.len() > 2, pieces > 1, "{pieces} pieces");
+            let mut got = Vec::new();
+            let mut lines_before = [0u64; 2];
+            for shard in &shards {
+                let mut reader = Reader::shard(shard, InputOptions::default());
+                for item in reader.by_ref() {
+                    let shift = |line: Option<u64>| line.map(|l| l + lines_before[shard.file]);
+                    got.push(match item {
+                        Ok(doc) => (doc.id, shift(doc.origin.line)),
+                        Err(problem) => ("problem".into(), shift(problem.origin.line)),
+                    });
+                }
+                lines_before[shard.file] += reader.lines_read();
+            }
+            assert_eq!(got, whole, "{pieces} pieces");
+        }
     }
 }

@@ -1,14 +1,16 @@
 //! The distributed dedup (feature `dist`) against the single-machine one, on the Reuters
 //! corpus: the same kept lines and removals, and the same clusters for 1 process, 2 processes
-//! x 1 worker and 2 processes x 2 workers on loopback.
+//! x 1 worker and 2 processes x 2 workers on loopback; the workers read the compressed file
+//! whole, the plain one in byte ranges, each process its own share.
 
 #![cfg(feature = "dist")]
 
 mod util;
 
+use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use util::{shared, storyprint};
@@ -57,8 +59,22 @@ fn output_args(dir: &Path) -> Vec<String> {
     ]
 }
 
-/// Waits for every child, killing them all on the first failure or at the timeout.
-fn wait_all(mut children: Vec<Child>) {
+/// The Reuters corpus decompressed into `dir` (a plain JSONL file is read in byte ranges).
+fn plain_reuters(dir: &Path) -> PathBuf {
+    let path = dir.join("reuters.jsonl");
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(shared("corpora/reuters21578.jsonl.gz")).unwrap(),
+    )
+    .read_to_end(&mut text)
+    .unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Waits for every child, killing them all on the first failure or at the timeout; returns
+/// each one's standard error.
+fn wait_all(mut children: Vec<Child>) -> Vec<String> {
     let started = Instant::now();
     let mut done = vec![false; children.len()];
     while done.iter().any(|d| !d) {
@@ -80,10 +96,30 @@ fn wait_all(mut children: Vec<Child>) {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    children
+        .iter_mut()
+        .map(|child| {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                pipe.read_to_string(&mut stderr).unwrap();
+            }
+            stderr
+        })
+        .collect()
 }
 
 /// Runs `storyprint dist` as `processes` processes of `workers` workers on loopback.
 fn dist(corpus: &Path, engine: &[&str], processes: usize, workers: usize) -> Outputs {
+    dist_reporting(corpus, engine, processes, workers).0
+}
+
+/// [`dist`], not quiet: also each process's standard error.
+fn dist_reporting(
+    corpus: &Path,
+    engine: &[&str],
+    processes: usize,
+    workers: usize,
+) -> (Outputs, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let hostfile = dir.path().join("hosts.txt");
     let hosts: Vec<String> = (0..processes)
@@ -100,7 +136,8 @@ fn dist(corpus: &Path, engine: &[&str], processes: usize, workers: usize) -> Out
                 .arg("--clusters")
                 .arg(dir.path().join("clusters.tsv"))
                 .args(engine)
-                .args(["--workers", &workers.to_string(), "--quiet"]);
+                .args(["--workers", &workers.to_string()])
+                .stderr(Stdio::piped());
             if processes > 1 {
                 cmd.arg("--hostfile")
                     .arg(&hostfile)
@@ -109,8 +146,8 @@ fn dist(corpus: &Path, engine: &[&str], processes: usize, workers: usize) -> Out
             cmd.spawn().unwrap()
         })
         .collect();
-    wait_all(children);
-    read(dir.path())
+    let stderr = wait_all(children);
+    (read(dir.path()), stderr)
 }
 
 /// Runs the single-machine `storyprint dedup`.
@@ -173,14 +210,19 @@ fn reuters_one_and_two_processes_match_single_machine_dedup() {
         let ids: Vec<&str> = line.split('\t').collect();
         assert_eq!(cluster_of[ids[0]], cluster_of[ids[1]], "{line}");
     }
-    let two = dist(&corpus, &CLASSIC, 2, 1);
-    assert_eq!(two, one, "2 processes x 1 worker differ from 1 process");
+    let dir = tempfile::tempdir().unwrap();
+    let two = dist(&plain_reuters(dir.path()), &CLASSIC, 2, 1);
+    assert_eq!(
+        two, one,
+        "2 processes x 1 worker (byte ranges) differ from 1 process"
+    );
     assert_eq!(components(&two.clusters), clusters);
 }
 
 #[test]
 fn reuters_two_processes_of_two_workers_match_one_process() {
-    let corpus = shared("corpora/reuters21578.jsonl.gz");
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = plain_reuters(dir.path());
     let one = dist(&corpus, &CLASSIC, 1, 3);
     let four = dist(&corpus, &CLASSIC, 2, 2);
     assert_eq!(
@@ -201,6 +243,38 @@ fn idf_weighting_uses_global_frequencies_across_two_processes() {
         reference.removed.lines().count() > 1,
         "the seeds hold duplicates"
     );
+}
+
+/// The number after `marker` in `text`.
+fn figure_after(text: &str, marker: &str) -> u64 {
+    let at = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker:?} in {text}"))
+        + marker.len();
+    text[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn each_process_reads_its_own_share_of_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = plain_reuters(dir.path());
+    let (outputs, stderr) = dist_reporting(&corpus, &CLASSIC, 2, 1);
+    let total = figure_after(&stderr[0], "storyprint: ");
+    assert_eq!(total, 21578, "{}", stderr[0]);
+    let first = figure_after(&stderr[0], "process 0 read ");
+    let second = figure_after(&stderr[1], "process 1: read ");
+    assert_eq!(first + second, total, "{stderr:?}");
+    assert!(
+        first.abs_diff(second) < total / 10,
+        "the byte ranges are not shared fairly: {first} and {second}"
+    );
+    assert!(stderr[1].contains("from 1 shard(s)"), "{}", stderr[1]);
+    assert!(!outputs.unique.is_empty());
 }
 
 #[test]

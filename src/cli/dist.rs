@@ -84,13 +84,22 @@ pub fn dist(args: DistArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
     let report = storyprint::dist::run(&dedup, &cluster, &args.input.paths, &outputs)
         .context("distributed dedup")?;
-    let Some(report) = report else {
-        return Ok(EXIT_OK);
-    };
     for warning in &report.warnings {
         eprintln!("storyprint: {warning}");
     }
-    let summary = &report.summary;
+    let Some(outcome) = &report.outcome else {
+        if !args.quiet {
+            eprintln!(
+                "storyprint: process {}: read {} documents from {} shard(s) in {:.2} s",
+                cluster.process,
+                report.documents_read,
+                report.shards_read,
+                started.elapsed().as_secs_f64(),
+            );
+        }
+        return Ok(EXIT_OK);
+    };
+    let summary = &outcome.summary;
     if summary.documents == 0 {
         anyhow::bail!("no document could be read");
     }
@@ -100,7 +109,8 @@ pub fn dist(args: DistArgs) -> anyhow::Result<u8> {
     if !args.quiet {
         eprintln!(
             "storyprint: {} documents ({:.1} MB) in {:.2} s on {} worker(s) x {} process(es): \
-             kept {}, removed {}; {} verified pairs, {} clusters",
+             kept {}, removed {}; {} verified pairs, {} clusters; process 0 read {} documents \
+             from {} shard(s)",
             summary.documents,
             summary.bytes as f64 / 1e6,
             started.elapsed().as_secs_f64(),
@@ -109,7 +119,9 @@ pub fn dist(args: DistArgs) -> anyhow::Result<u8> {
             summary.kept,
             summary.removed,
             summary.verified,
-            report.components,
+            outcome.components,
+            report.documents_read,
+            report.shards_read,
         );
     }
     Ok(EXIT_OK)
