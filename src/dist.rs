@@ -33,7 +33,7 @@
 //! leaves them waiting for a peer that never connects); rerun the job.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -580,17 +580,21 @@ where
         Exchange::new(move |d: &D| route(d)),
         name,
         |_capability, _info| {
-            let mut stash: HashMap<Capability<u32>, Vec<D>> = HashMap::new();
+            let mut stash: Vec<(Capability<u32>, Vec<D>)> = Vec::new();
             move |(input, frontier), output| {
                 input.for_each_stamp(|cap, data| {
                     if let Some(cap) = cap.retain_least(output.output_index()) {
-                        stash
-                            .entry(cap)
-                            .or_default()
-                            .extend(data.flat_map(|d| d.drain(..)));
+                        let at = match stash.iter().position(|(c, _)| c.time() == cap.time()) {
+                            Some(at) => at,
+                            None => {
+                                stash.push((cap, Vec::new()));
+                                stash.len() - 1
+                            }
+                        };
+                        stash[at].1.extend(data.flat_map(|d| d.drain(..)));
                     }
                 });
-                stash.retain(|cap, records| {
+                stash.retain_mut(|(cap, records)| {
                     if frontier.frontier().less_equal(cap.time()) {
                         return true;
                     }
