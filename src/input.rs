@@ -335,20 +335,26 @@ impl Prefetch {
         let (send, blocks) = std::sync::mpsc::sync_channel(PREFETCH_AHEAD);
         std::thread::spawn(move || {
             loop {
-                let mut block = vec![0u8; PREFETCH_BLOCK];
-                let read = match inner.read(&mut block) {
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Ok(0) => return,
-                    read => read,
-                };
-                let last = read.is_err();
-                let sent = send.send(read.map(|n| {
-                    block.truncate(n);
-                    block
-                }));
-                // Stop at an error, or when the consumer has gone.
-                if last || sent.is_err() {
+                // `read_to_end` fills the block without zeroing it first, and retries
+                // interrupted reads.
+                let mut block = Vec::with_capacity(PREFETCH_BLOCK);
+                let read = (&mut inner)
+                    .take(PREFETCH_BLOCK as u64)
+                    .read_to_end(&mut block);
+                let read_nothing = block.is_empty();
+                // The bytes read come first, then an error; stop at an error, at the end, or
+                // when the consumer has gone.
+                let error = read.err();
+                if !block.is_empty() && send.send(Ok(block)).is_err() {
                     return;
+                }
+                match error {
+                    Some(e) => {
+                        let _ = send.send(Err(e));
+                        return;
+                    }
+                    None if read_nothing => return,
+                    None => {}
                 }
             }
         });
