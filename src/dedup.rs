@@ -260,10 +260,9 @@ impl Dedup {
         // Lines are read in order on this thread, parsed on every thread, then completed in
         // order (repeated ids renamed), so the result is the same for any thread count.
         let mut flush = |raws: &mut Vec<Raw>, reader: &mut Reader, observer: &mut dyn Observer| {
-            let options = reader.options().clone();
             let items: Vec<RecordItem> = std::mem::take(raws)
                 .into_par_iter()
-                .map(|raw| raw.parse(&options))
+                .map(|raw| raw.parse(&self.input))
                 .collect();
             for item in items {
                 match reader.finish(item) {

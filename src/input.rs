@@ -730,11 +730,6 @@ impl Reader {
         Some(self.finish(item))
     }
 
-    /// The options the reader was made with (what [`Raw::parse`] needs).
-    pub fn options(&self) -> &InputOptions {
-        &self.options
-    }
-
     /// The next item, JSONL lines unparsed. Items must go through [`Raw::parse`] and then
     /// [`Reader::finish`] in this order, as [`Reader::next_record`] does in one step.
     pub fn next_raw(&mut self) -> Option<Raw> {
