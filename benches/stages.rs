@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use storyprint::Config;
-use storyprint::dedup::{Dedup, Outputs, document_features};
+use storyprint::dedup::{Dedup, Outputs, Sketching, sketch_of};
 use storyprint::input::InputOptions;
 use storyprint::lsh::Banding;
 use storyprint::normalize::{fold, normalize};
@@ -40,13 +40,14 @@ fn texts() -> Option<Vec<String>> {
     Some(texts)
 }
 
-/// Signatures of every text with a configuration, one core (document frequencies given).
+/// Signatures of every text with a configuration, one core (document frequencies given), as
+/// dedup's signature pass computes them.
 fn sign_all(texts: &[String], config: &Config, freq: &DocFreq) -> Vec<Signature> {
-    let analyzer = Analyzer::new(config.language);
+    let mut state = Sketching::new(config);
     let sketcher = Sketcher::new(config.num_hashes, config.seed);
     texts
         .iter()
-        .map(|text| sketcher.sketch(&document_features(text, &analyzer, config, freq)))
+        .map(|text| sketch_of(&mut state, &sketcher, config, freq, text).0)
         .collect()
 }
 

@@ -32,11 +32,13 @@ use rayon::prelude::*;
 
 use crate::config::{Config, Weighting};
 use crate::error::{Error, Result};
-use crate::input::{InputOptions, Problem, Raw, Reader, Record, RecordItem};
+use crate::input::{InputOptions, Problem, Raw, Reader, Record};
 use crate::lsh::Banding;
 use crate::normalize::normalize;
 use crate::pipeline::{Evidence, lsh_threshold, similarity_of};
-use crate::shingle::{DocFreq, Feature, Slot, fact_slots, fast_features, features};
+use crate::shingle::{
+    DocFreq, Feature, Slot, WordBuffers, fact_slots, fast_features, fast_sketch, features,
+};
 use crate::signature::{Signature, Sketcher};
 use crate::tokenize::Analyzer;
 
@@ -159,6 +161,18 @@ pub const CHUNK_DOCS: usize = 2048;
 /// exact with [`Dedup::verify_exact`]).
 pub type Edge = (u32, u32, f64);
 
+/// How a pass reads the inputs (see [`Dedup::for_each_chunk`]).
+#[derive(Clone, Copy)]
+struct Reading {
+    pass: Pass,
+    /// Documents expected, when known (for the progress bar).
+    total: Option<u64>,
+    /// Report problems and renamed ids (the first pass does).
+    report: bool,
+    /// Hand the records' text and lines to `consume` (otherwise ids only).
+    keep_text: bool,
+}
+
 /// Per-document state kept between the passes.
 struct Sketches {
     signatures: Vec<Signature>,
@@ -242,33 +256,58 @@ impl Dedup {
         Ok(summary)
     }
 
-    /// Streams the inputs in chunks of records, reporting problems when `report` is set.
-    fn for_each_chunk(
+    /// Streams the inputs in chunks. Lines are read in order on one thread while the chunk
+    /// before is parsed and given to `process` on the others; records are then completed in
+    /// order (repeated ids renamed) and handed to `consume` with what `process` made of them,
+    /// so the result is the same for any thread count. Unless `read.keep_text`, each record's
+    /// text and line are dropped on the thread that processed it (`consume` sees ids).
+    fn for_each_chunk<S, T: Send>(
         &self,
         paths: &[PathBuf],
-        pass: Pass,
-        total: Option<u64>,
-        report: bool,
+        read: Reading,
         observer: &mut dyn Observer,
-        mut chunk_fn: impl FnMut(&[Record]),
+        init: impl Fn() -> S + Sync + Send,
+        process: impl Fn(&mut S, &Record) -> T + Sync + Send,
+        mut consume: impl FnMut(&[Record], Vec<T>),
     ) -> (u64, u64, u64) {
-        observer.start(pass, total);
+        observer.start(read.pass, read.total);
         let mut reader = Reader::new(paths, self.input.clone());
         let (mut docs, mut bytes, mut skipped) = (0u64, 0u64, 0u64);
-        let mut raws: Vec<Raw> = Vec::with_capacity(self.chunk_docs);
-        let mut chunk: Vec<Record> = Vec::with_capacity(self.chunk_docs);
-        // Lines are read in order on this thread, parsed on every thread, then completed in
-        // order (repeated ids renamed), so the result is the same for any thread count.
-        let mut flush = |raws: &mut Vec<Raw>, reader: &mut Reader, observer: &mut dyn Observer| {
-            let items: Vec<RecordItem> = std::mem::take(raws)
-                .into_par_iter()
-                .map(|raw| raw.parse(&self.input))
-                .collect();
+        let chunk_docs = self.chunk_docs.max(1);
+        let next_chunk = |reader: &mut Reader| -> Vec<Raw> {
+            std::iter::from_fn(|| reader.next_raw())
+                .take(chunk_docs)
+                .collect()
+        };
+        let parse = |raws: Vec<Raw>| -> Vec<std::result::Result<(Record, T, u64), Problem>> {
+            raws.into_par_iter()
+                .map_init(&init, |state, raw| {
+                    let mut record = raw.parse(&self.input)?;
+                    let made = process(state, &record);
+                    let len = record.doc.text.len() as u64;
+                    if !read.keep_text {
+                        record.doc.text = String::new();
+                        record.raw = None;
+                    }
+                    Ok((record, made, len))
+                })
+                .collect()
+        };
+        let mut chunk: Vec<Record> = Vec::with_capacity(chunk_docs);
+        let mut made: Vec<T> = Vec::with_capacity(chunk_docs);
+        let mut raws = next_chunk(&mut reader);
+        while !raws.is_empty() {
+            let (next, items) = rayon::join(|| next_chunk(&mut reader), || parse(raws));
             for item in items {
-                match reader.finish(item) {
-                    Ok(record) => chunk.push(record),
+                match item.and_then(|(record, out, len)| Ok((reader.finish(Ok(record))?, out, len)))
+                {
+                    Ok((record, out, len)) => {
+                        bytes += len;
+                        chunk.push(record);
+                        made.push(out);
+                    }
                     Err(problem) => {
-                        if report {
+                        if read.report {
                             observer.problem(&problem);
                         }
                         if !problem.is_note() {
@@ -277,24 +316,17 @@ impl Dedup {
                     }
                 }
             }
-            if report {
+            if read.report {
                 for warning in reader.take_renamed() {
                     observer.renamed(&warning);
                 }
             }
-            chunk_fn(&chunk);
             docs += chunk.len() as u64;
-            bytes += chunk.iter().map(|r| r.doc.text.len() as u64).sum::<u64>();
+            consume(&chunk, std::mem::take(&mut made));
             chunk.clear();
             observer.progress(docs, bytes);
-        };
-        while let Some(raw) = reader.next_raw() {
-            raws.push(raw);
-            if raws.len() == self.chunk_docs {
-                flush(&mut raws, &mut reader, observer);
-            }
+            raws = next;
         }
-        flush(&mut raws, &mut reader, observer);
         observer.finish();
         (docs, bytes, skipped)
     }
@@ -307,25 +339,29 @@ impl Dedup {
     ) -> DocFreq {
         let config = &self.config;
         let mut freq = DocFreq::default();
-        let (docs, bytes, skipped) =
-            self.for_each_chunk(paths, Pass::Frequencies, None, true, observer, |chunk| {
-                let part = chunk
-                    .par_iter()
-                    .map_init(
-                        || Analyzer::new(config.language),
-                        |analyzer, record| {
-                            let text = normalize(&record.doc.text, config.strip_chrome);
-                            let mut one = DocFreq::default();
-                            one.add(&analyzer.terms(&text));
-                            one
-                        },
-                    )
-                    .reduce(DocFreq::default, |mut a, b| {
-                        a.merge(b);
-                        a
-                    });
-                freq.merge(part);
-            });
+        let read = Reading {
+            pass: Pass::Frequencies,
+            total: None,
+            report: true,
+            keep_text: false,
+        };
+        let (docs, bytes, skipped) = self.for_each_chunk(
+            paths,
+            read,
+            observer,
+            || Analyzer::new(config.language),
+            |analyzer, record| {
+                let mut one = DocFreq::default();
+                one.add(&terms_of(analyzer, config, &record.doc.text));
+                one
+            },
+            |_, counts| {
+                freq.merge(counts.into_par_iter().reduce(DocFreq::default, |mut a, b| {
+                    a.merge(b);
+                    a
+                }))
+            },
+        );
         (summary.documents, summary.bytes, summary.skipped) = (docs, bytes, skipped);
         freq
     }
@@ -346,32 +382,35 @@ impl Dedup {
             lengths: Vec::new(),
             slots: Vec::new(),
         };
-        let total = (!report).then_some(summary.documents);
-        let (docs, bytes, skipped) =
-            self.for_each_chunk(paths, Pass::Signatures, total, report, observer, |chunk| {
-                let evidence: Vec<(Signature, Vec<Slot>)> = chunk
-                    .par_iter()
-                    .map_init(
-                        || Analyzer::new(config.language),
-                        |analyzer, record| {
-                            sketch_of(analyzer, &sketcher, config, freq, &record.doc.text)
-                        },
-                    )
-                    .collect();
-                for (signature, slots) in evidence {
+        let read = Reading {
+            pass: Pass::Signatures,
+            total: (!report).then_some(summary.documents),
+            report,
+            keep_text: false,
+        };
+        let (docs, bytes, skipped) = self.for_each_chunk(
+            paths,
+            read,
+            observer,
+            || Sketching::new(config),
+            |state, record| {
+                let length = u32::try_from(record.doc.text.len()).unwrap_or(u32::MAX);
+                let (signature, slots) =
+                    sketch_of(state, &sketcher, config, freq, &record.doc.text);
+                (signature, slots, length)
+            },
+            |_, made| {
+                for (signature, slots, length) in made {
                     sketches.signatures.push(signature);
                     if config.fact_check {
                         sketches.slots.push(slots);
                     }
+                    if longest {
+                        sketches.lengths.push(length);
+                    }
                 }
-                if longest {
-                    sketches.lengths.extend(
-                        chunk
-                            .iter()
-                            .map(|r| u32::try_from(r.doc.text.len()).unwrap_or(u32::MAX)),
-                    );
-                }
-            });
+            },
+        );
         (summary.documents, summary.bytes, summary.skipped) = (docs, bytes, skipped);
         sketches
     }
@@ -423,13 +462,19 @@ impl Dedup {
         }
         let mut features: Vec<Vec<Feature>> = vec![Vec::new(); n];
         let mut next = 0usize;
+        let read = Reading {
+            pass: Pass::Verifying,
+            total: Some(n as u64),
+            report: false,
+            keep_text: true,
+        };
         self.for_each_chunk(
             paths,
-            Pass::Verifying,
-            Some(n as u64),
-            false,
+            read,
             observer,
-            |chunk| {
+            || (),
+            |(), _| (),
+            |chunk, _| {
                 let first = next;
                 next += chunk.len();
                 let computed: Vec<(usize, Vec<Feature>)> = chunk
@@ -511,13 +556,19 @@ impl Dedup {
         }
         let mut failure: Option<std::io::Error> = None;
         let mut index = 0usize;
+        let read = Reading {
+            pass: Pass::Writing,
+            total: Some(summary.documents),
+            report: false,
+            keep_text: true,
+        };
         self.for_each_chunk(
             paths,
-            Pass::Writing,
-            Some(summary.documents),
-            false,
+            read,
             observer,
-            |chunk| {
+            || (),
+            |(), _| (),
+            |chunk, _| {
                 for record in chunk {
                     if index >= n {
                         break;
@@ -570,16 +621,6 @@ impl Dedup {
     }
 }
 
-/// The features of a raw text: the term-free path when the configuration allows it.
-pub fn document_features(
-    text: &str,
-    analyzer: &Analyzer,
-    config: &Config,
-    freq: &DocFreq,
-) -> Vec<Feature> {
-    document_evidence(text, analyzer, config, freq).0
-}
-
 /// The features of a raw text and, with `config.fact_check`, its fact slots.
 fn document_evidence(
     text: &str,
@@ -625,16 +666,38 @@ pub fn terms_of(analyzer: &Analyzer, config: &Config, text: &str) -> Vec<crate::
     analyzer.terms(&normalize(text, config.strip_chrome))
 }
 
+/// What one thread sketches documents with: the analyzer, and the buffers the word path
+/// reuses from one document to the next.
+pub struct Sketching {
+    analyzer: Analyzer,
+    buffers: WordBuffers,
+}
+
+impl Sketching {
+    /// A fresh state for a configuration's language.
+    pub fn new(config: &Config) -> Sketching {
+        Sketching {
+            analyzer: Analyzer::new(config.language),
+            buffers: WordBuffers::default(),
+        }
+    }
+}
+
 /// One document's signature and fact slots, as the signature pass computes them (also for
 /// runners that sketch documents one at a time, such as the distributed one).
 pub fn sketch_of(
-    analyzer: &Analyzer,
+    state: &mut Sketching,
     sketcher: &Sketcher,
     config: &Config,
     freq: &DocFreq,
     text: &str,
 ) -> (Signature, Vec<Slot>) {
-    let (features, slots) = document_evidence(text, analyzer, config, freq);
+    if !config.fact_check
+        && let Some(signature) = fast_sketch(text, config, sketcher, &mut state.buffers)
+    {
+        return (signature, Vec::new());
+    }
+    let (features, slots) = document_evidence(text, &state.analyzer, config, freq);
     (sketcher.sketch(&features), slots)
 }
 

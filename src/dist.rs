@@ -55,7 +55,7 @@ use timely::worker::Worker;
 
 use crate::config::Weighting;
 use crate::dedup::{
-    Dedup, Keep, Summary, dedup_lsh_threshold, estimated_similarity, estimating, greedy,
+    Dedup, Keep, Sketching, Summary, dedup_lsh_threshold, estimated_similarity, estimating, greedy,
     keep_order, sketch_of, terms_of,
 };
 use crate::error::{Error, Result};
@@ -297,7 +297,7 @@ fn work(
 
     // Sketch this worker's shards, numbering documents within each shard.
     let sketcher = Sketcher::new(dedup.config.num_hashes, dedup.config.seed);
-    let analyzer = Analyzer::new(dedup.config.language);
+    let mut state = Sketching::new(&dedup.config);
     let mut sketches: Vec<(usize, u32, Sketch, u32)> = Vec::new();
     let mut problems: Vec<(usize, Problem)> = Vec::new();
     let counts = read_shards(
@@ -305,8 +305,13 @@ fn work(
         &shards,
         &mine,
         |shard, local, record| {
-            let (signature, slots) =
-                sketch_of(&analyzer, &sketcher, &dedup.config, &freq, &record.doc.text);
+            let (signature, slots) = sketch_of(
+                &mut state,
+                &sketcher,
+                &dedup.config,
+                &freq,
+                &record.doc.text,
+            );
             let length = u32::try_from(record.doc.text.len()).unwrap_or(u32::MAX);
             let sketch = Sketch {
                 weight: signature.weight.to_bits(),

@@ -31,7 +31,7 @@ use parquet::file::properties::WriterProperties;
 use rayon::prelude::*;
 
 use crate::config::{Config, Weighting};
-use crate::dedup::{dedup_lsh_threshold, sketch_of, terms_of};
+use crate::dedup::{Sketching, dedup_lsh_threshold, sketch_of, terms_of};
 use crate::error::{Error, Result};
 use crate::input::{InputOptions, Reader, Record};
 use crate::lsh::Banding;
@@ -114,10 +114,8 @@ pub fn signatures(
         let sigs: Vec<Signature> = chunk
             .par_iter()
             .map_init(
-                || Analyzer::new(config.language),
-                |analyzer, record| {
-                    sketch_of(analyzer, &sketcher, config, &freq, &record.doc.text).0
-                },
+                || Sketching::new(config),
+                |state, record| sketch_of(state, &sketcher, config, &freq, &record.doc.text).0,
             )
             .collect();
         let mut values = ListBuilder::new(UInt32Builder::new());

@@ -399,7 +399,7 @@ impl BufRead for Prefetch {
 /// A JSONL source being read line by line.
 struct Lines {
     path: PathBuf,
-    reader: Box<dyn BufRead>,
+    reader: Box<dyn BufRead + Send>,
     line: u64,
     /// Offset of the next line in the file (plain files) or in the decompressed stream.
     pos: u64,
@@ -576,7 +576,7 @@ impl Reader {
 
     fn open_lines(&self, source: &Source) -> std::result::Result<Lines, Problem> {
         let mut pos = 0;
-        let reader: Box<dyn BufRead> = if source.path.as_os_str() == "-" {
+        let reader: Box<dyn BufRead + Send> = if source.path.as_os_str() == "-" {
             Box::new(Prefetch::new(io::stdin()))
         } else {
             let file = File::open(&source.path).map_err(|e| Problem {

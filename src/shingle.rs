@@ -7,6 +7,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::config::{Config, Family, Weighting};
 use crate::normalize::{fold, normalize};
+use crate::signature::{Signature, Sketcher};
 use crate::tokenize::{Term, word_hash, word_hashes};
 
 /// A hashed feature and its weight.
@@ -146,19 +147,19 @@ fn word_ngrams(hashes: &[u64], n: usize, seed: u64, mut emit: impl FnMut(u64, us
     }
 }
 
-/// The features of a raw text, when the configuration allows a path that builds no
-/// [`Term`]s: every family is word n-grams, unweighted (the classic preset). Equal to
-/// [`features`] of the normalized text's terms; `None` for other configurations.
-pub fn fast_features(text: &str, config: &Config) -> Option<Vec<Feature>> {
-    if config.weighting != Weighting::None
-        || !config
+/// Whether the term-free word path serves a configuration: every family is word n-grams,
+/// unweighted (the classic preset).
+fn word_path(config: &Config) -> bool {
+    config.weighting == Weighting::None
+        && config
             .features
             .0
             .iter()
             .all(|spec| matches!(spec.family, Family::Words { .. }))
-    {
-        return None;
-    }
+}
+
+/// The hashes of a raw text's words on the term-free path, into `hashes`.
+fn raw_word_hashes(text: &str, config: &Config, hashes: &mut Vec<u64>) {
     // Tokens never span lines, so dropping blank lines (all `normalize` does beyond folding
     // without chrome stripping) changes no word.
     let text: std::borrow::Cow<str> = if config.strip_chrome {
@@ -168,30 +169,115 @@ pub fn fast_features(text: &str, config: &Config) -> Option<Vec<Feature>> {
     } else {
         fold(text).into()
     };
+    hashes.clear();
+    word_hashes(&text, hashes);
+}
+
+/// Every word n-gram of every family, repeats included, as `emit(hash, weight)`.
+fn word_features(hashes: &[u64], config: &Config, mut emit: impl FnMut(u64, f64)) {
+    for spec in &config.features.0 {
+        if let Family::Words { n } = spec.family {
+            let seed = family_seed(spec.family, config.seed);
+            word_ngrams(hashes, n, seed, |h, _| emit(h, spec.weight));
+        }
+    }
+}
+
+/// The features of a raw text, when the configuration allows a path that builds no
+/// [`Term`]s ([`word_path`]). Equal to [`features`] of the normalized text's terms; `None`
+/// for other configurations.
+pub fn fast_features(text: &str, config: &Config) -> Option<Vec<Feature>> {
+    if !word_path(config) {
+        return None;
+    }
     let mut hashes = Vec::with_capacity(text.len() / 5);
-    word_hashes(&text, &mut hashes);
+    raw_word_hashes(text, config, &mut hashes);
     let specs = &config.features.0;
     if specs.iter().all(|spec| spec.weight == specs[0].weight) {
         // One weight for all: sort and deduplicate bare hashes, which is cheaper.
         let mut keys: Vec<u64> = Vec::with_capacity(hashes.len() * specs.len());
-        for spec in specs {
-            if let Family::Words { n } = spec.family {
-                let seed = family_seed(spec.family, config.seed);
-                word_ngrams(&hashes, n, seed, |h, _| keys.push(h));
-            }
-        }
+        word_features(&hashes, config, |h, _| keys.push(h));
         keys.sort_unstable();
         keys.dedup();
         return Some(keys.into_iter().map(|h| (h, specs[0].weight)).collect());
     }
     let mut out: Vec<Feature> = Vec::with_capacity(hashes.len() * specs.len());
-    for spec in specs {
-        if let Family::Words { n } = spec.family {
-            let seed = family_seed(spec.family, config.seed);
-            word_ngrams(&hashes, n, seed, |h, _| out.push((h, spec.weight)));
+    word_features(&hashes, config, |h, w| out.push((h, w)));
+    Some(sorted_unique(out))
+}
+
+/// Buffers the streaming word path reuses from one document to the next (one per thread).
+#[derive(Debug, Default)]
+pub struct WordBuffers {
+    hashes: Vec<u64>,
+    seen: SeenHashes,
+    bins: Vec<u64>,
+}
+
+/// The signature of a raw text straight from its word n-grams, when every family is word
+/// n-grams, unweighted, of one weight (the classic preset): no feature list is built or
+/// sorted, a reused set passes each distinct n-gram to the sketch once. Equal to sketching
+/// [`fast_features`]; `None` for other configurations.
+pub fn fast_sketch(
+    text: &str,
+    config: &Config,
+    sketcher: &Sketcher,
+    buffers: &mut WordBuffers,
+) -> Option<Signature> {
+    let specs = &config.features.0;
+    if !word_path(config) || specs.iter().any(|spec| spec.weight != specs[0].weight) {
+        return None;
+    }
+    let WordBuffers { hashes, seen, bins } = buffers;
+    raw_word_hashes(text, config, hashes);
+    // A text of w words has at most w n-grams per family (one when it is shorter than n).
+    seen.reset(hashes.len() * specs.len());
+    Some(sketcher.sketch_with(bins, |bins| {
+        word_features(hashes, config, |h, w| {
+            if seen.insert(h) {
+                bins.add(h, w);
+            }
+        })
+    }))
+}
+
+/// A set of 64-bit hashes by open addressing, emptied and reused per document: finding the
+/// distinct n-grams this way costs a probe each, where sorting them costs a log factor.
+#[derive(Debug, Default)]
+struct SeenHashes {
+    /// Slots, a power of two in number; 0 marks an empty slot (the hash 0 is `zero`).
+    slots: Vec<u64>,
+    zero: bool,
+}
+
+impl SeenHashes {
+    /// Empties the set, sized for at most `n` insertions (the load stays at most one half).
+    fn reset(&mut self, n: usize) {
+        self.slots.clear();
+        self.slots.resize((2 * n).next_power_of_two().max(16), 0);
+        self.zero = false;
+    }
+
+    /// Inserts `h`; `true` when it was not in the set. Hashes are uniform, so their low bits
+    /// are the slot.
+    #[inline]
+    fn insert(&mut self, h: u64) -> bool {
+        if h == 0 {
+            return !std::mem::replace(&mut self.zero, true);
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            match self.slots[i] {
+                0 => {
+                    self.slots[i] = h;
+                    return true;
+                }
+                s if s == h => return false,
+                _ => i = (i + 1) & mask,
+            }
         }
     }
-    Some(sorted_unique(out))
 }
 
 /// Features sorted by hash, each hash once with its largest weight.
@@ -602,6 +688,54 @@ mod tests {
             let terms = Analyzer::new(config.language).terms(&normalized);
             let slow = features(&normalized, &terms, &config, &DocFreq::default());
             proptest::prop_assert_eq!(fast_features(&text, &config), Some(slow));
+        }
+    }
+
+    proptest::proptest! {
+        /// Oracle: the streaming sketch of the word path equals sketching its sorted features,
+        /// with one buffer set reused across documents (as each thread does), repeated
+        /// n-grams included; configurations of mixed weights are refused.
+        #[test]
+        fn fast_sketch_equals_sketching_the_features(
+            texts in proptest::collection::vec("[a-dA-D0-9 .,\n\u{e9}]{0,200}", 1..6),
+            n in 1usize..4, families in 1usize..3, weight in 1u8..4, mixed in proptest::bool::ANY,
+        ) {
+            let specs: Vec<String> = (0..families)
+                .map(|f| format!("words:{}*{}", n + f, weight + u8::from(mixed && f > 0)))
+                .collect();
+            let config = Config {
+                features: specs.join(",").parse::<Features>().unwrap(),
+                ..Config::classic()
+            };
+            let sketcher = Sketcher::new(64, 9);
+            let mut buffers = WordBuffers::default();
+            for text in &texts {
+                let fast = fast_sketch(text, &config, &sketcher, &mut buffers);
+                if mixed && families > 1 {
+                    proptest::prop_assert!(fast.is_none());
+                } else {
+                    let slow = sketcher.sketch(&fast_features(text, &config).unwrap());
+                    proptest::prop_assert_eq!(fast, Some(slow));
+                }
+            }
+        }
+
+        /// Oracle: the reused open-addressing set answers as a `HashSet` does, across resets
+        /// (hash 0 included).
+        #[test]
+        fn seen_hashes_match_a_hash_set(
+            docs in proptest::collection::vec(proptest::collection::vec(0u64..40, 0..80), 1..5),
+        ) {
+            let mut seen = SeenHashes::default();
+            for doc in docs {
+                seen.reset(doc.len());
+                let mut oracle = std::collections::HashSet::new();
+                for h in doc {
+                    // Spread the small values over the high bits too, keeping 0 as 0.
+                    let h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                    proptest::prop_assert_eq!(seen.insert(h), oracle.insert(h));
+                }
+            }
         }
     }
 

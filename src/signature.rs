@@ -104,23 +104,30 @@ impl Sketcher {
 
     /// The signature of a feature set.
     pub fn sketch(&self, features: &[Feature]) -> Signature {
-        let k = self.k;
-        // Bins hold `value` in the low 32 bits; an empty bin is `u64::MAX`, above every value.
-        let mut bins = vec![u64::MAX; k];
-        let mut weight = 0.0;
-        for &(hash, w) in features {
-            let n = copies(w);
-            weight += n as f64 * QUANTUM;
-            let base = hash ^ self.seed;
-            for copy in 0..n {
-                let h = mix(base.wrapping_add(copy.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
-                let bin = &mut bins[range((h >> 32) as u32, k)];
-                *bin = (*bin).min(h & 0xffff_ffff);
+        self.sketch_with(&mut Vec::new(), |bins| {
+            for &(hash, weight) in features {
+                bins.add(hash, weight);
             }
-        }
-        let mut values: Vec<u32> = bins.iter().map(|&v| v as u32).collect();
-        if bins.iter().any(|&v| v != u64::MAX) {
-            self.densify(&mut values, &bins);
+        })
+    }
+
+    /// The signature of the features `add` gives to [`Bins::add`], each distinct hash once
+    /// and in any order, filling `scratch` (reused across documents, so a document costs one
+    /// allocation: its values). Equal to [`Sketcher::sketch`] of the same features.
+    pub fn sketch_with(&self, scratch: &mut Vec<u64>, add: impl FnOnce(&mut Bins)) -> Signature {
+        scratch.clear();
+        // Bins hold `value` in the low 32 bits; an empty bin is `u64::MAX`, above every value.
+        scratch.resize(self.k, u64::MAX);
+        let mut bins = Bins {
+            bins: scratch,
+            seed: self.seed,
+            weight: 0.0,
+        };
+        add(&mut bins);
+        let weight = bins.weight;
+        let mut values: Vec<u32> = scratch.iter().map(|&v| v as u32).collect();
+        if scratch.iter().any(|&v| v != u64::MAX) {
+            self.densify(&mut values, scratch);
         }
         Signature { values, weight }
     }
@@ -144,6 +151,29 @@ impl Sketcher {
                 }
                 attempt += 1;
             }
+        }
+    }
+}
+
+/// The bins of a signature being built by [`Sketcher::sketch_with`].
+pub struct Bins<'a> {
+    bins: &'a mut [u64],
+    seed: u64,
+    weight: f64,
+}
+
+impl Bins<'_> {
+    /// Adds a feature: each of its copies falls into one bin, which keeps its smallest value.
+    #[inline]
+    pub fn add(&mut self, hash: u64, weight: f64) {
+        let n = copies(weight);
+        self.weight += n as f64 * QUANTUM;
+        let k = self.bins.len();
+        let base = hash ^ self.seed;
+        for copy in 0..n {
+            let h = mix(base.wrapping_add(copy.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
+            let bin = &mut self.bins[range((h >> 32) as u32, k)];
+            *bin = (*bin).min(h & 0xffff_ffff);
         }
     }
 }
