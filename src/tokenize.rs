@@ -95,7 +95,7 @@ static CLASS: [u8; 256] = {
 /// and `_` (not of `_` alone); `'`, `.` and `:` join two letters; `'`, `.`, `,` and `;` join
 /// two digits.
 pub fn ascii_tokens(bytes: &[u8], offset: usize, f: &mut impl FnMut(usize, usize)) {
-    let class = |i: usize| CLASS[bytes[i] as usize];
+    let class = |i: usize| bytes.get(i).map_or(0, |&b| CLASS[b as usize]);
     let n = bytes.len();
     let mut i = 0;
     while i < n {
@@ -104,16 +104,20 @@ pub fn ascii_tokens(bytes: &[u8], offset: usize, f: &mut impl FnMut(usize, usize
             continue;
         }
         let start = i;
-        let mut alnum = false;
+        // The union of the token's classes: a letter or digit in it sets ALPHA or DIGIT.
+        let mut seen = 0;
         loop {
-            while i < n && class(i) & WORD != 0 {
-                alnum |= bytes[i] != b'_';
+            let mut here = class(i);
+            while here & WORD != 0 {
+                seen |= here;
                 i += 1;
+                here = class(i);
             }
-            if i == 0 || i + 1 >= n {
+            // `here` is the class at `i`, the first byte past the run (0 at the end).
+            if here & (LETTER_JOIN | DIGIT_JOIN) == 0 {
                 break;
             }
-            let (prev, here, next) = (class(i - 1), class(i), class(i + 1));
+            let (prev, next) = (class(i - 1), class(i + 1));
             let joins = (here & LETTER_JOIN != 0 && prev & next & ALPHA != 0)
                 || (here & DIGIT_JOIN != 0 && prev & next & DIGIT != 0);
             if !joins {
@@ -121,7 +125,7 @@ pub fn ascii_tokens(bytes: &[u8], offset: usize, f: &mut impl FnMut(usize, usize
             }
             i += 1;
         }
-        if alnum {
+        if seen & (ALPHA | DIGIT) != 0 {
             f(offset + start, offset + i);
         }
     }
