@@ -49,6 +49,7 @@ pub mod report;
 pub mod shingle;
 pub mod signature;
 pub mod similarity;
+pub mod sort;
 pub mod tokenize;
 
 pub use cluster::{Cluster, Edge};

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::signature::{EMPTY, Signature};
+use crate::sort::{radix_sort, radix_sort_by_key};
 
 /// Buckets larger than this are linked as a star (first member to every other) rather than
 /// all pairs: a value shared by thousands of documents is boilerplate, and all its pairs
@@ -143,14 +144,16 @@ impl Banding {
                 }
                 let mut out = Vec::new();
                 for mut band_keys in keys {
-                    band_keys.sort_unstable();
+                    // Entries were pushed in document order: a stable sort by key orders them by
+                    // (key, document).
+                    radix_sort_by_key(&mut band_keys, |e| e.0);
                     bucket_pairs(&band_keys, &mut out);
                 }
                 out
             })
             .flatten()
             .collect();
-        pairs.par_sort_unstable();
+        radix_sort(&mut pairs);
         pairs
             .chunk_by(|a, b| a == b)
             .filter(|run| run.len() >= self.min_hits)
