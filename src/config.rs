@@ -259,6 +259,10 @@ impl FromStr for Language {
     }
 }
 
+/// The default [`Config::statement_words`]: fewer than 20 content words (stop words aside) is
+/// one sentence, up to about 35 words; a paragraph that tells a story has more.
+pub const STATEMENT_WORDS: usize = 20;
+
 /// The whole engine configuration. `Config::default()` is storyprint's tuned default;
 /// `Config::classic()` is what the peer tools ship.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -290,6 +294,13 @@ pub struct Config {
     pub fact_check: bool,
     /// Drop page chrome ("Share.", link lists, short navigation lines) before tokenizing.
     pub strip_chrome: bool,
+    /// Under IDF weighting, a document with fewer content words than this is a *statement*
+    /// (a sentence or two): its features are its words, stop words included, instead of the
+    /// families, and two statements are compared as statements
+    /// ([`crate::shingle::is_statement`], [`crate::similarity::Calibration`]). 0 turns it
+    /// off; configurations stored before it existed read as 0.
+    #[serde(default)]
+    pub statement_words: usize,
     /// Seed of every hash; signatures with different seeds are incompatible.
     pub seed: u64,
 }
@@ -320,6 +331,7 @@ impl Default for Config {
             stop_words: true,
             fact_check: true,
             strip_chrome: true,
+            statement_words: STATEMENT_WORDS,
             seed: 0x5707_0919_2024_0001,
         }
     }
@@ -341,6 +353,7 @@ impl Config {
             exact: false,
             fact_check: false,
             strip_chrome: false,
+            statement_words: 0,
             ..Config::default()
         }
     }

@@ -41,12 +41,17 @@ pub fn params(config: &Config) -> Params {
         num_hashes: config.num_hashes,
         seed: config.seed,
         features: format!(
-            "{};weighting={:?};language={};stop_words={};strip_chrome={}",
+            "{};weighting={:?};language={};stop_words={};strip_chrome={}{}",
             config.features,
             config.weighting,
             config.language.name(),
             config.stop_words,
-            config.strip_chrome
+            config.strip_chrome,
+            // Absent when off, as in the parameters stored before statements existed.
+            match config.statement_words {
+                0 => String::new(),
+                n => format!(";statement_words={n}"),
+            }
         ),
     }
 }
@@ -64,15 +69,15 @@ pub struct Evidence<'a> {
 
 /// The similarity of two documents under `config`, the one judgement every command makes
 /// (batch, index, report): the configured measure, estimated from signatures or exact from
-/// the features with `config.exact` (containment with the prior of the weighting,
-/// [`similarity::containment_prior`]), scaled by their fact agreement with
-/// `config.fact_check` ([`similarity::fact_factor`]).
+/// the features with `config.exact` (containment calibrated for the configuration,
+/// [`similarity::Calibration`]), scaled by their fact agreement with `config.fact_check`
+/// ([`similarity::fact_factor`]).
 pub fn similarity_of(config: &Config, a: &Evidence<'_>, b: &Evidence<'_>) -> f64 {
-    let prior = similarity::containment_prior(config.weighting);
+    let calibration = similarity::Calibration::of(config);
     let words = if config.exact {
-        similarity::exact(a.features, b.features, config.measure, prior)
+        similarity::exact(a.features, b.features, config.measure, calibration)
     } else {
-        similarity::estimate(a.signature, b.signature, config.measure, prior)
+        similarity::estimate(a.signature, b.signature, config.measure, calibration)
     };
     if config.fact_check {
         words * similarity::fact_factor(a.slots, b.slots)

@@ -485,15 +485,44 @@ impl FeatureTerms {
     }
 }
 
+/// Whether a document is a *statement* under `config` (see [`Config::statement_words`]):
+/// IDF weighting, and fewer content words (stop words aside) than `config.statement_words`.
+///
+/// A statement is fingerprinted by its words instead of the configured families: the stem of
+/// each content word, IDF-weighted, and each stop word at the weight of a word in every
+/// document (1, the floor of IDF). Phrase features (stem bigrams, number facts) are evidence of
+/// shared wording across an article; a sentence rewritten by another writer keeps its words
+/// and reorders them, so its phrases measure word order rather than content. The stop words
+/// carry what the content words do not in one sentence: negation, tense, who did what to whom
+/// ("was not", "has", "by"); across an article they average out and stay removed.
+pub fn is_statement(terms: &[Term], config: &Config) -> bool {
+    config.weighting == Weighting::Idf
+        && terms.iter().filter(|t| !t.stop).count() < config.statement_words
+}
+
 /// Every shingle of a document, in family order, repeats included: `emit` gets its hash, its
-/// family's weight, and the terms whose IDF weights it (`None` for character n-grams, which
-/// are never IDF-weighted; never empty otherwise).
+/// family's weight, and the terms whose IDF weights it (`None` for character n-grams and a
+/// statement's stop words, which are never IDF-weighted; never empty otherwise). A statement
+/// ([`is_statement`]) gets its word stems instead of the families.
 fn each_shingle<'t>(
     text: &str,
     terms: &'t [Term],
     config: &Config,
     mut sink: impl FnMut(u64, f64, Option<&[&'t Term]>),
 ) {
+    if is_statement(terms, config) {
+        // Hashed as the `stems:1` family, so that a statement's words meet an article's.
+        let seed = family_seed(Family::Stems { n: 1 }, config.seed);
+        for term in terms {
+            let hash = shingle_hash(std::iter::once(term.stem.as_str()), seed);
+            sink(
+                hash,
+                1.0,
+                (!term.stop).then_some(std::slice::from_ref(&term)),
+            );
+        }
+        return;
+    }
     let content: Vec<&Term> = terms
         .iter()
         .filter(|t| !(config.stop_words && t.stop))
@@ -746,12 +775,14 @@ mod tests {
         fn feature_terms_weighted_equal_features(
             text in "[a-zA-Z0-9 .,\"\n-]{0,160}",
             idf in proptest::bool::ANY, known in 0usize..6, docs in 1u64..50,
+            statement_words in 0usize..30,
         ) {
             let config = Config {
                 features: "stems:1,stems:2,pairs:2*0.5,words:3,chars:4*0.3,facts*2"
                     .parse::<Features>()
                     .unwrap(),
                 weighting: if idf { Weighting::Idf } else { Weighting::None },
+                statement_words,
                 ..Config::default()
             };
             let terms = Analyzer::new(config.language).terms(&text);
@@ -765,6 +796,47 @@ mod tests {
                 features(&text, &terms, &config, &freq)
             );
         }
+    }
+
+    #[test]
+    fn a_statement_is_its_words_and_meets_an_articles_stems() {
+        let analyzer = Analyzer::new(crate::config::Language::English);
+        let text = "The minister was not pardoned by the court.";
+        let terms = analyzer.terms(text);
+        let mut freq = DocFreq::default();
+        freq.add(&terms);
+        freq.add(&analyzer.terms("The court met."));
+        let config = Config::default();
+        assert!(is_statement(&terms, &config));
+        let f = features(text, &terms, &config, &freq);
+        // Each distinct word once ("the" twice in the text): no bigrams, no facts.
+        let mut stems: Vec<&str> = terms.iter().map(|t| t.stem.as_str()).collect();
+        stems.sort_unstable();
+        stems.dedup();
+        assert_eq!(f.len(), stems.len());
+        // Stop words weigh the floor of IDF (1, on the fixed scale); content words their IDF.
+        let stop: Vec<&Term> = terms.iter().filter(|t| t.stop).collect();
+        assert!(stop.iter().any(|t| t.stem == "not"));
+        let floor = f.iter().filter(|x| x.1 == freq.scale()).count();
+        assert!(floor >= stop.len() - 1, "{f:?}");
+        // Its content stems are the `stems:1` features of the same words in an article.
+        let article = Config {
+            statement_words: 0,
+            ..Config::default()
+        };
+        assert!(!is_statement(&terms, &article));
+        let unigrams = Config {
+            features: "stems:1".parse::<Features>().unwrap(),
+            ..article
+        };
+        let g = features(text, &terms, &unigrams, &freq);
+        assert_eq!(shared(&f, &g), g.len());
+        // Unweighted features make no statements: the families stay.
+        let none = Config {
+            weighting: Weighting::None,
+            ..Config::default()
+        };
+        assert!(!is_statement(&terms, &none));
     }
 
     #[test]

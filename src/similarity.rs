@@ -1,8 +1,8 @@
 //! Similarity stage: Jaccard and containment, estimated from signatures or computed exactly
 //! from the weighted feature sets.
 
-use crate::config::{Measure, Weighting};
-use crate::shingle::{Feature, Slot};
+use crate::config::{Config, Measure, Weighting};
+use crate::shingle::{Feature, RARE_WEIGHT, Slot};
 use crate::signature::{EMPTY, Signature};
 
 /// Estimated weighted Jaccard: the share of bins on which the two signatures agree.
@@ -33,23 +33,54 @@ pub fn estimate_jaccard(a: &Signature, b: &Signature) -> f64 {
 /// the same evidence in a batch of five and an index of millions. Measured on the labelled
 /// sets (README, "Measured quality"): it widens the gap between Clough's heavy rewrites and
 /// unrelated answers and halves the documents Reuters clusters. Unweighted features carry no
-/// IDF scale to calibrate a prior in, so they get none.
+/// IDF scale to calibrate a prior in, so they get none ([`Calibration::of`]).
 pub const CONTAINMENT_PRIOR: f64 = 600.0;
 
-/// The containment prior for a weighting: [`CONTAINMENT_PRIOR`] for IDF, 0 for none.
-pub fn containment_prior(weighting: Weighting) -> f64 {
-    match weighting {
-        Weighting::Idf => CONTAINMENT_PRIOR,
-        Weighting::None => 0.0,
+/// How containment weighs the evidence of a pair, from the configuration: its prior
+/// ([`CONTAINMENT_PRIOR`]) and the weighted size below which two documents are statements.
+///
+/// Containment divides by the smaller document because, for articles, an excerpt or an
+/// abridged copy is still a copy: what the longer one says beyond it does not count against
+/// the pair. Between two statements (sentences, [`crate::shingle::is_statement`]) it does:
+/// a sentence that adds a clause, a cause or a qualifier to another states something else.
+/// So when even the larger document is statement-sized, the pair's share is
+/// `s = |A ∩ B| / max(|A|, |B|)` (Braun-Blanquet: the smaller of the two containments), and
+/// the prior judges it as it judges a document of the statement size, `s · S / (S + prior ·
+/// (1 − s))`: every statement is one sentence of evidence, so the score rises with the share
+/// alone (a ten-word and a twenty-word sentence that share as much of each other are as
+/// alike), and two statements must share about a third of the larger one, as a
+/// statement-sized document must, before they are the same story. A statement against an
+/// article stays containment: a one-sentence summary is still the article's story.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Calibration {
+    /// Weight of evidence against the pair, added to containment's denominator in
+    /// proportion to the smaller document's unshared part ([`CONTAINMENT_PRIOR`]).
+    pub prior: f64,
+    /// `S`: pairs whose larger weighted size is below it are compared as statements. The
+    /// most a statement's content stems weigh: `statement_words` terms at
+    /// [`crate::shingle::RARE_WEIGHT`] each. 0 without statements.
+    pub statement_size: f64,
+}
+
+impl Calibration {
+    /// The calibration of a configuration; none without IDF weighting, whose fixed scale
+    /// ([`crate::shingle::DocFreq::scale`]) gives amounts of weight their meaning.
+    pub fn of(config: &Config) -> Calibration {
+        match config.weighting {
+            Weighting::Idf => Calibration {
+                prior: CONTAINMENT_PRIOR,
+                statement_size: config.statement_words as f64 * RARE_WEIGHT,
+            },
+            Weighting::None => Calibration::default(),
+        }
     }
 }
 
 /// A measure from the weighted intersection, union and sizes of two sets: the one formula
-/// that exact and estimated similarities share. `prior` is added to containment's
-/// denominator ([`containment_prior`]).
+/// that exact and estimated similarities share. Containment follows `calibration`.
 pub fn score(
     measure: Measure,
-    prior: f64,
+    calibration: Calibration,
     intersection: f64,
     union: f64,
     size_a: f64,
@@ -58,10 +89,15 @@ pub fn score(
     let denominator = match measure {
         Measure::Jaccard => union,
         Measure::Containment => {
-            // See CONTAINMENT_PRIOR.
-            let smaller = size_a.min(size_b);
-            if smaller > 0.0 {
-                smaller + prior * (1.0 - (intersection / smaller).min(1.0))
+            let (smaller, larger) = (size_a.min(size_b), size_a.max(size_b));
+            if larger < calibration.statement_size {
+                // Two statements: see Calibration. s · S / (S + P (1 − s)) = I / D with
+                // D = max · (1 + P (1 − s) / S).
+                let share = intersection / larger;
+                larger * (1.0 + calibration.prior * (1.0 - share) / calibration.statement_size)
+            } else if smaller > 0.0 {
+                // See CONTAINMENT_PRIOR.
+                smaller + calibration.prior * (1.0 - (intersection / smaller).min(1.0))
             } else {
                 0.0
             }
@@ -86,7 +122,7 @@ pub fn containment_from_jaccard(jaccard: f64, size_a: f64, size_b: f64) -> f64 {
     let intersection = intersection_from_jaccard(jaccard, size_a, size_b);
     score(
         Measure::Containment,
-        0.0,
+        Calibration::default(),
         intersection,
         size_a + size_b - intersection,
         size_a,
@@ -95,8 +131,8 @@ pub fn containment_from_jaccard(jaccard: f64, size_a: f64, size_b: f64) -> f64 {
 }
 
 /// The measure estimated from two signatures (the sizes are the signatures' weighted sizes),
-/// with containment's `prior`.
-pub fn estimate(a: &Signature, b: &Signature, measure: Measure, prior: f64) -> f64 {
+/// containment calibrated by `calibration`.
+pub fn estimate(a: &Signature, b: &Signature, measure: Measure, calibration: Calibration) -> f64 {
     let jaccard = estimate_jaccard(a, b);
     if measure == Measure::Jaccard {
         return jaccard;
@@ -104,7 +140,7 @@ pub fn estimate(a: &Signature, b: &Signature, measure: Measure, prior: f64) -> f
     let intersection = intersection_from_jaccard(jaccard, a.weight, b.weight);
     score(
         measure,
-        prior,
+        calibration,
         intersection,
         a.weight + b.weight - intersection,
         a.weight,
@@ -140,14 +176,15 @@ fn min_max(a: &[Feature], b: &[Feature]) -> (f64, f64) {
 
 /// Exact weighted Jaccard, `Σ min / Σ max`, of two feature sets sorted by hash.
 pub fn exact_jaccard(a: &[Feature], b: &[Feature]) -> f64 {
-    exact(a, b, Measure::Jaccard, 0.0)
+    exact(a, b, Measure::Jaccard, Calibration::default())
 }
 
-/// The exact measure of two feature sets sorted by hash, with containment's `prior`.
-pub fn exact(a: &[Feature], b: &[Feature], measure: Measure, prior: f64) -> f64 {
+/// The exact measure of two feature sets sorted by hash, containment calibrated by
+/// `calibration`.
+pub fn exact(a: &[Feature], b: &[Feature], measure: Measure, calibration: Calibration) -> f64 {
     let (min, max) = min_max(a, b);
     let size = |f: &[Feature]| f.iter().map(|f| f.1).sum::<f64>();
-    score(measure, prior, min, max, size(a), size(b))
+    score(measure, calibration, min, max, size(a), size(b))
 }
 
 /// How far two documents agree on their facts, in (0, 1]: over the context words both use
@@ -198,17 +235,25 @@ pub fn fact_factor(a: &[Slot], b: &[Slot]) -> f64 {
 mod tests {
     use super::*;
 
+    /// Containment with a prior and no statements.
+    fn prior(prior: f64) -> Calibration {
+        Calibration {
+            prior,
+            statement_size: 0.0,
+        }
+    }
+
     #[test]
     fn exact_measures_on_a_small_example() {
         let a = [(1, 1.0), (2, 2.0), (3, 1.0)];
         let b = [(2, 1.0), (3, 1.0)];
         // min: 1 + 1 = 2; max: 1 + 2 + 1 = 4.
         assert_eq!(exact_jaccard(&a, &b), 0.5);
-        assert_eq!(exact(&a, &b, Measure::Containment, 0.0), 1.0);
-        assert_eq!(exact(&a, &[], Measure::Jaccard, 0.0), 0.0);
-        assert_eq!(exact(&a, &[], Measure::Containment, 0.0), 0.0);
+        assert_eq!(exact(&a, &b, Measure::Containment, prior(0.0)), 1.0);
+        assert_eq!(exact(&a, &[], Measure::Jaccard, prior(0.0)), 0.0);
+        assert_eq!(exact(&a, &[], Measure::Containment, prior(0.0)), 0.0);
         // sizes 4 and 2: 2 / sqrt(8).
-        assert!((exact(&a, &b, Measure::Cosine, 0.0) - 2.0 / 8f64.sqrt()).abs() < 1e-12);
+        assert!((exact(&a, &b, Measure::Cosine, prior(0.0)) - 2.0 / 8f64.sqrt()).abs() < 1e-12);
     }
 
     #[test]
@@ -217,19 +262,54 @@ mod tests {
         // prior; a prior of 2 on the unshared half adds 1: 1 / (2 + 1).
         let a = [(1, 1.0), (2, 2.0), (3, 1.0)];
         let c = [(3, 1.0), (4, 1.0)];
-        assert_eq!(exact(&a, &c, Measure::Containment, 0.0), 0.5);
-        assert!((exact(&a, &c, Measure::Containment, 2.0) - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(exact(&a, &c, Measure::Containment, prior(0.0)), 0.5);
+        assert!((exact(&a, &c, Measure::Containment, prior(2.0)) - 1.0 / 3.0).abs() < 1e-12);
         // The same pair 200 times heavier hardly moves: 200 / (400 + 1).
         let heavy = |f: &[Feature]| f.iter().map(|&(h, w)| (h, 200.0 * w)).collect::<Vec<_>>();
-        let long = exact(&heavy(&a), &heavy(&c), Measure::Containment, 2.0);
+        let long = exact(&heavy(&a), &heavy(&c), Measure::Containment, prior(2.0));
         assert!((long - 200.0 / 401.0).abs() < 1e-12);
         // A set wholly inside the other (a copy, an excerpt) keeps 1 however short.
         let b = [(2, 1.0), (3, 1.0)];
-        assert_eq!(exact(&a, &b, Measure::Containment, 2.0), 1.0);
+        assert_eq!(exact(&a, &b, Measure::Containment, prior(2.0)), 1.0);
         // Jaccard does not take it, and unweighted features get none.
-        assert_eq!(exact(&a, &b, Measure::Jaccard, 2.0), 0.5);
-        assert_eq!(containment_prior(Weighting::None), 0.0);
-        assert_eq!(containment_prior(Weighting::Idf), CONTAINMENT_PRIOR);
+        assert_eq!(exact(&a, &b, Measure::Jaccard, prior(2.0)), 0.5);
+        let none = Config {
+            weighting: Weighting::None,
+            ..Config::default()
+        };
+        assert_eq!(Calibration::of(&none), Calibration::default());
+        let idf = Calibration::of(&Config::default());
+        assert_eq!(idf.prior, CONTAINMENT_PRIOR);
+        assert_eq!(idf.statement_size, 200.0);
+    }
+
+    #[test]
+    fn statements_count_what_either_adds_and_articles_do_not() {
+        // B is A plus a clause (feature 4): as articles, B holds all of A (containment 1);
+        // as statements, A is 3/4 of B.
+        let a = [(1, 1.0), (2, 1.0), (3, 1.0)];
+        let b = [(1, 1.0), (2, 1.0), (3, 1.0), (4, 1.0)];
+        let statements = |prior| Calibration {
+            prior,
+            statement_size: 10.0,
+        };
+        assert_eq!(exact(&a, &b, Measure::Containment, prior(0.0)), 1.0);
+        assert_eq!(exact(&a, &b, Measure::Containment, statements(0.0)), 0.75);
+        // With a prior of 4 on the statement size 10: 0.75 · 10 / (10 + 4 · 0.25).
+        let judged = exact(&a, &b, Measure::Containment, statements(4.0));
+        assert!((judged - 7.5 / 11.0).abs() < 1e-12);
+        // The score follows the share alone: the same pair at half the weight scores the same.
+        let half = |f: &[Feature]| f.iter().map(|&(h, w)| (h, 0.5 * w)).collect::<Vec<_>>();
+        let light = exact(&half(&a), &half(&b), Measure::Containment, statements(4.0));
+        assert!((light - judged).abs() < 1e-12);
+        // Identical statements are copies; a statement against an article (larger than the
+        // statement size) stays containment.
+        assert_eq!(exact(&b, &b, Measure::Containment, statements(4.0)), 1.0);
+        let article: Vec<Feature> = (1..=20).map(|h| (h, 1.0)).collect();
+        assert_eq!(
+            exact(&a, &article, Measure::Containment, statements(0.0)),
+            1.0
+        );
     }
 
     #[test]
@@ -240,10 +320,10 @@ mod tests {
         };
         // Identical signatures: J = 1, so equal sizes give 1 for every measure.
         for measure in [Measure::Jaccard, Measure::Containment, Measure::Cosine] {
-            assert!((estimate(&sig(3.0), &sig(3.0), measure, 0.0) - 1.0).abs() < 1e-12);
+            assert!((estimate(&sig(3.0), &sig(3.0), measure, prior(0.0)) - 1.0).abs() < 1e-12);
         }
         // A prior leaves identical signatures at 1, as it leaves identical sets.
-        let estimated = estimate(&sig(3.0), &sig(3.0), Measure::Containment, 5.0);
+        let estimated = estimate(&sig(3.0), &sig(3.0), Measure::Containment, prior(5.0));
         assert!((estimated - 1.0).abs() < 1e-12);
     }
 

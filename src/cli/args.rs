@@ -113,6 +113,10 @@ pub struct EngineArgs {
     /// Keep page chrome (short navigation lines, link lists).
     #[arg(long, help_heading = "Engine")]
     pub keep_chrome: bool,
+    /// Documents with fewer content words than N are statements, fingerprinted by their words
+    /// and compared with each other as sentences (0: off; default 20).
+    #[arg(long, value_name = "N", help_heading = "Engine")]
+    pub statement_words: Option<usize>,
     /// Hash seed (signatures made with different seeds do not compare).
     #[arg(long, help_heading = "Engine")]
     pub seed: Option<u64>,
@@ -165,6 +169,9 @@ impl EngineArgs {
         }
         if let Some(language) = self.language {
             config.language = language;
+        }
+        if let Some(n) = self.statement_words {
+            config.statement_words = n;
         }
         if let Some(seed) = self.seed {
             config.seed = seed;
