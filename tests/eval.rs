@@ -17,7 +17,8 @@ fn eval_pairs(set: &str, extra: &[&str]) -> serde_json::Value {
         .args(["--format", "json"])
         .args(extra);
     if set == "clough-stevenson" {
-        cmd.arg("--levels").arg(shared(&format!("{dir}/levels.tsv")));
+        cmd.arg("--levels")
+            .arg(shared(&format!("{dir}/levels.tsv")));
     }
     json_of(&mut cmd)
 }
@@ -47,5 +48,8 @@ fn msrp_sentences_are_compared_as_statements() {
     // Sentences fingerprinted and measured as documents (stem bigrams, facts, containment)
     // rank paraphrases markedly worse.
     let as_documents = auc(&["--statement-words", "0"]);
-    assert!(as_documents < statements - 0.05, "{as_documents} vs {statements}");
+    assert!(
+        as_documents < statements - 0.05,
+        "{as_documents} vs {statements}"
+    );
 }
