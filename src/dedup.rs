@@ -2,7 +2,9 @@
 //! document's original line unchanged.
 //!
 //! Memory holds one signature per document (plus its length with `--keep longest`), never the
-//! text or the features, so the corpus is read in passes:
+//! text or the features, so the corpus is read in passes. With a memory budget
+//! ([`Dedup::memory`]) the signatures, band keys and candidate pairs move to disk once they
+//! outgrow it (see *Beyond memory* below).
 //!
 //! 1. *(IDF weighting only)* document frequencies: the weights of the features depend on the
 //!    whole corpus, so they are counted in a pass of their own (memory: the vocabulary).
@@ -22,8 +24,20 @@
 //! through a chain (A ~ B ~ C with A and C unalike keeps A and C), and a removal can always
 //! be checked by comparing the two documents named in `removed.tsv`.
 //!
+//! **Beyond memory.** While the state that the in-memory path holds per document (the
+//! signature, its slots, and the band keys LSH sorts) fits the budget, nothing changes. When
+//! it would not, the signatures seen so far and every later one are written to a
+//! [`SignatureTable`] on disk, and each document's band entries go to sorted runs
+//! ([`SortedRuns`]); LSH merges them k ways, bucket by bucket, and writes each bucket's pair
+//! keys to runs of their own, whose merge counts the bands each pair collides in. The
+//! candidate pairs come out in the same order as from [`Banding::candidates`] and are
+//! verified in batches that read their two signatures back by position, so the output is
+//! byte-identical to the in-memory path's for any budget. What stays in memory per
+//! document: the keep pass's arrays, the verified pairs, and the input's map of ids.
+//!
 //! Every step is in a fixed order, so the output is identical for any thread count.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -33,13 +47,14 @@ use rayon::prelude::*;
 use crate::config::{Config, Weighting};
 use crate::error::{Error, Result};
 use crate::input::{InputOptions, Problem, Raw, Reader, Record};
-use crate::lsh::Banding;
+use crate::lsh::{Banding, PairCounter, bucket_pairs, pair_key, split_band_entry};
 use crate::normalize::normalize;
 use crate::pipeline::{Evidence, lsh_threshold, similarity_of};
 use crate::shingle::{
     DocFreq, Feature, Slot, WordBuffers, fact_slots, fast_features, fast_sketch, features,
 };
 use crate::signature::{Signature, Sketcher};
+use crate::spill::{FixedRecord, ListFile, Run, RunWriter, SignatureTable, SortedRuns, SpillDir};
 use crate::tokenize::Analyzer;
 
 /// Which document of a group of duplicates is kept.
@@ -124,6 +139,8 @@ pub struct Summary {
     pub kept: u64,
     /// Documents removed.
     pub removed: u64,
+    /// Bytes written to spill files (0: everything stayed in memory).
+    pub spilled: u64,
 }
 
 /// Where a dedup run writes.
@@ -152,6 +169,11 @@ pub struct Dedup {
     pub keep: Keep,
     /// Documents sketched per parallel chunk (bounds the text held in memory).
     pub chunk_docs: usize,
+    /// Bytes the per-document state (signatures, band keys, candidate pairs) may take in
+    /// memory before it spills to sorted runs on disk; `None`: no limit, all in memory.
+    pub memory: Option<u64>,
+    /// The directory spill files go in (a fresh directory inside it, removed at the end).
+    pub temp_dir: PathBuf,
 }
 
 /// Documents per chunk by default: enough to keep every core busy, a few MB of text.
@@ -173,18 +195,249 @@ struct Reading {
     keep_text: bool,
 }
 
+/// Candidate pairs verified per batch on the spill path.
+const VERIFY_BATCH: usize = 1 << 16;
+
 /// Per-document state kept between the passes.
 struct Sketches {
-    signatures: Vec<Signature>,
+    /// Documents sketched.
+    n: usize,
     lengths: Vec<u32>,
-    /// Fact slots per document, only with `config.fact_check`.
-    slots: Vec<Vec<Slot>>,
+    store: Store,
+    /// Estimated bytes the in-memory store holds.
+    held: u64,
+}
+
+/// Where the signatures (and fact slots) are.
+enum Store {
+    Memory {
+        signatures: Vec<Signature>,
+        /// Fact slots per document, only with `config.fact_check`.
+        slots: Vec<Vec<Slot>>,
+    },
+    Disk(Box<Spilled>),
+}
+
+/// The state of a run that outgrew its memory budget.
+struct Spilled {
+    /// Removed with its files when the run ends.
+    dir: SpillDir,
+    table: SignatureTable,
+    band_entries: SortedRuns<u128>,
+    /// Bytes of the budget (spill buffers and merges are sized from it).
+    budget: u64,
+}
+
+/// Records of type `T` in half of a budget of `budget` bytes (at least 1024, so that a tiny
+/// budget still makes runs of a useful size).
+fn run_records<T: FixedRecord>(budget: u64) -> usize {
+    usize::try_from(budget / 2 / T::SIZE as u64)
+        .unwrap_or(usize::MAX)
+        .max(1024)
 }
 
 impl Sketches {
-    /// Document `i`'s fact slots (none without the fact check).
-    fn slots_of(&self, i: u32) -> &[Slot] {
-        self.slots.get(i as usize).map_or(&[][..], Vec::as_slice)
+    /// Document `i`'s signature and fact slots (none without the fact check): borrowed from
+    /// memory, or read from the spill file.
+    fn evidence(&self, i: u32) -> Result<(Cow<'_, Signature>, Cow<'_, [Slot]>)> {
+        match &self.store {
+            Store::Memory { signatures, slots } => Ok((
+                Cow::Borrowed(&signatures[i as usize]),
+                Cow::Borrowed(slots.get(i as usize).map_or(&[][..], Vec::as_slice)),
+            )),
+            Store::Disk(spilled) => {
+                let (signature, slots) = spilled.table.get(i)?;
+                Ok((Cow::Owned(signature), Cow::Owned(slots)))
+            }
+        }
+    }
+
+    /// Bytes written to disk so far.
+    fn spilled(&self) -> u64 {
+        match &self.store {
+            Store::Memory { .. } => 0,
+            Store::Disk(spilled) => spilled.dir.written(),
+        }
+    }
+}
+
+/// What the in-memory path holds for one document: its signature (header, values and the
+/// allocator's share), its slots, and its band keys while LSH sorts them.
+fn held_bytes(k: usize, bands: usize, slots: &[Slot]) -> u64 {
+    let signature = std::mem::size_of::<Signature>() + 4 * k + 16;
+    let slots = std::mem::size_of::<Vec<Slot>>() + std::mem::size_of_val(slots);
+    (signature + slots + 16 * bands) as u64
+}
+
+impl Spilled {
+    /// Starts spilling into a new directory inside `temp_dir`.
+    fn new(temp_dir: &std::path::Path, k: usize, budget: u64) -> Result<Spilled> {
+        let mut dir = SpillDir::new(temp_dir)?;
+        let table = SignatureTable::new(&mut dir, k)?;
+        Ok(Spilled {
+            dir,
+            table,
+            band_entries: SortedRuns::new("bands", run_records::<u128>(budget)),
+            budget,
+        })
+    }
+
+    /// Writes documents `first..` (signatures, band entries, and slots when `slots` has them:
+    /// it is empty without the fact check).
+    fn add(
+        &mut self,
+        banding: &Banding,
+        first: usize,
+        signatures: &[Signature],
+        slots: &[Vec<Slot>],
+    ) -> Result<()> {
+        let entries: Vec<Vec<u128>> = signatures
+            .par_iter()
+            .enumerate()
+            .map(|(i, signature)| banding.band_entries(signature, (first + i) as u32))
+            .collect();
+        for (i, (signature, entries)) in signatures.iter().zip(entries).enumerate() {
+            let doc_slots = slots.get(i).map_or(&[][..], Vec::as_slice);
+            self.table.push(signature, doc_slots)?;
+            for entry in entries {
+                self.band_entries.push(entry, &mut self.dir)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The candidate pairs, as [`Banding::candidates`] gives them, from the band runs: their
+    /// merge visits each band's buckets in order; each bucket's pair keys go to runs, whose
+    /// merge counts how many bands each pair collides in.
+    fn candidates(&mut self, banding: &Banding) -> Result<Candidates> {
+        let read_bytes = usize::try_from(self.budget / 4).unwrap_or(usize::MAX);
+        let entries = std::mem::replace(&mut self.band_entries, SortedRuns::new("bands", 1));
+        let mut pair_keys = SortedRuns::<u64>::new("pairs", run_records::<u64>(self.budget));
+        let mut bucket: Vec<(u64, u32)> = Vec::new();
+        let mut bucket_band = 0usize;
+        let mut keys = Vec::new();
+        let mut flush = |bucket: &mut Vec<(u64, u32)>, dir: &mut SpillDir| -> Result<()> {
+            bucket_pairs(bucket, &mut keys);
+            bucket.clear();
+            for key in keys.drain(..) {
+                pair_keys.push(key, dir)?;
+            }
+            Ok(())
+        };
+        for entry in entries.finish(&mut self.dir, read_bytes)? {
+            let (band, key, doc) = split_band_entry(entry?);
+            if bucket
+                .first()
+                .is_some_and(|&(k, _)| (bucket_band, k) != (band, key))
+            {
+                flush(&mut bucket, &mut self.dir)?;
+            }
+            bucket_band = band;
+            bucket.push((key, doc));
+        }
+        flush(&mut bucket, &mut self.dir)?;
+        let mut counter = PairCounter::new(banding.min_hits);
+        let mut candidates = RunWriter::<u64>::new(&mut self.dir, "candidates")?;
+        for key in pair_keys.finish(&mut self.dir, read_bytes)? {
+            if let Some((a, b)) = counter.push(key?) {
+                candidates.push(pair_key(a, b))?;
+            }
+        }
+        if let Some((a, b)) = counter.finish() {
+            candidates.push(pair_key(a, b))?;
+        }
+        Ok(Candidates::Disk(candidates.finish(&mut self.dir)?))
+    }
+}
+
+/// The LSH candidate pairs `(a, b)`, `a < b`, sorted: in memory, or in a file on the spill
+/// path.
+enum Candidates {
+    Memory(Vec<(u32, u32)>),
+    Disk(Run<u64>),
+}
+
+/// The feature sets verification judges by: none (estimated similarity), per document in
+/// memory, or on the spill path on disk for the documents in candidate pairs (`index`: each
+/// one's document, offset and length in `list`, by document).
+enum FeatureSets {
+    Estimated,
+    Memory(Vec<Vec<Feature>>),
+    Disk {
+        list: ListFile,
+        index: Vec<(u32, u64, u32)>,
+    },
+}
+
+impl FeatureSets {
+    /// Document `i`'s features (none when estimating or when it is in no candidate pair).
+    fn get(&self, i: u32) -> Result<Cow<'_, [Feature]>> {
+        match self {
+            FeatureSets::Estimated => Ok(Cow::Borrowed(&[])),
+            FeatureSets::Memory(sets) => Ok(Cow::Borrowed(
+                sets.get(i as usize).map_or(&[][..], Vec::as_slice),
+            )),
+            FeatureSets::Disk { list, index } => match index.binary_search_by_key(&i, |e| e.0) {
+                Ok(at) => {
+                    let (_, offset, len) = index[at];
+                    let items = list.get(offset, len)?;
+                    Ok(Cow::Owned(
+                        items
+                            .into_iter()
+                            .map(|(hash, weight)| (hash, f64::from_bits(weight)))
+                            .collect(),
+                    ))
+                }
+                Err(_) => Ok(Cow::Borrowed(&[])),
+            },
+        }
+    }
+
+    /// Keeps document `i`'s features (documents come in input order).
+    fn insert(&mut self, i: usize, features: Vec<Feature>) -> Result<()> {
+        match self {
+            FeatureSets::Estimated => Ok(()),
+            FeatureSets::Memory(sets) => {
+                sets[i] = features;
+                Ok(())
+            }
+            FeatureSets::Disk { list, index } => {
+                let items: Vec<(u64, u64)> =
+                    features.iter().map(|&(h, w)| (h, w.to_bits())).collect();
+                let (offset, len) = list.push(&items)?;
+                index.push((i as u32, offset, len));
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Candidates {
+    fn len(&self) -> u64 {
+        match self {
+            Candidates::Memory(pairs) => pairs.len() as u64,
+            Candidates::Disk(run) => run.len(),
+        }
+    }
+
+    /// Calls `f` on the pairs in order: all at once from memory, in batches of
+    /// [`VERIFY_BATCH`] from disk.
+    fn for_each_batch(&self, mut f: impl FnMut(&[(u32, u32)]) -> Result<()>) -> Result<()> {
+        match self {
+            Candidates::Memory(pairs) => f(pairs),
+            Candidates::Disk(run) => {
+                let mut batch = Vec::with_capacity(VERIFY_BATCH);
+                for key in run.read(1 << 16)? {
+                    let key = key?;
+                    batch.push(((key >> 32) as u32, key as u32));
+                    if batch.len() == VERIFY_BATCH {
+                        f(&batch)?;
+                        batch.clear();
+                    }
+                }
+                if batch.is_empty() { Ok(()) } else { f(&batch) }
+            }
+        }
     }
 }
 
@@ -197,6 +450,8 @@ impl Dedup {
             keep: Keep::First,
             chunk_docs: CHUNK_DOCS,
             verify_exact: false,
+            memory: None,
+            temp_dir: std::env::temp_dir(),
         }
     }
 
@@ -241,16 +496,19 @@ impl Dedup {
             Weighting::None => DocFreq::default(),
         };
         let first_pass = self.config.weighting == Weighting::None;
-        let sketches = self.sketch(paths, &freq, first_pass, observer, &mut summary);
-        let candidates = self.candidates(&sketches, &mut summary);
+        let mut sketches = self.sketch(paths, &freq, first_pass, observer, &mut summary)?;
+        let candidates = self.candidates(&mut sketches, &mut summary)?;
         let edges = if self.verify_exact {
-            self.verify_exactly(paths, &freq, &sketches, candidates, observer)
+            self.verify_exactly(paths, &freq, &mut sketches, &candidates, observer)?
         } else {
-            self.verify_estimated(&sketches, candidates)
+            let config = &estimating(&self.config);
+            self.verify(&sketches, &candidates, config, &FeatureSets::Estimated)?
         };
         drop(freq);
+        drop(candidates);
+        summary.spilled = sketches.spilled();
         let removals = self.select(&sketches, &edges, &mut summary);
-        let n = sketches.signatures.len();
+        let n = sketches.n;
         drop(sketches);
         self.write(paths, n, &edges, &removals, outputs, observer, &mut summary)?;
         Ok(summary)
@@ -373,15 +631,21 @@ impl Dedup {
         report: bool,
         observer: &mut dyn Observer,
         summary: &mut Summary,
-    ) -> Sketches {
+    ) -> Result<Sketches> {
         let config = &self.config;
         let sketcher = Sketcher::new(config.num_hashes, config.seed);
+        let banding = self.banding();
         let longest = self.keep == Keep::Longest;
         let mut sketches = Sketches {
-            signatures: Vec::new(),
+            n: 0,
             lengths: Vec::new(),
-            slots: Vec::new(),
+            store: Store::Memory {
+                signatures: Vec::new(),
+                slots: Vec::new(),
+            },
+            held: 0,
         };
+        let mut failure: Option<Error> = None;
         let read = Reading {
             pass: Pass::Signatures,
             total: (!report).then_some(summary.documents),
@@ -400,67 +664,159 @@ impl Dedup {
                 (signature, slots, length)
             },
             |_, made| {
+                if failure.is_some() {
+                    return;
+                }
+                let mut evidence = Vec::with_capacity(made.len());
                 for (signature, slots, length) in made {
-                    sketches.signatures.push(signature);
-                    if config.fact_check {
-                        sketches.slots.push(slots);
-                    }
+                    evidence.push((signature, slots));
                     if longest {
                         sketches.lengths.push(length);
                     }
                 }
+                if let Err(e) = self.keep_sketches(&mut sketches, &banding, evidence) {
+                    failure = Some(e);
+                }
             },
         );
         (summary.documents, summary.bytes, summary.skipped) = (docs, bytes, skipped);
-        sketches
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if let Store::Disk(spilled) = &mut sketches.store {
+            spilled.table.finish(&mut spilled.dir)?;
+        }
+        Ok(sketches)
+    }
+
+    /// The banding dedup uses.
+    fn banding(&self) -> Banding {
+        Banding::optimal(dedup_lsh_threshold(&self.config), self.config.num_hashes)
+    }
+
+    /// Keeps a chunk's signatures and slots: in memory while they fit the budget; once they
+    /// do not, everything so far and from then on on disk.
+    fn keep_sketches(
+        &self,
+        sketches: &mut Sketches,
+        banding: &Banding,
+        evidence: Vec<(Signature, Vec<Slot>)>,
+    ) -> Result<()> {
+        let first = sketches.n;
+        sketches.n += evidence.len();
+        let (signatures, slots) = match &mut sketches.store {
+            Store::Disk(spilled) => {
+                let (signatures, slots): (Vec<Signature>, Vec<Vec<Slot>>) =
+                    evidence.into_iter().unzip();
+                return spilled.add(banding, first, &signatures, &slots);
+            }
+            Store::Memory { signatures, slots } => (signatures, slots),
+        };
+        for (signature, doc_slots) in evidence {
+            sketches.held += held_bytes(self.config.num_hashes, banding.bands, &doc_slots);
+            signatures.push(signature);
+            if self.config.fact_check {
+                slots.push(doc_slots);
+            }
+        }
+        // Half the budget: the band entries' buffer, once spilling, takes the other half.
+        let Some(budget) = self.memory.filter(|&budget| sketches.held > budget / 2) else {
+            return Ok(());
+        };
+        let mut spilled = Spilled::new(&self.temp_dir, self.config.num_hashes, budget)?;
+        for start in (0..signatures.len()).step_by(self.chunk_docs.max(1)) {
+            let end = (start + self.chunk_docs.max(1)).min(signatures.len());
+            let chunk_slots = slots.get(start..end).unwrap_or(&[]);
+            spilled.add(banding, start, &signatures[start..end], chunk_slots)?;
+        }
+        sketches.store = Store::Disk(Box::new(spilled));
+        sketches.held = 0;
+        Ok(())
     }
 
     /// LSH candidate pairs over the signatures.
-    fn candidates(&self, sketches: &Sketches, summary: &mut Summary) -> Vec<(u32, u32)> {
-        let banding = Banding::optimal(dedup_lsh_threshold(&self.config), self.config.num_hashes);
-        let candidates = banding.candidates(&sketches.signatures);
-        summary.candidates = candidates.len() as u64;
-        candidates
+    fn candidates(&self, sketches: &mut Sketches, summary: &mut Summary) -> Result<Candidates> {
+        let banding = self.banding();
+        let candidates = match &mut sketches.store {
+            Store::Memory { signatures, .. } => Candidates::Memory(banding.candidates(signatures)),
+            Store::Disk(spilled) => spilled.candidates(&banding)?,
+        };
+        summary.candidates = candidates.len();
+        Ok(candidates)
     }
 
-    /// The candidate pairs whose estimated similarity reaches the threshold.
-    fn verify_estimated(&self, sketches: &Sketches, candidates: Vec<(u32, u32)>) -> Vec<Edge> {
-        let config = &estimating(&self.config);
-        let signatures = &sketches.signatures;
-        candidates
-            .into_par_iter()
-            .filter_map(|(a, b)| {
-                let s = estimated_similarity(
-                    config,
-                    (&signatures[a as usize], sketches.slots_of(a)),
-                    (&signatures[b as usize], sketches.slots_of(b)),
-                );
-                (s >= config.threshold).then_some((a, b, s))
-            })
-            .collect()
+    /// The candidate pairs whose similarity under `config` reaches its threshold, judged from
+    /// the signatures, slots and (exact verification) `features` of both documents.
+    fn verify(
+        &self,
+        sketches: &Sketches,
+        candidates: &Candidates,
+        config: &Config,
+        features: &FeatureSets,
+    ) -> Result<Vec<Edge>> {
+        let judge = |&(a, b): &(u32, u32)| -> Result<Option<Edge>> {
+            let (signature_a, slots_a) = sketches.evidence(a)?;
+            let (signature_b, slots_b) = sketches.evidence(b)?;
+            let (features_a, features_b) = (features.get(a)?, features.get(b)?);
+            let s = similarity_of(
+                config,
+                &Evidence {
+                    features: &features_a,
+                    signature: &signature_a,
+                    slots: &slots_a,
+                },
+                &Evidence {
+                    features: &features_b,
+                    signature: &signature_b,
+                    slots: &slots_b,
+                },
+            );
+            Ok((s >= config.threshold).then_some((a, b, s)))
+        };
+        let mut edges = Vec::new();
+        candidates.for_each_batch(|batch| {
+            let part: Vec<Edge> = batch
+                .par_iter()
+                .filter_map(|pair| judge(pair).transpose())
+                .collect::<Result<_>>()?;
+            edges.extend(part);
+            Ok(())
+        })?;
+        Ok(edges)
     }
 
     /// The candidate pairs whose exact similarity reaches the threshold: the feature sets of
-    /// the documents in candidate pairs are recomputed in one more read (only theirs are held).
+    /// the documents in candidate pairs are recomputed in one more read (only theirs are held,
+    /// in memory, or on disk on the spill path).
     fn verify_exactly(
         &self,
         paths: &[PathBuf],
         freq: &DocFreq,
-        sketches: &Sketches,
-        candidates: Vec<(u32, u32)>,
+        sketches: &mut Sketches,
+        candidates: &Candidates,
         observer: &mut dyn Observer,
-    ) -> Vec<Edge> {
+    ) -> Result<Vec<Edge>> {
         let config = &Config {
             exact: true,
             ..self.config.clone()
         };
-        let n = sketches.signatures.len();
+        let n = sketches.n;
         let mut wanted = vec![false; n];
-        for &(a, b) in &candidates {
-            wanted[a as usize] = true;
-            wanted[b as usize] = true;
-        }
-        let mut features: Vec<Vec<Feature>> = vec![Vec::new(); n];
+        candidates.for_each_batch(|batch| {
+            for &(a, b) in batch {
+                wanted[a as usize] = true;
+                wanted[b as usize] = true;
+            }
+            Ok(())
+        })?;
+        let mut features = match &mut sketches.store {
+            Store::Memory { .. } => FeatureSets::Memory(vec![Vec::new(); n]),
+            Store::Disk(spilled) => FeatureSets::Disk {
+                list: ListFile::new(&mut spilled.dir, "features")?,
+                index: Vec::new(),
+            },
+        };
+        let mut failure: Option<Error> = None;
         let mut next = 0usize;
         let read = Reading {
             pass: Pass::Verifying,
@@ -491,28 +847,28 @@ impl Dedup {
                     )
                     .collect();
                 for (i, f) in computed {
-                    features[i] = f;
+                    if failure.is_none()
+                        && let Err(e) = features.insert(i, f)
+                    {
+                        failure = Some(e);
+                    }
                 }
             },
         );
-        let signatures = &sketches.signatures;
-        let evidence = |i: u32| Evidence {
-            features: &features[i as usize],
-            signature: &signatures[i as usize],
-            slots: sketches.slots_of(i),
-        };
-        candidates
-            .into_par_iter()
-            .filter_map(|(a, b)| {
-                let s = similarity_of(config, &evidence(a), &evidence(b));
-                (s >= config.threshold).then_some((a, b, s))
-            })
-            .collect()
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if let (FeatureSets::Disk { list, .. }, Store::Disk(spilled)) =
+            (&mut features, &mut sketches.store)
+        {
+            list.finish(&mut spilled.dir)?;
+        }
+        self.verify(sketches, candidates, config, &features)
     }
 
     /// The greedy keep pass over the verified pairs: the removals, sorted by removed document.
     fn select(&self, sketches: &Sketches, edges: &[Edge], summary: &mut Summary) -> Vec<Removal> {
-        let n = sketches.signatures.len();
+        let n = sketches.n;
         summary.verified = edges.len() as u64;
         let order = keep_order(n, self.keep, &sketches.lengths);
         let removals = greedy(n, edges, &order);

@@ -31,6 +31,19 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A spill file (dedup beyond its memory budget) could not be created, written or read:
+    /// the temporary directory is missing, unwritable or full.
+    #[error(
+        "spilling to disk at {path}: {error} (dedup spills beyond --memory; choose a writable \
+         directory with free space with --temp-dir, or raise --memory)"
+    )]
+    Spill {
+        /// The file or directory that failed.
+        path: PathBuf,
+        /// What the operating system said (part of the message, not a separate cause, so that
+        /// it is printed once).
+        error: std::io::Error,
+    },
     /// Writing output failed.
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),

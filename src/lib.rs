@@ -7,7 +7,8 @@
 //! (weighted MinHash) → [`lsh`] → [`similarity`] → [`cluster`] → [`output`]; [`explain`] says
 //! why two documents match and [`report`] shows it.
 //! [`pipeline`] runs them end to end; [`config`] holds the settings; [`dedup`] streams a
-//! corpus of any size through the same stages and writes it back without its duplicates.
+//! corpus of any size through the same stages and writes it back without its duplicates,
+//! spilling sorted runs to disk ([`spill`]) beyond its memory budget.
 //!
 //! ```
 //! use storyprint::{Config, Document, Fingerprints, Origin};
@@ -50,6 +51,7 @@ pub mod shingle;
 pub mod signature;
 pub mod similarity;
 pub mod sort;
+pub mod spill;
 pub mod tokenize;
 
 pub use cluster::{Cluster, Edge};

@@ -117,12 +117,7 @@ impl Banding {
     /// (no hash map of vectors), in parallel; the result is the same for any thread count.
     pub fn candidates(&self, signatures: &[Signature]) -> Vec<(u32, u32)> {
         let live: Vec<u32> = (0..signatures.len() as u32)
-            .filter(|&i| {
-                signatures[i as usize]
-                    .values
-                    .first()
-                    .is_some_and(|&v| v != EMPTY)
-            })
+            .filter(|&i| is_live(&signatures[i as usize]))
             .collect();
         // Bands are taken in groups that span one cache line of signature values, so each
         // signature is fetched once per group rather than once per band.
@@ -154,17 +149,83 @@ impl Banding {
             .flatten()
             .collect();
         radix_sort(&mut pairs);
-        pairs
-            .chunk_by(|a, b| a == b)
-            .filter(|run| run.len() >= self.min_hits)
-            .map(|run| ((run[0] >> 32) as u32, run[0] as u32))
+        let mut counter = PairCounter::new(self.min_hits);
+        let mut candidates: Vec<(u32, u32)> =
+            pairs.iter().filter_map(|&key| counter.push(key)).collect();
+        candidates.extend(counter.finish());
+        candidates
+    }
+
+    /// The entries of every band of a live signature, as [`band_entry`] encodes them (none for
+    /// the signature of an empty document, which is nobody's candidate).
+    pub fn band_entries(&self, signature: &Signature, doc: u32) -> Vec<u128> {
+        if !is_live(signature) {
+            return Vec::new();
+        }
+        (0..self.bands)
+            .map(|band| band_entry(band, self.band_key(signature, band), doc))
             .collect()
     }
 }
 
-/// Appends the pairs of each bucket of sorted `(key, doc)` entries: all pairs, or a star from
-/// the first member for a bucket larger than [`MAX_BUCKET`].
-fn bucket_pairs(keys: &[(u64, u32)], out: &mut Vec<u64>) {
+/// Whether a signature takes part in LSH: an empty document's signature is nobody's candidate.
+pub fn is_live(signature: &Signature) -> bool {
+    signature.values.first().is_some_and(|&v| v != EMPTY)
+}
+
+/// One band of one document as a single sortable number: `band << 96 | key << 32 | doc`, so
+/// that sorting entries groups each band's buckets with their members in document order
+/// (what [`Banding::candidates`] sorts, band by band), e.g. in runs on disk.
+pub fn band_entry(band: usize, key: u64, doc: u32) -> u128 {
+    (band as u128) << 96 | (key as u128) << 32 | doc as u128
+}
+
+/// The band, key and document of a [`band_entry`].
+pub fn split_band_entry(entry: u128) -> (usize, u64, u32) {
+    ((entry >> 96) as usize, (entry >> 32) as u64, entry as u32)
+}
+
+/// Turns a sorted stream of pair keys (one per band a pair collides in) into the candidate
+/// pairs: those seen at least `min_hits` times, in order.
+#[derive(Debug)]
+pub struct PairCounter {
+    min_hits: usize,
+    current: Option<u64>,
+    hits: usize,
+}
+
+impl PairCounter {
+    /// A counter for pairs that must collide in `min_hits` bands.
+    pub fn new(min_hits: usize) -> PairCounter {
+        PairCounter {
+            min_hits,
+            current: None,
+            hits: 0,
+        }
+    }
+
+    /// Takes the next key (not smaller than the last); returns the previous pair when this
+    /// key ends its run and it had enough hits.
+    pub fn push(&mut self, key: u64) -> Option<(u32, u32)> {
+        if self.current == Some(key) {
+            self.hits += 1;
+            return None;
+        }
+        let done = self.finish();
+        (self.current, self.hits) = (Some(key), 1);
+        done
+    }
+
+    /// The last pair, if it had enough hits (the stream is over).
+    pub fn finish(&mut self) -> Option<(u32, u32)> {
+        let key = self.current.take()?;
+        (self.hits >= self.min_hits).then_some(((key >> 32) as u32, key as u32))
+    }
+}
+
+/// Appends the pair keys of each bucket of sorted `(key, doc)` entries: all pairs, or a star
+/// from the first member for a bucket larger than [`MAX_BUCKET`].
+pub fn bucket_pairs(keys: &[(u64, u32)], out: &mut Vec<u64>) {
     for bucket in keys.chunk_by(|a, b| a.0 == b.0) {
         if bucket.len() > MAX_BUCKET {
             let hub = bucket[0].1;
@@ -177,7 +238,8 @@ fn bucket_pairs(keys: &[(u64, u32)], out: &mut Vec<u64>) {
     }
 }
 
-fn pair_key(a: u32, b: u32) -> u64 {
+/// The key of a pair: the smaller document in the high half, so keys sort as pairs do.
+pub fn pair_key(a: u32, b: u32) -> u64 {
     let (lo, hi) = if a < b { (a, b) } else { (b, a) };
     (lo as u64) << 32 | hi as u64
 }
@@ -238,8 +300,38 @@ mod tests {
         }
     }
 
+    #[test]
+    fn band_entries_sort_by_band_then_key_then_document() {
+        let entries = [
+            band_entry(1, 5, 0),
+            band_entry(0, u64::MAX, 9),
+            band_entry(0, 7, 3),
+            band_entry(0, 7, 2),
+        ];
+        let mut sorted = entries;
+        sorted.sort_unstable();
+        let split: Vec<_> = sorted.iter().map(|&e| split_band_entry(e)).collect();
+        assert_eq!(split, [(0, 7, 2), (0, 7, 3), (0, u64::MAX, 9), (1, 5, 0)]);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(30))]
+
+        /// Oracle: the streaming counter keeps exactly the keys that occur `min_hits` times
+        /// or more in a sorted list, as grouping the list does.
+        #[test]
+        fn pair_counter_matches_grouping(mut keys in proptest::collection::vec(0u64..20, 0..100), min_hits in 1usize..4) {
+            keys.sort_unstable();
+            let mut counter = PairCounter::new(min_hits);
+            let mut streamed: Vec<(u32, u32)> = keys.iter().filter_map(|&k| counter.push(k)).collect();
+            streamed.extend(counter.finish());
+            let grouped: Vec<(u32, u32)> = keys
+                .chunk_by(|a, b| a == b)
+                .filter(|run| run.len() >= min_hits)
+                .map(|run| ((run[0] >> 32) as u32, run[0] as u32))
+                .collect();
+            prop_assert_eq!(streamed, grouped);
+        }
 
         /// Oracle: the sorted-bucket candidates are exactly the pairs that, compared directly,
         /// agree on at least `min_hits` whole bands.

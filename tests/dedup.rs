@@ -181,3 +181,142 @@ fn exact_verification_reports_what_the_batch_engine_reports() {
     assert_eq!(std::fs::read_to_string(pairs).unwrap(), batch);
     assert!(removed.contains("003_"), "{removed}");
 }
+
+/// Runs dedup on `inputs` with `--pairs`, returning unique.jsonl, removed.tsv, pairs.tsv and
+/// stderr.
+fn dedup_with_pairs(dir: &Path, inputs: &[&Path], extra: &[&str]) -> [String; 4] {
+    let pairs = dir.join("pairs.tsv");
+    let (unique, removed, stderr) = dedup(
+        dir,
+        inputs,
+        &[&["--pairs", pairs.to_str().unwrap()], extra].concat(),
+    );
+    [
+        unique,
+        removed,
+        std::fs::read_to_string(pairs).unwrap(),
+        stderr,
+    ]
+}
+
+/// Oracle: the spill path under a budget of 1 MB (many runs of band keys and of pair keys)
+/// writes byte for byte what the in-memory path writes, for `engine` settings and with and
+/// without `--exact`, whatever the thread count; it says that it spilled, and leaves nothing
+/// in its temporary directory.
+fn assert_spilling_changes_nothing(corpus: &Path, engine: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let temp = dir.path().join("spill");
+    std::fs::create_dir(&temp).unwrap();
+    for verify in [&[][..], &["--exact"]] {
+        let in_memory = dedup_with_pairs(
+            dir.path(),
+            &[corpus],
+            &[engine, verify, &["--memory", "unlimited", "-j2"]].concat(),
+        );
+        let spilled = dedup_with_pairs(
+            dir.path(),
+            &[corpus],
+            &[
+                engine,
+                verify,
+                &["--memory", "1", "--temp-dir", temp.to_str().unwrap()],
+                &["-j1", "--chunk-docs", "500"],
+            ]
+            .concat(),
+        );
+        assert_eq!(in_memory[..3], spilled[..3], "{verify:?}");
+        assert!(in_memory[1].lines().count() > 100, "{}", in_memory[1]);
+        assert!(!in_memory[3].contains("spilled"), "{}", in_memory[3]);
+        assert!(spilled[3].contains("spilled"), "{}", spilled[3]);
+        assert_eq!(std::fs::read_dir(&temp).unwrap().count(), 0);
+    }
+}
+
+#[test]
+fn spilling_to_disk_changes_nothing_in_the_output_at_the_classic_preset() {
+    let corpus = shared("corpora/reuters21578.jsonl.gz");
+    assert_spilling_changes_nothing(&corpus, &["--preset", "classic"]);
+}
+
+#[test]
+fn spilling_to_disk_changes_nothing_in_the_output_at_the_defaults() {
+    // The first 4,000 Reuters stories (read from ../shared at test time): the defaults' low
+    // LSH threshold makes millions of pair keys over the whole corpus.
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let reuters = std::fs::File::open(shared("corpora/reuters21578.jsonl.gz")).unwrap();
+    let lines: Vec<String> = std::io::BufReader::new(flate2::read::GzDecoder::new(reuters))
+        .lines()
+        .take(4000)
+        .map(Result::unwrap)
+        .collect();
+    let slice = dir.path().join("reuters-4000.jsonl");
+    std::fs::write(&slice, lines.join("\n") + "\n").unwrap();
+    assert_spilling_changes_nothing(&slice, &[]);
+}
+
+#[test]
+fn an_unusable_temp_dir_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = shared("corpora/reuters21578.jsonl.gz");
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let mut unusable = vec![dir.path().join("missing"), not_a_dir];
+    // A read-only directory stops everyone but root (who runs CI here: then the two above).
+    #[cfg(unix)]
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        use std::os::unix::fs::PermissionsExt;
+        let read_only = dir.path().join("read-only");
+        std::fs::create_dir(&read_only).unwrap();
+        std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o555)).unwrap();
+        unusable.push(read_only);
+    }
+    for temp in unusable {
+        let out = storyprint()
+            .arg("dedup")
+            .arg(&corpus)
+            .args(["--preset", "classic", "--memory", "1", "-o"])
+            .arg(dir.path().join("unique.jsonl"))
+            .arg("--temp-dir")
+            .arg(&temp)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("spilling to disk at"), "{stderr}");
+        assert!(stderr.contains(&*temp.to_string_lossy()), "{stderr}");
+        assert!(stderr.contains("--temp-dir"), "{stderr}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn spill_files_are_removed_when_the_run_fails() {
+    // /dev/full refuses every write: the run fails after it has spilled.
+    let dir = tempfile::tempdir().unwrap();
+    let out = storyprint()
+        .arg("dedup")
+        .arg(shared("corpora/reuters21578.jsonl.gz"))
+        .args(["--preset", "classic", "--memory", "1", "-o", "/dev/full"])
+        .arg("--temp-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("No space left"), "{stderr}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_memory_budget_must_be_a_positive_number_or_unlimited() {
+    for bad in ["0", "lots", "-5"] {
+        let out = storyprint()
+            .args(["dedup", "x.jsonl", &format!("--memory={bad}")])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("`unlimited`"));
+    }
+}

@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use storyprint::dedup::{CHUNK_DOCS, Dedup, Keep, Observer, Outputs, Pass};
 use storyprint::input::Problem;
+use storyprint::spill;
 
 use super::{EXIT_OK, EngineArgs, InputArgs, open_output};
 
@@ -46,9 +47,34 @@ pub struct DedupArgs {
     /// Documents read and sketched per parallel chunk (bounds the text held in memory).
     #[arg(long, value_name = "N", default_value_t = CHUNK_DOCS as u32, value_parser = clap::value_parser!(u32).range(1..))]
     chunk_docs: u32,
+    /// Memory in MB (2^20 bytes) for the per-document state (signatures, band keys, candidate
+    /// pairs), or `unlimited`. Beyond it they spill to sorted runs on disk; the output is the
+    /// same. Default: a quarter of the machine's physical memory.
+    #[arg(long, value_name = "MB", value_parser = parse_memory)]
+    memory: Option<Memory>,
+    /// Directory for spill files (default: the system's temporary directory); they are removed
+    /// when dedup ends.
+    #[arg(long, value_name = "DIR")]
+    temp_dir: Option<PathBuf>,
     /// No progress bar and no summary (warnings are still printed).
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// `--memory`: bytes, or no limit.
+#[derive(Debug, Clone, Copy)]
+struct Memory(Option<u64>);
+
+fn parse_memory(value: &str) -> Result<Memory, String> {
+    if value == "unlimited" {
+        return Ok(Memory(None));
+    }
+    match value.parse::<u64>() {
+        Ok(mb) if mb > 0 => Ok(Memory(Some(mb.saturating_mul(1 << 20)))),
+        _ => Err(format!(
+            "expected a number of MB (at least 1) or `unlimited`, not `{value}`"
+        )),
+    }
 }
 
 /// Prints problems as warnings and, on a terminal, a progress bar per pass.
@@ -137,6 +163,16 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
     };
     dedup.chunk_docs = args.chunk_docs as usize;
     dedup.verify_exact = args.engine.exact;
+    // A quarter of the machine: corpora of a few million documents stay in memory; beyond,
+    // the rest is for what every document still holds (ids, the keep pass: ≈ 0.2 KB each),
+    // the text in flight, the IDF vocabulary and the page cache of the spill files.
+    dedup.memory = match args.memory {
+        Some(Memory(memory)) => memory,
+        None => spill::physical_memory().map(|bytes| bytes / 4),
+    };
+    if let Some(dir) = args.temp_dir {
+        dedup.temp_dir = dir;
+    }
     let mut unique = open_output(args.output.as_ref())?;
     let mut removed = args
         .removed
@@ -181,7 +217,7 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
             .collect();
         eprintln!(
             "storyprint: {} documents ({:.1} MB) in {:.2} s: kept {}, removed {}; {} candidate \
-             pairs, {} verified ({} similarity, {} hashes); passes: {}{}",
+             pairs, {} verified ({} similarity, {} hashes); passes: {}{}{}",
             summary.documents,
             summary.bytes as f64 / 1e6,
             seconds,
@@ -196,6 +232,15 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
             },
             dedup.config.num_hashes,
             passes.join(", "),
+            if summary.spilled > 0 {
+                format!(
+                    "; spilled {:.1} MB to {}",
+                    summary.spilled as f64 / 1e6,
+                    dedup.temp_dir.display()
+                )
+            } else {
+                String::new()
+            },
             if summary.skipped > 0 {
                 format!("; skipped {} (see the warnings above)", summary.skipped)
             } else {

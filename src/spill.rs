@@ -1,0 +1,716 @@
+//! Spill: what `dedup` keeps on disk when a corpus's state outgrows its memory budget.
+//!
+//! An external merge sort, as datatrove does for its MinHash buckets: fixed-size records are
+//! buffered up to a capacity; each full buffer is sorted and written as a *run*; the runs are
+//! then merged k ways into one sorted stream ([`SortedRuns`]). Band keys and candidate pairs
+//! take this path. Signatures, which verification reads in pair order rather than sorted, go
+//! to a [`SignatureTable`] of fixed-size records read back by position.
+//!
+//! Every file lives in one [`SpillDir`], a fresh directory removed (with its files) when the
+//! run ends, successfully or not. Failures name the file and say what to do about them.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::shingle::Slot;
+use crate::signature::Signature;
+
+/// Runs merged at once; more runs are first merged in groups of this many (bounds open files
+/// and read buffers).
+pub const FAN_IN: usize = 64;
+
+/// A record of fixed size on disk, ordered as its encoding is meant to be merged.
+pub trait FixedRecord: Copy + Ord + Send + Sync {
+    /// Bytes per record.
+    const SIZE: usize;
+    /// Writes the record's `SIZE` little-endian bytes.
+    fn encode(self, out: &mut [u8]);
+    /// Reads a record from `SIZE` bytes written by [`FixedRecord::encode`].
+    fn decode(bytes: &[u8]) -> Self;
+}
+
+/// Candidate pair keys (`a << 32 | b`).
+impl FixedRecord for u64 {
+    const SIZE: usize = 8;
+    fn encode(self, out: &mut [u8]) {
+        out.copy_from_slice(&self.to_le_bytes());
+    }
+    fn decode(bytes: &[u8]) -> Self {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(bytes);
+        u64::from_le_bytes(b)
+    }
+}
+
+/// Band entries (`band << 96 | key << 32 | doc`).
+impl FixedRecord for u128 {
+    const SIZE: usize = 16;
+    fn encode(self, out: &mut [u8]) {
+        out.copy_from_slice(&self.to_le_bytes());
+    }
+    fn decode(bytes: &[u8]) -> Self {
+        let mut b = [0u8; 16];
+        b.copy_from_slice(bytes);
+        u128::from_le_bytes(b)
+    }
+}
+
+/// The spill error for `path`.
+fn spill_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |error| Error::Spill {
+        path: path.to_path_buf(),
+        error,
+    }
+}
+
+/// A fresh directory for one run's spill files, removed with everything in it when dropped.
+#[derive(Debug)]
+pub struct SpillDir {
+    dir: tempfile::TempDir,
+    files: usize,
+    written: u64,
+}
+
+impl SpillDir {
+    /// Creates `storyprint-spill-*` inside `parent`.
+    pub fn new(parent: &Path) -> Result<SpillDir> {
+        let dir = tempfile::Builder::new()
+            .prefix("storyprint-spill-")
+            .tempdir_in(parent)
+            .map_err(spill_error(parent))?;
+        Ok(SpillDir {
+            dir,
+            files: 0,
+            written: 0,
+        })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Bytes written to spill files so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Files created so far.
+    pub fn files(&self) -> usize {
+        self.files
+    }
+
+    /// A new file named after `stem`, open for reading and writing.
+    fn create(&mut self, stem: &str) -> Result<(PathBuf, File)> {
+        let path = self.dir.path().join(format!("{stem}-{}.bin", self.files));
+        self.files += 1;
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(spill_error(&path))?;
+        Ok((path, file))
+    }
+}
+
+/// A sorted run on disk: `len` records of `T`.
+#[derive(Debug)]
+pub struct Run<T> {
+    path: PathBuf,
+    len: u64,
+    record: PhantomData<T>,
+}
+
+impl<T: FixedRecord> Run<T> {
+    /// Records in the run.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the run has no record.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Reads the run from its start with a buffer of about `buffer` bytes.
+    pub fn read(&self, buffer: usize) -> Result<RunReader<T>> {
+        let file = File::open(&self.path).map_err(spill_error(&self.path))?;
+        Ok(RunReader {
+            reader: BufReader::with_capacity(buffer.max(T::SIZE), file),
+            path: self.path.clone(),
+            remaining: self.len,
+            scratch: vec![0; T::SIZE],
+            record: PhantomData,
+        })
+    }
+}
+
+/// Writes records, in the order given, to a new run.
+pub struct RunWriter<T> {
+    writer: BufWriter<File>,
+    path: PathBuf,
+    len: u64,
+    scratch: Vec<u8>,
+    record: PhantomData<T>,
+}
+
+impl<T: FixedRecord> RunWriter<T> {
+    /// A new run file named after `stem` in `dir`.
+    pub fn new(dir: &mut SpillDir, stem: &str) -> Result<RunWriter<T>> {
+        let (path, file) = dir.create(stem)?;
+        Ok(RunWriter {
+            writer: BufWriter::with_capacity(1 << 16, file),
+            path,
+            len: 0,
+            scratch: vec![0; T::SIZE],
+            record: PhantomData,
+        })
+    }
+
+    /// Appends one record.
+    pub fn push(&mut self, value: T) -> Result<()> {
+        value.encode(&mut self.scratch);
+        self.writer
+            .write_all(&self.scratch)
+            .map_err(spill_error(&self.path))?;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Flushes the file and counts its bytes in `dir`.
+    pub fn finish(self, dir: &mut SpillDir) -> Result<Run<T>> {
+        let RunWriter {
+            mut writer,
+            path,
+            len,
+            ..
+        } = self;
+        writer.flush().map_err(spill_error(&path))?;
+        dir.written += len * T::SIZE as u64;
+        Ok(Run {
+            path,
+            len,
+            record: PhantomData,
+        })
+    }
+}
+
+/// Reads a run's records in order.
+pub struct RunReader<T> {
+    reader: BufReader<File>,
+    path: PathBuf,
+    remaining: u64,
+    scratch: Vec<u8>,
+    record: PhantomData<T>,
+}
+
+impl<T: FixedRecord> Iterator for RunReader<T> {
+    type Item = Result<T>;
+
+    fn next(&mut self) -> Option<Result<T>> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        Some(
+            self.reader
+                .read_exact(&mut self.scratch)
+                .map(|()| T::decode(&self.scratch))
+                .map_err(spill_error(&self.path)),
+        )
+    }
+}
+
+/// Records sorted on disk: buffered up to a capacity, each full buffer sorted (in parallel)
+/// and written as a run, the runs merged by [`SortedRuns::finish`].
+pub struct SortedRuns<T> {
+    stem: &'static str,
+    buffer: Vec<T>,
+    capacity: usize,
+    runs: Vec<Run<T>>,
+}
+
+impl<T: FixedRecord> SortedRuns<T> {
+    /// Runs named after `stem`, of `capacity` records each (at least one).
+    pub fn new(stem: &'static str, capacity: usize) -> SortedRuns<T> {
+        SortedRuns {
+            stem,
+            buffer: Vec::new(),
+            capacity: capacity.max(1),
+            runs: Vec::new(),
+        }
+    }
+
+    /// Adds a record, writing a run when the buffer is full.
+    pub fn push(&mut self, value: T, dir: &mut SpillDir) -> Result<()> {
+        self.buffer.push(value);
+        if self.buffer.len() >= self.capacity {
+            self.flush(dir)?;
+        }
+        Ok(())
+    }
+
+    /// Runs written so far.
+    pub fn runs(&self) -> usize {
+        self.runs.len()
+    }
+
+    fn flush(&mut self, dir: &mut SpillDir) -> Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        self.buffer.par_sort_unstable();
+        let mut writer = RunWriter::new(dir, self.stem)?;
+        for &value in &self.buffer {
+            writer.push(value)?;
+        }
+        self.runs.push(writer.finish(dir)?);
+        self.buffer.clear();
+        Ok(())
+    }
+
+    /// Writes what is buffered, merges runs in groups until at most [`FAN_IN`] are left, and
+    /// returns the merge of those: every record pushed, in sorted order. Each run is read
+    /// with a buffer of `read_bytes / runs` (4 KiB to 1 MiB).
+    pub fn finish(mut self, dir: &mut SpillDir, read_bytes: usize) -> Result<Merge<T>> {
+        self.flush(dir)?;
+        self.buffer = Vec::new();
+        let buffer_of = |runs: usize| (read_bytes / runs.max(1)).clamp(1 << 12, 1 << 20);
+        let mut runs = std::mem::take(&mut self.runs);
+        while runs.len() > FAN_IN {
+            let mut merged = Vec::with_capacity(runs.len().div_ceil(FAN_IN));
+            let mut rest = runs.into_iter();
+            loop {
+                let group: Vec<Run<T>> = rest.by_ref().take(FAN_IN).collect();
+                if group.is_empty() {
+                    break;
+                }
+                let mut writer = RunWriter::new(dir, self.stem)?;
+                let buffer = buffer_of(group.len());
+                for value in Merge::new(group, buffer)? {
+                    writer.push(value?)?;
+                }
+                merged.push(writer.finish(dir)?);
+            }
+            runs = merged;
+        }
+        let buffer = buffer_of(runs.len());
+        Merge::new(runs, buffer)
+    }
+}
+
+/// The k-way merge of sorted runs: their records in sorted order. The runs' files are
+/// deleted when the merge is dropped (the spill directory would be at the end; this frees the
+/// disk sooner).
+pub struct Merge<T> {
+    runs: Vec<Run<T>>,
+    readers: Vec<RunReader<T>>,
+    heap: BinaryHeap<Reverse<(T, usize)>>,
+    failed: bool,
+}
+
+impl<T: FixedRecord> Merge<T> {
+    /// Opens `runs`, each with a read buffer of `buffer` bytes.
+    pub fn new(runs: Vec<Run<T>>, buffer: usize) -> Result<Merge<T>> {
+        let mut readers = Vec::with_capacity(runs.len());
+        let mut heap = BinaryHeap::with_capacity(runs.len());
+        for (r, run) in runs.iter().enumerate() {
+            let mut reader = run.read(buffer)?;
+            if let Some(first) = reader.next() {
+                heap.push(Reverse((first?, r)));
+            }
+            readers.push(reader);
+        }
+        Ok(Merge {
+            runs,
+            readers,
+            heap,
+            failed: false,
+        })
+    }
+}
+
+impl<T> Drop for Merge<T> {
+    fn drop(&mut self) {
+        for run in &self.runs {
+            // A file left behind goes with the spill directory.
+            let _ = std::fs::remove_file(&run.path);
+        }
+    }
+}
+
+impl<T: FixedRecord> Iterator for Merge<T> {
+    type Item = Result<T>;
+
+    fn next(&mut self) -> Option<Result<T>> {
+        if self.failed {
+            return None;
+        }
+        let Reverse((value, r)) = self.heap.pop()?;
+        match self.readers[r].next() {
+            Some(Ok(next)) => self.heap.push(Reverse((next, r))),
+            Some(Err(e)) => {
+                self.failed = true;
+                return Some(Err(e));
+            }
+            None => {}
+        }
+        Some(Ok(value))
+    }
+}
+
+/// Lists of 16-byte items (fact slots, feature sets) on disk, appended one after another and
+/// read back by position (offset and count).
+pub struct ListFile {
+    file: File,
+    path: PathBuf,
+    writer: Option<BufWriter<File>>,
+    items: u64,
+}
+
+impl ListFile {
+    /// An empty file named after `stem` in `dir`.
+    pub fn new(dir: &mut SpillDir, stem: &str) -> Result<ListFile> {
+        let (path, file) = dir.create(stem)?;
+        let writer = file
+            .try_clone()
+            .map(|f| BufWriter::with_capacity(1 << 16, f))
+            .map_err(spill_error(&path))?;
+        Ok(ListFile {
+            file,
+            path,
+            writer: Some(writer),
+            items: 0,
+        })
+    }
+
+    /// Appends a list; returns its offset (in items) and length.
+    pub fn push(&mut self, items: &[(u64, u64)]) -> Result<(u64, u32)> {
+        let Some(writer) = self.writer.as_mut() else {
+            return Err(Error::Config(format!(
+                "{} was written after it was finished",
+                self.path.display()
+            )));
+        };
+        let mut bytes = Vec::with_capacity(16 * items.len());
+        for &(a, b) in items {
+            bytes.extend_from_slice(&a.to_le_bytes());
+            bytes.extend_from_slice(&b.to_le_bytes());
+        }
+        writer.write_all(&bytes).map_err(spill_error(&self.path))?;
+        let offset = self.items;
+        self.items += items.len() as u64;
+        let len = u32::try_from(items.len())
+            .map_err(|_| Error::Config(format!("a list of {} items", items.len())))?;
+        Ok((offset, len))
+    }
+
+    /// Flushes what was pushed so that [`ListFile::get`] can read it, counting its bytes in
+    /// `dir`.
+    pub fn finish(&mut self, dir: &mut SpillDir) -> Result<()> {
+        if let Some(mut writer) = self.writer.take() {
+            writer.flush().map_err(spill_error(&self.path))?;
+            dir.written += 16 * self.items;
+        }
+        Ok(())
+    }
+
+    /// The list at `offset` of `len` items (after [`ListFile::finish`]).
+    pub fn get(&self, offset: u64, len: u32) -> Result<Vec<(u64, u64)>> {
+        let mut bytes = vec![0u8; 16 * len as usize];
+        read_at(&self.file, &mut bytes, offset * 16, &self.path)?;
+        Ok(bytes
+            .chunks_exact(16)
+            .map(|item| (le_u64(&item[..8]), le_u64(&item[8..])))
+            .collect())
+    }
+}
+
+/// The `u64` in 8 little-endian bytes.
+fn le_u64(bytes: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(bytes);
+    u64::from_le_bytes(b)
+}
+
+/// Signatures (and fact slots) on disk, one fixed-size record per document in input order,
+/// read back by position, so verification holds only the pairs it is judging.
+///
+/// A record is the K values (`u32` LE), the weight (`f64` bits LE), then the offset (`u64`)
+/// and count (`u32`) of the document's slots in a [`ListFile`].
+pub struct SignatureTable {
+    k: usize,
+    file: File,
+    path: PathBuf,
+    writer: Option<BufWriter<File>>,
+    slots: ListFile,
+    len: u64,
+    scratch: Vec<u8>,
+}
+
+impl SignatureTable {
+    /// An empty table for signatures of `k` values in `dir`.
+    pub fn new(dir: &mut SpillDir, k: usize) -> Result<SignatureTable> {
+        let (path, file) = dir.create("signatures")?;
+        let writer = file
+            .try_clone()
+            .map(|f| BufWriter::with_capacity(1 << 16, f))
+            .map_err(spill_error(&path))?;
+        Ok(SignatureTable {
+            k,
+            file,
+            path,
+            writer: Some(writer),
+            slots: ListFile::new(dir, "slots")?,
+            len: 0,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Bytes per signature record.
+    pub fn record_size(&self) -> usize {
+        4 * self.k + 20
+    }
+
+    /// Documents in the table.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the table has no document.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends the next document's signature and slots.
+    pub fn push(&mut self, signature: &Signature, slots: &[Slot]) -> Result<()> {
+        if signature.values.len() != self.k {
+            return Err(Error::Incompatible(format!(
+                "a signature of {} values in a table of {}",
+                signature.values.len(),
+                self.k
+            )));
+        }
+        let (offset, count) = self.slots.push(slots)?;
+        let Some(writer) = self.writer.as_mut() else {
+            return Err(Error::Config(format!(
+                "{} was written after it was finished",
+                self.path.display()
+            )));
+        };
+        self.scratch.clear();
+        for v in &signature.values {
+            self.scratch.extend_from_slice(&v.to_le_bytes());
+        }
+        self.scratch
+            .extend_from_slice(&signature.weight.to_bits().to_le_bytes());
+        self.scratch.extend_from_slice(&offset.to_le_bytes());
+        self.scratch.extend_from_slice(&count.to_le_bytes());
+        writer
+            .write_all(&self.scratch)
+            .map_err(spill_error(&self.path))?;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Flushes what was pushed so that [`SignatureTable::get`] can read it, counting its
+    /// bytes in `dir`.
+    pub fn finish(&mut self, dir: &mut SpillDir) -> Result<()> {
+        if let Some(mut writer) = self.writer.take() {
+            writer.flush().map_err(spill_error(&self.path))?;
+            dir.written += self.len * self.record_size() as u64;
+        }
+        self.slots.finish(dir)
+    }
+
+    /// Document `i`'s signature and slots (after [`SignatureTable::finish`]).
+    pub fn get(&self, i: u32) -> Result<(Signature, Vec<Slot>)> {
+        let size = self.record_size();
+        let mut record = vec![0u8; size];
+        read_at(&self.file, &mut record, i as u64 * size as u64, &self.path)?;
+        let k = self.k;
+        let values = record[..4 * k]
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let weight = f64::from_bits(le_u64(&record[4 * k..4 * k + 8]));
+        let offset = le_u64(&record[4 * k + 8..4 * k + 16]);
+        let c = &record[4 * k + 16..];
+        let count = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        let slots = if count == 0 {
+            Vec::new()
+        } else {
+            self.slots.get(offset, count)?
+        };
+        Ok((Signature { values, weight }, slots))
+    }
+}
+
+/// Fills `buf` from `file` at `offset` (positional: safe from several threads at once).
+fn read_at(file: &File, buf: &mut [u8], offset: u64, path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    let result = std::os::unix::fs::FileExt::read_exact_at(file, buf, offset);
+    #[cfg(windows)]
+    let result = {
+        let mut done = 0;
+        let mut result = Ok(());
+        while done < buf.len() {
+            match std::os::windows::fs::FileExt::seek_read(
+                file,
+                &mut buf[done..],
+                offset + done as u64,
+            ) {
+                Ok(0) => {
+                    result = Err(std::io::ErrorKind::UnexpectedEof.into());
+                    break;
+                }
+                Ok(n) => done += n,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        result
+    };
+    result.map_err(spill_error(path))
+}
+
+/// The machine's physical memory in bytes (Linux `/proc/meminfo`), if known.
+pub fn physical_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sorted_through_runs<T: FixedRecord + std::fmt::Debug>(
+        values: &[T],
+        capacity: usize,
+    ) -> (Vec<T>, usize) {
+        let parent = tempfile::tempdir().unwrap();
+        let mut dir = SpillDir::new(parent.path()).unwrap();
+        let mut runs = SortedRuns::new("test", capacity);
+        for &v in values {
+            runs.push(v, &mut dir).unwrap();
+        }
+        let written = runs.runs();
+        let merged = runs.finish(&mut dir, 1 << 16).unwrap();
+        (merged.map(Result::unwrap).collect(), written)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(40))]
+
+        /// Oracle: runs written and merged give what one in-memory sort gives, duplicates
+        /// included, for any run size (down to one record per run, which forces more runs
+        /// than [`FAN_IN`] and so the intermediate merges).
+        #[test]
+        fn merged_runs_equal_an_in_memory_sort(
+            values in proptest::collection::vec(0u64..50, 0..300),
+            capacity in 1usize..40,
+        ) {
+            let (merged, _) = sorted_through_runs(&values, capacity);
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            prop_assert_eq!(merged, sorted);
+        }
+
+        #[test]
+        fn wide_records_round_trip_and_merge(values in proptest::collection::vec(any::<u128>(), 0..200)) {
+            let (merged, _) = sorted_through_runs(&values, 7);
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            prop_assert_eq!(merged, sorted);
+        }
+    }
+
+    #[test]
+    fn more_runs_than_the_fan_in_are_merged_in_groups() {
+        let values: Vec<u64> = (0..1000u64)
+            .map(|i| i.wrapping_mul(0x9e37_79b9) % 997)
+            .collect();
+        let (merged, written) = sorted_through_runs(&values, 3);
+        assert!(written > FAN_IN * 2, "{written} runs");
+        let mut sorted = values;
+        sorted.sort_unstable();
+        assert_eq!(merged, sorted);
+    }
+
+    #[test]
+    fn signature_table_returns_what_was_pushed() {
+        let parent = tempfile::tempdir().unwrap();
+        let mut dir = SpillDir::new(parent.path()).unwrap();
+        let mut table = SignatureTable::new(&mut dir, 3).unwrap();
+        let docs: Vec<(Signature, Vec<Slot>)> = (0..5u32)
+            .map(|i| {
+                (
+                    Signature {
+                        values: vec![i, u32::MAX - i, 7 * i],
+                        weight: 1.5 * f64::from(i),
+                    },
+                    (0..u64::from(i % 3)).map(|s| (s, s * 31 + 1)).collect(),
+                )
+            })
+            .collect();
+        for (signature, slots) in &docs {
+            table.push(signature, slots).unwrap();
+        }
+        table.finish(&mut dir).unwrap();
+        assert_eq!(
+            dir.written(),
+            5 * (12 + 20) + 16 * 4 // 0, 1, 2, 0 and 1 slots
+        );
+        for i in [4u32, 0, 2, 3, 1] {
+            assert_eq!(table.get(i).unwrap(), docs[i as usize]);
+        }
+        let wrong = Signature {
+            values: vec![1],
+            weight: 1.0,
+        };
+        let mut table = SignatureTable::new(&mut dir, 3).unwrap();
+        assert!(matches!(
+            table.push(&wrong, &[]),
+            Err(Error::Incompatible(_))
+        ));
+    }
+
+    #[test]
+    fn the_spill_directory_is_removed_when_dropped() {
+        let parent = tempfile::tempdir().unwrap();
+        let mut dir = SpillDir::new(parent.path()).unwrap();
+        let mut runs = SortedRuns::new("test", 2);
+        for v in [3u64, 1, 2] {
+            runs.push(v, &mut dir).unwrap();
+        }
+        let merge = runs.finish(&mut dir, 1 << 12).unwrap();
+        assert_eq!(std::fs::read_dir(parent.path()).unwrap().count(), 1);
+        assert!(dir.written() == 24 && dir.files() == 2);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        drop(merge);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        drop(dir);
+        assert_eq!(std::fs::read_dir(parent.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_missing_parent_directory_is_an_error_naming_it() {
+        let parent = tempfile::tempdir().unwrap();
+        let missing = parent.path().join("missing");
+        let e = SpillDir::new(&missing).unwrap_err();
+        assert!(e.to_string().contains(&*missing.to_string_lossy()), "{e}");
+    }
+}
