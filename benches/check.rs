@@ -11,6 +11,10 @@
 //! `check` (process start included) is timed over 30 runs on the same index.
 //!
 //! `cargo bench --bench check`
+//!
+//! With `STORYPRINT_BENCH_VERDICTS=FILE`, every query's matches (ids and similarities, best
+//! first) are also written to FILE, one JSON line per query: runs of two versions on the same
+//! index give the same file when they give the same verdicts and matches (compare with `cmp`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -104,6 +108,9 @@ fn bench_check(c: &mut Criterion) {
         .step_by(reuters.len() / 500)
         .map(|d| edited(&d.text, 4) + " (updated)")
         .collect();
+    if let Some(file) = std::env::var_os("STORYPRINT_BENCH_VERDICTS") {
+        write_verdicts(&index, &queries, Path::new(&file));
+    }
     let mut next = 0;
     c.bench_function("check against 100k Reuters-derived documents", |b| {
         b.iter(|| {
@@ -134,6 +141,28 @@ fn bench_check(c: &mut Criterion) {
     }
     drop(index);
     cli_check(&queries[0]);
+}
+
+/// Writes each query's matches to `file`, one JSON array of `[id, similarity]` per line.
+fn write_verdicts(index: &Index, queries: &[String], file: &Path) {
+    let lines: Vec<String> = queries
+        .iter()
+        .map(|query| {
+            let matches: Vec<(String, f64)> = index
+                .check(query, None, None)
+                .expect("check")
+                .into_iter()
+                .map(|m| (m.id, m.similarity))
+                .collect();
+            serde_json::to_string(&matches).expect("json")
+        })
+        .collect();
+    std::fs::write(file, lines.join("\n") + "\n").expect("verdicts file");
+    eprintln!(
+        "verdicts of {} queries written to {}",
+        queries.len(),
+        file.display()
+    );
 }
 
 /// Wall time of the CLI `check` (process start, opening the index, checking, printing) on

@@ -35,6 +35,7 @@
 //! assert_eq!(matches[0].id, "a");
 //! ```
 
+mod cache;
 pub mod http;
 mod store;
 
@@ -61,9 +62,10 @@ use crate::shingle::{DocFreq, Feature, FeatureTerms, Slot, fact_slots, features}
 use crate::signature::{EMPTY, Params, Signature, Sketcher};
 use crate::tokenize::Analyzer;
 
+use cache::{FreqCache, Stamp};
 use store::{
     BANDING_KEY, BANDS, CONFIG_KEY, DOC_FREQ, DOCS, EVIDENCE, FORMAT_KEY, IDS, META, NEXT_SEQ_KEY,
-    PARAMS_KEY, StoredEvidence,
+    PARAMS_KEY, RecordHead, StoredEvidence,
 };
 pub use store::{FORMAT_VERSION, Record, UPGRADABLE_VERSION};
 
@@ -248,6 +250,9 @@ impl<'a> Prepared<'a> {
 thread_local! {
     /// The thread's analyzer for single documents, with the language it was made for.
     static ANALYZER: RefCell<Option<(Language, Analyzer)>> = const { RefCell::new(None) };
+    /// The thread's band-hit counts, emptied and reused from one check to the next: a check
+    /// counts thousands of documents, and a new map grows (rehashes) several times.
+    static HITS: RefCell<ahash::AHashMap<u64, u32>> = RefCell::new(ahash::AHashMap::new());
 }
 
 /// One document normalized and tokenized on the calling thread, as [`analyze`] does for a
@@ -278,6 +283,8 @@ pub struct Index {
     config: Config,
     banding: Banding,
     sketcher: Sketcher,
+    /// Document frequencies read by checks (see [`cache`]).
+    freq_cache: FreqCache,
 }
 
 impl std::fmt::Debug for Index {
@@ -444,6 +451,7 @@ impl Index {
             path: dir.to_path_buf(),
             config,
             banding,
+            freq_cache: FreqCache::default(),
         })
     }
 
@@ -494,6 +502,7 @@ impl Index {
         };
         let prepared = self.prepare_one(&doc);
         let txn = self.db.begin_read()?;
+        let next_seq = store::meta_u64(&txn.open_table(META)?, NEXT_SEQ_KEY)?;
         let tables = Tables {
             ids: txn.open_table(IDS)?,
             docs: txn.open_table(DOCS)?,
@@ -505,7 +514,8 @@ impl Index {
             Some(id) => tables.ids.get(id)?.map(|v| v.value()),
             None => None,
         };
-        let query = self.query(&tables, &prepared.analysis, false)?;
+        let stamp = cache::stamp(next_seq, tables.docs.len()?);
+        let query = self.query(&tables, &prepared.analysis, false, Some(stamp))?;
         self.matches(&tables, query, exclude, self.threshold(threshold)?)
     }
 
@@ -524,7 +534,7 @@ impl Index {
         let status = {
             let mut tables = WriteTables::open(&txn)?;
             let exclude = tables.tables.ids.get(doc.id.as_str())?.map(|v| v.value());
-            let query = self.query(&tables, &prepared.analysis, false)?;
+            let query = self.query(&tables, &prepared.analysis, false, None)?;
             let matches = self.matches(&tables, query, exclude, threshold)?;
             if !matches.is_empty() {
                 return Ok((matches, None));
@@ -553,7 +563,7 @@ impl Index {
                     None => false,
                 };
                 let duplicate_of = if options.find_duplicates && !unchanged {
-                    let query = self.query(&tables, &doc.analysis, false)?;
+                    let query = self.query(&tables, &doc.analysis, false, None)?;
                     self.matches(&tables, query, existing, self.config.threshold)?
                         .into_iter()
                         .next()
@@ -807,14 +817,21 @@ impl Index {
     /// The query's features and signature, weighted with the index's frequencies as if the
     /// query were one more document of the index (as it is once added). `counted`: its terms
     /// are already in the stored frequencies (it is being inserted), else they are counted
-    /// here.
-    fn query<T: TableSet>(&self, tables: &T, analysis: &Analysis, counted: bool) -> Result<Query> {
+    /// here. `stamp`: the committed state the tables are read in, when they are (a read
+    /// transaction), so that frequencies are taken from and kept in the cache.
+    fn query<T: TableSet>(
+        &self,
+        tables: &T,
+        analysis: &Analysis,
+        counted: bool,
+        stamp: Option<Stamp>,
+    ) -> Result<Query> {
         let mut freq = DocFreq {
             docs: tables.docs().len()? + 1,
             ..DocFreq::default()
         };
         let keys = term_keys(analysis);
-        load_freq(tables.freq(), &keys, &mut freq)?;
+        load_freq(tables.freq(), &keys, &mut freq, self.cached(stamp))?;
         if !counted {
             for key in &keys {
                 *freq.counts.entry(*key).or_insert(0) += 1;
@@ -828,7 +845,13 @@ impl Index {
             signature,
             slots,
             freq,
+            stamp,
         })
+    }
+
+    /// The frequency cache for tables read in state `stamp`.
+    fn cached(&self, stamp: Option<Stamp>) -> Option<(&FreqCache, Stamp)> {
+        stamp.map(|stamp| (&self.freq_cache, stamp))
     }
 
     /// The verified matches of a query, best first.
@@ -847,25 +870,27 @@ impl Index {
             .map(|band| self.banding.band_key(&query.signature, band))
             .collect();
         keys.sort_unstable();
-        let mut hits: ahash::AHashMap<u64, u32> = ahash::AHashMap::with_capacity(1024);
-        for key in keys {
-            let values = tables.bands().get(key)?;
-            let pending = tables.pending(key);
-            if values.len() + pending.len() as u64 > MAX_QUERY_BUCKET {
-                continue;
+        let mut candidates = HITS.with_borrow_mut(|hits| -> Result<Vec<(u32, u64)>> {
+            hits.clear();
+            for key in keys {
+                let values = tables.bands().get(key)?;
+                let pending = tables.pending(key);
+                if values.len() + pending.len() as u64 > MAX_QUERY_BUCKET {
+                    continue;
+                }
+                for seq in values {
+                    *hits.entry(seq?.value()).or_insert(0) += 1;
+                }
+                for &seq in pending {
+                    *hits.entry(seq).or_insert(0) += 1;
+                }
             }
-            for seq in values {
-                *hits.entry(seq?.value()).or_insert(0) += 1;
-            }
-            for &seq in pending {
-                *hits.entry(seq).or_insert(0) += 1;
-            }
-        }
-        let mut candidates: Vec<(u32, u64)> = hits
-            .into_iter()
-            .filter(|&(seq, n)| n as usize >= self.banding.min_hits && Some(seq) != exclude)
-            .map(|(seq, n)| (n, seq))
-            .collect();
+            Ok(hits
+                .iter()
+                .filter(|&(&seq, &n)| n as usize >= self.banding.min_hits && Some(seq) != exclude)
+                .map(|(&seq, &n)| (n, seq))
+                .collect())
+        })?;
         candidates.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         candidates.truncate(MAX_VERIFIED);
         candidates.sort_unstable_by_key(|&(_, seq)| seq);
@@ -874,7 +899,8 @@ impl Index {
             let Some(bytes) = tables.docs().get(seq)? else {
                 continue;
             };
-            let record = decode(seq, bytes.value())?;
+            let record = RecordHead::decode(bytes.value())
+                .ok_or_else(|| Error::IndexCorrupt(format!("record {seq} does not decode")))?;
             let evidence = match tables.evidence().get(seq)? {
                 Some(bytes) => StoredEvidence::decode(bytes.value()).ok_or_else(|| {
                     Error::IndexCorrupt(format!("evidence of document {seq} does not decode"))
@@ -895,7 +921,12 @@ impl Index {
                 .iter()
                 .flat_map(|(_, e)| e.features.keys.iter().copied())
                 .collect();
-            load_freq(tables.freq(), &keys, &mut query.freq)?;
+            load_freq(
+                tables.freq(),
+                &keys,
+                &mut query.freq,
+                self.cached(query.stamp),
+            )?;
         }
         let query_evidence = Evidence {
             features: &query.features,
@@ -949,7 +980,7 @@ impl Index {
             let df = tables.tables.freq.get(key)?.map_or(0, |v| v.value());
             tables.tables.freq.insert(key, df + 1)?;
         }
-        let query = self.query(&tables.tables, &doc.analysis, true)?;
+        let query = self.query(&tables.tables, &doc.analysis, true, None)?;
         let seq = store::meta_u64(&tables.meta, NEXT_SEQ_KEY)?;
         tables
             .meta
@@ -1080,18 +1111,33 @@ fn decode(seq: u64, bytes: &[u8]) -> Result<Record> {
         .ok_or_else(|| Error::IndexCorrupt(format!("record {seq} does not decode")))
 }
 
-/// Loads the stored frequencies of `keys` not yet in `freq` (absent terms load as 0).
-fn load_freq(table: &impl ReadableTable<u64, u64>, keys: &[u64], freq: &mut DocFreq) -> Result<()> {
+/// Loads the stored frequencies of `keys` not yet in `freq` (absent terms load as 0): from
+/// `cache` when given and holding them, else from `table` (and then kept in `cache`).
+fn load_freq(
+    table: &impl ReadableTable<u64, u64>,
+    keys: &[u64],
+    freq: &mut DocFreq,
+    cache: Option<(&FreqCache, Stamp)>,
+) -> Result<()> {
     let mut missing: Vec<u64> = keys
         .iter()
         .copied()
         .filter(|k| !freq.counts.contains_key(k))
         .collect();
+    if let Some((cache, stamp)) = cache {
+        cache.take(stamp, &mut missing, freq);
+    }
+    // Keys read in sorted order walk the B-tree from left to right.
     missing.sort_unstable();
     missing.dedup();
+    let mut read = Vec::with_capacity(missing.len());
     for key in missing {
         let df = table.get(key)?.map_or(0, |v| v.value());
         freq.counts.insert(key, df);
+        read.push((key, df));
+    }
+    if let Some((cache, stamp)) = cache {
+        cache.keep(stamp, &read);
     }
     Ok(())
 }
@@ -1102,6 +1148,8 @@ struct Query {
     signature: Signature,
     slots: Vec<Slot>,
     freq: DocFreq,
+    /// The committed state the query is checked in, when it is read in one (see [`cache`]).
+    stamp: Option<Stamp>,
 }
 
 /// The tables a check reads, in a read or a write transaction.
@@ -1353,6 +1401,34 @@ mod tests {
         assert_eq!(stored.signature, batch.signatures[1]);
         let matches = index.check(PARDON_REWRITE, None, None).unwrap();
         assert_eq!(matches[0].id, "pardon");
+    }
+
+    /// The document frequencies checks keep in memory are never used after a write: after an
+    /// add and after a removal (which leaves the sequence number as it was), a check weighs
+    /// with the new frequencies, as the same check of the freshly reopened index does.
+    #[test]
+    fn checks_after_a_write_weigh_with_the_new_frequencies() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut index = open(dir.path());
+        index
+            .add(&[doc("pardon", PARDON), doc("rates", RATES)], &at(1))
+            .unwrap();
+        let similarity =
+            |index: &Index| index.check(PARDON_REWRITE, None, None).unwrap()[0].similarity;
+        let more = "Lukashenko pardoned more political prisoners convicted of extremism.";
+        let writes: [&dyn Fn(&Index); 2] = [
+            &|index| drop(index.add(&[doc("more", more)], &at(2)).unwrap()),
+            &|index| assert!(index.remove(&["more".into()]).unwrap().is_empty()),
+        ];
+        for write in writes {
+            let before = similarity(&index);
+            write(&index);
+            let after = similarity(&index);
+            assert_ne!(before.to_bits(), after.to_bits());
+            drop(index);
+            index = open(dir.path());
+            assert_eq!(after.to_bits(), similarity(&index).to_bits());
+        }
     }
 
     #[test]

@@ -92,20 +92,52 @@ impl Record {
     /// Decodes a record; `None` when the bytes are not a whole record.
     pub fn decode(bytes: &[u8]) -> Option<Record> {
         let mut reader = Reader { bytes };
+        let head = RecordHead::read(&mut reader)?;
+        let text = String::from_utf8(reader.bytes.to_vec()).ok()?;
+        Some(Record {
+            id: head.id,
+            added_at: head.added_at,
+            content_hash: head.content_hash,
+            signature: head.signature,
+            text,
+        })
+    }
+}
+
+/// A record without its text: what a check needs of a candidate (the text, most of the
+/// record's bytes, is neither copied nor validated).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordHead {
+    /// The document id.
+    pub id: String,
+    /// When it was added (unix seconds).
+    pub added_at: u64,
+    /// xxh3 of the normalized text.
+    pub content_hash: u64,
+    /// Its signature when it was added.
+    pub signature: Signature,
+}
+
+impl RecordHead {
+    /// Decodes the head of a record's bytes ([`Record::encode`]); `None` when they do not
+    /// begin with a whole head.
+    pub fn decode(bytes: &[u8]) -> Option<RecordHead> {
+        RecordHead::read(&mut Reader { bytes })
+    }
+
+    fn read(reader: &mut Reader<'_>) -> Option<RecordHead> {
         let added_at = reader.u64()?;
         let content_hash = reader.u64()?;
         let weight = f64::from_bits(reader.u64()?);
         let k = reader.u32()? as usize;
-        let values = (0..k).map(|_| reader.u32()).collect::<Option<Vec<u32>>>()?;
+        let values = reader.u32s(k)?.collect();
         let id_len = reader.u32()? as usize;
         let id = String::from_utf8(reader.take(id_len)?.to_vec()).ok()?;
-        let text = String::from_utf8(reader.bytes.to_vec()).ok()?;
-        Some(Record {
+        Some(RecordHead {
             id,
             added_at,
             content_hash,
             signature: Signature { values, weight },
-            text,
         })
     }
 }
@@ -178,13 +210,9 @@ impl StoredEvidence {
     pub fn decode(bytes: &[u8]) -> Option<StoredEvidence> {
         let mut reader = Reader { bytes };
         let n_keys = reader.u32()? as usize;
-        let keys = (0..n_keys)
-            .map(|_| reader.u64())
-            .collect::<Option<Vec<u64>>>()?;
+        let keys: Vec<u64> = reader.u64s(n_keys)?.collect();
         let n_weights = reader.take(1)?[0] as usize;
-        let weights = (0..n_weights)
-            .map(|_| reader.u64().map(f64::from_bits))
-            .collect::<Option<Vec<f64>>>()?;
+        let weights: Vec<f64> = reader.u64s(n_weights)?.map(f64::from_bits).collect();
         let wide = n_keys > 1 << 16;
         let n_shingles = reader.u32()? as usize;
         let mut features = FeatureTerms {
@@ -216,9 +244,9 @@ impl StoredEvidence {
             });
         }
         let n_slots = reader.u32()? as usize;
-        let slots = (0..n_slots)
-            .map(|_| Some((reader.u64()?, reader.u64()?)))
-            .collect::<Option<Vec<Slot>>>()?;
+        let mut slot_values = reader.u64s(n_slots.checked_mul(2)?)?;
+        let slots: Vec<Slot> =
+            std::iter::from_fn(|| Some((slot_values.next()?, slot_values.next()?))).collect();
         reader
             .bytes
             .is_empty()
@@ -247,6 +275,26 @@ impl<'a> Reader<'a> {
 
     fn u64(&mut self) -> Option<u64> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    /// The next `n` u32s (an exact-size iterator: collected without regrowing).
+    fn u32s(&mut self, n: usize) -> Option<impl ExactSizeIterator<Item = u32> + 'a> {
+        let bytes = self.take(n.checked_mul(4)?)?;
+        Some(
+            bytes
+                .chunks_exact(4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        )
+    }
+
+    /// The next `n` u64s (an exact-size iterator: collected without regrowing).
+    fn u64s(&mut self, n: usize) -> Option<impl ExactSizeIterator<Item = u64> + 'a> {
+        let bytes = self.take(n.checked_mul(8)?)?;
+        Some(
+            bytes
+                .chunks_exact(8)
+                .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])),
+        )
     }
 }
 
@@ -305,7 +353,23 @@ mod tests {
             text: "Lukashenko pardoned 23 prisoners — «quote».".into(),
         };
         let bytes = record.encode();
+        let head = RecordHead::decode(&bytes).unwrap();
+        assert_eq!(
+            (
+                head.id.as_str(),
+                head.added_at,
+                head.content_hash,
+                &head.signature
+            ),
+            (
+                record.id.as_str(),
+                record.added_at,
+                record.content_hash,
+                &record.signature
+            )
+        );
         assert_eq!(Record::decode(&bytes), Some(record));
+        assert_eq!(RecordHead::decode(&bytes[..20]), None);
         assert_eq!(Record::decode(&bytes[..30]), None);
         assert_eq!(Record::decode(&bytes[..10]), None);
     }
