@@ -13,8 +13,10 @@
 //! `cargo bench --bench check`
 //!
 //! With `STORYPRINT_BENCH_VERDICTS=FILE`, every query's matches (ids and similarities, best
-//! first) are also written to FILE, one JSON line per query: runs of two versions on the same
-//! index give the same file when they give the same verdicts and matches (compare with `cmp`).
+//! first) are also written to FILE, one JSON line per query; with
+//! `STORYPRINT_BENCH_COMPARE=FILE` (a file written so by another version, on the same index),
+//! the bench prints how many queries get another verdict, another best match (id or
+//! similarity), another list of matches, and the matches reported by one version only.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -108,8 +110,29 @@ fn bench_check(c: &mut Criterion) {
         .step_by(reuters.len() / 500)
         .map(|d| edited(&d.text, 4) + " (updated)")
         .collect();
-    if let Some(file) = std::env::var_os("STORYPRINT_BENCH_VERDICTS") {
-        write_verdicts(&index, &queries, Path::new(&file));
+    let verdicts_file = std::env::var_os("STORYPRINT_BENCH_VERDICTS");
+    let compare_file = std::env::var_os("STORYPRINT_BENCH_COMPARE");
+    if verdicts_file.is_some() || compare_file.is_some() {
+        // Compared as written (JSON), so that both sides went through the same parsing.
+        let lines: Vec<String> = queries
+            .iter()
+            .map(|query| {
+                let matches = index.check(query, None, None).expect("check");
+                let verdict: Verdict = matches.into_iter().map(|m| (m.id, m.similarity)).collect();
+                serde_json::to_string(&verdict).expect("json")
+            })
+            .collect();
+        let text = lines.join("\n") + "\n";
+        if let Some(file) = verdicts_file {
+            std::fs::write(&file, &text).expect("verdicts file");
+        }
+        if let Some(file) = compare_file {
+            let earlier = std::fs::read_to_string(&file).expect("verdicts file to compare with");
+            eprintln!(
+                "{}",
+                compare_verdicts(&parse_verdicts(&earlier), &parse_verdicts(&text))
+            );
+        }
     }
     let mut next = 0;
     c.bench_function("check against 100k Reuters-derived documents", |b| {
@@ -143,26 +166,47 @@ fn bench_check(c: &mut Criterion) {
     cli_check(&queries[0]);
 }
 
-/// Writes each query's matches to `file`, one JSON array of `[id, similarity]` per line.
-fn write_verdicts(index: &Index, queries: &[String], file: &Path) {
-    let lines: Vec<String> = queries
-        .iter()
-        .map(|query| {
-            let matches: Vec<(String, f64)> = index
-                .check(query, None, None)
-                .expect("check")
-                .into_iter()
-                .map(|m| (m.id, m.similarity))
-                .collect();
-            serde_json::to_string(&matches).expect("json")
-        })
-        .collect();
-    std::fs::write(file, lines.join("\n") + "\n").expect("verdicts file");
-    eprintln!(
-        "verdicts of {} queries written to {}",
-        queries.len(),
-        file.display()
-    );
+/// A query's matches, best first: (id, similarity).
+type Verdict = Vec<(String, f64)>;
+
+/// Verdicts as written, one JSON line per query.
+fn parse_verdicts(text: &str) -> Vec<Verdict> {
+    text.lines()
+        .map(|line| serde_json::from_str(line).expect("a verdicts line"))
+        .collect()
+}
+
+/// How the verdicts of another version (`earlier`) and this one differ, query by query.
+fn compare_verdicts(earlier: &[Verdict], now: &[Verdict]) -> String {
+    assert_eq!(earlier.len(), now.len(), "not the same queries");
+    let pairs = || earlier.iter().zip(now);
+    let count =
+        |differ: &dyn Fn(&Verdict, &Verdict) -> bool| pairs().filter(|(a, b)| differ(a, b)).count();
+    let only_in = |a: &Verdict, b: &Verdict| -> Vec<f64> {
+        a.iter()
+            .filter(|(id, _)| !b.iter().any(|(other, _)| other == id))
+            .map(|&(_, s)| s)
+            .collect()
+    };
+    let (mut lost, mut gained) = (Vec::new(), Vec::new());
+    for (a, b) in pairs() {
+        lost.extend(only_in(a, b));
+        gained.extend(only_in(b, a));
+    }
+    let highest = |s: &[f64]| s.iter().copied().fold(0.0, f64::max);
+    format!(
+        "against the earlier verdicts of {} queries: {} other verdicts, {} other best matches, \
+         {} other match lists; {} matches no longer reported (highest similarity {:.3}), \
+         {} newly reported (highest {:.3})",
+        now.len(),
+        count(&|a, b| a.is_empty() != b.is_empty()),
+        count(&|a, b| a.first() != b.first()),
+        count(&|a, b| a != b),
+        lost.len(),
+        highest(&lost),
+        gained.len(),
+        highest(&gained),
+    )
 }
 
 /// Wall time of the CLI `check` (process start, opening the index, checking, printing) on
