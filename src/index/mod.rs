@@ -901,8 +901,7 @@ impl Index {
             let Some(bytes) = tables.docs().get(seq)? else {
                 continue;
             };
-            let record = RecordHead::decode(bytes.value())
-                .ok_or_else(|| Error::IndexCorrupt(format!("record {seq} does not decode")))?;
+            let record = decoded(seq, RecordHead::decode(bytes.value()))?;
             let evidence = match tables.evidence().get(seq)? {
                 Some(bytes) => StoredEvidence::decode(bytes.value()).ok_or_else(|| {
                     Error::IndexCorrupt(format!("evidence of document {seq} does not decode"))
@@ -1109,8 +1108,12 @@ fn has_features(signature: &Signature) -> bool {
 }
 
 fn decode(seq: u64, bytes: &[u8]) -> Result<Record> {
-    Record::decode(bytes)
-        .ok_or_else(|| Error::IndexCorrupt(format!("record {seq} does not decode")))
+    decoded(seq, Record::decode(bytes))
+}
+
+/// A decoded record (or its head), or a corruption error naming the record.
+fn decoded<T>(seq: u64, decoded: Option<T>) -> Result<T> {
+    decoded.ok_or_else(|| Error::IndexCorrupt(format!("record {seq} does not decode")))
 }
 
 /// Loads the stored frequencies of `keys` not yet in `freq` (absent terms load as 0): from
