@@ -76,11 +76,9 @@ pub const DB_FILE: &str = "index.redb";
 pub const DEFAULT_PATH: &str = "storyprint-index";
 
 /// A band value shared by more documents than this is boilerplate (a stock phrase of the
-/// wire): checks skip it rather than read hundreds of entries. A real duplicate collides in
-/// many other bands. Lowered from 512, which cost a third of a check's time: on the check
-/// bench's queries it changed no verdict and no best match, and took from the match lists
-/// only matches below 0.41 (README).
-pub const MAX_QUERY_BUCKET: u64 = 256;
+/// wire): checks skip it rather than read thousands of entries. A real duplicate collides in
+/// many other bands. (Lower caps are faster but change verdicts: README, "Measured latency".)
+pub const MAX_QUERY_BUCKET: u64 = 512;
 
 /// At most this many candidates are verified per check: those colliding in the most bands
 /// (ties: the earliest added). A near duplicate collides in far more bands than a chance
