@@ -589,6 +589,32 @@ impl Dedup {
         (docs, bytes, skipped)
     }
 
+    /// A later read of the inputs (their problems were reported by the first): whole records,
+    /// text and line included, handed to `consume` a chunk at a time in input order.
+    fn reread(
+        &self,
+        paths: &[PathBuf],
+        pass: Pass,
+        total: Option<u64>,
+        observer: &mut dyn Observer,
+        mut consume: impl FnMut(&[Record]),
+    ) {
+        let read = Reading {
+            pass,
+            total,
+            report: false,
+            keep_text: true,
+        };
+        self.for_each_chunk(
+            paths,
+            read,
+            observer,
+            || (),
+            |(), _| (),
+            |chunk, _| consume(chunk),
+        );
+    }
+
     fn frequencies(
         &self,
         paths: &[PathBuf],
@@ -818,43 +844,29 @@ impl Dedup {
         };
         let mut failure: Option<Error> = None;
         let mut next = 0usize;
-        let read = Reading {
-            pass: Pass::Verifying,
-            total: Some(n as u64),
-            report: false,
-            keep_text: true,
-        };
-        self.for_each_chunk(
-            paths,
-            read,
-            observer,
-            || (),
-            |(), _| (),
-            |chunk, _| {
-                let first = next;
-                next += chunk.len();
-                let computed: Vec<(usize, Vec<Feature>)> = chunk
-                    .par_iter()
-                    .enumerate()
-                    .filter(|&(i, _)| wanted.get(first + i).copied().unwrap_or(false))
-                    .map_init(
-                        || Analyzer::new(config.language),
-                        |analyzer, (i, record)| {
-                            let (f, _) =
-                                document_evidence(&record.doc.text, analyzer, config, freq);
-                            (first + i, f)
-                        },
-                    )
-                    .collect();
-                for (i, f) in computed {
-                    if failure.is_none()
-                        && let Err(e) = features.insert(i, f)
-                    {
-                        failure = Some(e);
-                    }
+        self.reread(paths, Pass::Verifying, Some(n as u64), observer, |chunk| {
+            let first = next;
+            next += chunk.len();
+            let computed: Vec<(usize, Vec<Feature>)> = chunk
+                .par_iter()
+                .enumerate()
+                .filter(|&(i, _)| wanted.get(first + i).copied().unwrap_or(false))
+                .map_init(
+                    || Analyzer::new(config.language),
+                    |analyzer, (i, record)| {
+                        let (f, _) = document_evidence(&record.doc.text, analyzer, config, freq);
+                        (first + i, f)
+                    },
+                )
+                .collect();
+            for (i, f) in computed {
+                if failure.is_none()
+                    && let Err(e) = features.insert(i, f)
+                {
+                    failure = Some(e);
                 }
-            },
-        );
+            }
+        });
         if let Some(e) = failure {
             return Err(e);
         }
@@ -912,19 +924,12 @@ impl Dedup {
         }
         let mut failure: Option<std::io::Error> = None;
         let mut index = 0usize;
-        let read = Reading {
-            pass: Pass::Writing,
-            total: Some(summary.documents),
-            report: false,
-            keep_text: true,
-        };
-        self.for_each_chunk(
+        self.reread(
             paths,
-            read,
+            Pass::Writing,
+            Some(summary.documents),
             observer,
-            || (),
-            |(), _| (),
-            |chunk, _| {
+            |chunk| {
                 for record in chunk {
                     if index >= n {
                         break;
