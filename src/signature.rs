@@ -89,17 +89,30 @@ fn range(x: u32, k: usize) -> usize {
     ((x as u64 * k as u64) >> 32) as usize
 }
 
+/// Probes of each bin's densification sequence computed once per sketcher: enough that an
+/// empty bin of all but the emptiest signatures finds a filled one in the table.
+const TABLED_PROBES: usize = 8;
+
 /// Computes signatures with fixed K and seed.
 #[derive(Debug, Clone)]
 pub struct Sketcher {
     k: usize,
     seed: u64,
+    /// Bin `i`'s first [`TABLED_PROBES`] probes ([`Sketcher::probe`]) at
+    /// `i * TABLED_PROBES..`: the sequence is the same for every document, so densifying
+    /// reads it instead of hashing.
+    probes: std::sync::Arc<[u16]>,
 }
 
 impl Sketcher {
-    /// A sketcher with `k` bins.
+    /// A sketcher with `k` bins (at most 65,536).
     pub fn new(k: usize, seed: u64) -> Sketcher {
-        Sketcher { k, seed: mix(seed) }
+        let seed = mix(seed);
+        let probes = (0..k)
+            .flat_map(|i| (1..=TABLED_PROBES as u64).map(move |attempt| (i, attempt)))
+            .map(|(i, attempt)| probe(seed, k, i, attempt) as u16)
+            .collect();
+        Sketcher { k, seed, probes }
     }
 
     /// The signature of a feature set.
@@ -141,18 +154,24 @@ impl Sketcher {
             if filled(i) {
                 continue;
             }
-            let mut attempt: u64 = 1;
-            loop {
-                let h = mix(self.seed ^ ((i as u64) << 32 | attempt));
-                let j = range(h as u32, k);
-                if filled(j) {
-                    values[i] = values[j];
-                    break;
-                }
-                attempt += 1;
+            let tabled = &self.probes[i * TABLED_PROBES..(i + 1) * TABLED_PROBES];
+            let later = (TABLED_PROBES as u64 + 1..).map(|attempt| probe(self.seed, k, i, attempt));
+            // Some bin is filled, so the sequence finds one.
+            if let Some(j) = tabled
+                .iter()
+                .map(|&j| j as usize)
+                .chain(later)
+                .find(|&j| filled(j))
+            {
+                values[i] = values[j];
             }
         }
     }
+}
+
+/// The bin an empty bin `i` of `k` looks at on its `attempt`-th probe (from 1) when densifying.
+fn probe(seed: u64, k: usize, i: usize, attempt: u64) -> usize {
+    range(mix(seed ^ ((i as u64) << 32 | attempt)) as u32, k)
 }
 
 /// The bins of a signature being built by [`Sketcher::sketch_with`].
