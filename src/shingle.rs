@@ -159,7 +159,7 @@ fn word_path(config: &Config) -> bool {
 }
 
 /// The hashes of a raw text's words on the term-free path, into `hashes`.
-fn raw_word_hashes(text: &str, config: &Config, hashes: &mut Vec<u64>) {
+fn raw_word_hashes(text: &str, config: &Config, lower: &mut Vec<u8>, hashes: &mut Vec<u64>) {
     // Tokens never span lines, so dropping blank lines (all `normalize` does beyond folding
     // without chrome stripping) changes no word.
     let text: std::borrow::Cow<str> = if config.strip_chrome {
@@ -170,7 +170,7 @@ fn raw_word_hashes(text: &str, config: &Config, hashes: &mut Vec<u64>) {
         fold(text).into()
     };
     hashes.clear();
-    word_hashes(&text, hashes);
+    word_hashes(&text, lower, hashes);
 }
 
 /// Every word n-gram of every family, repeats included, as `emit(hash, weight)`.
@@ -191,7 +191,7 @@ pub fn fast_features(text: &str, config: &Config) -> Option<Vec<Feature>> {
         return None;
     }
     let mut hashes = Vec::with_capacity(text.len() / 5);
-    raw_word_hashes(text, config, &mut hashes);
+    raw_word_hashes(text, config, &mut Vec::new(), &mut hashes);
     let specs = &config.features.0;
     if specs.iter().all(|spec| spec.weight == specs[0].weight) {
         // One weight for all: sort and deduplicate bare hashes, which is cheaper.
@@ -209,6 +209,7 @@ pub fn fast_features(text: &str, config: &Config) -> Option<Vec<Feature>> {
 /// Buffers the streaming word path reuses from one document to the next (one per thread).
 #[derive(Debug, Default)]
 pub struct WordBuffers {
+    lower: Vec<u8>,
     hashes: Vec<u64>,
     seen: SeenHashes,
     bins: Vec<u64>,
@@ -228,8 +229,13 @@ pub fn fast_sketch(
     if !word_path(config) || specs.iter().any(|spec| spec.weight != specs[0].weight) {
         return None;
     }
-    let WordBuffers { hashes, seen, bins } = buffers;
-    raw_word_hashes(text, config, hashes);
+    let WordBuffers {
+        lower,
+        hashes,
+        seen,
+        bins,
+    } = buffers;
+    raw_word_hashes(text, config, lower, hashes);
     // A text of w words has at most w n-grams per family (one when it is shorter than n).
     seen.reset(hashes.len() * specs.len());
     Some(sketcher.sketch_with(bins, |bins| {

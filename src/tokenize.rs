@@ -136,26 +136,21 @@ pub fn word_hash(lower: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(lower.as_bytes())
 }
 
-/// Appends the [`word_hash`] of every token of a (folded) text, lower-casing ASCII words in a
-/// reused buffer: the allocation-free path of word shingles, equal to hashing each
-/// [`Term::word`] (an oracle test in `shingle` holds them equal).
-pub fn word_hashes(text: &str, out: &mut Vec<u64>) {
+/// Appends the [`word_hash`] of every token of a (folded) text: the allocation-free path of
+/// word shingles, equal to hashing each [`Term::word`] (an oracle test in `shingle` holds
+/// them equal). The text is ASCII-lower-cased once into `lower` (reused across texts), so
+/// an ASCII word is hashed straight from it; a word with other characters is lower-cased on
+/// its own, as Unicode asks.
+pub fn word_hashes(text: &str, lower: &mut Vec<u8>, out: &mut Vec<u64>) {
     let all_ascii = text.is_ascii();
-    let mut lower = [0u8; 64];
+    lower.clear();
+    lower.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
     for_each_token(text, |start, end| {
-        let raw = &text.as_bytes()[start..end];
-        if !(all_ascii || raw.is_ascii()) {
-            out.push(word_hash(&text[start..end].to_lowercase()));
-        } else if !raw.iter().any(u8::is_ascii_uppercase) {
-            out.push(xxhash_rust::xxh3::xxh3_64(raw));
-        } else if raw.len() <= lower.len() {
-            let lower = &mut lower[..raw.len()];
-            for (l, b) in lower.iter_mut().zip(raw) {
-                *l = b.to_ascii_lowercase();
-            }
-            out.push(xxhash_rust::xxh3::xxh3_64(lower));
+        let word = &lower[start..end];
+        if all_ascii || word.is_ascii() {
+            out.push(xxhash_rust::xxh3::xxh3_64(word));
         } else {
-            out.push(xxhash_rust::xxh3::xxh3_64(&raw.to_ascii_lowercase()));
+            out.push(word_hash(&text[start..end].to_lowercase()));
         }
     });
 }
