@@ -263,6 +263,14 @@ impl FromStr for Language {
 /// one sentence, up to about 35 words; a paragraph that tells a story has more.
 pub const STATEMENT_WORDS: usize = 20;
 
+/// The signature scheme new configurations use ([`Config::signature_scheme`]).
+pub const SIGNATURE_SCHEME: u32 = 2;
+
+/// The scheme of a configuration stored before schemes were numbered.
+fn first_signature_scheme() -> u32 {
+    1
+}
+
 /// The whole engine configuration. `Config::default()` is storyprint's tuned default;
 /// `Config::classic()` is what the peer tools ship.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -303,6 +311,14 @@ pub struct Config {
     pub statement_words: usize,
     /// Seed of every hash; signatures with different seeds are incompatible.
     pub seed: u64,
+    /// How features become signature copies. Scheme 1 makes every feature
+    /// `round(weight / QUANTUM)` copies ([`crate::signature::copies`]). Scheme 2 does the same
+    /// except when every feature weighs the same ([`Config::one_copy`]): then each feature is
+    /// one copy, since equal copies change no estimate, only the time. Not a setting: new
+    /// configurations are [`SIGNATURE_SCHEME`]; configurations stored before schemes existed
+    /// read as 1, so an index keeps making the signatures it holds.
+    #[serde(default = "first_signature_scheme")]
+    pub signature_scheme: u32,
 }
 
 impl Default for Config {
@@ -333,6 +349,7 @@ impl Default for Config {
             strip_chrome: true,
             statement_words: STATEMENT_WORDS,
             seed: 0x5707_0919_2024_0001,
+            signature_scheme: SIGNATURE_SCHEME,
         }
     }
 }
@@ -356,6 +373,15 @@ impl Config {
             statement_words: 0,
             ..Config::default()
         }
+    }
+
+    /// Whether signatures take one copy per feature: scheme 2 or later, and every feature of
+    /// the same weight (no weighting, one weight for all families; the classic preset).
+    pub fn one_copy(&self) -> bool {
+        let specs = &self.features.0;
+        self.signature_scheme >= 2
+            && self.weighting == Weighting::None
+            && specs.iter().all(|spec| spec.weight == specs[0].weight)
     }
 
     /// Checks ranges; every entry point calls this before running.
@@ -416,6 +442,22 @@ mod tests {
     fn languages_parse_case_insensitively() {
         assert_eq!("German".parse::<Language>().unwrap(), Language::German);
         assert!("klingon".parse::<Language>().is_err());
+    }
+
+    #[test]
+    fn configurations_stored_before_schemes_are_scheme_one() {
+        let mut stored = serde_json::to_value(Config::classic()).unwrap();
+        stored
+            .as_object_mut()
+            .unwrap()
+            .remove("signature_scheme")
+            .unwrap();
+        let stored: Config = serde_json::from_value(stored).unwrap();
+        assert_eq!(stored.signature_scheme, 1);
+        assert!(!stored.one_copy());
+        assert!(Config::classic().one_copy());
+        // Weighted features keep their copies in every scheme.
+        assert!(!Config::default().one_copy());
     }
 
     #[test]
