@@ -522,7 +522,14 @@ impl Reader {
     fn unique(&mut self, doc: Document) -> Document {
         let (source, line, count) = match self.seen.entry(id_key(&doc.id)) {
             Entry::Vacant(vacant) => {
-                let source = self.opened.len().saturating_sub(1) as u32;
+                // Reading runs ahead of completing, so the document's source is not always
+                // the last one opened.
+                let path = doc.origin.path.as_os_str();
+                let source = self
+                    .opened
+                    .iter()
+                    .rposition(|opened| opened.as_os_str() == path)
+                    .unwrap_or(0) as u32;
                 vacant.insert((source, doc.origin.line, 1));
                 return doc;
             }

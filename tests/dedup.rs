@@ -55,6 +55,29 @@ fn kept_lines_are_written_unchanged_and_removals_name_the_kept_document() {
     assert!(stderr.contains("skipped 1"), "{stderr}");
 }
 
+/// Regression: reading runs ahead of completing records, and a repeated id's warning named
+/// the file being read (the second) as where the id was first used.
+#[test]
+fn a_repeated_id_warning_names_the_file_that_used_it_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = (
+        dir.path().join("first.jsonl"),
+        dir.path().join("second.jsonl"),
+    );
+    std::fs::write(&first, format!("{{\"id\":\"a\",\"text\":\"{STORY}\"}}\n")).unwrap();
+    std::fs::write(
+        &second,
+        "{\"id\":\"a\",\"text\":\"Lukashenko met Putin.\"}\n",
+    )
+    .unwrap();
+    let (_, _, stderr) = dedup(dir.path(), &[&first, &second], &[]);
+    assert!(
+        stderr.contains("second.jsonl:1: id \"a\" already used by ")
+            && stderr.contains("first.jsonl:1; kept apart as \"a#2\""),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn keep_longest_keeps_the_longer_copy_and_text_files_become_json_lines() {
     let dir = tempfile::tempdir().unwrap();
