@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Scaling of `storyprint dedup` (classic preset, threshold 0.8, exact verification) on derived
-# corpora (bench/make_corpus.rs, built when missing): for each size, one thread and two
-# threads, printing wall seconds, CPU seconds, peak RSS, bytes per document, the two-thread
-# speed-up, and the growth exponent of wall time and memory between consecutive sizes.
+# corpora (bench/make_corpus.rs, built when missing): for each size, one thread on one core
+# and two threads on two cores, printing wall seconds, CPU seconds, peak RSS, bytes per
+# document, the two-thread speed-up, and the growth exponent of wall time and memory between
+# consecutive sizes.
 #
 #   bench/scaling.sh [DOCS...]     (default 100000 1000000; WORK=dir for the corpora,
 #                                   default target/scaling)
@@ -14,11 +15,13 @@ mkdir -p "$WORK"
 cargo build --release --quiet --bins --example make_corpus
 bin=target/release/storyprint
 
-# Prints "wall cpu rss_kb" of a dedup run with the given thread count.
+# Prints "wall cpu rss_kb" of a dedup run with the given thread count, on as many cores (the
+# reading and decompressing thread shares them: -j1 is one core, as in bench/compare.sh).
 run() {
     local corpus=$1 threads=$2
-    /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" "$bin" dedup "$corpus" -o /dev/null \
-        --preset classic --threshold 0.8 --exact -q -j "$threads"
+    /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" taskset -c "0-$((threads - 1))" \
+        "$bin" dedup "$corpus" -o /dev/null --preset classic --threshold 0.8 --exact -q \
+        -j "$threads"
     read -r wall user sys rss < "$WORK/time"
     echo "$wall $(echo "$user + $sys" | bc -l) $rss"
 }
