@@ -314,7 +314,8 @@ pub struct Config {
     /// How features become signature copies. Scheme 1 makes every feature
     /// `round(weight / QUANTUM)` copies ([`crate::signature::copies`]). Scheme 2 does the same
     /// except when every feature weighs the same ([`Config::one_copy`]): then each feature is
-    /// one copy, since equal copies change no estimate, only the time. Not a setting: new
+    /// one copy: equal copies leave what the signature estimates unchanged (the plain
+    /// Jaccard), and each copy costs a hash and a bin update. Not a setting: new
     /// configurations are [`SIGNATURE_SCHEME`]; configurations stored before schemes existed
     /// read as 1, so an index keeps making the signatures it holds.
     #[serde(default = "first_signature_scheme")]
@@ -386,6 +387,13 @@ impl Config {
 
     /// Checks ranges; every entry point calls this before running.
     pub fn validate(&self) -> Result<()> {
+        if !(1..=SIGNATURE_SCHEME).contains(&self.signature_scheme) {
+            return Err(Error::Config(format!(
+                "signature scheme {} is not one this storyprint knows (1 to {SIGNATURE_SCHEME}): \
+                 it was made by a newer storyprint",
+                self.signature_scheme
+            )));
+        }
         if !(1..=4096).contains(&self.num_hashes) {
             return Err(Error::Config(format!(
                 "the number of hashes must be 1 to 4096, not {}",
@@ -469,5 +477,10 @@ mod tests {
             ..Config::default()
         };
         assert!(bad.validate().is_err());
+        let future = Config {
+            signature_scheme: SIGNATURE_SCHEME + 1,
+            ..Config::default()
+        };
+        assert!(future.validate().unwrap_err().to_string().contains("newer"));
     }
 }

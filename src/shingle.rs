@@ -687,7 +687,7 @@ mod tests {
     }
 
     #[test]
-    fn words_longer_than_the_lowercasing_buffer_hash_like_the_term_path() {
+    fn long_words_hash_like_the_term_path() {
         let config = Config {
             features: "words:1".parse::<Features>().unwrap(),
             ..Config::classic()

@@ -3,16 +3,19 @@
 //!
 //! A feature of weight `w` stands for `round(w / QUANTUM)` copies of itself (at least one),
 //! so the signature estimates the weighted Jaccard of the quantized weights, which differs
-//! from the real weights' by at most `QUANTUM / 2` per feature. When every feature weighs the
-//! same, a sketcher made [`Sketcher::one_copy`] takes one copy of each: the weighted Jaccard
-//! is then the plain Jaccard whatever the number of copies, and a copy costs a hash and a bin
-//! update. Each copy is hashed once and
+//! from the real weights' by at most `QUANTUM / 2` per feature. Each copy is hashed once and
 //! falls into one of K bins, keeping the smallest value per bin: one hash per copy instead of
 //! K, which is what makes signatures cheap. Empty bins borrow the value of a bin chosen by a
 //! fixed pseudo-random probe sequence, which keeps the estimate unbiased for small sets.
 //!
+//! When every feature weighs the same, a sketcher made [`Sketcher::one_copy`] takes one copy
+//! of each: the weighted Jaccard is then the plain Jaccard whatever the number of copies, so
+//! the estimate stays unbiased (each signature's value changes, not what it estimates), and
+//! each copy saved is a hash and a bin update.
+//!
 //! Every hash is xxh3 or the fixed 64-bit finaliser below: a signature computed today is
-//! comparable with one computed on another machine or by another version.
+//! comparable with one computed on another machine or by another version, when their
+//! [`Params`] (which name the copy scheme) are equal.
 
 use serde::{Deserialize, Serialize};
 
@@ -110,8 +113,9 @@ pub struct Sketcher {
 }
 
 impl Sketcher {
-    /// A sketcher with `k` bins (at most 65,536).
+    /// A sketcher with `k` bins, at most 65,536 (configurations allow 4,096).
     pub fn new(k: usize, seed: u64) -> Sketcher {
+        assert!(k <= 1 << 16, "at most 65,536 bins, not {k}");
         let seed = mix(seed);
         let probes = (0..k)
             .flat_map(|i| (1..=TABLED_PROBES as u64).map(move |attempt| (i, attempt)))
@@ -289,6 +293,31 @@ mod tests {
             fixed.values,
             [3316862350, 3316862350, 3769729252, 1207205153]
         );
+    }
+
+    /// Oracle: densifying with the tabled probes equals probing by hashing every attempt, for
+    /// signatures from nearly empty (most bins past the table) to nearly full.
+    #[test]
+    fn tabled_densification_equals_hashed_probes() {
+        let k = 256;
+        let s = Sketcher::new(k, 11);
+        for n in [1, 3, 40, 400] {
+            let features = set(0..n, 1.0);
+            let mut bins = Vec::new();
+            let signature = s.sketch_with(&mut bins, |b| {
+                for &(hash, weight) in &features {
+                    b.add(hash, weight);
+                }
+            });
+            let filled = |j: usize| bins[j] != u64::MAX;
+            for i in (0..k).filter(|&i| !filled(i)) {
+                let j = (1..)
+                    .map(|attempt| probe(s.seed, k, i, attempt))
+                    .find(|&j| filled(j))
+                    .unwrap();
+                assert_eq!(signature.values[i], bins[j] as u32, "n={n} bin {i}");
+            }
+        }
     }
 
     #[test]

@@ -136,8 +136,8 @@ pub fn word_hash(lower: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(lower.as_bytes())
 }
 
-/// Appends the [`word_hash`] of every token of a (folded) text: the allocation-free path of
-/// word shingles, equal to hashing each [`Term::word`] (an oracle test in `shingle` holds
+/// Appends the [`word_hash`] of every token of a (folded) text: the path of word shingles that
+/// builds no string per word, equal to hashing each [`Term::word`] (an oracle test in `shingle` holds
 /// them equal). The text is ASCII-lower-cased once into `lower` (reused across texts), so
 /// an ASCII word is hashed straight from it; a word with other characters is lower-cased on
 /// its own, as Unicode asks.

@@ -353,6 +353,9 @@ fn stored_settings(
     };
     let config: Config = serde_json::from_slice(&read(CONFIG_KEY)?)
         .map_err(|e| incompatible(format!("stored configuration: {e}")))?;
+    config
+        .validate()
+        .map_err(|e| incompatible(format!("stored configuration: {e}")))?;
     let stored: Params = serde_json::from_slice(&read(PARAMS_KEY)?)
         .map_err(|e| incompatible(format!("stored parameters: {e}")))?;
     let banding = store::decode_banding(&read(BANDING_KEY)?)
@@ -1480,8 +1483,9 @@ mod tests {
         assert!(err.to_string().contains("format version 99"), "{err}");
     }
 
-    /// An index stored before signature schemes (scheme 1: classic features as four copies)
-    /// keeps signing as it did when asked for the classic preset of today (scheme 2).
+    /// An index of signature scheme 1 (classic features as four copies; every index stored
+    /// before schemes reads as 1, `config::tests`) keeps signing as it did when asked for the
+    /// classic preset of today (scheme 2).
     #[test]
     fn an_index_keeps_its_signature_scheme() {
         let docs = [doc("rates", RATES), doc("pardon", PARDON)];
