@@ -15,7 +15,7 @@ use std::time::Instant;
 use storyprint::Config;
 use storyprint::dedup::{Sketching, sketch_of};
 use storyprint::input::{InputOptions, Reader};
-use storyprint::pipeline::sketcher;
+use storyprint::signature::Sketcher;
 use storyprint::shingle::DocFreq;
 
 fn main() -> anyhow::Result<()> {
@@ -30,7 +30,7 @@ fn main() -> anyhow::Result<()> {
     }
     let bytes: usize = texts.iter().map(String::len).sum();
     let config = Config::classic();
-    let sketcher = sketcher(&config);
+    let sketcher = Sketcher::new(config.num_hashes, config.seed);
     let mut state = Sketching::new(&config);
     let freq = DocFreq::default();
     let started = Instant::now();

@@ -14,9 +14,9 @@ use storyprint::dedup::{Dedup, Outputs, Sketching, sketch_of};
 use storyprint::input::InputOptions;
 use storyprint::lsh::Banding;
 use storyprint::normalize::{fold, normalize};
-use storyprint::pipeline::{lsh_threshold, sketcher};
+use storyprint::pipeline::lsh_threshold;
 use storyprint::shingle::{DocFreq, features};
-use storyprint::signature::Signature;
+use storyprint::signature::{Signature, Sketcher};
 use storyprint::tokenize::{Analyzer, word_hashes};
 
 fn corpus_path() -> PathBuf {
@@ -44,7 +44,7 @@ fn texts() -> Option<Vec<String>> {
 /// dedup's signature pass computes them.
 fn sign_all(texts: &[String], config: &Config, freq: &DocFreq) -> Vec<Signature> {
     let mut state = Sketching::new(config);
-    let sketcher = sketcher(config);
+    let sketcher = Sketcher::new(config.num_hashes, config.seed);
     texts
         .iter()
         .map(|text| sketch_of(&mut state, &sketcher, config, freq, text).0)

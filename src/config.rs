@@ -263,14 +263,6 @@ impl FromStr for Language {
 /// one sentence, up to about 35 words; a paragraph that tells a story has more.
 pub const STATEMENT_WORDS: usize = 20;
 
-/// The signature scheme new configurations use ([`Config::signature_scheme`]).
-pub const SIGNATURE_SCHEME: u32 = 2;
-
-/// The scheme of a configuration stored before schemes were numbered.
-fn first_signature_scheme() -> u32 {
-    1
-}
-
 /// The whole engine configuration. `Config::default()` is storyprint's tuned default;
 /// `Config::classic()` is what the peer tools ship.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -311,15 +303,6 @@ pub struct Config {
     pub statement_words: usize,
     /// Seed of every hash; signatures with different seeds are incompatible.
     pub seed: u64,
-    /// How features become signature copies. Scheme 1 makes every feature
-    /// `round(weight / QUANTUM)` copies ([`crate::signature::copies`]). Scheme 2 does the same
-    /// except when every feature weighs the same ([`Config::one_copy`]): then each feature is
-    /// one copy: equal copies leave what the signature estimates unchanged (the plain
-    /// Jaccard), and each copy costs a hash and a bin update. Not a setting: new
-    /// configurations are [`SIGNATURE_SCHEME`]; configurations stored before schemes existed
-    /// read as 1, so an index keeps making the signatures it holds.
-    #[serde(default = "first_signature_scheme")]
-    pub signature_scheme: u32,
 }
 
 impl Default for Config {
@@ -350,7 +333,6 @@ impl Default for Config {
             strip_chrome: true,
             statement_words: STATEMENT_WORDS,
             seed: 0x5707_0919_2024_0001,
-            signature_scheme: SIGNATURE_SCHEME,
         }
     }
 }
@@ -376,24 +358,8 @@ impl Config {
         }
     }
 
-    /// Whether signatures take one copy per feature: scheme 2 or later, and every feature of
-    /// the same weight (no weighting, one weight for all families; the classic preset).
-    pub fn one_copy(&self) -> bool {
-        let specs = &self.features.0;
-        self.signature_scheme >= 2
-            && self.weighting == Weighting::None
-            && specs.iter().all(|spec| spec.weight == specs[0].weight)
-    }
-
     /// Checks ranges; every entry point calls this before running.
     pub fn validate(&self) -> Result<()> {
-        if !(1..=SIGNATURE_SCHEME).contains(&self.signature_scheme) {
-            return Err(Error::Config(format!(
-                "signature scheme {} is not one this storyprint knows (1 to {SIGNATURE_SCHEME}): \
-                 it was made by a newer storyprint",
-                self.signature_scheme
-            )));
-        }
         if !(1..=4096).contains(&self.num_hashes) {
             return Err(Error::Config(format!(
                 "the number of hashes must be 1 to 4096, not {}",
@@ -453,22 +419,6 @@ mod tests {
     }
 
     #[test]
-    fn configurations_stored_before_schemes_are_scheme_one() {
-        let mut stored = serde_json::to_value(Config::classic()).unwrap();
-        stored
-            .as_object_mut()
-            .unwrap()
-            .remove("signature_scheme")
-            .unwrap();
-        let stored: Config = serde_json::from_value(stored).unwrap();
-        assert_eq!(stored.signature_scheme, 1);
-        assert!(!stored.one_copy());
-        assert!(Config::classic().one_copy());
-        // Weighted features keep their copies in every scheme.
-        assert!(!Config::default().one_copy());
-    }
-
-    #[test]
     fn defaults_validate() {
         Config::default().validate().unwrap();
         Config::classic().validate().unwrap();
@@ -477,10 +427,5 @@ mod tests {
             ..Config::default()
         };
         assert!(bad.validate().is_err());
-        let future = Config {
-            signature_scheme: SIGNATURE_SCHEME + 1,
-            ..Config::default()
-        };
-        assert!(future.validate().unwrap_err().to_string().contains("newer"));
     }
 }

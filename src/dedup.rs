@@ -49,7 +49,7 @@ use crate::error::{Error, Result};
 use crate::input::{InputOptions, Problem, Raw, Reader, Record};
 use crate::lsh::{Banding, PairCounter, bucket_pairs, pair_key, split_band_entry};
 use crate::normalize::normalize;
-use crate::pipeline::{Evidence, lsh_threshold, similarity_of, sketcher};
+use crate::pipeline::{Evidence, lsh_threshold, similarity_of};
 use crate::shingle::{
     DocFreq, Feature, Slot, WordBuffers, fact_slots, fast_features, fast_sketch, features,
 };
@@ -659,7 +659,7 @@ impl Dedup {
         summary: &mut Summary,
     ) -> Result<Sketches> {
         let config = &self.config;
-        let sketcher = sketcher(config);
+        let sketcher = Sketcher::new(config.num_hashes, config.seed);
         let banding = self.banding();
         let longest = self.keep == Keep::Longest;
         let mut sketches = Sketches {

@@ -61,9 +61,8 @@ use crate::dedup::{
 use crate::error::{Error, Result};
 use crate::input::{Problem, Reader, Record, Shard};
 use crate::lsh::{Banding, MAX_BUCKET};
-use crate::pipeline::sketcher;
 use crate::shingle::DocFreq;
-use crate::signature::{EMPTY, Signature, mix};
+use crate::signature::{EMPTY, Signature, Sketcher, mix};
 use crate::tokenize::Analyzer;
 
 /// Where the workers run.
@@ -297,7 +296,7 @@ fn work(
     };
 
     // Sketch this worker's shards, numbering documents within each shard.
-    let sketcher = sketcher(&dedup.config);
+    let sketcher = Sketcher::new(dedup.config.num_hashes, dedup.config.seed);
     let mut state = Sketching::new(&dedup.config);
     let mut sketches: Vec<(usize, u32, Sketch, u32)> = Vec::new();
     let mut problems: Vec<(usize, Problem)> = Vec::new();

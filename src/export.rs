@@ -35,9 +35,9 @@ use crate::dedup::{Sketching, dedup_lsh_threshold, sketch_of, terms_of};
 use crate::error::{Error, Result};
 use crate::input::{InputOptions, Reader, Record};
 use crate::lsh::Banding;
-use crate::pipeline::{params, sketcher};
+use crate::pipeline::params;
 use crate::shingle::DocFreq;
-use crate::signature::Signature;
+use crate::signature::{Signature, Sketcher};
 use crate::tokenize::Analyzer;
 
 /// Rows per record batch (and per chunk of documents sketched in parallel).
@@ -79,7 +79,7 @@ pub fn signatures(
         })?;
     }
     let banding = Banding::optimal(dedup_lsh_threshold(config), config.num_hashes);
-    let sketcher = sketcher(config);
+    let sketcher = Sketcher::new(config.num_hashes, config.seed);
     let p = params(config);
     let metadata = [
         ("num_hashes", p.num_hashes.to_string()),

@@ -41,7 +41,7 @@ pub fn params(config: &Config) -> Params {
         num_hashes: config.num_hashes,
         seed: config.seed,
         features: format!(
-            "{};weighting={:?};language={};stop_words={};strip_chrome={}{}{}",
+            "{};weighting={:?};language={};stop_words={};strip_chrome={}{}",
             config.features,
             config.weighting,
             config.language.name(),
@@ -51,20 +51,8 @@ pub fn params(config: &Config) -> Params {
             match config.statement_words {
                 0 => String::new(),
                 n => format!(";statement_words={n}"),
-            },
-            // Absent when the signatures are those of scheme 1.
-            if config.one_copy() { ";copies=1" } else { "" }
+            }
         ),
-    }
-}
-
-/// The sketcher of a configuration: one copy per feature when [`Config::one_copy`].
-pub fn sketcher(config: &Config) -> Sketcher {
-    let sketcher = Sketcher::new(config.num_hashes, config.seed);
-    if config.one_copy() {
-        sketcher.one_copy()
-    } else {
-        sketcher
     }
 }
 
@@ -198,7 +186,7 @@ impl Fingerprints {
         config: &Config,
         freq: DocFreq,
     ) -> Fingerprints {
-        let sketcher = sketcher(config);
+        let sketcher = Sketcher::new(config.num_hashes, config.seed);
         let ((features, signatures), slots): ((Vec<_>, Vec<_>), Vec<_>) = analyses
             .par_iter()
             .map(|a| {

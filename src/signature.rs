@@ -8,14 +8,8 @@
 //! K, which is what makes signatures cheap. Empty bins borrow the value of a bin chosen by a
 //! fixed pseudo-random probe sequence, which keeps the estimate unbiased for small sets.
 //!
-//! When every feature weighs the same, a sketcher made [`Sketcher::one_copy`] takes one copy
-//! of each: the weighted Jaccard is then the plain Jaccard whatever the number of copies, so
-//! the estimate stays unbiased (each signature's value changes, not what it estimates), and
-//! each copy saved is a hash and a bin update.
-//!
 //! Every hash is xxh3 or the fixed 64-bit finaliser below: a signature computed today is
-//! comparable with one computed on another machine or by another version, when their
-//! [`Params`] (which name the copy scheme) are equal.
+//! comparable with one computed on another machine or by another version.
 
 use serde::{Deserialize, Serialize};
 
@@ -108,8 +102,6 @@ pub struct Sketcher {
     /// `i * TABLED_PROBES..`: the sequence is the same for every document, so densifying
     /// reads it instead of hashing.
     probes: std::sync::Arc<[u16]>,
-    /// Each feature is one copy, whatever its weight ([`Sketcher::one_copy`]).
-    one_copy: bool,
 }
 
 impl Sketcher {
@@ -121,22 +113,7 @@ impl Sketcher {
             .flat_map(|i| (1..=TABLED_PROBES as u64).map(move |attempt| (i, attempt)))
             .map(|(i, attempt)| probe(seed, k, i, attempt) as u16)
             .collect();
-        Sketcher {
-            k,
-            seed,
-            probes,
-            one_copy: false,
-        }
-    }
-
-    /// The same, taking one copy of each feature (its quantized weight still counts in the
-    /// signature's weight): for feature sets whose weights are all equal, whose estimate the
-    /// copies do not change. The copy is the first of the copies [`Sketcher::new`] takes.
-    pub fn one_copy(self) -> Sketcher {
-        Sketcher {
-            one_copy: true,
-            ..self
-        }
+        Sketcher { k, seed, probes }
     }
 
     /// The signature of a feature set.
@@ -158,7 +135,6 @@ impl Sketcher {
         let mut bins = Bins {
             bins: scratch,
             seed: self.seed,
-            one_copy: self.one_copy,
             weight: 0.0,
         };
         add(&mut bins);
@@ -203,7 +179,6 @@ fn probe(seed: u64, k: usize, i: usize, attempt: u64) -> usize {
 pub struct Bins<'a> {
     bins: &'a mut [u64],
     seed: u64,
-    one_copy: bool,
     weight: f64,
 }
 
@@ -213,7 +188,6 @@ impl Bins<'_> {
     pub fn add(&mut self, hash: u64, weight: f64) {
         let n = copies(weight);
         self.weight += n as f64 * QUANTUM;
-        let n = if self.one_copy { 1 } else { n };
         let k = self.bins.len();
         let base = hash ^ self.seed;
         for copy in 0..n {
@@ -224,14 +198,12 @@ impl Bins<'_> {
     }
 }
 
-/// Classic weighted MinHash with K independent hash functions over the same copies (one per
-/// feature with `one_copy`): the slow, obviously correct oracle that tests hold the fast path
-/// against.
-pub fn classic_sketch(features: &[Feature], k: usize, seed: u64, one_copy: bool) -> Vec<u64> {
+/// Classic weighted MinHash with K independent hash functions over the same copies: the
+/// slow, obviously correct oracle that tests hold the fast path against.
+pub fn classic_sketch(features: &[Feature], k: usize, seed: u64) -> Vec<u64> {
     let mut values = vec![u64::MAX; k];
     for &(hash, w) in features {
-        let n = if one_copy { 1 } else { copies(w) };
-        for copy in 0..n {
+        for copy in 0..copies(w) {
             let element =
                 mix(hash ^ mix(seed)).wrapping_add(copy.wrapping_mul(0x9e37_79b9_7f4a_7c15));
             for (i, v) in values.iter_mut().enumerate() {
@@ -282,19 +254,6 @@ mod tests {
 
     const FROZEN: [u32; 4] = [1445831730, 599810996, 2801280511, 461169005];
 
-    #[test]
-    fn one_copy_signatures_are_frozen() {
-        // A change here breaks every stored fingerprint of the classic preset.
-        let fixed = Sketcher::new(4, 42)
-            .one_copy()
-            .sketch(&[(1, 1.0), (2, 1.0), (3, 1.0)]);
-        assert_eq!(fixed.weight, 3.0);
-        assert_eq!(
-            fixed.values,
-            [3316862350, 3316862350, 3769729252, 1207205153]
-        );
-    }
-
     /// Oracle: densifying with the tabled probes equals probing by hashing every attempt, for
     /// signatures from nearly empty (most bins past the table) to nearly full.
     #[test]
@@ -318,18 +277,6 @@ mod tests {
                 assert_eq!(signature.values[i], bins[j] as u32, "n={n} bin {i}");
             }
         }
-    }
-
-    #[test]
-    fn one_copy_is_the_first_copy() {
-        // Features of one copy (weight up to 1.5 quanta) sketch alike either way.
-        let features = set(0..40, QUANTUM);
-        let s = Sketcher::new(64, 3);
-        assert_eq!(s.sketch(&features), s.clone().one_copy().sketch(&features));
-        // Heavier features keep their quantized weight in the signature's weight.
-        let heavy = set(0..40, 1.0);
-        assert_eq!(s.clone().one_copy().sketch(&heavy).weight, 40.0);
-        assert_ne!(s.sketch(&heavy).values, s.one_copy().sketch(&heavy).values);
     }
 
     /// 200 random pairs, the same on every run: a statistical bound checked on a fixed sample
@@ -372,21 +319,19 @@ mod tests {
 
         /// Oracle: OPH agrees with classic K-permutation MinHash as well as two independent
         /// K-sample estimates agree (both within 4 sigma of the truth), on sets of at least K
-        /// copies (4 per element, or 1 with one copy).
+        /// copies (4 per element).
         #[test]
         fn one_permutation_matches_classic_minhash(
-            shared in 1u64..300, only in 0u64..300, seed in any::<u64>(), one_copy in any::<bool>(),
+            shared in 1u64..300, only in 0u64..300, seed in any::<u64>(),
         ) {
             let k = 256;
-            let per_element = if one_copy { 1 } else { 4 };
-            prop_assume!((shared + only) * per_element >= k as u64);
+            prop_assume!((shared + only) * 4 >= k as u64);
             let a = set(0..shared + only, 1.0);
             let b = set(only..shared + 2 * only, 1.0);
-            let classic_a = classic_sketch(&a, k, seed, one_copy);
-            let classic_b = classic_sketch(&b, k, seed, one_copy);
+            let classic_a = classic_sketch(&a, k, seed);
+            let classic_b = classic_sketch(&b, k, seed);
             let classic = classic_a.iter().zip(&classic_b).filter(|(x, y)| x == y).count() as f64 / k as f64;
             let s = Sketcher::new(k, seed);
-            let s = if one_copy { s.one_copy() } else { s };
             let fast = estimate_jaccard(&s.sketch(&a), &s.sketch(&b));
             let exact = exact_jaccard(&a, &b);
             let sigma = (exact * (1.0 - exact) / k as f64).sqrt();

@@ -57,9 +57,7 @@ use crate::error::{Error, Result};
 use crate::input::Document;
 use crate::lsh::Banding;
 use crate::normalize::normalize;
-use crate::pipeline::{
-    Analysis, Evidence, analyze, lsh_threshold, params, similarity_of, sketcher,
-};
+use crate::pipeline::{Analysis, Evidence, analyze, lsh_threshold, params, similarity_of};
 use crate::shingle::{DocFreq, Feature, FeatureTerms, Slot, fact_slots, features};
 use crate::signature::{EMPTY, Params, Signature, Sketcher};
 use crate::tokenize::Analyzer;
@@ -364,12 +362,7 @@ fn stored_settings(
         .check_compatible(&params(&config))
         .map_err(|e| incompatible(format!("stored settings disagree: {e}")))?;
     if let Some(expected) = &options.expect {
-        // The signature scheme is the index's own, not a setting asked for.
-        let expected = Config {
-            signature_scheme: config.signature_scheme,
-            ..expected.clone()
-        };
-        stored.check_compatible(&params(&expected)).map_err(|e| {
+        stored.check_compatible(&params(expected)).map_err(|e| {
             incompatible(format!(
                 "made with other engine settings than asked for ({e}); use the \
                  index's settings or another --index"
@@ -456,7 +449,7 @@ impl Index {
             _ => create_or_upgrade(&db, dir, options)?,
         };
         Ok(Index {
-            sketcher: sketcher(&config),
+            sketcher: Sketcher::new(config.num_hashes, config.seed),
             db,
             path: dir.to_path_buf(),
             config,
@@ -1481,33 +1474,6 @@ mod tests {
         }
         let err = Index::open(dir.path(), &OpenOptions::existing()).unwrap_err();
         assert!(err.to_string().contains("format version 99"), "{err}");
-    }
-
-    /// An index of signature scheme 1 (classic features as four copies; every index stored
-    /// before schemes reads as 1, `config::tests`) keeps signing as it did when asked for the
-    /// classic preset of today (scheme 2).
-    #[test]
-    fn an_index_keeps_its_signature_scheme() {
-        let docs = [doc("rates", RATES), doc("pardon", PARDON)];
-        let first = Config {
-            signature_scheme: 1,
-            ..Config::classic()
-        };
-        let dir = tempfile::tempdir().unwrap();
-        Index::open(dir.path(), &OpenOptions::create(first.clone()))
-            .unwrap()
-            .add(&docs, &at(1))
-            .unwrap();
-        let index = Index::open(dir.path(), &OpenOptions::create(Config::classic())).unwrap();
-        let stored = index.get("pardon").unwrap().unwrap();
-        let signed = |config: &Config| crate::Fingerprints::new(&docs, config).unwrap();
-        assert_eq!(stored.signature, signed(&first).signatures[1]);
-        assert_ne!(stored.signature, signed(&Config::classic()).signatures[1]);
-        let matches = index.check(PARDON, None, None).unwrap();
-        assert_eq!(
-            (matches[0].id.as_str(), matches[0].similarity),
-            ("pardon", 1.0)
-        );
     }
 
     #[test]
