@@ -137,10 +137,10 @@ pub fn word_hash(lower: &str) -> u64 {
 }
 
 /// Appends the [`word_hash`] of every token of a (folded) text: the path of word shingles that
-/// builds no string per word, equal to hashing each [`Term::word`] (an oracle test in `shingle` holds
-/// them equal). The text is ASCII-lower-cased once into `lower` (reused across texts), so
-/// an ASCII word is hashed straight from it; a word with other characters is lower-cased on
-/// its own, as Unicode asks.
+/// builds no string per word, equal to hashing each [`Term::word`] (an oracle test in
+/// `shingle` holds them equal). The text is ASCII-lower-cased once into `lower` (reused across
+/// texts), so an ASCII word is hashed straight from it; a word with other characters is
+/// lower-cased on its own, as Unicode asks.
 pub fn word_hashes(text: &str, lower: &mut Vec<u8>, out: &mut Vec<u64>) {
     let all_ascii = text.is_ascii();
     lower.clear();
