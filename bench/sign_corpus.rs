@@ -15,8 +15,8 @@ use std::time::Instant;
 use storyprint::Config;
 use storyprint::dedup::{Sketching, sketch_of};
 use storyprint::input::{InputOptions, Reader};
-use storyprint::signature::Sketcher;
 use storyprint::shingle::DocFreq;
+use storyprint::signature::Sketcher;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
