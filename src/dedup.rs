@@ -47,7 +47,7 @@ use rayon::prelude::*;
 use crate::config::{Config, Weighting};
 use crate::error::{Error, Result};
 use crate::input::{InputOptions, Problem, Raw, Reader, Record};
-use crate::lsh::{Banding, PairCounter, bucket_pairs, pair_key, split_band_entry};
+use crate::lsh::{Banding, PairCounter, bucket_pairs, pair_key, split_band_entry, split_pair_key};
 use crate::normalize::normalize;
 use crate::pipeline::{Evidence, lsh_threshold, similarity_of};
 use crate::shingle::{
@@ -429,7 +429,7 @@ impl Candidates {
                 let mut batch = Vec::with_capacity(VERIFY_BATCH);
                 for key in run.read(1 << 16)? {
                     let key = key?;
-                    batch.push(((key >> 32) as u32, key as u32));
+                    batch.push(split_pair_key(key));
                     if batch.len() == VERIFY_BATCH {
                         f(&batch)?;
                         batch.clear();

@@ -14,7 +14,7 @@
 //!    plan, so "keep the first" and the outputs do not depend on W or N.
 //! 3. `((band, band_key), doc)` is exchanged by bucket, so a bucket lands on one worker; its
 //!    members are paired (a star from the first member when it holds more than
-//!    [`MAX_BUCKET`], as [`Banding::candidates`] does); pairs are exchanged by pair, and
+//!    [`crate::lsh::MAX_BUCKET`], as [`Banding::candidates`] does); pairs are exchanged by pair, and
 //!    those that collide in at least `min_hits` bands are candidates ([`candidates`]).
 //! 4. A candidate is joined with both signatures (they meet on one worker) and kept when its
 //!    estimated similarity reaches the threshold: the verified edges.
@@ -60,7 +60,7 @@ use crate::dedup::{
 };
 use crate::error::{Error, Result};
 use crate::input::{Problem, Reader, Record, Shard};
-use crate::lsh::{Banding, MAX_BUCKET};
+use crate::lsh::{Banding, each_bucket_pair, split_pair_key};
 use crate::shingle::DocFreq;
 use crate::signature::{EMPTY, Signature, Sketcher, mix};
 use crate::tokenize::Analyzer;
@@ -546,8 +546,7 @@ fn candidates<'scope>(
         |_, mut members, give: &mut dyn FnMut(u64)| {
             members.sort_unstable();
             for bucket in members.chunk_by(|x, y| x.0 == y.0) {
-                let docs: Vec<u32> = bucket.iter().map(|&(_, doc)| doc).collect();
-                bucket_pairs(&docs, |a, b| give(u64::from(a) << 32 | u64::from(b)));
+                each_bucket_pair(bucket, |&(_, doc)| doc, &mut *give);
             }
         },
     );
@@ -559,7 +558,7 @@ fn candidates<'scope>(
             pairs.sort_unstable();
             for run in pairs.chunk_by(|x, y| x == y) {
                 if run.len() >= min_hits {
-                    give((((run[0] >> 32) as u32, run[0] as u32), time, 1));
+                    give((split_pair_key(run[0]), time, 1));
                 }
             }
         },
@@ -612,18 +611,6 @@ where
             }
         },
     )
-}
-
-/// The pairs of one bucket, its members in document order: all pairs, or a star from the
-/// first member when the bucket is larger than [`MAX_BUCKET`] (as [`Banding::candidates`]).
-fn bucket_pairs(members: &[u32], mut give: impl FnMut(u32, u32)) {
-    if members.len() > MAX_BUCKET {
-        members[1..].iter().for_each(|&m| give(members[0], m));
-    } else {
-        for (x, &a) in members.iter().enumerate() {
-            members[x + 1..].iter().for_each(|&b| give(a, b));
-        }
-    }
 }
 
 /// Sends a collection's updates to worker 0, which keeps them in `into`.
@@ -827,17 +814,5 @@ mod tests {
             expected.dedup();
             assert_eq!(labels, expected, "seed {seed}");
         }
-    }
-
-    #[test]
-    fn oversized_buckets_become_stars_from_their_first_member() {
-        let mut pairs = Vec::new();
-        bucket_pairs(&[3, 5, 9], |a, b| pairs.push((a, b)));
-        assert_eq!(pairs, [(3, 5), (3, 9), (5, 9)]);
-        pairs.clear();
-        let big: Vec<u32> = (0..MAX_BUCKET as u32 + 1).collect();
-        bucket_pairs(&big, |a, b| pairs.push((a, b)));
-        assert_eq!(pairs.len(), MAX_BUCKET);
-        assert!(pairs.iter().all(|&(hub, _)| hub == 0));
     }
 }

@@ -219,21 +219,29 @@ impl PairCounter {
     /// The last pair, if it had enough hits (the stream is over).
     pub fn finish(&mut self) -> Option<(u32, u32)> {
         let key = self.current.take()?;
-        (self.hits >= self.min_hits).then_some(((key >> 32) as u32, key as u32))
+        (self.hits >= self.min_hits).then_some(split_pair_key(key))
     }
 }
 
-/// Appends the pair keys of each bucket of sorted `(key, doc)` entries: all pairs, or a star
-/// from the first member for a bucket larger than [`MAX_BUCKET`].
+/// Appends the pair keys of each bucket of sorted `(key, doc)` entries ([`each_bucket_pair`]).
 pub fn bucket_pairs(keys: &[(u64, u32)], out: &mut Vec<u64>) {
     for bucket in keys.chunk_by(|a, b| a.0 == b.0) {
-        if bucket.len() > MAX_BUCKET {
-            let hub = bucket[0].1;
-            out.extend(bucket[1..].iter().map(|&(_, i)| pair_key(hub, i)));
-        } else {
-            for (x, &(_, a)) in bucket.iter().enumerate() {
-                out.extend(bucket[x + 1..].iter().map(|&(_, b)| pair_key(a, b)));
-            }
+        each_bucket_pair(bucket, |&(_, doc)| doc, |key| out.push(key));
+    }
+}
+
+/// Gives the pair key of each pair one bucket yields (each member's document read by `doc`):
+/// all pairs, or a star from the first member for a bucket larger than [`MAX_BUCKET`].
+pub fn each_bucket_pair<T>(bucket: &[T], doc: impl Fn(&T) -> u32, mut give: impl FnMut(u64)) {
+    if bucket.len() > MAX_BUCKET {
+        let hub = doc(&bucket[0]);
+        bucket[1..].iter().for_each(|m| give(pair_key(hub, doc(m))));
+    } else {
+        for (x, a) in bucket.iter().enumerate() {
+            let a = doc(a);
+            bucket[x + 1..]
+                .iter()
+                .for_each(|b| give(pair_key(a, doc(b))));
         }
     }
 }
@@ -244,11 +252,28 @@ pub fn pair_key(a: u32, b: u32) -> u64 {
     (lo as u64) << 32 | hi as u64
 }
 
+/// The pair `(a, b)`, `a < b`, of a [`pair_key`].
+pub fn split_pair_key(key: u64) -> (u32, u32) {
+    ((key >> 32) as u32, key as u32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::signature::Sketcher;
     use proptest::prelude::*;
+
+    #[test]
+    fn oversized_buckets_become_stars_from_their_first_member() {
+        let mut pairs = Vec::new();
+        each_bucket_pair(&[3, 5, 9], |&d| d, |key| pairs.push(split_pair_key(key)));
+        assert_eq!(pairs, [(3, 5), (3, 9), (5, 9)]);
+        pairs.clear();
+        let big: Vec<u32> = (0..MAX_BUCKET as u32 + 1).collect();
+        each_bucket_pair(&big, |&d| d, |key| pairs.push(split_pair_key(key)));
+        assert_eq!(pairs.len(), MAX_BUCKET);
+        assert!(pairs.iter().all(|&(hub, _)| hub == 0));
+    }
 
     #[test]
     fn band_keys_hash_the_values_little_endian_bytes() {

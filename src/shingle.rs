@@ -158,6 +158,12 @@ fn word_path(config: &Config) -> bool {
             .all(|spec| matches!(spec.family, Family::Words { .. }))
 }
 
+/// Whether every feature family of a configuration has the same weight.
+fn one_weight(config: &Config) -> bool {
+    let specs = &config.features.0;
+    specs.iter().all(|spec| spec.weight == specs[0].weight)
+}
+
 /// The hashes of a raw text's words on the term-free path, into `hashes`.
 fn raw_word_hashes(text: &str, config: &Config, lower: &mut Vec<u8>, hashes: &mut Vec<u64>) {
     // Tokens never span lines, so dropping blank lines (all `normalize` does beyond folding
@@ -193,7 +199,7 @@ pub fn fast_features(text: &str, config: &Config) -> Option<Vec<Feature>> {
     let mut hashes = Vec::with_capacity(text.len() / 5);
     raw_word_hashes(text, config, &mut Vec::new(), &mut hashes);
     let specs = &config.features.0;
-    if specs.iter().all(|spec| spec.weight == specs[0].weight) {
+    if one_weight(config) {
         // One weight for all: sort and deduplicate bare hashes, which is cheaper.
         let mut keys: Vec<u64> = Vec::with_capacity(hashes.len() * specs.len());
         word_features(&hashes, config, |h, _| keys.push(h));
@@ -225,8 +231,7 @@ pub fn fast_sketch(
     sketcher: &Sketcher,
     buffers: &mut WordBuffers,
 ) -> Option<Signature> {
-    let specs = &config.features.0;
-    if !word_path(config) || specs.iter().any(|spec| spec.weight != specs[0].weight) {
+    if !(word_path(config) && one_weight(config)) {
         return None;
     }
     let WordBuffers {
@@ -237,7 +242,7 @@ pub fn fast_sketch(
     } = buffers;
     raw_word_hashes(text, config, lower, hashes);
     // A text of w words has at most w n-grams per family (one when it is shorter than n).
-    seen.reset(hashes.len() * specs.len());
+    seen.reset(hashes.len() * config.features.0.len());
     Some(sketcher.sketch_with(bins, |bins| {
         word_features(hashes, config, |h, w| {
             if seen.insert(h) {

@@ -98,7 +98,7 @@ const TABLED_PROBES: usize = 8;
 pub struct Sketcher {
     k: usize,
     seed: u64,
-    /// Bin `i`'s first [`TABLED_PROBES`] probes ([`Sketcher::probe`]) at
+    /// Bin `i`'s first [`TABLED_PROBES`] probes ([`probe`]) at
     /// `i * TABLED_PROBES..`: the sequence is the same for every document, so densifying
     /// reads it instead of hashing.
     probes: std::sync::Arc<[u16]>,
