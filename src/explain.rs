@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::pipeline::Analysis;
-use crate::shingle::{DocFreq, number_facts, quotes, term_key};
+use crate::shingle::{DocFreq, number_facts, quotes};
 use crate::tokenize::Term;
 
 /// Shared passages are at least this many content words long.
@@ -110,7 +110,7 @@ impl<'a> Side<'a> {
             .iter()
             .map(|t| {
                 let next = intern.len() as u32;
-                *intern.entry(t.stem.as_str()).or_insert(next)
+                *intern.entry(&*t.stem).or_insert(next)
             })
             .collect();
         Side {
@@ -184,7 +184,7 @@ impl<'a> Side<'a> {
                 i += 1;
             }
             let opener = self.sentence_start(first)
-                && (first == i || common.contains(self.terms[first].stem.as_str()));
+                && (first == i || common.contains(self.terms[first].stem.as_ref()));
             if first + usize::from(opener) <= i {
                 out.push((first + usize::from(opener), i));
             }
@@ -380,7 +380,7 @@ pub fn explain(a: &Analysis, b: &Analysis, config: &Config, freq: &DocFreq) -> E
             crate::config::Weighting::None => 1.0,
             crate::config::Weighting::Idf => sa.terms[first..=last]
                 .iter()
-                .map(|t| freq.idf(term_key(&t.stem)))
+                .map(|t| freq.idf(t.key))
                 .fold(0.0, f64::max),
         }
     };
@@ -412,7 +412,7 @@ pub fn explain(a: &Analysis, b: &Analysis, config: &Config, freq: &DocFreq) -> E
         .flat_map(|side| {
             (0..side.terms.len())
                 .filter(|&i| !side.capitalised(i))
-                .map(|i| side.terms[i].stem.as_str())
+                .map(|i| side.terms[i].stem.as_ref())
         })
         .collect();
     let names = shared_runs(&sa, &sb, &sa.names(&common), &sb.names(&common));

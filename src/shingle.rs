@@ -20,11 +20,7 @@ pub fn term_key(stem: &str) -> u64 {
 
 /// The sorted distinct keys of a document's non-stop terms: what document frequencies count.
 pub fn term_keys(terms: &[Term]) -> Vec<u64> {
-    let mut keys: Vec<u64> = terms
-        .iter()
-        .filter(|t| !t.stop)
-        .map(|t| term_key(&t.stem))
-        .collect();
+    let mut keys: Vec<u64> = terms.iter().filter(|t| !t.stop).map(|t| t.key).collect();
     keys.sort_unstable();
     keys.dedup();
     keys
@@ -92,17 +88,30 @@ impl DocFreq {
 pub const RARE_WEIGHT: f64 = 10.0;
 
 /// Hash of a shingle: its parts joined by a unit separator, seeded per family so that the
-/// families never collide with each other.
+/// families never collide with each other. The joined parts are built on the stack (a
+/// shingle of a few stems fits), on the heap only past [`JOINED_ON_STACK`] bytes.
 fn shingle_hash<'a>(parts: impl Iterator<Item = &'a str>, seed: u64) -> u64 {
-    let mut buf = String::with_capacity(64);
+    let mut stack = [0u8; JOINED_ON_STACK];
+    let mut len = 0;
+    let mut heap: Option<Vec<u8>> = None;
     for (i, part) in parts.enumerate() {
-        if i > 0 {
-            buf.push('\u{1f}');
+        let separator: &[u8] = if i > 0 { b"\x1f" } else { b"" };
+        for piece in [separator, part.as_bytes()] {
+            match &mut heap {
+                Some(heap) => heap.extend_from_slice(piece),
+                None if len + piece.len() <= JOINED_ON_STACK => {
+                    stack[len..len + piece.len()].copy_from_slice(piece);
+                    len += piece.len();
+                }
+                None => heap = Some([&stack[..len], piece].concat()),
+            }
         }
-        buf.push_str(part);
     }
-    xxh3_64_with_seed(buf.as_bytes(), seed)
+    xxh3_64_with_seed(heap.as_deref().unwrap_or(&stack[..len]), seed)
 }
+
+/// Bytes of joined shingle parts [`shingle_hash`] keeps on the stack.
+const JOINED_ON_STACK: usize = 128;
 
 fn family_seed(family: Family, seed: u64) -> u64 {
     let tag = match family {
@@ -119,13 +128,32 @@ fn family_seed(family: Family, seed: u64) -> u64 {
 /// at least as rare as its rarest stem, so this is the closest bound available from unigram
 /// frequencies alone (measured: nearer to true n-gram IDF than the mean, the sum or the
 /// minimum), and it keeps memory bounded by the vocabulary.
-pub fn weight(terms: &[&Term], weighting: Weighting, freq: &DocFreq) -> f64 {
+fn weight(terms: &[&Term], weighting: Weighting, idf: &mut IdfMemo) -> f64 {
     match weighting {
         Weighting::None => 1.0,
-        Weighting::Idf => terms
-            .iter()
-            .map(|t| freq.idf(term_key(&t.stem)))
-            .fold(0.0, f64::max),
+        Weighting::Idf => terms.iter().map(|t| idf.get(t.key)).fold(0.0, f64::max),
+    }
+}
+
+/// One document's IDF of each of its terms, looked up in the document frequencies once: a
+/// term is in several shingles, and the document's own small table stays in cache where the
+/// collection's does not.
+struct IdfMemo<'f> {
+    freq: &'f DocFreq,
+    known: AHashMap<u64, f64>,
+}
+
+impl IdfMemo<'_> {
+    fn new(freq: &DocFreq) -> IdfMemo<'_> {
+        IdfMemo {
+            freq,
+            known: AHashMap::new(),
+        }
+    }
+
+    /// [`DocFreq::idf`] of `key`.
+    fn get(&mut self, key: u64) -> f64 {
+        *self.known.entry(key).or_insert_with(|| self.freq.idf(key))
     }
 }
 
@@ -388,8 +416,8 @@ pub fn fact_slots(terms: &[Term], config: &Config) -> Vec<Slot> {
             .find(|t| !(config.stop_words && t.stop))
             .filter(|t| !t.number);
         if let Some(unit) = unit {
-            let value = shingle_hash(quantity.iter().map(|t| t.stem.as_str()), 0);
-            slots.push((term_key(&unit.stem), value));
+            let value = shingle_hash(quantity.iter().map(|t| &*t.stem), 0);
+            slots.push((unit.key, value));
         }
     }
     slots.sort_unstable();
@@ -401,9 +429,10 @@ pub fn fact_slots(terms: &[Term], config: &Config) -> Vec<Slot> {
 pub fn features(text: &str, terms: &[Term], config: &Config, freq: &DocFreq) -> Vec<Feature> {
     let mut out: Vec<Feature> = Vec::with_capacity(terms.len() * config.features.0.len());
     let scale = freq.scale_for(config.weighting);
+    let mut idf = IdfMemo::new(freq);
     each_shingle(text, terms, config, |hash, family_weight, parts| {
         let weight = match parts {
-            Some(parts) => weight(parts, config.weighting, freq),
+            Some(parts) => weight(parts, config.weighting, &mut idf),
             None => 1.0,
         };
         out.push((hash, family_weight * weight * scale));
@@ -443,9 +472,7 @@ impl FeatureTerms {
     pub fn new(text: &str, terms: &[Term], config: &Config) -> FeatureTerms {
         let mut shingles: Vec<(u64, f64, Vec<u64>)> = Vec::new();
         each_shingle(text, terms, config, |hash, family_weight, parts| {
-            let keys = parts.map_or_else(Vec::new, |parts| {
-                parts.iter().map(|t| term_key(&t.stem)).collect()
-            });
+            let keys = parts.map_or_else(Vec::new, |parts| parts.iter().map(|t| t.key).collect());
             shingles.push((hash, family_weight, keys));
         });
         shingles.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
@@ -525,7 +552,7 @@ fn each_shingle<'t>(
         // Hashed as the `stems:1` family, so that a statement's words meet an article's.
         let seed = family_seed(Family::Stems { n: 1 }, config.seed);
         for term in terms {
-            let hash = shingle_hash(std::iter::once(term.stem.as_str()), seed);
+            let hash = shingle_hash(std::iter::once(term.stem.as_ref()), seed);
             sink(
                 hash,
                 1.0,
@@ -542,7 +569,7 @@ fn each_shingle<'t>(
         let seed = family_seed(spec.family, config.seed);
         let mut emit = |hash: u64, parts: &[&'t Term]| sink(hash, spec.weight, Some(parts));
         match spec.family {
-            Family::Stems { n } => ngrams(&content, n, |t| t.stem.as_str(), seed, &mut emit),
+            Family::Stems { n } => ngrams(&content, n, |t| &*t.stem, seed, &mut emit),
             Family::Pairs { w } => {
                 for (i, first) in content.iter().enumerate() {
                     for second in content.iter().skip(i + 1).take(w) {
@@ -551,10 +578,7 @@ fn each_shingle<'t>(
                         } else {
                             [*second, *first]
                         };
-                        emit(
-                            shingle_hash(pair.iter().map(|t| t.stem.as_str()), seed),
-                            &pair,
-                        );
+                        emit(shingle_hash(pair.iter().map(|t| &*t.stem), seed), &pair);
                     }
                 }
             }
@@ -581,16 +605,10 @@ fn each_shingle<'t>(
             Family::Facts => {
                 for (i, j) in number_facts(&content) {
                     let pair = [content[i], content[j]];
-                    emit(
-                        shingle_hash(pair.iter().map(|t| t.stem.as_str()), seed),
-                        &pair,
-                    );
+                    emit(shingle_hash(pair.iter().map(|t| &*t.stem), seed), &pair);
                 }
                 for quote in quotes(text, &content) {
-                    emit(
-                        shingle_hash(quote.iter().map(|t| t.stem.as_str()), seed),
-                        &quote,
-                    );
+                    emit(shingle_hash(quote.iter().map(|t| &*t.stem), seed), &quote);
                 }
             }
         }
@@ -821,13 +839,13 @@ mod tests {
         assert!(is_statement(&terms, &config));
         let f = features(text, &terms, &config, &freq);
         // Each distinct word once ("the" twice in the text): no bigrams, no facts.
-        let mut stems: Vec<&str> = terms.iter().map(|t| t.stem.as_str()).collect();
+        let mut stems: Vec<&str> = terms.iter().map(|t| &*t.stem).collect();
         stems.sort_unstable();
         stems.dedup();
         assert_eq!(f.len(), stems.len());
         // Stop words weigh the floor of IDF (1, on the fixed scale); content words their IDF.
         let stop: Vec<&Term> = terms.iter().filter(|t| t.stop).collect();
-        assert!(stop.iter().any(|t| t.stem == "not"));
+        assert!(stop.iter().any(|t| &*t.stem == "not"));
         let floor = f.iter().filter(|x| x.1 == freq.scale()).count();
         assert!(floor >= stop.len() - 1, "{f:?}");
         // Its content stems are the `stems:1` features of the same words in an article.

@@ -4,6 +4,7 @@
 //! canonicalised ("1,000" → "1000", "three" → "3").
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use ahash::AHashMap;
 use unicode_segmentation::UnicodeSegmentation;
@@ -155,13 +156,16 @@ pub fn word_hashes(text: &str, lower: &mut Vec<u8>, out: &mut Vec<u64>) {
     });
 }
 
-/// A token turned into a term: what the features are built from.
+/// A token turned into a term: what the features are built from. Its strings are shared
+/// with the analyzer's cache of distinct words, so making a term allocates nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
     /// The stem (numbers canonicalised, number words as digits).
-    pub stem: String,
+    pub stem: Arc<str>,
+    /// The stem's key, [`crate::shingle::term_key`]: what document frequencies count.
+    pub key: u64,
     /// The lower-cased word as written.
-    pub word: String,
+    pub word: Arc<str>,
     /// A stop word (never for numbers).
     pub stop: bool,
     /// A number or a number word.
@@ -415,13 +419,24 @@ fn algorithm(language: Language) -> rust_stemmers::Algorithm {
     }
 }
 
-/// Turns tokens into terms for one language. Stems are cached per distinct word (news
-/// vocabularies are Zipfian: most tokens are repeats), so each thread stems a word once.
+/// What the analyzer knows of a distinct lower-cased word: everything of a [`Term`] but its
+/// position.
+#[derive(Debug, Clone)]
+struct Analysed {
+    stem: Arc<str>,
+    key: u64,
+    stop: bool,
+    number: bool,
+}
+
+/// Turns tokens into terms for one language. Each distinct word is analysed once per thread
+/// and kept (news vocabularies are Zipfian: most tokens are repeats), so a repeat costs one
+/// lookup and allocates nothing.
 pub struct Analyzer {
     stemmer: rust_stemmers::Stemmer,
     stop_words: ahash::AHashSet<&'static str>,
     numbers: AHashMap<&'static str, &'static str>,
-    cache: RefCell<AHashMap<String, (String, bool, bool)>>,
+    cache: RefCell<AHashMap<Arc<str>, Analysed>>,
 }
 
 /// Words kept in the stem cache before it is cleared (bounds memory on huge vocabularies).
@@ -453,59 +468,68 @@ impl Analyzer {
         self.stop_words.contains(word)
     }
 
-    /// The terms of a normalized text.
+    /// The terms of a normalized text. The text is ASCII-lower-cased once, so an ASCII word
+    /// is looked up straight from it; a word with other characters is lower-cased on its own,
+    /// as Unicode asks.
     pub fn terms(&self, text: &str) -> Vec<Term> {
-        tokens(text)
-            .into_iter()
-            .map(|token| self.term(&text[token.start..token.end], token))
-            .collect()
+        let lower = text.to_ascii_lowercase();
+        let mut out = Vec::with_capacity(text.len() / 5);
+        for_each_token(text, |start, end| {
+            let token = Token { start, end };
+            let raw = &text[start..end];
+            out.push(if raw.is_ascii() {
+                self.term(&lower[start..end], token)
+            } else {
+                self.term(&raw.to_lowercase(), token)
+            });
+        });
+        out
     }
 
-    fn term(&self, raw: &str, token: Token) -> Term {
-        let word = if raw.is_ascii() {
-            raw.to_ascii_lowercase()
-        } else {
-            raw.to_lowercase()
+    /// The term of a lower-cased word at `token`.
+    fn term(&self, word: &str, token: Token) -> Term {
+        let term = |word: &Arc<str>, known: &Analysed| Term {
+            stem: Arc::clone(&known.stem),
+            key: known.key,
+            word: Arc::clone(word),
+            stop: known.stop,
+            number: known.number,
+            token,
         };
-        if let Some((stem, stop, number)) = self.cache.borrow().get(&word) {
-            return Term {
-                stem: stem.clone(),
-                stop: *stop,
-                number: *number,
-                word,
-                token,
-            };
+        if let Some((word, known)) = self.cache.borrow().get_key_value(word) {
+            return term(word, known);
         }
-        let (stem, stop, number) = self.analyze_word(&word);
+        let known = self.analyze_word(word);
+        let word: Arc<str> = word.into();
+        let made = term(&word, &known);
         let mut cache = self.cache.borrow_mut();
         if cache.len() >= CACHE_LIMIT {
             cache.clear();
         }
-        cache.insert(word.clone(), (stem.clone(), stop, number));
-        Term {
-            stem,
-            word,
-            stop,
-            number,
-            token,
-        }
+        cache.insert(word, known);
+        made
     }
 
-    fn analyze_word(&self, word: &str) -> (String, bool, bool) {
-        if word.starts_with(|c: char| c.is_ascii_digit())
+    fn analyze_word(&self, word: &str) -> Analysed {
+        let (stem, stop, number) = if word.starts_with(|c: char| c.is_ascii_digit())
             && word
                 .chars()
                 .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | '\''))
         {
             let digits: String = word.chars().filter(|&c| c != ',' && c != '\'').collect();
-            return (digits, false, true);
+            (digits, false, true)
+        } else if let Some(value) = self.numbers.get(word) {
+            ((*value).to_string(), false, true)
+        } else {
+            let stop = self.stop_words.contains(word);
+            (self.stemmer.stem(word).into_owned(), stop, false)
+        };
+        Analysed {
+            key: crate::shingle::term_key(&stem),
+            stem: stem.into(),
+            stop,
+            number,
         }
-        if let Some(value) = self.numbers.get(word) {
-            return ((*value).to_string(), false, true);
-        }
-        let stop = self.stop_words.contains(word);
-        let stem = self.stemmer.stem(word).into_owned();
-        (stem, stop, false)
     }
 }
 
@@ -562,7 +586,7 @@ mod tests {
     fn terms_are_stemmed_stopped_and_numbers_canonical() {
         let analyzer = Analyzer::new(Language::English);
         let terms = analyzer.terms("The prisoners were pardoned: three women and 1,000 men");
-        let stems: Vec<_> = terms.iter().map(|t| t.stem.as_str()).collect();
+        let stems: Vec<_> = terms.iter().map(|t| &*t.stem).collect();
         assert_eq!(
             stems,
             [
@@ -575,14 +599,14 @@ mod tests {
             [true, false, true, false, false, false, true, false, false]
         );
         assert!(terms[4].number && terms[7].number);
-        assert_eq!(terms[1].word, "prisoners");
+        assert_eq!(&*terms[1].word, "prisoners");
     }
 
     #[test]
     fn other_languages_stem_without_stop_words() {
         let analyzer = Analyzer::new(Language::German);
         let terms = analyzer.terms("die Gefangenen");
-        assert_eq!(terms[1].stem, "gefang");
+        assert_eq!(&*terms[1].stem, "gefang");
         assert!(!terms[0].stop);
     }
 }
