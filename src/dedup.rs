@@ -51,7 +51,8 @@ use crate::lsh::{Banding, PairCounter, bucket_pairs, pair_key, split_band_entry,
 use crate::normalize::normalize;
 use crate::pipeline::{Evidence, lsh_threshold, similarity_of};
 use crate::shingle::{
-    DocFreq, Feature, Slot, WordBuffers, fact_slots, fast_features, fast_sketch, features,
+    DocFreq, Feature, SketchBuffers, Slot, fact_slots, fast_features, fast_sketch, features,
+    sketch_features,
 };
 use crate::signature::{Signature, Sketcher};
 use crate::spill::{FixedRecord, ListFile, Run, RunWriter, SignatureTable, SortedRuns, SpillDir};
@@ -1031,7 +1032,7 @@ pub fn terms_of(analyzer: &Analyzer, config: &Config, text: &str) -> Vec<crate::
 /// reuses from one document to the next.
 pub struct Sketching {
     analyzer: Analyzer,
-    buffers: WordBuffers,
+    buffers: SketchBuffers,
 }
 
 impl Sketching {
@@ -1039,7 +1040,7 @@ impl Sketching {
     pub fn new(config: &Config) -> Sketching {
         Sketching {
             analyzer: Analyzer::new(config.language),
-            buffers: WordBuffers::default(),
+            buffers: SketchBuffers::default(),
         }
     }
 }
@@ -1058,8 +1059,11 @@ pub fn sketch_of(
     {
         return (signature, Vec::new());
     }
-    let (features, slots) = document_evidence(text, &state.analyzer, config, freq);
-    (sketcher.sketch(&features), slots)
+    let text = normalize(text, config.strip_chrome);
+    let terms = state.analyzer.terms(&text);
+    let slots = fact_slots(&terms, config);
+    let signature = sketch_features(&text, &terms, config, freq, sketcher, &mut state.buffers);
+    (signature, slots)
 }
 
 /// The configuration dedup judges pairs with: `config` with estimates, since the feature sets

@@ -45,11 +45,19 @@ fn looks_like_link(token: &str) -> bool {
     }
 }
 
-/// Alphanumeric words on a line.
-fn word_count(line: &str) -> usize {
-    line.split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .count()
+/// Alphanumeric words on a line, and how many of them look like links ([`looks_like_link`]),
+/// in one pass. A link has a `.` or a `:` (`://`), so other words skip the test.
+fn words_and_links(line: &str) -> (usize, usize) {
+    let (mut words, mut links) = (0, 0);
+    for word in line.split_whitespace() {
+        if word.chars().any(char::is_alphanumeric) {
+            words += 1;
+            if word.contains(['.', ':']) && looks_like_link(word) {
+                links += 1;
+            }
+        }
+    }
+    (words, links)
 }
 
 /// Whether a line ends a sentence: `.`, `!`, `?` or `:`, possibly followed by closing quotes
@@ -58,16 +66,6 @@ fn ends_sentence(line: &str) -> bool {
     line.trim_end()
         .trim_end_matches(['"', '\'', ')', ']'])
         .ends_with(['.', '!', '?', ':'])
-}
-
-/// Whether a line is mostly links or domains ("👉 bdphone.com", "Follow www.x.com").
-fn is_link_line(line: &str) -> bool {
-    let words: Vec<&str> = line
-        .split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .collect();
-    let links = words.iter().filter(|w| looks_like_link(w)).count();
-    links > 0 && links * 2 >= words.len()
 }
 
 /// Which lines of a text are page chrome rather than article text. The rule is general, not
@@ -87,7 +85,7 @@ pub fn chrome_lines(lines: &[&str]) -> Vec<bool> {
             out.push(false);
             continue;
         }
-        let words = word_count(line);
+        let (words, links) = words_and_links(line);
         let ends = ends_sentence(line);
         let next_lower = lines
             .get(k + 1)
@@ -95,7 +93,9 @@ pub fn chrome_lines(lines: &[&str]) -> Vec<bool> {
             .is_some_and(char::is_lowercase);
         let wrapped = previous_open || (!ends && next_lower);
         let short = words <= 2 || (words < 8 && !ends);
-        out.push(is_link_line(line) || (!wrapped && short));
+        // Mostly links or domains ("👉 bdphone.com", "Follow www.x.com").
+        let link_line = links > 0 && links * 2 >= words;
+        out.push(link_line || (!wrapped && short));
         previous_open = !ends;
     }
     out

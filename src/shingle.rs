@@ -137,23 +137,23 @@ fn weight(terms: &[&Term], weighting: Weighting, idf: &mut IdfMemo) -> f64 {
 
 /// One document's IDF of each of its terms, looked up in the document frequencies once: a
 /// term is in several shingles, and the document's own small table stays in cache where the
-/// collection's does not.
+/// collection's does not. Term keys are uniform hashes, so they are their own slots.
 struct IdfMemo<'f> {
     freq: &'f DocFreq,
-    known: AHashMap<u64, f64>,
+    known: HashSlots<f64>,
 }
 
 impl IdfMemo<'_> {
-    fn new(freq: &DocFreq) -> IdfMemo<'_> {
-        IdfMemo {
-            freq,
-            known: AHashMap::new(),
-        }
+    /// A memo for a document of `terms` terms.
+    fn new(freq: &DocFreq, terms: usize) -> IdfMemo<'_> {
+        let mut known = HashSlots::default();
+        known.reset(terms);
+        IdfMemo { freq, known }
     }
 
     /// [`DocFreq::idf`] of `key`.
     fn get(&mut self, key: u64) -> f64 {
-        *self.known.entry(key).or_insert_with(|| self.freq.idf(key))
+        *self.known.entry(key, || self.freq.idf(key)).0
     }
 }
 
@@ -240,13 +240,15 @@ pub fn fast_features(text: &str, config: &Config) -> Option<Vec<Feature>> {
     Some(sorted_unique(out))
 }
 
-/// Buffers the streaming word path reuses from one document to the next (one per thread).
+/// Buffers the signature paths ([`fast_sketch`], [`sketch_features`]) reuse from one document
+/// to the next (one per thread).
 #[derive(Debug, Default)]
-pub struct WordBuffers {
+pub struct SketchBuffers {
     lower: Vec<u8>,
     hashes: Vec<u64>,
-    seen: SeenHashes,
+    seen: HashSlots<()>,
     bins: Vec<u64>,
+    weights: HashSlots<f64>,
 }
 
 /// The signature of a raw text straight from its word n-grams, when every family is word
@@ -257,16 +259,17 @@ pub fn fast_sketch(
     text: &str,
     config: &Config,
     sketcher: &Sketcher,
-    buffers: &mut WordBuffers,
+    buffers: &mut SketchBuffers,
 ) -> Option<Signature> {
     if !(word_path(config) && one_weight(config)) {
         return None;
     }
-    let WordBuffers {
+    let SketchBuffers {
         lower,
         hashes,
         seen,
         bins,
+        ..
     } = buffers;
     raw_word_hashes(text, config, lower, hashes);
     // A text of w words has at most w n-grams per family (one when it is shorter than n).
@@ -280,42 +283,78 @@ pub fn fast_sketch(
     }))
 }
 
-/// A set of 64-bit hashes by open addressing, emptied and reused per document: finding the
-/// distinct n-grams this way costs a probe each, where sorting them costs a log factor.
+/// A map from uniform 64-bit hashes to small values by open addressing, emptied and reused:
+/// a lookup costs a probe or two in a table that stays in cache, where a general hash map
+/// hashes the key again and a sort costs a log factor. With `V = ()` it is a set (the
+/// distinct n-grams of the word path).
 #[derive(Debug, Default)]
-struct SeenHashes {
-    /// Slots, a power of two in number; 0 marks an empty slot (the hash 0 is `zero`).
-    slots: Vec<u64>,
-    zero: bool,
+pub struct HashSlots<V> {
+    /// Slots, a power of two in number; the key 0 marks an empty slot (the hash 0 is `zero`).
+    slots: Vec<(u64, V)>,
+    /// Keys in `slots`; the table doubles before it is half full.
+    len: usize,
+    zero: Option<V>,
 }
 
-impl SeenHashes {
-    /// Empties the set, sized for at most `n` insertions (the load stays at most one half).
-    fn reset(&mut self, n: usize) {
+impl<V: Copy + Default> HashSlots<V> {
+    /// Empties the map, sized for `n` insertions (it grows past them).
+    pub fn reset(&mut self, n: usize) {
         self.slots.clear();
-        self.slots.resize((2 * n).next_power_of_two().max(16), 0);
-        self.zero = false;
+        self.slots
+            .resize((2 * n).next_power_of_two().max(16), (0, V::default()));
+        self.len = 0;
+        self.zero = None;
     }
 
-    /// Inserts `h`; `true` when it was not in the set. Hashes are uniform, so their low bits
-    /// are the slot.
+    /// The value of `h`, `make()` inserted first when it is absent; and whether it was.
+    /// Hashes are uniform, so their low bits are the slot.
     #[inline]
-    fn insert(&mut self, h: u64) -> bool {
+    pub fn entry(&mut self, h: u64, make: impl FnOnce() -> V) -> (&mut V, bool) {
         if h == 0 {
-            return !std::mem::replace(&mut self.zero, true);
+            let fresh = self.zero.is_none();
+            return (self.zero.get_or_insert_with(make), fresh);
+        }
+        if 2 * (self.len + 1) > self.slots.len() {
+            self.grow();
         }
         let mask = self.slots.len() - 1;
         let mut i = h as usize & mask;
         loop {
-            match self.slots[i] {
+            match self.slots[i].0 {
                 0 => {
-                    self.slots[i] = h;
-                    return true;
+                    self.len += 1;
+                    self.slots[i] = (h, make());
+                    return (&mut self.slots[i].1, true);
                 }
-                s if s == h => return false,
+                s if s == h => return (&mut self.slots[i].1, false),
                 _ => i = (i + 1) & mask,
             }
         }
+    }
+
+    /// Every key and its value, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, V)> + '_ {
+        let zero = self.zero.map(|v| (0, v));
+        self.slots.iter().copied().filter(|s| s.0 != 0).chain(zero)
+    }
+
+    /// Doubles the table (or sizes an unused one), keeping every key.
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        let zero = self.zero.take();
+        self.reset(old.len().max(8));
+        for (h, v) in old.into_iter().filter(|s| s.0 != 0) {
+            *self.entry(h, V::default).0 = v;
+        }
+        self.zero = zero;
+    }
+}
+
+impl HashSlots<()> {
+    /// Inserts `h`; `true` when it was not in the set.
+    #[inline]
+    pub fn insert(&mut self, h: u64) -> bool {
+        self.entry(h, || ()).1
     }
 }
 
@@ -428,16 +467,50 @@ pub fn fact_slots(terms: &[Term], config: &Config) -> Vec<Slot> {
 /// The features of one document (sorted by hash, each hash once with its largest weight).
 pub fn features(text: &str, terms: &[Term], config: &Config, freq: &DocFreq) -> Vec<Feature> {
     let mut out: Vec<Feature> = Vec::with_capacity(terms.len() * config.features.0.len());
+    each_feature(text, terms, config, freq, |feature| out.push(feature));
+    sorted_unique(out)
+}
+
+/// The signature of one document's [`features`], which it equals, without building or
+/// sorting them: `weights` (reused across documents) keeps each hash's largest weight.
+pub fn sketch_features(
+    text: &str,
+    terms: &[Term],
+    config: &Config,
+    freq: &DocFreq,
+    sketcher: &Sketcher,
+    buffers: &mut SketchBuffers,
+) -> Signature {
+    let weights = &mut buffers.weights;
+    weights.reset(terms.len() * config.features.0.len());
+    each_feature(text, terms, config, freq, |(hash, weight)| {
+        let (kept, _) = weights.entry(hash, || weight);
+        *kept = kept.max(weight);
+    });
+    sketcher.sketch_with(&mut buffers.bins, |bins| {
+        for (hash, weight) in weights.iter() {
+            bins.add(hash, weight);
+        }
+    })
+}
+
+/// Every feature of one document, repeats included, weighted (see [`features`]).
+fn each_feature(
+    text: &str,
+    terms: &[Term],
+    config: &Config,
+    freq: &DocFreq,
+    mut give: impl FnMut(Feature),
+) {
     let scale = freq.scale_for(config.weighting);
-    let mut idf = IdfMemo::new(freq);
+    let mut idf = IdfMemo::new(freq, terms.len());
     each_shingle(text, terms, config, |hash, family_weight, parts| {
         let weight = match parts {
             Some(parts) => weight(parts, config.weighting, &mut idf),
             None => 1.0,
         };
-        out.push((hash, family_weight * weight * scale));
+        give((hash, family_weight * weight * scale));
     });
-    sorted_unique(out)
 }
 
 /// A document's features with their weights left open: each shingle's hash, its family's
@@ -766,7 +839,7 @@ mod tests {
                 ..Config::classic()
             };
             let sketcher = Sketcher::new(64, 9);
-            let mut buffers = WordBuffers::default();
+            let mut buffers = SketchBuffers::default();
             for text in &texts {
                 let fast = fast_sketch(text, &config, &sketcher, &mut buffers);
                 if mixed && families > 1 {
@@ -778,20 +851,23 @@ mod tests {
             }
         }
 
-        /// Oracle: the reused open-addressing set answers as a `HashSet` does, across resets
-        /// (hash 0 included).
+        /// Oracle: the reused open-addressing map answers as a `HashMap` does, across resets
+        /// (hash 0 included): the value first inserted, and whether the hash was new.
         #[test]
-        fn seen_hashes_match_a_hash_set(
+        fn hash_slots_match_a_hash_map(
             docs in proptest::collection::vec(proptest::collection::vec(0u64..40, 0..80), 1..5),
         ) {
-            let mut seen = SeenHashes::default();
+            let mut slots = HashSlots::<usize>::default();
             for doc in docs {
-                seen.reset(doc.len());
-                let mut oracle = std::collections::HashSet::new();
-                for h in doc {
+                slots.reset(doc.len());
+                let mut oracle = std::collections::HashMap::new();
+                for (i, h) in doc.into_iter().enumerate() {
                     // Spread the small values over the high bits too, keeping 0 as 0.
                     let h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-                    proptest::prop_assert_eq!(seen.insert(h), oracle.insert(h));
+                    let fresh = !oracle.contains_key(&h);
+                    let first = *oracle.entry(h).or_insert(i);
+                    let (value, new) = slots.entry(h, || i);
+                    proptest::prop_assert_eq!((*value, new), (first, fresh));
                 }
             }
         }
@@ -824,6 +900,39 @@ mod tests {
                 open.weighted(config.weighting, &freq),
                 features(&text, &terms, &config, &freq)
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// Oracle: sketching each document's features straight from its shingles, with one
+        /// buffer set reused across documents, equals sketching its sorted [`features`], for
+        /// every family and both weightings (statements included).
+        #[test]
+        fn sketch_features_equals_sketching_the_features(
+            texts in proptest::collection::vec("[a-fA-F0-9 .,\"\n-]{0,160}", 1..5),
+            idf in proptest::bool::ANY, docs in 1u64..50, statement_words in 0usize..30,
+        ) {
+            let config = Config {
+                features: "stems:1,stems:2,pairs:2*0.5,words:3,chars:4*0.3,facts*2"
+                    .parse::<Features>()
+                    .unwrap(),
+                weighting: if idf { Weighting::Idf } else { Weighting::None },
+                statement_words,
+                ..Config::default()
+            };
+            let analyzer = Analyzer::new(config.language);
+            let mut freq = DocFreq { docs, ..DocFreq::default() };
+            for (i, term) in analyzer.terms(&texts[0]).iter().enumerate() {
+                freq.counts.insert(term.key, i as u64 % docs);
+            }
+            let sketcher = Sketcher::new(64, 3);
+            let mut buffers = SketchBuffers::default();
+            for text in &texts {
+                let terms = analyzer.terms(text);
+                let slow = sketcher.sketch(&features(text, &terms, &config, &freq));
+                let fast = sketch_features(text, &terms, &config, &freq, &sketcher, &mut buffers);
+                proptest::prop_assert_eq!(fast, slow);
+            }
         }
     }
 
