@@ -22,6 +22,10 @@ use storyprint::shingle::DocFreq;
 use storyprint::signature::Sketcher;
 use storyprint::tokenize::Analyzer;
 
+/// The allocator the `storyprint` command runs with (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Seconds to sketch every text with `config` on this thread.
 fn sign_seconds(texts: &[String], config: &Config, freq: &DocFreq) -> f64 {
     let sketcher = Sketcher::new(config.num_hashes, config.seed);
