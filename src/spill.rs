@@ -7,7 +7,9 @@
 //! to a [`SignatureTable`] of fixed-size records read back by position.
 //!
 //! Every file lives in one [`SpillDir`], a fresh directory removed (with its files) when the
-//! run ends, successfully or not. Failures name the file and say what to do about them.
+//! run ends, successfully or not. A run that is killed cannot remove its own, so each one holds
+//! a lock on a file in it while it lives, and the next run removes the directories whose lock
+//! nobody holds. Failures name the file and say what to do about them.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -73,19 +75,36 @@ fn spill_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 /// A fresh directory for one run's spill files, removed with everything in it when dropped.
 #[derive(Debug)]
 pub struct SpillDir {
+    /// [`LOCK`], locked while the directory is in use (closed before the directory is removed,
+    /// which some systems need).
+    _lock: File,
     dir: tempfile::TempDir,
     files: usize,
     written: u64,
 }
 
+/// Every spill directory's name starts with this.
+const PREFIX: &str = "storyprint-spill-";
+
+/// The file in a spill directory that its run holds locked.
+const LOCK: &str = "lock";
+
 impl SpillDir {
-    /// Creates `storyprint-spill-*` inside `parent`.
+    /// Creates `storyprint-spill-*` inside `parent`, first removing the spill directories there
+    /// that runs killed before their end left behind ([`remove_abandoned`]).
     pub fn new(parent: &Path) -> Result<SpillDir> {
+        remove_abandoned(parent);
         let dir = tempfile::Builder::new()
-            .prefix("storyprint-spill-")
+            .prefix(PREFIX)
             .tempdir_in(parent)
             .map_err(spill_error(parent))?;
+        // Locked before it is named `LOCK`, so another run never finds it unlocked.
+        let (fresh, lock_path) = (dir.path().join("lock.new"), dir.path().join(LOCK));
+        let lock = File::create(&fresh).map_err(spill_error(&fresh))?;
+        lock.lock().map_err(spill_error(&fresh))?;
+        std::fs::rename(&fresh, &lock_path).map_err(spill_error(&lock_path))?;
         Ok(SpillDir {
+            _lock: lock,
             dir,
             files: 0,
             written: 0,
@@ -118,6 +137,28 @@ impl SpillDir {
             .open(&path)
             .map_err(spill_error(&path))?;
         Ok((path, file))
+    }
+}
+
+/// Removes the spill directories in `parent` that no live run uses: those with a [`LOCK`] file
+/// that can be locked (its run ended without removing them, killed). A directory without one
+/// may be a run's being created, and stays. Best effort: what cannot be removed stays too.
+pub fn remove_abandoned(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(PREFIX) {
+            continue;
+        }
+        let dir = entry.path();
+        let Ok(lock) = File::open(dir.join(LOCK)) else {
+            continue;
+        };
+        if lock.try_lock().is_ok() {
+            // Ours now: no run can take it while it is removed.
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 }
 
@@ -699,11 +740,38 @@ mod tests {
         let merge = runs.finish(&mut dir, 1 << 12).unwrap();
         assert_eq!(std::fs::read_dir(parent.path()).unwrap().count(), 1);
         assert!(dir.written() == 24 && dir.files() == 2);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        // Two runs and the lock; merging deletes the runs.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
         drop(merge);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         drop(dir);
         assert_eq!(std::fs::read_dir(parent.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn directories_left_by_killed_runs_are_removed_and_live_ones_kept() {
+        let parent = tempfile::tempdir().unwrap();
+        let live = SpillDir::new(parent.path()).unwrap();
+        // What a killed run leaves: its directory and files, its lock file unlocked.
+        let abandoned = parent.path().join(format!("{PREFIX}killed"));
+        std::fs::create_dir(&abandoned).unwrap();
+        std::fs::write(abandoned.join(LOCK), b"").unwrap();
+        std::fs::write(abandoned.join("bands-0.bin"), [0u8; 64]).unwrap();
+        // A run's directory before its lock exists, and a directory that is not ours.
+        let starting = parent.path().join(format!("{PREFIX}starting"));
+        let other = parent.path().join("other");
+        std::fs::create_dir(&starting).unwrap();
+        std::fs::create_dir(&other).unwrap();
+        std::fs::write(other.join(LOCK), b"").unwrap();
+
+        let next = SpillDir::new(parent.path()).unwrap();
+        assert!(!abandoned.exists());
+        for kept in [live.path(), next.path(), &starting, &other] {
+            assert!(kept.exists(), "{}", kept.display());
+        }
+        let live_path = live.path().to_path_buf();
+        drop(live);
+        assert!(!live_path.exists());
     }
 
     #[test]

@@ -225,12 +225,17 @@ fn dedup_with_pairs(dir: &Path, inputs: &[&Path], extra: &[&str]) -> [String; 4]
 /// Oracle: the spill path under a budget of 1 MB (many runs of band keys and of pair keys)
 /// writes byte for byte what the in-memory path writes, for `engine` settings and with and
 /// without `--exact`, whatever the thread count; it says that it spilled, and leaves nothing
-/// in its temporary directory.
+/// in its temporary directory, where it also removes what a killed run left there.
 fn assert_spilling_changes_nothing(corpus: &Path, engine: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let temp = dir.path().join("spill");
     std::fs::create_dir(&temp).unwrap();
     for verify in [&[][..], &["--exact"]] {
+        // A killed run's spill directory: its files, and its lock file that nobody holds.
+        let killed = temp.join("storyprint-spill-killed");
+        std::fs::create_dir(&killed).unwrap();
+        std::fs::write(killed.join("lock"), b"").unwrap();
+        std::fs::write(killed.join("bands-0.bin"), [0u8; 1024]).unwrap();
         let in_memory = dedup_with_pairs(
             dir.path(),
             &[corpus],
