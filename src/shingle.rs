@@ -288,7 +288,7 @@ pub fn fast_sketch(
 /// hashes the key again and a sort costs a log factor. With `V = ()` it is a set (the
 /// distinct n-grams of the word path).
 #[derive(Debug, Default)]
-pub struct HashSlots<V> {
+struct HashSlots<V> {
     /// Slots, a power of two in number; the key 0 marks an empty slot (the hash 0 is `zero`).
     slots: Vec<(u64, V)>,
     /// Keys in `slots`; the table doubles before it is half full.
@@ -298,7 +298,7 @@ pub struct HashSlots<V> {
 
 impl<V: Copy + Default> HashSlots<V> {
     /// Empties the map, sized for `n` insertions (it grows past them).
-    pub fn reset(&mut self, n: usize) {
+    fn reset(&mut self, n: usize) {
         self.slots.clear();
         self.slots
             .resize((2 * n).next_power_of_two().max(16), (0, V::default()));
@@ -309,7 +309,7 @@ impl<V: Copy + Default> HashSlots<V> {
     /// The value of `h`, `make()` inserted first when it is absent; and whether it was.
     /// Hashes are uniform, so their low bits are the slot.
     #[inline]
-    pub fn entry(&mut self, h: u64, make: impl FnOnce() -> V) -> (&mut V, bool) {
+    fn entry(&mut self, h: u64, make: impl FnOnce() -> V) -> (&mut V, bool) {
         if h == 0 {
             let fresh = self.zero.is_none();
             return (self.zero.get_or_insert_with(make), fresh);
@@ -333,7 +333,7 @@ impl<V: Copy + Default> HashSlots<V> {
     }
 
     /// Every key and its value, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (u64, V)> + '_ {
+    fn iter(&self) -> impl Iterator<Item = (u64, V)> + '_ {
         let zero = self.zero.map(|v| (0, v));
         self.slots.iter().copied().filter(|s| s.0 != 0).chain(zero)
     }
@@ -353,7 +353,7 @@ impl<V: Copy + Default> HashSlots<V> {
 impl HashSlots<()> {
     /// Inserts `h`; `true` when it was not in the set.
     #[inline]
-    pub fn insert(&mut self, h: u64) -> bool {
+    fn insert(&mut self, h: u64) -> bool {
         self.entry(h, || ()).1
     }
 }
