@@ -56,7 +56,7 @@ use crate::shingle::{
 };
 use crate::signature::{Signature, Sketcher};
 use crate::spill::{FixedRecord, ListFile, Run, RunWriter, SignatureTable, SortedRuns, SpillDir};
-use crate::tokenize::Analyzer;
+use crate::tokenize::{Analyzer, Term};
 
 /// Which document of a group of duplicates is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -855,8 +855,10 @@ impl Dedup {
                 .map_init(
                     || Analyzer::new(config.language),
                     |analyzer, (i, record)| {
-                        let (f, _) = document_evidence(&record.doc.text, analyzer, config, freq);
-                        (first + i, f)
+                        (
+                            first + i,
+                            exact_features(&record.doc.text, analyzer, config, freq),
+                        )
                     },
                 )
                 .collect();
@@ -983,22 +985,25 @@ impl Dedup {
     }
 }
 
-/// The features of a raw text and, with `config.fact_check`, its fact slots.
-fn document_evidence(
+/// The features of a raw text, as exact verification compares them.
+fn exact_features(
     text: &str,
     analyzer: &Analyzer,
     config: &Config,
     freq: &DocFreq,
-) -> (Vec<Feature>, Vec<Slot>) {
-    if !config.fact_check
-        && let Some(features) = fast_features(text, config)
-    {
-        return (features, Vec::new());
+) -> Vec<Feature> {
+    if let Some(features) = fast_features(text, config) {
+        return features;
     }
+    let (text, terms) = analysed(analyzer, config, text);
+    features(&text, &terms, config, freq)
+}
+
+/// A raw text's normalized text and its terms: what features and fact slots are made of.
+fn analysed(analyzer: &Analyzer, config: &Config, text: &str) -> (String, Vec<Term>) {
     let text = normalize(text, config.strip_chrome);
     let terms = analyzer.terms(&text);
-    let slots = fact_slots(&terms, config);
-    (features(&text, &terms, config, freq), slots)
+    (text, terms)
 }
 
 /// The Jaccard similarity dedup tunes LSH to: three standard deviations of a K-value estimate
@@ -1024,12 +1029,12 @@ pub fn keep_order(n: usize, keep: Keep, lengths: &[u32]) -> Vec<u32> {
 }
 
 /// One document's terms, as the frequency pass counts them.
-pub fn terms_of(analyzer: &Analyzer, config: &Config, text: &str) -> Vec<crate::tokenize::Term> {
-    analyzer.terms(&normalize(text, config.strip_chrome))
+pub fn terms_of(analyzer: &Analyzer, config: &Config, text: &str) -> Vec<Term> {
+    analysed(analyzer, config, text).1
 }
 
-/// What one thread sketches documents with: the analyzer, and the buffers the word path
-/// reuses from one document to the next.
+/// What one thread sketches documents with: the analyzer, and the buffers the signature paths
+/// reuse from one document to the next.
 pub struct Sketching {
     analyzer: Analyzer,
     buffers: SketchBuffers,
@@ -1054,13 +1059,16 @@ pub fn sketch_of(
     freq: &DocFreq,
     text: &str,
 ) -> (Signature, Vec<Slot>) {
-    if !config.fact_check
-        && let Some(signature) = fast_sketch(text, config, sketcher, &mut state.buffers)
-    {
-        return (signature, Vec::new());
+    if !config.fact_check {
+        if let Some(signature) = fast_sketch(text, config, sketcher, &mut state.buffers) {
+            return (signature, Vec::new());
+        }
+        // Word n-grams of mixed weights: the term-free path still serves them.
+        if let Some(features) = fast_features(text, config) {
+            return (sketcher.sketch(&features), Vec::new());
+        }
     }
-    let text = normalize(text, config.strip_chrome);
-    let terms = state.analyzer.terms(&text);
+    let (text, terms) = analysed(&state.analyzer, config, text);
     let slots = fact_slots(&terms, config);
     let signature = sketch_features(&text, &terms, config, freq, sketcher, &mut state.buffers);
     (signature, slots)

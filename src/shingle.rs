@@ -297,11 +297,15 @@ struct HashSlots<V> {
 }
 
 impl<V: Copy + Default> HashSlots<V> {
-    /// Empties the map, sized for `n` insertions (it grows past them).
+    /// Empties the map, sized for `n` insertions up to [`KEPT_SLOTS`] slots (it grows past
+    /// them). The table a huge document grew is released rather than kept for the next ones.
     fn reset(&mut self, n: usize) {
+        let size = (2 * n).next_power_of_two().clamp(16, KEPT_SLOTS);
+        if self.slots.capacity() > KEPT_SLOTS {
+            self.slots = Vec::new();
+        }
         self.slots.clear();
-        self.slots
-            .resize((2 * n).next_power_of_two().max(16), (0, V::default()));
+        self.slots.resize(size, (0, V::default()));
         self.len = 0;
         self.zero = None;
     }
@@ -342,13 +346,17 @@ impl<V: Copy + Default> HashSlots<V> {
     fn grow(&mut self) {
         let old = std::mem::take(&mut self.slots);
         let zero = self.zero.take();
-        self.reset(old.len().max(8));
+        self.slots = vec![(0, V::default()); (2 * old.len()).max(16)];
+        self.len = 0;
         for (h, v) in old.into_iter().filter(|s| s.0 != 0) {
             *self.entry(h, V::default).0 = v;
         }
         self.zero = zero;
     }
 }
+
+/// Slots a [`HashSlots`] starts with at most, and keeps from one document to the next.
+const KEPT_SLOTS: usize = 1 << 16;
 
 impl HashSlots<()> {
     /// Inserts `h`; `true` when it was not in the set.
@@ -858,8 +866,9 @@ mod tests {
             docs in proptest::collection::vec(proptest::collection::vec(0u64..40, 0..80), 1..5),
         ) {
             let mut slots = HashSlots::<usize>::default();
-            for doc in docs {
-                slots.reset(doc.len());
+            for (d, doc) in docs.into_iter().enumerate() {
+                // Sized for none, some or all of the insertions: the table grows past them.
+                slots.reset(doc.len() * (d % 3) / 2);
                 let mut oracle = std::collections::HashMap::new();
                 for (i, h) in doc.into_iter().enumerate() {
                     // Spread the small values over the high bits too, keeping 0 as 0.
@@ -869,6 +878,11 @@ mod tests {
                     let (value, new) = slots.entry(h, || i);
                     proptest::prop_assert_eq!((*value, new), (first, fresh));
                 }
+                let mut all: Vec<(u64, usize)> = slots.iter().collect();
+                all.sort_unstable();
+                let mut expected: Vec<(u64, usize)> = oracle.into_iter().collect();
+                expected.sort_unstable();
+                proptest::prop_assert_eq!(all, expected);
             }
         }
     }
@@ -933,6 +947,44 @@ mod tests {
                 let fast = sketch_features(text, &terms, &config, &freq, &sketcher, &mut buffers);
                 proptest::prop_assert_eq!(fast, slow);
             }
+        }
+    }
+
+    #[test]
+    fn a_hash_seen_twice_keeps_its_largest_weight_when_sketched() {
+        // In a statement the stop word "does" and the word "doe" share the stem "doe": one
+        // hash, first at the floor weight, then at the IDF of "doe".
+        let analyzer = Analyzer::new(crate::config::Language::English);
+        let text = "It does. The doe ran.";
+        let terms = analyzer.terms(text);
+        assert_eq!((&*terms[1].stem, terms[1].stop), ("doe", true));
+        assert_eq!((&*terms[3].stem, terms[3].stop), ("doe", false));
+        let mut freq = DocFreq::default();
+        freq.add(&terms);
+        freq.add(&analyzer.terms("A cat sat."));
+        let config = Config::default();
+        assert!(is_statement(&terms, &config));
+        let sketcher = Sketcher::new(64, 3);
+        let slow = sketcher.sketch(&features(text, &terms, &config, &freq));
+        let mut buffers = SketchBuffers::default();
+        let fast = sketch_features(text, &terms, &config, &freq, &sketcher, &mut buffers);
+        // The two weights differ: "doe" is in one document of two, above the floor of 1.
+        assert!(freq.idf(terms[3].key) > 1.0);
+        assert_eq!(fast, slow);
+    }
+
+    proptest::proptest! {
+        /// Oracle: a shingle's hash is xxh3 of its parts joined by the unit separator, whether
+        /// they fit the stack buffer or not.
+        #[test]
+        fn shingle_hashes_hash_the_joined_parts(
+            parts in proptest::collection::vec("[a-z0-9]{0,70}", 0..6),
+            seed in proptest::num::u64::ANY,
+        ) {
+            proptest::prop_assert_eq!(
+                shingle_hash(parts.iter().map(String::as_str), seed),
+                xxh3_64_with_seed(parts.join("\u{1f}").as_bytes(), seed)
+            );
         }
     }
 

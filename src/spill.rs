@@ -75,9 +75,10 @@ fn spill_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 /// A fresh directory for one run's spill files, removed with everything in it when dropped.
 #[derive(Debug)]
 pub struct SpillDir {
-    /// [`LOCK`], locked while the directory is in use (closed before the directory is removed,
-    /// which some systems need).
-    _lock: File,
+    /// [`LOCK`], locked while the directory is in use; `None` where the file system does not
+    /// lock files (the directory is then never taken for abandoned). Declared before `dir` so
+    /// that it is closed before the directory is removed, which some systems need.
+    _lock: Option<File>,
     dir: tempfile::TempDir,
     files: usize,
     written: u64,
@@ -98,11 +99,7 @@ impl SpillDir {
             .prefix(PREFIX)
             .tempdir_in(parent)
             .map_err(spill_error(parent))?;
-        // Locked before it is named `LOCK`, so another run never finds it unlocked.
-        let (fresh, lock_path) = (dir.path().join("lock.new"), dir.path().join(LOCK));
-        let lock = File::create(&fresh).map_err(spill_error(&fresh))?;
-        lock.lock().map_err(spill_error(&fresh))?;
-        std::fs::rename(&fresh, &lock_path).map_err(spill_error(&lock_path))?;
+        let lock = hold_lock(dir.path());
         Ok(SpillDir {
             _lock: lock,
             dir,
@@ -143,23 +140,53 @@ impl SpillDir {
 /// Removes the spill directories in `parent` that no live run uses: those with a [`LOCK`] file
 /// that can be locked (its run ended without removing them, killed). A directory without one
 /// may be a run's being created, and stays. Best effort: what cannot be removed stays too.
-pub fn remove_abandoned(parent: &Path) {
+fn remove_abandoned(parent: &Path) {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
     for entry in entries.flatten() {
-        if !entry.file_name().to_string_lossy().starts_with(PREFIX) {
+        let ours = entry.file_name().to_string_lossy().starts_with(PREFIX);
+        // Neither follows a symbolic link.
+        if !ours || !entry.file_type().is_ok_and(|t| t.is_dir()) {
             continue;
         }
         let dir = entry.path();
-        let Ok(lock) = File::open(dir.join(LOCK)) else {
+        let lock = dir.join(LOCK);
+        // Only a regular file is opened: a pipe or a device under that name could block.
+        if !std::fs::symlink_metadata(&lock).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let Ok(file) = File::open(&lock) else {
             continue;
         };
-        if lock.try_lock().is_ok() {
-            // Ours now: no run can take it while it is removed.
-            let _ = std::fs::remove_dir_all(&dir);
+        if file.try_lock().is_ok() {
+            // Nobody's: no run takes over an existing directory, so it can be closed and
+            // removed (the lock file last, so that a directory left half removed still has it).
+            drop(file);
+            if let Ok(files) = std::fs::read_dir(&dir) {
+                for file in files.flatten().filter(|f| f.file_name() != LOCK) {
+                    let _ = std::fs::remove_file(file.path());
+                }
+            }
+            let _ = std::fs::remove_file(&lock);
+            let _ = std::fs::remove_dir(&dir);
         }
     }
+}
+
+/// Creates a spill directory's [`LOCK`] and locks it for the life of the run: `None` where the
+/// file system refuses (a remote or unusual one), which costs only the cleanup of a directory
+/// the run may leave if it is killed. The file is locked before it is named, so another run
+/// never finds it unlocked.
+fn hold_lock(dir: &Path) -> Option<File> {
+    let fresh = dir.join("lock.new");
+    let file = File::create(&fresh).ok()?;
+    if file.lock().is_ok() && std::fs::rename(&fresh, dir.join(LOCK)).is_ok() {
+        return Some(file);
+    }
+    drop(file);
+    let _ = std::fs::remove_file(&fresh);
+    None
 }
 
 /// A sorted run on disk: `len` records of `T`.
