@@ -197,8 +197,8 @@ def table(work):
         rows[tool] = (r["bytes"], r["signature_seconds"])
     # The peers' signature time excludes reading the corpus; so does storyprint's, measured by
     # bench/sign_corpus.rs. Its dedup pass, reading and JSON included, is printed apart.
-    r = json.load(open(f"{work}/storyprint-signatures.json"))
-    rows["storyprint"] = (r["bytes"], r["signature_seconds"])
+    ours = json.load(open(f"{work}/storyprint-signatures.json"))
+    rows["storyprint"] = (ours["bytes"], ours["signature_seconds"])
     log = open(f"{work}/storyprint.log").read()
     pass_mb = float(re.search(r"\(([0-9.]+) MB\)", log).group(1))
     pass_seconds = float(re.search(r"signatures ([0-9.]+) s", log).group(1))
@@ -224,7 +224,7 @@ def table(work):
               f"| {q['precision']:.4f} | {q['recall']:.4f} | {ratio} |")
     print(f"\nstoryprint dedup's signature pass, reading the file, JSON and ids included: "
           f"{pass_mb / pass_seconds:.1f} MB/s ({pass_seconds:.2f} s)")
-    default_seconds = r["default_signature_seconds"]
+    default_seconds = ours["default_signature_seconds"]
     print(f"storyprint's default signatures (stems, facts, IDF weights, 256 hashes), texts in "
           f"memory, 1 core: {rows['storyprint'][0] / 1e6 / default_seconds:.1f} MB/s "
           f"({default_seconds:.2f} s)")

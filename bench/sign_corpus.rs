@@ -23,6 +23,7 @@ use storyprint::signature::Sketcher;
 use storyprint::tokenize::Analyzer;
 
 /// The allocator the `storyprint` command runs with (src/main.rs).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

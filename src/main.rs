@@ -7,6 +7,7 @@ mod cli;
 /// mimalloc's per-thread heaps take them without contention (measured with
 /// `bench/scaling.sh` on 1 M documents: 16.3 → 12.0 s on two threads, 27.1 → 20.8 s on one,
 /// the same peak memory).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -151,7 +151,8 @@ pub fn word_hashes(text: &str, lower: &mut Vec<u8>, out: &mut Vec<u64>) {
 }
 
 /// A token turned into a term: what the features are built from. Its strings are shared
-/// with the analyzer's cache of distinct words, so making a term allocates nothing.
+/// with the analyzer's cache of distinct words, so a term of an ASCII word already seen
+/// allocates nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
     /// The stem (numbers canonicalised, number words as digits).
@@ -424,8 +425,8 @@ struct Analysed {
 }
 
 /// Turns tokens into terms for one language. Each distinct word is analysed once per thread
-/// and kept (news vocabularies are Zipfian: most tokens are repeats), so a repeat costs one
-/// lookup and allocates nothing.
+/// and kept (news vocabularies are Zipfian: most tokens are repeats), so an ASCII repeat costs
+/// one lookup and allocates nothing.
 pub struct Analyzer {
     stemmer: rust_stemmers::Stemmer,
     stop_words: ahash::AHashSet<&'static str>,
