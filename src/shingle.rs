@@ -712,6 +712,18 @@ mod tests {
         features(text, &terms, &config, freq)
     }
 
+    /// Every feature family at once, for the oracle tests.
+    fn every_family(idf: bool, statement_words: usize) -> Config {
+        Config {
+            features: "stems:1,stems:2,pairs:2*0.5,words:3,chars:4*0.3,facts*2"
+                .parse::<Features>()
+                .unwrap(),
+            weighting: if idf { Weighting::Idf } else { Weighting::None },
+            statement_words,
+            ..Config::default()
+        }
+    }
+
     /// How many features of `b` are also in `a`.
     fn shared(a: &[Feature], b: &[Feature]) -> usize {
         b.iter().filter(|f| a.iter().any(|g| g.0 == f.0)).count()
@@ -896,14 +908,7 @@ mod tests {
             idf in proptest::bool::ANY, known in 0usize..6, docs in 1u64..50,
             statement_words in 0usize..30,
         ) {
-            let config = Config {
-                features: "stems:1,stems:2,pairs:2*0.5,words:3,chars:4*0.3,facts*2"
-                    .parse::<Features>()
-                    .unwrap(),
-                weighting: if idf { Weighting::Idf } else { Weighting::None },
-                statement_words,
-                ..Config::default()
-            };
+            let config = every_family(idf, statement_words);
             let terms = Analyzer::new(config.language).terms(&text);
             let mut freq = DocFreq { docs, ..DocFreq::default() };
             for (i, term) in terms.iter().take(known).enumerate() {
@@ -926,14 +931,7 @@ mod tests {
             texts in proptest::collection::vec("[a-fA-F0-9 .,\"\n-]{0,160}", 1..5),
             idf in proptest::bool::ANY, docs in 1u64..50, statement_words in 0usize..30,
         ) {
-            let config = Config {
-                features: "stems:1,stems:2,pairs:2*0.5,words:3,chars:4*0.3,facts*2"
-                    .parse::<Features>()
-                    .unwrap(),
-                weighting: if idf { Weighting::Idf } else { Weighting::None },
-                statement_words,
-                ..Config::default()
-            };
+            let config = every_family(idf, statement_words);
             let analyzer = Analyzer::new(config.language);
             let mut freq = DocFreq { docs, ..DocFreq::default() };
             for (i, term) in analyzer.terms(&texts[0]).iter().enumerate() {
