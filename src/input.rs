@@ -54,11 +54,11 @@ pub struct Record {
 }
 
 impl Record {
-    /// The record as one JSONL line (no terminator): the original line, or for a text file a
-    /// JSON object with the id and text fields named in `options`.
-    pub fn line(&self, options: &InputOptions) -> String {
+    /// The record as one JSONL line (no terminator): the original line (borrowed, not copied),
+    /// or for a text file a JSON object with the id and text fields named in `options`.
+    pub fn line(&self, options: &InputOptions) -> std::borrow::Cow<'_, str> {
         match &self.raw {
-            Some(raw) => raw.clone(),
+            Some(raw) => raw.into(),
             None => {
                 let mut object = serde_json::Map::new();
                 object.insert(options.id_field.clone(), Value::from(self.doc.id.as_str()));
@@ -66,7 +66,7 @@ impl Record {
                     options.text_field.clone(),
                     Value::from(self.doc.text.as_str()),
                 );
-                Value::Object(object).to_string()
+                Value::Object(object).to_string().into()
             }
         }
     }
