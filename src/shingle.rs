@@ -140,19 +140,26 @@ fn weight(terms: &[&Term], weighting: Weighting, idf: &mut IdfMemo) -> f64 {
 /// collection's does not. Term keys are uniform hashes, so they are their own slots.
 struct IdfMemo<'f> {
     freq: &'f DocFreq,
+    /// Terms of the document: what the table is sized for when first used (never, unweighted).
+    terms: usize,
     known: HashSlots<f64>,
 }
 
 impl IdfMemo<'_> {
     /// A memo for a document of `terms` terms.
     fn new(freq: &DocFreq, terms: usize) -> IdfMemo<'_> {
-        let mut known = HashSlots::default();
-        known.reset(terms);
-        IdfMemo { freq, known }
+        IdfMemo {
+            freq,
+            terms,
+            known: HashSlots::default(),
+        }
     }
 
     /// [`DocFreq::idf`] of `key`.
     fn get(&mut self, key: u64) -> f64 {
+        if self.known.slots.is_empty() {
+            self.known.reset(self.terms);
+        }
         *self.known.entry(key, || self.freq.idf(key)).0
     }
 }
