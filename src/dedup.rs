@@ -1059,14 +1059,10 @@ pub fn sketch_of(
     freq: &DocFreq,
     text: &str,
 ) -> (Signature, Vec<Slot>) {
-    if !config.fact_check {
-        if let Some(signature) = fast_sketch(text, config, sketcher, &mut state.buffers) {
-            return (signature, Vec::new());
-        }
-        // Word n-grams of mixed weights: the term-free path still serves them.
-        if let Some(features) = fast_features(text, config) {
-            return (sketcher.sketch(&features), Vec::new());
-        }
+    if !config.fact_check
+        && let Some(signature) = fast_sketch(text, config, sketcher, &mut state.buffers)
+    {
+        return (signature, Vec::new());
     }
     let (text, terms) = analysed(&state.analyzer, config, text);
     let slots = fact_slots(&terms, config);
