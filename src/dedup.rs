@@ -16,6 +16,12 @@
 //!    number); a greedy pass in keep order decides what stays.
 //! 4. The inputs are read again and the kept lines written in input order.
 //!
+//! Exact verification ([`Dedup::verify_exact`]) recomputes the feature sets of the documents
+//! in candidate pairs from the text. For [`Keep::First`] in memory it does so in the writing
+//! read, deciding each chunk's documents before writing them ([`Streaming`]): one read of the
+//! inputs fewer. Otherwise (the keep order is not the input order, or the pairs are on disk)
+//! it takes a read of its own between steps 3 and 4.
+//!
 //! **The keep rule.** Documents are visited in keep order: input order for
 //! [`Keep::First`], longest text first for [`Keep::Longest`] (ties: input order). A document
 //! is removed when it has a verified pair with a document already kept; it names the kept
@@ -38,6 +44,8 @@
 //! Every step is in a fixed order, so the output is identical for any thread count.
 
 use std::borrow::Cow;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -195,6 +203,10 @@ struct Reading {
     /// Hand the records' text and lines to `consume` (otherwise ids only).
     keep_text: bool,
 }
+
+/// A parsed chunk: each record with what `process` made of it and its text's length, or why
+/// it was skipped (see [`Dedup::for_each_chunk`]).
+type Parsed<T> = Vec<std::result::Result<(Record, T, u64), Problem>>;
 
 /// Candidate pairs verified per batch on the spill path.
 const VERIFY_BATCH: usize = 1 << 16;
@@ -394,6 +406,13 @@ impl FeatureSets {
         }
     }
 
+    /// Frees document `i`'s features (in memory; nothing to free otherwise).
+    fn release(&mut self, i: u32) {
+        if let FeatureSets::Memory(sets) = self {
+            sets[i as usize] = Vec::new();
+        }
+    }
+
     /// Keeps document `i`'s features (documents come in input order).
     fn insert(&mut self, i: usize, features: Vec<Feature>) -> Result<()> {
         match self {
@@ -499,6 +518,17 @@ impl Dedup {
         let first_pass = self.config.weighting == Weighting::None;
         let mut sketches = self.sketch(paths, &freq, first_pass, observer, &mut summary)?;
         let candidates = self.candidates(&mut sketches, &mut summary)?;
+        if self.verify_exact
+            && self.keep == Keep::First
+            && let Candidates::Memory(pairs) = &candidates
+        {
+            let streaming = Streaming::new(self.exact_config(), &freq, &sketches, pairs);
+            drop(candidates);
+            let removals = Removals::Streaming(Box::new(streaming));
+            let n = sketches.n;
+            self.write_pass(paths, n, removals, outputs, observer, &mut summary)?;
+            return Ok(summary);
+        }
         let edges = if self.verify_exact {
             self.verify_exactly(paths, &freq, &mut sketches, &candidates, observer)?
         } else {
@@ -515,11 +545,13 @@ impl Dedup {
         Ok(summary)
     }
 
-    /// Streams the inputs in chunks. Lines are read in order on one thread while the chunk
-    /// before is parsed and given to `process` on the others; records are then completed in
-    /// order (repeated ids renamed) and handed to `consume` with what `process` made of them,
-    /// so the result is the same for any thread count. Unless `read.keep_text`, each record's
-    /// text and line are dropped on the thread that processed it (`consume` sees ids).
+    /// Streams the inputs in chunks, in a pipeline of three stages: while the pool parses
+    /// chunk *k* and gives each record to `process`, the calling thread reads chunk *k + 1*
+    /// and completes chunk *k − 1* in order (repeated ids renamed) and hands its records to
+    /// `consume` with what `process` made of them. So neither reading nor `consume` leaves the
+    /// pool idle, and the result is the same for any thread count. Unless `read.keep_text`,
+    /// each record's text and line are dropped on the thread that processed it (`consume` sees
+    /// ids).
     fn for_each_chunk<S, T: Send>(
         &self,
         paths: &[PathBuf],
@@ -538,7 +570,7 @@ impl Dedup {
                 .take(chunk_docs)
                 .collect()
         };
-        let parse = |raws: Vec<Raw>| -> Vec<std::result::Result<(Record, T, u64), Problem>> {
+        let parse = |raws: Vec<Raw>| -> Parsed<T> {
             raws.into_par_iter()
                 .map_init(&init, |state, raw| {
                     let mut record = raw.parse(&self.input)?;
@@ -554,9 +586,7 @@ impl Dedup {
         };
         let mut chunk: Vec<Record> = Vec::with_capacity(chunk_docs);
         let mut made: Vec<T> = Vec::with_capacity(chunk_docs);
-        let mut raws = next_chunk(&mut reader);
-        while !raws.is_empty() {
-            let (next, items) = rayon::join(|| next_chunk(&mut reader), || parse(raws));
+        let mut complete = |reader: &mut Reader, items: Parsed<T>, observer: &mut dyn Observer| {
             for item in items {
                 match item.and_then(|(record, out, len)| Ok((reader.finish(Ok(record))?, out, len)))
                 {
@@ -584,7 +614,24 @@ impl Dedup {
             consume(&chunk, std::mem::take(&mut made));
             chunk.clear();
             observer.progress(docs, bytes);
-            raws = next;
+        };
+        let mut raws = next_chunk(&mut reader);
+        let mut parsed: Option<Parsed<T>> = None;
+        while !raws.is_empty() || parsed.is_some() {
+            let mut next_parsed = None;
+            let mut next_raws = Vec::new();
+            rayon::in_place_scope(|scope| {
+                if !raws.is_empty() {
+                    let raws = std::mem::take(&mut raws);
+                    let next_parsed = &mut next_parsed;
+                    scope.spawn(|_| *next_parsed = Some(parse(raws)));
+                    next_raws = next_chunk(&mut reader);
+                }
+                if let Some(items) = parsed.take() {
+                    complete(&mut reader, items, observer);
+                }
+            });
+            (raws, parsed) = (next_raws, next_parsed);
         }
         observer.finish();
         (docs, bytes, skipped)
@@ -781,35 +828,20 @@ impl Dedup {
         config: &Config,
         features: &FeatureSets,
     ) -> Result<Vec<Edge>> {
-        let judge = |&(a, b): &(u32, u32)| -> Result<Option<Edge>> {
-            let (signature_a, slots_a) = sketches.evidence(a)?;
-            let (signature_b, slots_b) = sketches.evidence(b)?;
-            let (features_a, features_b) = (features.get(a)?, features.get(b)?);
-            let s = similarity_of(
-                config,
-                &Evidence {
-                    features: &features_a,
-                    signature: &signature_a,
-                    slots: &slots_a,
-                },
-                &Evidence {
-                    features: &features_b,
-                    signature: &signature_b,
-                    slots: &slots_b,
-                },
-            );
-            Ok((s >= config.threshold).then_some((a, b, s)))
-        };
         let mut edges = Vec::new();
         candidates.for_each_batch(|batch| {
-            let part: Vec<Edge> = batch
-                .par_iter()
-                .filter_map(|pair| judge(pair).transpose())
-                .collect::<Result<_>>()?;
-            edges.extend(part);
+            edges.extend(judge_all(config, sketches, features, batch)?);
             Ok(())
         })?;
         Ok(edges)
+    }
+
+    /// The configuration exact verification judges pairs with.
+    fn exact_config(&self) -> Config {
+        Config {
+            exact: true,
+            ..self.config.clone()
+        }
     }
 
     /// The candidate pairs whose exact similarity reaches the threshold: the feature sets of
@@ -823,10 +855,7 @@ impl Dedup {
         candidates: &Candidates,
         observer: &mut dyn Observer,
     ) -> Result<Vec<Edge>> {
-        let config = &Config {
-            exact: true,
-            ..self.config.clone()
-        };
+        let config = &self.exact_config();
         let n = sketches.n;
         let mut wanted = vec![false; n];
         candidates.for_each_batch(|batch| {
@@ -848,21 +877,8 @@ impl Dedup {
         self.reread(paths, Pass::Verifying, Some(n as u64), observer, |chunk| {
             let first = next;
             next += chunk.len();
-            let computed: Vec<(usize, Vec<Feature>)> = chunk
-                .par_iter()
-                .enumerate()
-                .filter(|&(i, _)| wanted.get(first + i).copied().unwrap_or(false))
-                .map_init(
-                    || Analyzer::new(config.language),
-                    |analyzer, (i, record)| {
-                        (
-                            first + i,
-                            exact_features(&record.doc.text, analyzer, config, freq),
-                        )
-                    },
-                )
-                .collect();
-            for (i, f) in computed {
+            let wanted = |i: usize| wanted.get(i).copied().unwrap_or(false);
+            for (i, f) in features_of_chunk(config, freq, first, chunk, wanted) {
                 if failure.is_none()
                     && let Err(e) = features.insert(i, f)
                 {
@@ -892,8 +908,9 @@ impl Dedup {
         removals
     }
 
-    /// The second read: kept lines to `unique`, then `removed.tsv`. Public so that the
-    /// distributed runner writes exactly what `dedup` writes from the same removals.
+    /// The last read: kept lines to `unique`, then `removed.tsv` and the verified pairs, from
+    /// the removals already chosen. Public so that the distributed runner writes exactly what
+    /// `dedup` writes from the same removals.
     #[allow(clippy::too_many_arguments)]
     pub fn write(
         &self,
@@ -905,6 +922,22 @@ impl Dedup {
         observer: &mut dyn Observer,
         summary: &mut Summary,
     ) -> Result<()> {
+        let removals = Removals::Known { edges, removals };
+        self.write_pass(paths, n, removals, outputs, observer, summary)
+    }
+
+    /// The last read: kept lines to `unique` in input order, then `removed.tsv` and the
+    /// verified pairs. With [`Removals::Streaming`] the removals are decided chunk by chunk,
+    /// each before its lines are written, and the summary's counts are set at the end.
+    fn write_pass(
+        &self,
+        paths: &[PathBuf],
+        n: usize,
+        mut removals: Removals<'_>,
+        outputs: Outputs<'_>,
+        observer: &mut dyn Observer,
+        summary: &mut Summary,
+    ) -> Result<()> {
         let Outputs {
             unique,
             removed,
@@ -912,60 +945,85 @@ impl Dedup {
         } = outputs;
         let mut is_removed = vec![false; n];
         let mut named: AHashMap<u32, String> = AHashMap::new();
-        for r in removals {
-            is_removed[r.removed as usize] = true;
-            if removed.is_some() {
-                named.insert(r.removed, String::new());
-                named.insert(r.kept, String::new());
+        let mut name = |doc: u32| {
+            named.insert(doc, String::new());
+        };
+        match &removals {
+            Removals::Known { edges, removals } => {
+                for r in *removals {
+                    is_removed[r.removed as usize] = true;
+                    if removed.is_some() {
+                        name(r.removed);
+                        name(r.kept);
+                    }
+                }
+                if pairs.is_some() {
+                    for &(a, b, _) in *edges {
+                        name(a);
+                        name(b);
+                    }
+                }
             }
-        }
-        if pairs.is_some() {
-            for &(a, b, _) in edges {
-                named.insert(a, String::new());
-                named.insert(b, String::new());
+            Removals::Streaming(streaming) if removed.is_some() || pairs.is_some() => {
+                streaming.in_pairs().for_each(name);
             }
+            Removals::Streaming(_) => {}
         }
-        let mut failure: Option<std::io::Error> = None;
-        let mut index = 0usize;
+        let mut failure: Option<Error> = None;
+        let mut seen = 0usize;
         self.reread(
             paths,
             Pass::Writing,
             Some(summary.documents),
             observer,
             |chunk| {
-                for record in chunk {
-                    if index >= n {
-                        break;
-                    }
-                    if let Some(id) = named.get_mut(&(index as u32)) {
+                let first = seen;
+                seen += chunk.len();
+                let chunk = &chunk[..chunk.len().min(n.saturating_sub(first))];
+                if failure.is_some() {
+                    return;
+                }
+                let removed = &mut is_removed[first..first + chunk.len()];
+                if let Removals::Streaming(streaming) = &mut removals
+                    && let Err(e) = streaming.decide(first, chunk, removed)
+                {
+                    failure = Some(e);
+                    return;
+                }
+                for (i, (record, &removed)) in chunk.iter().zip(removed.iter()).enumerate() {
+                    if let Some(id) = named.get_mut(&((first + i) as u32)) {
                         id.clone_from(&record.doc.id);
                     }
-                    if failure.is_none() && !is_removed[index] {
-                        let line = record.line(&self.input);
-                        if let Err(e) = unique
-                            .write_all(line.as_bytes())
-                            .and_then(|()| unique.write_all(b"\n"))
-                        {
-                            failure = Some(e);
-                        }
+                    if !removed && let Err(e) = write_line(unique, &record.line(&self.input)) {
+                        failure = Some(Error::Output(e));
+                        return;
                     }
-                    index += 1;
                 }
             },
         );
         if let Some(e) = failure {
-            return Err(Error::Output(e));
+            return Err(e);
         }
-        if index != n {
+        if seen != n {
             return Err(Error::Config(format!(
-                "the inputs changed while being read: {n} documents in the first pass, {index} in \
-                 the second"
+                "the inputs changed while being read: {n} documents in the first pass, {seen} in \
+                 the last"
             )));
         }
         unique.flush()?;
+        let (edges, removals) = match removals {
+            Removals::Known { edges, removals } => (Cow::Borrowed(edges), Cow::Borrowed(removals)),
+            Removals::Streaming(streaming) => {
+                let (edges, removals) = streaming.finish();
+                summary.verified = edges.len() as u64;
+                summary.removed = removals.len() as u64;
+                summary.kept = n as u64 - summary.removed;
+                (Cow::Owned(edges), Cow::Owned(removals))
+            }
+        };
         if let Some(out) = removed {
             writeln!(out, "removed_id\tkept_id\tsimilarity")?;
-            for r in removals {
+            for r in removals.iter() {
                 writeln!(
                     out,
                     "{}\t{}\t{:.4}",
@@ -976,13 +1034,216 @@ impl Dedup {
         }
         if let Some(out) = pairs {
             writeln!(out, "a\tb\tsimilarity")?;
-            for &(a, b, similarity) in edges {
+            for &(a, b, similarity) in edges.iter() {
                 writeln!(out, "{}\t{}\t{similarity:.4}", named[&a], named[&b])?;
             }
             out.flush()?;
         }
         Ok(())
     }
+}
+
+/// Writes one line and its newline.
+fn write_line(out: &mut dyn Write, line: &str) -> std::io::Result<()> {
+    out.write_all(line.as_bytes())?;
+    out.write_all(b"\n")
+}
+
+/// What the writing pass knows of the removals when it starts.
+enum Removals<'a> {
+    /// All of them: the verified pairs and the removals chosen from them.
+    Known {
+        edges: &'a [Edge],
+        removals: &'a [Removal],
+    },
+    /// None yet: they are decided as the documents are read ([`Streaming`]).
+    Streaming(Box<Streaming<'a>>),
+}
+
+/// Exact verification and the keep pass for [`Keep::First`] (in memory), run in the writing
+/// read, which saves the extra read [`Dedup::verify_exactly`] makes: each chunk's documents in
+/// candidate pairs get their feature sets, the pairs whose later document is in the chunk are
+/// judged, and the chunk's documents are removed or kept in input order, exactly as [`greedy`]
+/// decides from all the verified pairs (in input order, a document's kept neighbours all come
+/// before it). A document's features are held until its last pair is judged.
+struct Streaming<'a> {
+    /// The exact configuration.
+    config: Config,
+    freq: &'a DocFreq,
+    sketches: &'a Sketches,
+    /// The candidate pairs as (later, earlier) document, sorted: by the document that decides
+    /// when they are judged.
+    pairs: Vec<(u32, u32)>,
+    /// Pairs judged so far (a prefix of `pairs`).
+    judged: usize,
+    /// Per document, the last document of its candidate pairs ([`NO_PAIR`]: none).
+    last_use: Vec<u32>,
+    features: FeatureSets,
+    /// The held feature sets by the document after which they are no longer needed, earliest
+    /// first.
+    expiry: BinaryHeap<Reverse<(u32, u32)>>,
+    kept: Vec<bool>,
+    edges: Vec<Edge>,
+    removals: Vec<Removal>,
+}
+
+/// [`Streaming::last_use`] of a document in no candidate pair.
+const NO_PAIR: u32 = u32::MAX;
+
+impl<'a> Streaming<'a> {
+    /// Ready to judge `candidates` (pairs `(a, b)`, `a < b`) under the exact `config`.
+    fn new(
+        config: Config,
+        freq: &'a DocFreq,
+        sketches: &'a Sketches,
+        candidates: &[(u32, u32)],
+    ) -> Streaming<'a> {
+        let n = sketches.n;
+        let mut last_use = vec![NO_PAIR; n];
+        for &(a, b) in candidates {
+            for doc in [a, b] {
+                let last = &mut last_use[doc as usize];
+                *last = if *last == NO_PAIR { b } else { (*last).max(b) };
+            }
+        }
+        let mut pairs: Vec<(u32, u32)> = candidates.iter().map(|&(a, b)| (b, a)).collect();
+        pairs.sort_unstable();
+        Streaming {
+            config,
+            freq,
+            sketches,
+            pairs,
+            judged: 0,
+            last_use,
+            features: FeatureSets::Memory(vec![Vec::new(); n]),
+            expiry: BinaryHeap::new(),
+            kept: vec![false; n],
+            edges: Vec::new(),
+            removals: Vec::new(),
+        }
+    }
+
+    /// The documents in candidate pairs: all that a removal or a verified pair can name.
+    fn in_pairs(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.last_use.len() as u32).filter(|&doc| self.last_use[doc as usize] != NO_PAIR)
+    }
+
+    /// Decides the documents of `chunk`, numbered from `first` (the chunks come in input
+    /// order): marks the removed ones in `removed`.
+    fn decide(&mut self, first: usize, chunk: &[Record], removed: &mut [bool]) -> Result<()> {
+        let end = first + chunk.len();
+        let last_use = &self.last_use;
+        let wanted = |doc: usize| last_use[doc] != NO_PAIR;
+        for (doc, features) in features_of_chunk(&self.config, self.freq, first, chunk, wanted) {
+            self.expiry.push(Reverse((last_use[doc], doc as u32)));
+            self.features.insert(doc, features)?;
+        }
+        let count = self.pairs[self.judged..].partition_point(|&(b, _)| (b as usize) < end);
+        let chunk_pairs: Vec<(u32, u32)> = self.pairs[self.judged..self.judged + count]
+            .iter()
+            .map(|&(b, a)| (a, b))
+            .collect();
+        self.judged += count;
+        let edges = judge_all(&self.config, self.sketches, &self.features, &chunk_pairs)?;
+        let mut at = 0;
+        for doc in first..end {
+            let from = at;
+            while edges.get(at).is_some_and(|e| e.1 as usize == doc) {
+                at += 1;
+            }
+            let neighbours = edges[from..at].iter().map(|&(a, _, s)| (a, s));
+            match most_similar_kept(neighbours, &self.kept, |other| other) {
+                Some((kept, similarity)) => {
+                    removed[doc - first] = true;
+                    self.removals.push(Removal {
+                        removed: doc as u32,
+                        kept,
+                        similarity,
+                    });
+                }
+                None => self.kept[doc] = true,
+            }
+        }
+        self.edges.extend(edges);
+        while let Some(&Reverse((last, doc))) = self.expiry.peek() {
+            if last as usize >= end {
+                break;
+            }
+            self.expiry.pop();
+            self.features.release(doc);
+        }
+        Ok(())
+    }
+
+    /// The verified pairs, sorted, and the removals, sorted by removed document.
+    fn finish(self) -> (Vec<Edge>, Vec<Removal>) {
+        let mut edges = self.edges;
+        edges.sort_unstable_by_key(|&(a, b, _)| (a, b));
+        (edges, self.removals)
+    }
+}
+
+/// Judges the candidate pair `(a, b)` under `config` from both documents' signatures, slots
+/// and (exact verification) `features`: the verified pair, when it reaches the threshold.
+fn judge(
+    config: &Config,
+    sketches: &Sketches,
+    features: &FeatureSets,
+    (a, b): (u32, u32),
+) -> Result<Option<Edge>> {
+    let (signature_a, slots_a) = sketches.evidence(a)?;
+    let (signature_b, slots_b) = sketches.evidence(b)?;
+    let (features_a, features_b) = (features.get(a)?, features.get(b)?);
+    let s = similarity_of(
+        config,
+        &Evidence {
+            features: &features_a,
+            signature: &signature_a,
+            slots: &slots_a,
+        },
+        &Evidence {
+            features: &features_b,
+            signature: &signature_b,
+            slots: &slots_b,
+        },
+    );
+    Ok((s >= config.threshold).then_some((a, b, s)))
+}
+
+/// [`judge`] on each pair, in parallel: the verified ones, in the order of `pairs`.
+fn judge_all(
+    config: &Config,
+    sketches: &Sketches,
+    features: &FeatureSets,
+    pairs: &[(u32, u32)],
+) -> Result<Vec<Edge>> {
+    pairs
+        .par_iter()
+        .filter_map(|&pair| judge(config, sketches, features, pair).transpose())
+        .collect()
+}
+
+/// The feature sets of the documents of `chunk` (numbered from `first`) that `wanted` selects,
+/// computed in parallel, in order.
+fn features_of_chunk(
+    config: &Config,
+    freq: &DocFreq,
+    first: usize,
+    chunk: &[Record],
+    wanted: impl Fn(usize) -> bool + Sync,
+) -> Vec<(usize, Vec<Feature>)> {
+    chunk
+        .par_iter()
+        .enumerate()
+        .filter(|&(i, _)| wanted(first + i))
+        .map_init(
+            || Analyzer::new(config.language),
+            |analyzer, (i, record)| {
+                let features = exact_features(&record.doc.text, analyzer, config, freq);
+                (first + i, features)
+            },
+        )
+        .collect()
 }
 
 /// The features of a raw text, as exact verification compares them.
@@ -1101,6 +1362,19 @@ pub fn estimated_similarity(
     )
 }
 
+/// The kept document a document is removed in favour of, among its `neighbours` (document,
+/// similarity): the most similar kept one, ties broken by the earlier `rank` in keep order;
+/// `None` when no neighbour is kept (the document is kept).
+fn most_similar_kept(
+    neighbours: impl Iterator<Item = (u32, f64)>,
+    kept: &[bool],
+    rank: impl Fn(u32) -> u32,
+) -> Option<(u32, f64)> {
+    neighbours
+        .filter(|&(other, _)| kept[other as usize])
+        .min_by(|x, y| y.1.total_cmp(&x.1).then(rank(x.0).cmp(&rank(y.0))))
+}
+
 /// The greedy keep pass (see the module docs): visits documents in `order`; one with a
 /// verified pair to an already kept document is removed in favour of the most similar one.
 /// Returns the removals sorted by removed document.
@@ -1129,15 +1403,9 @@ pub fn greedy(n: usize, edges: &[Edge], order: &[u32]) -> Vec<Removal> {
     let mut kept = vec![false; n];
     let mut removals = Vec::new();
     for &doc in order {
-        let best = neighbours[start[doc as usize]..start[doc as usize + 1]]
-            .iter()
-            .filter(|&&(other, _)| kept[other as usize])
-            .min_by(|x, y| {
-                y.1.total_cmp(&x.1)
-                    .then(rank[x.0 as usize].cmp(&rank[y.0 as usize]))
-            });
-        match best {
-            Some(&(other, similarity)) => removals.push(Removal {
+        let mine = neighbours[start[doc as usize]..start[doc as usize + 1]].iter();
+        match most_similar_kept(mine.copied(), &kept, |other| rank[other as usize]) {
+            Some((other, similarity)) => removals.push(Removal {
                 removed: doc,
                 kept: other,
                 similarity,
@@ -1152,6 +1420,69 @@ pub fn greedy(n: usize, edges: &[Edge], order: &[u32]) -> Vec<Removal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A story of 400 words drawn from `seed`, with the words at multiples of any of `edits`
+    /// replaced.
+    fn story(seed: u64, edits: &[usize]) -> String {
+        (0..400usize)
+            .map(|i| match edits.iter().any(|&e| i % e == 0) {
+                true => format!("edit{i}"),
+                false => format!(
+                    "w{}",
+                    xxhash_rust::xxh3::xxh3_64_with_seed(&i.to_le_bytes(), seed) % 5000
+                ),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Deduplicates `path` with exact verification, returning the kept lines, removed.tsv and
+    /// the verified pairs.
+    fn exact_run(path: &std::path::Path, chunk_docs: usize, memory: Option<u64>) -> [String; 3] {
+        let mut dedup = Dedup::new(Config::classic(), InputOptions::default());
+        (dedup.verify_exact, dedup.chunk_docs, dedup.memory) = (true, chunk_docs, memory);
+        let (mut unique, mut removed, mut pairs) = (Vec::new(), Vec::new(), Vec::new());
+        let outputs = Outputs {
+            unique: &mut unique,
+            removed: Some(&mut removed),
+            pairs: Some(&mut pairs),
+        };
+        dedup.run(&[path.to_path_buf()], outputs, &mut ()).unwrap();
+        [unique, removed, pairs].map(|out| String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn verifying_while_writing_decides_as_the_separate_passes_do() {
+        // Oracle: keep-first exact verification in the writing read (in memory) against the
+        // separate verification read and greedy pass (the spill path, forced by a 1-byte
+        // budget), for chunks of 1, 2 and 64 documents: pairs span chunks, a document's
+        // features outlive several chunks, and d9, most similar to d3 (removed), names d0.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("docs.jsonl");
+        let texts = [
+            story(1, &[]),
+            story(1, &[97]),
+            story(2, &[]),
+            story(1, &[97, 53]),
+            story(3, &[]),
+            story(2, &[83]),
+            story(4, &[]),
+            story(3, &[89]),
+            story(2, &[83, 61]),
+            story(1, &[53]),
+        ];
+        let lines: Vec<String> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| format!("{{\"id\":\"d{i}\",\"text\":\"{text}\"}}"))
+            .collect();
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let separate = exact_run(&path, 64, Some(1));
+        assert!(separate[1].lines().count() > 3, "{}", separate[1]);
+        for chunk_docs in [1, 2, 64] {
+            assert_eq!(exact_run(&path, chunk_docs, None), separate, "{chunk_docs}");
+        }
+    }
 
     #[test]
     fn greedy_removes_direct_duplicates_of_kept_documents_only() {
