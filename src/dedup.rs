@@ -194,7 +194,7 @@ pub type Edge = (u32, u32, f64);
 
 /// How a pass reads the inputs (see [`Dedup::for_each_chunk`]).
 #[derive(Clone, Copy)]
-struct Reading {
+struct Reading<'a> {
     pass: Pass,
     /// Documents expected, when known (for the progress bar).
     total: Option<u64>,
@@ -202,6 +202,32 @@ struct Reading {
     report: bool,
     /// Hand the records' text and lines to `consume` (otherwise ids only).
     keep_text: bool,
+    /// A first read's [`Read::gaps`]: with them a later read numbers the documents before they
+    /// are parsed, so `process` knows which one it has.
+    gaps: Option<&'a [u64]>,
+}
+
+/// What a read of the inputs found.
+struct Read {
+    /// Documents.
+    docs: u64,
+    /// Their text bytes.
+    bytes: u64,
+    /// Documents skipped for a problem (notes excluded).
+    skipped: u64,
+    /// The places, in the order the reader gives them, of the items that were not documents
+    /// (problems): the same in every read of unchanged inputs.
+    gaps: Vec<u64>,
+}
+
+/// The documents a later read recomputes exact feature sets for, by number, and how.
+struct Recompute<'a> {
+    /// The exact configuration.
+    config: &'a Config,
+    freq: &'a DocFreq,
+    /// The first read's [`Read::gaps`].
+    gaps: &'a [u64],
+    wanted: &'a (dyn Fn(usize) -> bool + Sync),
 }
 
 /// A parsed chunk: each record with what `process` made of it and its text's length, or why
@@ -215,6 +241,8 @@ const VERIFY_BATCH: usize = 1 << 16;
 struct Sketches {
     /// Documents sketched.
     n: usize,
+    /// The signature pass's [`Read::gaps`].
+    gaps: Vec<u64>,
     lengths: Vec<u32>,
     store: Store,
     /// Estimated bytes the in-memory store holds.
@@ -549,32 +577,52 @@ impl Dedup {
     /// chunk *k* and gives each record to `process`, the calling thread reads chunk *k + 1*
     /// and completes chunk *k − 1* in order (repeated ids renamed) and hands its records to
     /// `consume` with what `process` made of them. So neither reading nor `consume` leaves the
-    /// pool idle, and the result is the same for any thread count. Unless `read.keep_text`,
-    /// each record's text and line are dropped on the thread that processed it (`consume` sees
-    /// ids).
+    /// pool idle, and the result is the same for any thread count. `process` is given the
+    /// document's number when the read numbers documents ([`Reading::gaps`]). Unless
+    /// `read.keep_text`, each record's text and line are dropped on the thread that processed
+    /// it (`consume` sees ids).
     fn for_each_chunk<S, T: Send>(
         &self,
         paths: &[PathBuf],
-        read: Reading,
+        read: Reading<'_>,
         observer: &mut dyn Observer,
         init: impl Fn() -> S + Sync + Send,
-        process: impl Fn(&mut S, &Record) -> T + Sync + Send,
+        process: impl Fn(&mut S, Option<usize>, &Record) -> T + Sync + Send,
         mut consume: impl FnMut(&[Record], Vec<T>),
-    ) -> (u64, u64, u64) {
+    ) -> Read {
         observer.start(read.pass, read.total);
         let mut reader = Reader::new(paths, self.input.clone());
-        let (mut docs, mut bytes, mut skipped) = (0u64, 0u64, 0u64);
+        let mut found = Read {
+            docs: 0,
+            bytes: 0,
+            skipped: 0,
+            gaps: Vec::new(),
+        };
         let chunk_docs = self.chunk_docs.max(1);
-        let next_chunk = |reader: &mut Reader| -> Vec<Raw> {
+        // Places of the items read and completed so far, and documents numbered so far.
+        let (mut read_items, mut completed_items, mut numbered) = (0u64, 0u64, 0usize);
+        let mut gaps = read.gaps.unwrap_or(&[]).iter().peekable();
+        let mut next_chunk = |reader: &mut Reader| -> Vec<(Option<usize>, Raw)> {
+            let mut number = || {
+                let item = read_items;
+                read_items += 1;
+                read.gaps?;
+                if gaps.next_if_eq(&&item).is_some() {
+                    return None;
+                }
+                numbered += 1;
+                Some(numbered - 1)
+            };
             std::iter::from_fn(|| reader.next_raw())
                 .take(chunk_docs)
+                .map(|raw| (number(), raw))
                 .collect()
         };
-        let parse = |raws: Vec<Raw>| -> Parsed<T> {
+        let parse = |raws: Vec<(Option<usize>, Raw)>| -> Parsed<T> {
             raws.into_par_iter()
-                .map_init(&init, |state, raw| {
+                .map_init(&init, |state, (doc, raw)| {
                     let mut record = raw.parse(&self.input)?;
-                    let made = process(state, &record);
+                    let made = process(state, doc, &record);
                     let len = record.doc.text.len() as u64;
                     if !read.keep_text {
                         record.doc.text = String::new();
@@ -591,7 +639,7 @@ impl Dedup {
                 match item.and_then(|(record, out, len)| Ok((reader.finish(Ok(record))?, out, len)))
                 {
                     Ok((record, out, len)) => {
-                        bytes += len;
+                        found.bytes += len;
                         chunk.push(record);
                         made.push(out);
                     }
@@ -600,20 +648,22 @@ impl Dedup {
                             observer.problem(&problem);
                         }
                         if !problem.is_note() {
-                            skipped += 1;
+                            found.skipped += 1;
                         }
+                        found.gaps.push(completed_items);
                     }
                 }
+                completed_items += 1;
             }
             if read.report {
                 for warning in reader.take_renamed() {
                     observer.renamed(&warning);
                 }
             }
-            docs += chunk.len() as u64;
+            found.docs += chunk.len() as u64;
             consume(&chunk, std::mem::take(&mut made));
             chunk.clear();
-            observer.progress(docs, bytes);
+            observer.progress(found.docs, found.bytes);
         };
         let mut raws = next_chunk(&mut reader);
         let mut parsed: Option<Parsed<T>> = None;
@@ -634,33 +684,40 @@ impl Dedup {
             (raws, parsed) = (next_raws, next_parsed);
         }
         observer.finish();
-        (docs, bytes, skipped)
+        found
     }
 
     /// A later read of the inputs (their problems were reported by the first): whole records,
-    /// text and line included, handed to `consume` a chunk at a time in input order.
+    /// text and line included, handed to `consume` a chunk at a time in input order, with the
+    /// feature sets `recompute` asks for (computed as the records are parsed).
     fn reread(
         &self,
         paths: &[PathBuf],
         pass: Pass,
         total: Option<u64>,
         observer: &mut dyn Observer,
-        mut consume: impl FnMut(&[Record]),
-    ) {
+        recompute: Option<&Recompute<'_>>,
+        consume: impl FnMut(&[Record], Vec<Option<Vec<Feature>>>),
+    ) -> Read {
         let read = Reading {
             pass,
             total,
             report: false,
             keep_text: true,
+            gaps: recompute.map(|r| r.gaps),
         };
         self.for_each_chunk(
             paths,
             read,
             observer,
-            || (),
-            |(), _| (),
-            |chunk, _| consume(chunk),
-        );
+            || recompute.map(|r| Analyzer::new(r.config.language)),
+            |analyzer, doc, record| {
+                let (r, analyzer) = (recompute?, analyzer.as_ref()?);
+                (doc.is_some_and(r.wanted))
+                    .then(|| exact_features(&record.doc.text, analyzer, r.config, r.freq))
+            },
+            consume,
+        )
     }
 
     fn frequencies(
@@ -676,13 +733,14 @@ impl Dedup {
             total: None,
             report: true,
             keep_text: false,
+            gaps: None,
         };
-        let (docs, bytes, skipped) = self.for_each_chunk(
+        let found = self.for_each_chunk(
             paths,
             read,
             observer,
             || Analyzer::new(config.language),
-            |analyzer, record| {
+            |analyzer, _, record| {
                 let mut one = DocFreq::default();
                 one.add(&terms_of(analyzer, config, &record.doc.text));
                 one
@@ -694,7 +752,8 @@ impl Dedup {
                 }))
             },
         );
-        (summary.documents, summary.bytes, summary.skipped) = (docs, bytes, skipped);
+        (summary.documents, summary.bytes, summary.skipped) =
+            (found.docs, found.bytes, found.skipped);
         freq
     }
 
@@ -712,6 +771,7 @@ impl Dedup {
         let longest = self.keep == Keep::Longest;
         let mut sketches = Sketches {
             n: 0,
+            gaps: Vec::new(),
             lengths: Vec::new(),
             store: Store::Memory {
                 signatures: Vec::new(),
@@ -725,13 +785,14 @@ impl Dedup {
             total: (!report).then_some(summary.documents),
             report,
             keep_text: false,
+            gaps: None,
         };
-        let (docs, bytes, skipped) = self.for_each_chunk(
+        let found = self.for_each_chunk(
             paths,
             read,
             observer,
             || Sketching::new(config),
-            |state, record| {
+            |state, _, record| {
                 let length = u32::try_from(record.doc.text.len()).unwrap_or(u32::MAX);
                 let (signature, slots) =
                     sketch_of(state, &sketcher, config, freq, &record.doc.text);
@@ -753,7 +814,9 @@ impl Dedup {
                 }
             },
         );
-        (summary.documents, summary.bytes, summary.skipped) = (docs, bytes, skipped);
+        (summary.documents, summary.bytes, summary.skipped) =
+            (found.docs, found.bytes, found.skipped);
+        sketches.gaps = found.gaps;
         if let Some(e) = failure {
             return Err(e);
         }
@@ -872,20 +935,35 @@ impl Dedup {
                 index: Vec::new(),
             },
         };
+        let recompute = Recompute {
+            config,
+            freq,
+            gaps: &sketches.gaps,
+            wanted: &|doc| wanted.get(doc).copied().unwrap_or(false),
+        };
         let mut failure: Option<Error> = None;
         let mut next = 0usize;
-        self.reread(paths, Pass::Verifying, Some(n as u64), observer, |chunk| {
-            let first = next;
-            next += chunk.len();
-            let wanted = |i: usize| wanted.get(i).copied().unwrap_or(false);
-            for (i, f) in features_of_chunk(config, freq, first, chunk, wanted) {
-                if failure.is_none()
-                    && let Err(e) = features.insert(i, f)
-                {
-                    failure = Some(e);
+        let total = Some(n as u64);
+        let pass = Pass::Verifying;
+        self.reread(
+            paths,
+            pass,
+            total,
+            observer,
+            Some(&recompute),
+            |chunk, made| {
+                let first = next;
+                next += chunk.len();
+                for (i, f) in made.into_iter().enumerate() {
+                    if let Some(f) = f
+                        && failure.is_none()
+                        && let Err(e) = features.insert(first + i, f)
+                    {
+                        failure = Some(e);
+                    }
                 }
-            }
-        });
+            },
+        );
         if let Some(e) = failure {
             return Err(e);
         }
@@ -965,18 +1043,36 @@ impl Dedup {
                 }
             }
             Removals::Streaming(streaming) if removed.is_some() || pairs.is_some() => {
-                streaming.in_pairs().for_each(name);
+                let judging = &streaming.judging;
+                (0..n)
+                    .filter(|&doc| judging.in_pairs(doc))
+                    .for_each(|doc| name(doc as u32));
             }
             Removals::Streaming(_) => {}
         }
         let mut failure: Option<Error> = None;
         let mut seen = 0usize;
+        let (judging, mut decisions) = match &mut removals {
+            Removals::Known { .. } => (None, None),
+            Removals::Streaming(streaming) => {
+                let Streaming { judging, decisions } = &mut **streaming;
+                (Some(&*judging), Some(decisions))
+            }
+        };
+        let wanted = |doc: usize| judging.is_some_and(|j| j.in_pairs(doc));
+        let recompute = judging.map(|judging| Recompute {
+            config: &judging.config,
+            freq: judging.freq,
+            gaps: &judging.sketches.gaps,
+            wanted: &wanted,
+        });
         self.reread(
             paths,
             Pass::Writing,
             Some(summary.documents),
             observer,
-            |chunk| {
+            recompute.as_ref(),
+            |chunk, features| {
                 let first = seen;
                 seen += chunk.len();
                 let chunk = &chunk[..chunk.len().min(n.saturating_sub(first))];
@@ -984,8 +1080,8 @@ impl Dedup {
                     return;
                 }
                 let removed = &mut is_removed[first..first + chunk.len()];
-                if let Removals::Streaming(streaming) = &mut removals
-                    && let Err(e) = streaming.decide(first, chunk, removed)
+                if let (Some(judging), Some(decisions)) = (judging, decisions.as_mut())
+                    && let Err(e) = decisions.decide(judging, first, features, removed)
                 {
                     failure = Some(e);
                     return;
@@ -1061,12 +1157,19 @@ enum Removals<'a> {
 }
 
 /// Exact verification and the keep pass for [`Keep::First`] (in memory), run in the writing
-/// read, which saves the extra read [`Dedup::verify_exactly`] makes: each chunk's documents in
-/// candidate pairs get their feature sets, the pairs whose later document is in the chunk are
-/// judged, and the chunk's documents are removed or kept in input order, exactly as [`greedy`]
-/// decides from all the verified pairs (in input order, a document's kept neighbours all come
-/// before it). A document's features are held until its last pair is judged.
+/// read, which saves the extra read [`Dedup::verify_exactly`] makes: the documents in candidate
+/// pairs get their feature sets as they are parsed, the pairs whose later document is in the
+/// chunk are judged, and the chunk's documents are removed or kept in input order, exactly as
+/// [`greedy`] decides from all the verified pairs (in input order, a document's kept
+/// neighbours all come before it). A document's features are held until its last pair is
+/// judged.
 struct Streaming<'a> {
+    judging: Judging<'a>,
+    decisions: Decisions,
+}
+
+/// What [`Streaming`] judges pairs with; it does not change during the read.
+struct Judging<'a> {
     /// The exact configuration.
     config: Config,
     freq: &'a DocFreq,
@@ -1074,10 +1177,14 @@ struct Streaming<'a> {
     /// The candidate pairs as (later, earlier) document, sorted: by the document that decides
     /// when they are judged.
     pairs: Vec<(u32, u32)>,
-    /// Pairs judged so far (a prefix of `pairs`).
-    judged: usize,
     /// Per document, the last document of its candidate pairs ([`NO_PAIR`]: none).
     last_use: Vec<u32>,
+}
+
+/// What [`Streaming`] has decided so far.
+struct Decisions {
+    /// Pairs judged so far (a prefix of [`Judging::pairs`]).
+    judged: usize,
     features: FeatureSets,
     /// The held feature sets by the document after which they are no longer needed, earliest
     /// first.
@@ -1087,7 +1194,7 @@ struct Streaming<'a> {
     removals: Vec<Removal>,
 }
 
-/// [`Streaming::last_use`] of a document in no candidate pair.
+/// [`Judging::last_use`] of a document in no candidate pair.
 const NO_PAIR: u32 = u32::MAX;
 
 impl<'a> Streaming<'a> {
@@ -1109,42 +1216,69 @@ impl<'a> Streaming<'a> {
         let mut pairs: Vec<(u32, u32)> = candidates.iter().map(|&(a, b)| (b, a)).collect();
         pairs.sort_unstable();
         Streaming {
-            config,
-            freq,
-            sketches,
-            pairs,
-            judged: 0,
-            last_use,
-            features: FeatureSets::Memory(vec![Vec::new(); n]),
-            expiry: BinaryHeap::new(),
-            kept: vec![false; n],
-            edges: Vec::new(),
-            removals: Vec::new(),
+            judging: Judging {
+                config,
+                freq,
+                sketches,
+                pairs,
+                last_use,
+            },
+            decisions: Decisions {
+                judged: 0,
+                features: FeatureSets::Memory(vec![Vec::new(); n]),
+                expiry: BinaryHeap::new(),
+                kept: vec![false; n],
+                edges: Vec::new(),
+                removals: Vec::new(),
+            },
         }
     }
 
-    /// The documents in candidate pairs: all that a removal or a verified pair can name.
-    fn in_pairs(&self) -> impl Iterator<Item = u32> + '_ {
-        (0..self.last_use.len() as u32).filter(|&doc| self.last_use[doc as usize] != NO_PAIR)
+    /// The verified pairs, sorted, and the removals, sorted by removed document.
+    fn finish(self) -> (Vec<Edge>, Vec<Removal>) {
+        let mut edges = self.decisions.edges;
+        edges.sort_unstable_by_key(|&(a, b, _)| (a, b));
+        (edges, self.decisions.removals)
     }
+}
 
-    /// Decides the documents of `chunk`, numbered from `first` (the chunks come in input
-    /// order): marks the removed ones in `removed`.
-    fn decide(&mut self, first: usize, chunk: &[Record], removed: &mut [bool]) -> Result<()> {
-        let end = first + chunk.len();
-        let last_use = &self.last_use;
-        let wanted = |doc: usize| last_use[doc] != NO_PAIR;
-        for (doc, features) in features_of_chunk(&self.config, self.freq, first, chunk, wanted) {
-            self.expiry.push(Reverse((last_use[doc], doc as u32)));
-            self.features.insert(doc, features)?;
+impl Judging<'_> {
+    /// Whether document `doc` is in a candidate pair (any removal or verified pair names only
+    /// such documents).
+    fn in_pairs(&self, doc: usize) -> bool {
+        self.last_use.get(doc).is_some_and(|&last| last != NO_PAIR)
+    }
+}
+
+impl Decisions {
+    /// Decides the next chunk's documents, numbered from `first` (the chunks come in input
+    /// order), given their recomputed `features` (those in candidate pairs have them): marks
+    /// the removed ones in `removed`.
+    fn decide(
+        &mut self,
+        judging: &Judging<'_>,
+        first: usize,
+        features: Vec<Option<Vec<Feature>>>,
+        removed: &mut [bool],
+    ) -> Result<()> {
+        let end = first + removed.len();
+        for (doc, features) in (first..end).zip(features) {
+            if let Some(features) = features {
+                self.expiry
+                    .push(Reverse((judging.last_use[doc], doc as u32)));
+                self.features.insert(doc, features)?;
+            }
         }
-        let count = self.pairs[self.judged..].partition_point(|&(b, _)| (b as usize) < end);
-        let chunk_pairs: Vec<(u32, u32)> = self.pairs[self.judged..self.judged + count]
-            .iter()
-            .map(|&(b, a)| (a, b))
-            .collect();
+        let pending = &judging.pairs[self.judged..];
+        let count = pending.partition_point(|&(b, _)| (b as usize) < end);
+        let chunk_pairs: Vec<(u32, u32)> = pending[..count].iter().map(|&(b, a)| (a, b)).collect();
         self.judged += count;
-        let edges = judge_all(&self.config, self.sketches, &self.features, &chunk_pairs)?;
+        let edges = judge_all(
+            &judging.config,
+            judging.sketches,
+            &self.features,
+            &chunk_pairs,
+        )?;
         let mut at = 0;
         for doc in first..end {
             let from = at;
@@ -1173,13 +1307,6 @@ impl<'a> Streaming<'a> {
             self.features.release(doc);
         }
         Ok(())
-    }
-
-    /// The verified pairs, sorted, and the removals, sorted by removed document.
-    fn finish(self) -> (Vec<Edge>, Vec<Removal>) {
-        let mut edges = self.edges;
-        edges.sort_unstable_by_key(|&(a, b, _)| (a, b));
-        (edges, self.removals)
     }
 }
 
@@ -1220,29 +1347,6 @@ fn judge_all(
     pairs
         .par_iter()
         .filter_map(|&pair| judge(config, sketches, features, pair).transpose())
-        .collect()
-}
-
-/// The feature sets of the documents of `chunk` (numbered from `first`) that `wanted` selects,
-/// computed in parallel, in order.
-fn features_of_chunk(
-    config: &Config,
-    freq: &DocFreq,
-    first: usize,
-    chunk: &[Record],
-    wanted: impl Fn(usize) -> bool + Sync,
-) -> Vec<(usize, Vec<Feature>)> {
-    chunk
-        .par_iter()
-        .enumerate()
-        .filter(|&(i, _)| wanted(first + i))
-        .map_init(
-            || Analyzer::new(config.language),
-            |analyzer, (i, record)| {
-                let features = exact_features(&record.doc.text, analyzer, config, freq);
-                (first + i, features)
-            },
-        )
         .collect()
 }
 
@@ -1481,6 +1585,27 @@ mod tests {
         assert!(separate[1].lines().count() > 3, "{}", separate[1]);
         for chunk_docs in [1, 2, 64] {
             assert_eq!(exact_run(&path, chunk_docs, None), separate, "{chunk_docs}");
+        }
+
+        // Later reads number the documents before parsing them, past the lines that are not
+        // documents (malformed, empty text, invalid UTF-8): the same outputs on both paths.
+        let mut bad: Vec<u8> = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            match i % 3 {
+                0 => bad.extend_from_slice(b"{\"id\":\"broken\",\n"),
+                1 => bad.extend_from_slice(b"{\"id\":\"blank\",\"text\":\"  \"}\n"),
+                _ => bad.extend_from_slice(b"{\"id\":\"bytes\",\"text\":\"\xff\"}\n"),
+            }
+            bad.extend_from_slice(line.as_bytes());
+            bad.push(b'\n');
+        }
+        std::fs::write(&path, bad).unwrap();
+        for (chunk_docs, memory) in [(1, None), (3, None), (64, None), (2, Some(1))] {
+            assert_eq!(
+                exact_run(&path, chunk_docs, memory),
+                separate,
+                "{chunk_docs}"
+            );
         }
     }
 
