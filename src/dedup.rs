@@ -358,7 +358,7 @@ impl Spilled {
         let mut bucket_band = 0usize;
         let mut keys = Vec::new();
         let mut flush = |bucket: &mut Vec<(u64, u32)>, dir: &mut SpillDir| -> Result<()> {
-            bucket_pairs(bucket, &mut keys);
+            bucket_pairs(bucket, |key| keys.push(key));
             bucket.clear();
             for key in keys.drain(..) {
                 pair_keys.push(key, dir)?;

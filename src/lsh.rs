@@ -123,7 +123,11 @@ impl Banding {
         // signature is fetched once per group rather than once per band.
         let group = (16 / self.rows).clamp(1, 8);
         let starts: Vec<usize> = (0..self.bands).step_by(group).collect();
-        let mut pairs: Vec<u64> = starts
+        // Pair keys go to parts by their first document, so that the parts are sorted and
+        // counted in parallel and come out in order.
+        let docs = signatures.len().max(1);
+        let part_of = |key: u64| ((key >> 32) as usize * PAIR_PARTS / docs).min(PAIR_PARTS - 1);
+        let grouped: Vec<Vec<Vec<u64>>> = starts
             .into_par_iter()
             .map(|first| {
                 let bands = first..(first + group).min(self.bands);
@@ -137,23 +141,32 @@ impl Banding {
                         band_keys.push((self.band_key(signature, band), i));
                     }
                 }
-                let mut out = Vec::new();
+                let mut parts = vec![Vec::new(); PAIR_PARTS];
                 for mut band_keys in keys {
                     // Entries were pushed in document order: a stable sort by key orders them by
                     // (key, document).
                     radix_sort_by_key(&mut band_keys, |e| e.0);
-                    bucket_pairs(&band_keys, &mut out);
+                    bucket_pairs(&band_keys, |key| parts[part_of(key)].push(key));
                 }
-                out
+                parts
             })
-            .flatten()
             .collect();
-        radix_sort(&mut pairs);
-        let mut counter = PairCounter::new(self.min_hits);
-        let mut candidates: Vec<(u32, u32)> =
-            pairs.iter().filter_map(|&key| counter.push(key)).collect();
-        candidates.extend(counter.finish());
-        candidates
+        let parts: Vec<Vec<(u32, u32)>> = (0..PAIR_PARTS)
+            .into_par_iter()
+            .map(|part| {
+                let mut keys: Vec<u64> = grouped
+                    .iter()
+                    .flat_map(|g| g[part].iter().copied())
+                    .collect();
+                radix_sort(&mut keys);
+                let mut counter = PairCounter::new(self.min_hits);
+                let mut candidates: Vec<(u32, u32)> =
+                    keys.iter().filter_map(|&key| counter.push(key)).collect();
+                candidates.extend(counter.finish());
+                candidates
+            })
+            .collect();
+        parts.concat()
     }
 
     /// The entries of every band of a live signature, as [`band_entry`] encodes them (none for
@@ -167,6 +180,10 @@ impl Banding {
             .collect()
     }
 }
+
+/// Parts the pair keys of [`Banding::candidates`] are sorted in, by the pair's first document:
+/// enough for every core to take several.
+const PAIR_PARTS: usize = 64;
 
 /// Whether a signature takes part in LSH: an empty document's signature is nobody's candidate.
 pub fn is_live(signature: &Signature) -> bool {
@@ -223,10 +240,10 @@ impl PairCounter {
     }
 }
 
-/// Appends the pair keys of each bucket of sorted `(key, doc)` entries ([`each_bucket_pair`]).
-pub fn bucket_pairs(keys: &[(u64, u32)], out: &mut Vec<u64>) {
+/// Gives the pair keys of each bucket of sorted `(key, doc)` entries ([`each_bucket_pair`]).
+pub fn bucket_pairs(keys: &[(u64, u32)], mut give: impl FnMut(u64)) {
     for bucket in keys.chunk_by(|a, b| a.0 == b.0) {
-        each_bucket_pair(bucket, |&(_, doc)| doc, |key| out.push(key));
+        each_bucket_pair(bucket, |&(_, doc)| doc, &mut give);
     }
 }
 
@@ -361,7 +378,7 @@ mod tests {
         /// Oracle: the sorted-bucket candidates are exactly the pairs that, compared directly,
         /// agree on at least `min_hits` whole bands.
         #[test]
-        fn candidates_match_brute_force(seed in any::<u64>(), docs in 2usize..40, rows in 1usize..4, min_hits in 1usize..4) {
+        fn candidates_match_brute_force(seed in any::<u64>(), docs in 2usize..200, rows in 1usize..4, min_hits in 1usize..4) {
             let sketcher = Sketcher::new(32, seed);
             let signatures: Vec<Signature> = (0..docs as u64)
                 .map(|d| {
