@@ -200,11 +200,30 @@ struct Reading<'a> {
     total: Option<u64>,
     /// Report problems and renamed ids (the first pass does).
     report: bool,
-    /// Hand the records' text and lines to `consume` (otherwise ids only).
-    keep_text: bool,
-    /// A first read's [`Read::gaps`]: with them a later read numbers the documents before they
-    /// are parsed, so `process` knows which one it has.
-    gaps: Option<&'a [u64]>,
+    /// Hand the records' lines ([`Record::line`]) to `consume`; otherwise ids only. Either way
+    /// a JSONL record's text is dropped once processed: its line holds it.
+    keep_lines: bool,
+    /// The first read's [`Layout`]: a later read of the same inputs numbers its documents
+    /// before they are parsed (`process` knows which one it has) and renames ids from it.
+    layout: Option<&'a Layout>,
+}
+
+impl Reading<'_> {
+    /// A later read (problems were reported by the first).
+    fn again(
+        pass: Pass,
+        total: Option<u64>,
+        keep_lines: bool,
+        layout: Option<&Layout>,
+    ) -> Reading<'_> {
+        Reading {
+            pass,
+            total,
+            report: false,
+            keep_lines,
+            layout,
+        }
+    }
 }
 
 /// What a read of the inputs found.
@@ -215,9 +234,19 @@ struct Read {
     bytes: u64,
     /// Documents skipped for a problem (notes excluded).
     skipped: u64,
+    layout: Layout,
+}
+
+/// Where the documents are among the items the reader gives, and which ids were renamed: the
+/// same in every read of unchanged inputs, so a later read need not parse a line to number
+/// its document, nor remember every id to rename the repeated ones.
+#[derive(Default)]
+struct Layout {
     /// The places, in the order the reader gives them, of the items that were not documents
-    /// (problems): the same in every read of unchanged inputs.
+    /// (problems).
     gaps: Vec<u64>,
+    /// The documents whose repeated id was renamed, with their new id, in order.
+    renamed: Vec<(usize, String)>,
 }
 
 /// The documents a later read recomputes exact feature sets for, by number, and how.
@@ -225,8 +254,6 @@ struct Recompute<'a> {
     /// The exact configuration.
     config: &'a Config,
     freq: &'a DocFreq,
-    /// The first read's [`Read::gaps`].
-    gaps: &'a [u64],
     wanted: &'a (dyn Fn(usize) -> bool + Sync),
 }
 
@@ -241,8 +268,8 @@ const VERIFY_BATCH: usize = 1 << 16;
 struct Sketches {
     /// Documents sketched.
     n: usize,
-    /// The signature pass's [`Read::gaps`].
-    gaps: Vec<u64>,
+    /// The signature pass's [`Layout`].
+    layout: Layout,
     lengths: Vec<u32>,
     store: Store,
     /// Estimated bytes the in-memory store holds.
@@ -553,8 +580,7 @@ impl Dedup {
             let streaming = Streaming::new(self.exact_config(), &freq, &sketches, pairs);
             drop(candidates);
             let removals = Removals::Streaming(Box::new(streaming));
-            let n = sketches.n;
-            self.write_pass(paths, n, removals, outputs, observer, &mut summary)?;
+            self.write_pass(paths, removals, None, outputs, observer, &mut summary)?;
             return Ok(summary);
         }
         let edges = if self.verify_exact {
@@ -567,9 +593,13 @@ impl Dedup {
         drop(candidates);
         summary.spilled = sketches.spilled();
         let removals = self.select(&sketches, &edges, &mut summary);
-        let n = sketches.n;
+        let layout = std::mem::take(&mut sketches.layout);
         drop(sketches);
-        self.write(paths, n, &edges, &removals, outputs, observer, &mut summary)?;
+        let known = Removals::Known {
+            edges: &edges,
+            removals: &removals,
+        };
+        self.write_pass(paths, known, Some(&layout), outputs, observer, &mut summary)?;
         Ok(summary)
     }
 
@@ -578,9 +608,8 @@ impl Dedup {
     /// and completes chunk *k − 1* in order (repeated ids renamed) and hands its records to
     /// `consume` with what `process` made of them. So neither reading nor `consume` leaves the
     /// pool idle, and the result is the same for any thread count. `process` is given the
-    /// document's number when the read numbers documents ([`Reading::gaps`]). Unless
-    /// `read.keep_text`, each record's text and line are dropped on the thread that processed
-    /// it (`consume` sees ids).
+    /// document's number when the read has a [`Layout`]. What `consume` does not need of a
+    /// record ([`Reading::keep_lines`]) is dropped on the thread that processed it.
     fn for_each_chunk<S, T: Send>(
         &self,
         paths: &[PathBuf],
@@ -596,17 +625,22 @@ impl Dedup {
             docs: 0,
             bytes: 0,
             skipped: 0,
-            gaps: Vec::new(),
+            layout: Layout::default(),
         };
         let chunk_docs = self.chunk_docs.max(1);
         // Places of the items read and completed so far, and documents numbered so far.
         let (mut read_items, mut completed_items, mut numbered) = (0u64, 0u64, 0usize);
-        let mut gaps = read.gaps.unwrap_or(&[]).iter().peekable();
+        let mut gaps = read.layout.map_or(&[][..], |l| &l.gaps).iter().peekable();
+        let mut renamed = read
+            .layout
+            .map_or(&[][..], |l| &l.renamed)
+            .iter()
+            .peekable();
         let mut next_chunk = |reader: &mut Reader| -> Vec<(Option<usize>, Raw)> {
             let mut number = || {
                 let item = read_items;
                 read_items += 1;
-                read.gaps?;
+                read.layout?;
                 if gaps.next_if_eq(&&item).is_some() {
                     return None;
                 }
@@ -624,9 +658,11 @@ impl Dedup {
                     let mut record = raw.parse(&self.input)?;
                     let made = process(state, doc, &record);
                     let len = record.doc.text.len() as u64;
-                    if !read.keep_text {
-                        record.doc.text = String::new();
+                    if !read.keep_lines {
                         record.raw = None;
+                    }
+                    if !read.keep_lines || record.raw.is_some() {
+                        record.doc.text = String::new();
                     }
                     Ok((record, made, len))
                 })
@@ -636,9 +672,23 @@ impl Dedup {
         let mut made: Vec<T> = Vec::with_capacity(chunk_docs);
         let mut complete = |reader: &mut Reader, items: Parsed<T>, observer: &mut dyn Observer| {
             for item in items {
-                match item.and_then(|(record, out, len)| Ok((reader.finish(Ok(record))?, out, len)))
-                {
-                    Ok((record, out, len)) => {
+                match item {
+                    Ok((mut record, out, len)) => {
+                        let doc = (found.docs as usize) + chunk.len();
+                        match read.layout {
+                            Some(_) => {
+                                if let Some((_, id)) = renamed.next_if(|(at, _)| *at == doc) {
+                                    record.doc.id.clone_from(id);
+                                }
+                            }
+                            None => {
+                                let given = record.doc.id.len();
+                                record.doc = reader.unique(record.doc);
+                                if record.doc.id.len() != given {
+                                    found.layout.renamed.push((doc, record.doc.id.clone()));
+                                }
+                            }
+                        }
                         found.bytes += len;
                         chunk.push(record);
                         made.push(out);
@@ -650,7 +700,7 @@ impl Dedup {
                         if !problem.is_note() {
                             found.skipped += 1;
                         }
-                        found.gaps.push(completed_items);
+                        found.layout.gaps.push(completed_items);
                     }
                 }
                 completed_items += 1;
@@ -687,25 +737,17 @@ impl Dedup {
         found
     }
 
-    /// A later read of the inputs (their problems were reported by the first): whole records,
-    /// text and line included, handed to `consume` a chunk at a time in input order, with the
-    /// feature sets `recompute` asks for (computed as the records are parsed).
+    /// A later read of the inputs: records handed to `consume` a chunk at a time in input
+    /// order, with the feature sets `recompute` asks for (computed as the records are parsed;
+    /// `read` must have a [`Layout`] for it).
     fn reread(
         &self,
         paths: &[PathBuf],
-        pass: Pass,
-        total: Option<u64>,
+        read: Reading<'_>,
         observer: &mut dyn Observer,
         recompute: Option<&Recompute<'_>>,
         consume: impl FnMut(&[Record], Vec<Option<Vec<Feature>>>),
     ) -> Read {
-        let read = Reading {
-            pass,
-            total,
-            report: false,
-            keep_text: true,
-            gaps: recompute.map(|r| r.gaps),
-        };
         self.for_each_chunk(
             paths,
             read,
@@ -732,8 +774,8 @@ impl Dedup {
             pass: Pass::Frequencies,
             total: None,
             report: true,
-            keep_text: false,
-            gaps: None,
+            keep_lines: false,
+            layout: None,
         };
         let found = self.for_each_chunk(
             paths,
@@ -771,7 +813,7 @@ impl Dedup {
         let longest = self.keep == Keep::Longest;
         let mut sketches = Sketches {
             n: 0,
-            gaps: Vec::new(),
+            layout: Layout::default(),
             lengths: Vec::new(),
             store: Store::Memory {
                 signatures: Vec::new(),
@@ -784,8 +826,8 @@ impl Dedup {
             pass: Pass::Signatures,
             total: (!report).then_some(summary.documents),
             report,
-            keep_text: false,
-            gaps: None,
+            keep_lines: false,
+            layout: None,
         };
         let found = self.for_each_chunk(
             paths,
@@ -816,7 +858,7 @@ impl Dedup {
         );
         (summary.documents, summary.bytes, summary.skipped) =
             (found.docs, found.bytes, found.skipped);
-        sketches.gaps = found.gaps;
+        sketches.layout = found.layout;
         if let Some(e) = failure {
             return Err(e);
         }
@@ -938,32 +980,28 @@ impl Dedup {
         let recompute = Recompute {
             config,
             freq,
-            gaps: &sketches.gaps,
             wanted: &|doc| wanted.get(doc).copied().unwrap_or(false),
         };
         let mut failure: Option<Error> = None;
         let mut next = 0usize;
-        let total = Some(n as u64);
-        let pass = Pass::Verifying;
-        self.reread(
-            paths,
-            pass,
-            total,
-            observer,
-            Some(&recompute),
-            |chunk, made| {
-                let first = next;
-                next += chunk.len();
-                for (i, f) in made.into_iter().enumerate() {
-                    if let Some(f) = f
-                        && failure.is_none()
-                        && let Err(e) = features.insert(first + i, f)
-                    {
-                        failure = Some(e);
-                    }
-                }
-            },
+        let read = Reading::again(
+            Pass::Verifying,
+            Some(n as u64),
+            false,
+            Some(&sketches.layout),
         );
+        self.reread(paths, read, observer, Some(&recompute), |chunk, made| {
+            let first = next;
+            next += chunk.len();
+            for (i, f) in made.into_iter().enumerate() {
+                if let Some(f) = f
+                    && failure.is_none()
+                    && let Err(e) = features.insert(first + i, f)
+                {
+                    failure = Some(e);
+                }
+            }
+        });
         if let Some(e) = failure {
             return Err(e);
         }
@@ -993,7 +1031,6 @@ impl Dedup {
     pub fn write(
         &self,
         paths: &[PathBuf],
-        n: usize,
         edges: &[Edge],
         removals: &[Removal],
         outputs: Outputs<'_>,
@@ -1001,21 +1038,24 @@ impl Dedup {
         summary: &mut Summary,
     ) -> Result<()> {
         let removals = Removals::Known { edges, removals };
-        self.write_pass(paths, n, removals, outputs, observer, summary)
+        self.write_pass(paths, removals, None, outputs, observer, summary)
     }
 
-    /// The last read: kept lines to `unique` in input order, then `removed.tsv` and the
-    /// verified pairs. With [`Removals::Streaming`] the removals are decided chunk by chunk,
-    /// each before its lines are written, and the summary's counts are set at the end.
+    /// The last read (of `summary.documents` documents, laid out as in `layout` when known;
+    /// [`Removals::Streaming`] brings its own): kept lines to `unique` in input order, then
+    /// `removed.tsv` and the verified pairs. With [`Removals::Streaming`] the removals are
+    /// decided chunk by chunk, each before its lines are written, and the summary's counts are
+    /// set at the end.
     fn write_pass(
         &self,
         paths: &[PathBuf],
-        n: usize,
         mut removals: Removals<'_>,
+        layout: Option<&Layout>,
         outputs: Outputs<'_>,
         observer: &mut dyn Observer,
         summary: &mut Summary,
     ) -> Result<()> {
+        let n = usize::try_from(summary.documents).unwrap_or(usize::MAX);
         let Outputs {
             unique,
             removed,
@@ -1059,17 +1099,17 @@ impl Dedup {
                 (Some(&*judging), Some(decisions))
             }
         };
+        let layout = judging.map_or(layout, |judging| Some(&judging.sketches.layout));
         let wanted = |doc: usize| judging.is_some_and(|j| j.in_pairs(doc));
         let recompute = judging.map(|judging| Recompute {
             config: &judging.config,
             freq: judging.freq,
-            gaps: &judging.sketches.gaps,
             wanted: &wanted,
         });
+        let read = Reading::again(Pass::Writing, Some(summary.documents), true, layout);
         self.reread(
             paths,
-            Pass::Writing,
-            Some(summary.documents),
+            read,
             observer,
             recompute.as_ref(),
             |chunk, features| {
@@ -1589,21 +1629,50 @@ mod tests {
 
         // Later reads number the documents before parsing them, past the lines that are not
         // documents (malformed, empty text, invalid UTF-8): the same outputs on both paths.
-        let mut bad: Vec<u8> = Vec::new();
-        for (i, line) in lines.iter().enumerate() {
-            match i % 3 {
-                0 => bad.extend_from_slice(b"{\"id\":\"broken\",\n"),
-                1 => bad.extend_from_slice(b"{\"id\":\"blank\",\"text\":\"  \"}\n"),
-                _ => bad.extend_from_slice(b"{\"id\":\"bytes\",\"text\":\"\xff\"}\n"),
+        let with_bad_lines = |lines: &[String]| {
+            let mut bytes: Vec<u8> = Vec::new();
+            for (i, line) in lines.iter().enumerate() {
+                bytes.extend_from_slice(match i % 3 {
+                    0 => b"{\"id\":\"broken\",\n",
+                    1 => b"{\"id\":\"blank\",\"text\":\"  \"}\n",
+                    _ => b"{\"id\":\"bytes\",\"text\":\"\xff\"}\n",
+                });
+                bytes.extend_from_slice(line.as_bytes());
+                bytes.push(b'\n');
             }
-            bad.extend_from_slice(line.as_bytes());
-            bad.push(b'\n');
-        }
-        std::fs::write(&path, bad).unwrap();
+            bytes
+        };
+        std::fs::write(&path, with_bad_lines(&lines)).unwrap();
         for (chunk_docs, memory) in [(1, None), (3, None), (64, None), (2, Some(1))] {
             assert_eq!(
                 exact_run(&path, chunk_docs, memory),
                 separate,
+                "{chunk_docs}"
+            );
+        }
+
+        // Every document with the same id: later reads rename them as the first did ("same",
+        // "same#2", ...), from the first read's record of renames.
+        let same = |text: &str| {
+            (0..texts.len()).rev().fold(text.to_string(), |text, i| {
+                let name = if i == 0 {
+                    "same".into()
+                } else {
+                    format!("same#{}", i + 1)
+                };
+                text.replace(&format!("\"id\":\"d{i}\""), "\"id\":\"same\"")
+                    .replace(&format!("d{i}\t"), &format!("{name}\t"))
+                    .replace(&format!("d{i}\n"), &format!("{name}\n"))
+            })
+        };
+        let renamed: Vec<String> = lines.iter().map(|line| same(line)).collect();
+        std::fs::write(&path, with_bad_lines(&renamed)).unwrap();
+        let expected = separate.clone().map(|out| same(&out));
+        assert!(expected[1].contains("same#10\tsame\t"), "{}", expected[1]);
+        for (chunk_docs, memory) in [(1, None), (64, None), (2, Some(1))] {
+            assert_eq!(
+                exact_run(&path, chunk_docs, memory),
+                expected,
                 "{chunk_docs}"
             );
         }

@@ -474,7 +474,6 @@ fn work(
     let mut written = summary.clone();
     dedup.write(
         paths,
-        n,
         &edges,
         &removals,
         crate::dedup::Outputs {

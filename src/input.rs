@@ -519,7 +519,7 @@ impl Reader {
     }
 
     /// Gives a repeated id a fresh `#N` suffix and records a warning naming both places.
-    fn unique(&mut self, doc: Document) -> Document {
+    pub fn unique(&mut self, doc: Document) -> Document {
         let (source, line, count) = match self.seen.entry(id_key(&doc.id)) {
             Entry::Vacant(vacant) => {
                 // Reading runs ahead of completing, so the document's source is not always
