@@ -2,7 +2,8 @@
 //! document's original line unchanged.
 //!
 //! Memory holds one signature per document (plus its length with `--keep longest`), never the
-//! text or the features, so the corpus is read in passes. With a memory budget
+//! text, and features only for the documents in candidate pairs with exact verification, so
+//! the corpus is read in passes. With a memory budget
 //! ([`Dedup::memory`]) the signatures, band keys and candidate pairs move to disk once they
 //! outgrow it (see *Beyond memory* below).
 //!
@@ -39,7 +40,8 @@
 //! candidate pairs come out in the same order as from [`Banding::candidates`] and are
 //! verified in batches that read their two signatures back by position, so the output is
 //! byte-identical to the in-memory path's for any budget. What stays in memory per
-//! document: the keep pass's arrays, the verified pairs, and the input's map of ids.
+//! document: the keep pass's arrays, the verified pairs, and, during the first read, the
+//! input's map of ids (later reads rename ids from the first read's [`Layout`]).
 //!
 //! Every step is in a fixed order, so the output is identical for any thread count.
 
@@ -168,15 +170,17 @@ pub struct Outputs<'a> {
 pub struct Dedup {
     /// The engine configuration (`exact` is ignored: see `verify_exact`).
     pub config: Config,
-    /// Judge candidate pairs by their exact similarity, from feature sets recomputed in an
-    /// extra read of the documents that are in candidate pairs; `false`: by the estimate from
-    /// the signatures (one read less, noisier near the threshold).
+    /// Judge candidate pairs by their exact similarity, from the feature sets of the documents
+    /// in candidate pairs, recomputed from their text: in the writing read for
+    /// [`Keep::First`] in memory, in an extra read otherwise; `false`: by the estimate from
+    /// the signatures (noisier near the threshold).
     pub verify_exact: bool,
     /// How inputs are read.
     pub input: InputOptions,
     /// Which document of a group is kept.
     pub keep: Keep,
-    /// Documents sketched per parallel chunk (bounds the text held in memory).
+    /// Documents sketched per parallel chunk (bounds the text held in memory: about three
+    /// chunks are in flight).
     pub chunk_docs: usize,
     /// Bytes the per-document state (signatures, band keys, candidate pairs) may take in
     /// memory before it spills to sorted runs on disk; `None`: no limit, all in memory.
@@ -227,14 +231,33 @@ impl Reading<'_> {
 }
 
 /// What a read of the inputs found.
-struct Read {
+struct Found {
     /// Documents.
     docs: u64,
     /// Their text bytes.
     bytes: u64,
     /// Documents skipped for a problem (notes excluded).
     skipped: u64,
+    /// Where the documents were (recorded by a read without a layout).
     layout: Layout,
+    /// A later read found a document where the first found none, or the reverse: the inputs
+    /// changed between the reads, and the read stopped there.
+    changed: bool,
+}
+
+impl Found {
+    /// An error unless this later read found the first read's `n` documents where it found
+    /// them.
+    fn same_as_first(&self, n: usize) -> Result<()> {
+        if self.changed || self.docs != n as u64 {
+            return Err(Error::Config(format!(
+                "the inputs changed while being read: {n} documents in the first read, {} in a \
+                 later one",
+                self.docs
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Where the documents are among the items the reader gives, and which ids were renamed: the
@@ -245,7 +268,8 @@ struct Layout {
     /// The places, in the order the reader gives them, of the items that were not documents
     /// (problems).
     gaps: Vec<u64>,
-    /// The documents whose repeated id was renamed, with their new id, in order.
+    /// The documents whose repeated id was renamed, with the suffix renaming appended, in
+    /// order.
     renamed: Vec<(usize, String)>,
 }
 
@@ -257,9 +281,13 @@ struct Recompute<'a> {
     wanted: &'a (dyn Fn(usize) -> bool + Sync),
 }
 
-/// A parsed chunk: each record with what `process` made of it and its text's length, or why
-/// it was skipped (see [`Dedup::for_each_chunk`]).
-type Parsed<T> = Vec<std::result::Result<(Record, T, u64), Problem>>;
+/// A parsed chunk: each item's number when the read numbers documents, and its record with
+/// what `process` made of it and its text's length, or why it was skipped (see
+/// [`Dedup::for_each_chunk`]).
+type Parsed<T> = Vec<(
+    Option<usize>,
+    std::result::Result<(Record, T, u64), Problem>,
+)>;
 
 /// Candidate pairs verified per batch on the spill path.
 const VERIFY_BATCH: usize = 1 << 16;
@@ -573,16 +601,15 @@ impl Dedup {
         let first_pass = self.config.weighting == Weighting::None;
         let mut sketches = self.sketch(paths, &freq, first_pass, observer, &mut summary)?;
         let candidates = self.candidates(&mut sketches, &mut summary)?;
-        if self.verify_exact
-            && self.keep == Keep::First
-            && let Candidates::Memory(pairs) = &candidates
-        {
-            let streaming = Streaming::new(self.exact_config(), &freq, &sketches, pairs);
-            drop(candidates);
-            let removals = Removals::Streaming(Box::new(streaming));
-            self.write_pass(paths, removals, None, outputs, observer, &mut summary)?;
-            return Ok(summary);
-        }
+        let candidates = match candidates {
+            Candidates::Memory(pairs) if self.verify_exact && self.keep == Keep::First => {
+                let streaming = Streaming::new(self.exact_config(), &freq, &sketches, pairs);
+                let removals = Removals::Streaming(Box::new(streaming));
+                self.write_pass(paths, removals, None, outputs, observer, &mut summary)?;
+                return Ok(summary);
+            }
+            candidates => candidates,
+        };
         let edges = if self.verify_exact {
             self.verify_exactly(paths, &freq, &mut sketches, &candidates, observer)?
         } else {
@@ -618,14 +645,15 @@ impl Dedup {
         init: impl Fn() -> S + Sync + Send,
         process: impl Fn(&mut S, Option<usize>, &Record) -> T + Sync + Send,
         mut consume: impl FnMut(&[Record], Vec<T>),
-    ) -> Read {
+    ) -> Found {
         observer.start(read.pass, read.total);
         let mut reader = Reader::new(paths, self.input.clone());
-        let mut found = Read {
+        let mut found = Found {
             docs: 0,
             bytes: 0,
             skipped: 0,
             layout: Layout::default(),
+            changed: false,
         };
         let chunk_docs = self.chunk_docs.max(1);
         // Places of the items read and completed so far, and documents numbered so far.
@@ -655,37 +683,47 @@ impl Dedup {
         let parse = |raws: Vec<(Option<usize>, Raw)>| -> Parsed<T> {
             raws.into_par_iter()
                 .map_init(&init, |state, (doc, raw)| {
-                    let mut record = raw.parse(&self.input)?;
-                    let made = process(state, doc, &record);
-                    let len = record.doc.text.len() as u64;
-                    if !read.keep_lines {
-                        record.raw = None;
-                    }
-                    if !read.keep_lines || record.raw.is_some() {
-                        record.doc.text = String::new();
-                    }
-                    Ok((record, made, len))
+                    let parsed = raw.parse(&self.input).map(|mut record| {
+                        let made = process(state, doc, &record);
+                        let len = record.doc.text.len() as u64;
+                        if !read.keep_lines {
+                            record.raw = None;
+                        }
+                        if !read.keep_lines || record.raw.is_some() {
+                            record.doc.text = String::new();
+                        }
+                        (record, made, len)
+                    });
+                    (doc, parsed)
                 })
                 .collect()
         };
         let mut chunk: Vec<Record> = Vec::with_capacity(chunk_docs);
         let mut made: Vec<T> = Vec::with_capacity(chunk_docs);
+        // Completes a parsed chunk; false once a later read finds the documents elsewhere than
+        // the first read did (the inputs changed): nothing more is consumed.
         let mut complete = |reader: &mut Reader, items: Parsed<T>, observer: &mut dyn Observer| {
-            for item in items {
+            for (number, item) in items {
+                let doc = (found.docs as usize) + chunk.len();
+                if read.layout.is_some() && number != item.as_ref().ok().map(|_| doc) {
+                    found.changed = true;
+                    return false;
+                }
                 match item {
                     Ok((mut record, out, len)) => {
-                        let doc = (found.docs as usize) + chunk.len();
                         match read.layout {
                             Some(_) => {
-                                if let Some((_, id)) = renamed.next_if(|(at, _)| *at == doc) {
-                                    record.doc.id.clone_from(id);
+                                if let Some((_, suffix)) = renamed.next_if(|(at, _)| *at == doc) {
+                                    record.doc.id.push_str(suffix);
                                 }
                             }
                             None => {
+                                // Renaming only appends a suffix.
                                 let given = record.doc.id.len();
                                 record.doc = reader.unique(record.doc);
                                 if record.doc.id.len() != given {
-                                    found.layout.renamed.push((doc, record.doc.id.clone()));
+                                    let suffix = record.doc.id[given..].to_string();
+                                    found.layout.renamed.push((doc, suffix));
                                 }
                             }
                         }
@@ -700,7 +738,9 @@ impl Dedup {
                         if !problem.is_note() {
                             found.skipped += 1;
                         }
-                        found.layout.gaps.push(completed_items);
+                        if read.layout.is_none() {
+                            found.layout.gaps.push(completed_items);
+                        }
                     }
                 }
                 completed_items += 1;
@@ -714,10 +754,12 @@ impl Dedup {
             consume(&chunk, std::mem::take(&mut made));
             chunk.clear();
             observer.progress(found.docs, found.bytes);
+            true
         };
         let mut raws = next_chunk(&mut reader);
         let mut parsed: Option<Parsed<T>> = None;
-        while !raws.is_empty() || parsed.is_some() {
+        let mut going = true;
+        while going && (!raws.is_empty() || parsed.is_some()) {
             let mut next_parsed = None;
             let mut next_raws = Vec::new();
             rayon::in_place_scope(|scope| {
@@ -728,7 +770,7 @@ impl Dedup {
                     next_raws = next_chunk(&mut reader);
                 }
                 if let Some(items) = parsed.take() {
-                    complete(&mut reader, items, observer);
+                    going = complete(&mut reader, items, observer);
                 }
             });
             (raws, parsed) = (next_raws, next_parsed);
@@ -747,7 +789,8 @@ impl Dedup {
         observer: &mut dyn Observer,
         recompute: Option<&Recompute<'_>>,
         consume: impl FnMut(&[Record], Vec<Option<Vec<Feature>>>),
-    ) -> Read {
+    ) -> Found {
+        debug_assert!(recompute.is_none() || read.layout.is_some());
         self.for_each_chunk(
             paths,
             read,
@@ -990,7 +1033,7 @@ impl Dedup {
             false,
             Some(&sketches.layout),
         );
-        self.reread(paths, read, observer, Some(&recompute), |chunk, made| {
+        let found = self.reread(paths, read, observer, Some(&recompute), |chunk, made| {
             let first = next;
             next += chunk.len();
             for (i, f) in made.into_iter().enumerate() {
@@ -1005,6 +1048,7 @@ impl Dedup {
         if let Some(e) = failure {
             return Err(e);
         }
+        found.same_as_first(n)?;
         if let (FeatureSets::Disk { list, .. }, Store::Disk(spilled)) =
             (&mut features, &mut sketches.store)
         {
@@ -1025,8 +1069,9 @@ impl Dedup {
     }
 
     /// The last read: kept lines to `unique`, then `removed.tsv` and the verified pairs, from
-    /// the removals already chosen. Public so that the distributed runner writes exactly what
-    /// `dedup` writes from the same removals.
+    /// the removals already chosen, for the `summary.documents` documents of the first read.
+    /// Public so that the distributed runner writes exactly what `dedup` writes from the same
+    /// removals.
     #[allow(clippy::too_many_arguments)]
     pub fn write(
         &self,
@@ -1107,7 +1152,7 @@ impl Dedup {
             wanted: &wanted,
         });
         let read = Reading::again(Pass::Writing, Some(summary.documents), true, layout);
-        self.reread(
+        let found = self.reread(
             paths,
             read,
             observer,
@@ -1115,16 +1160,26 @@ impl Dedup {
             |chunk, features| {
                 let first = seen;
                 seen += chunk.len();
-                let chunk = &chunk[..chunk.len().min(n.saturating_sub(first))];
-                if failure.is_some() {
+                // Documents past the first read's are an error, reported at the end.
+                if failure.is_some() || first >= n {
                     return;
                 }
+                let chunk = &chunk[..chunk.len().min(n - first)];
                 let removed = &mut is_removed[first..first + chunk.len()];
-                if let (Some(judging), Some(decisions)) = (judging, decisions.as_mut())
-                    && let Err(e) = decisions.decide(judging, first, features, removed)
-                {
-                    failure = Some(e);
-                    return;
+                if let (Some(judging), Some(decisions)) = (judging, decisions.as_mut()) {
+                    match decisions.decide(judging, first, features, removed) {
+                        // A document no verified pair names needs no name.
+                        Ok(done) => done
+                            .into_iter()
+                            .filter(|&doc| !decisions.linked[doc as usize])
+                            .for_each(|doc| {
+                                named.remove(&doc);
+                            }),
+                        Err(e) => {
+                            failure = Some(e);
+                            return;
+                        }
+                    }
                 }
                 for (i, (record, &removed)) in chunk.iter().zip(removed.iter()).enumerate() {
                     if let Some(id) = named.get_mut(&((first + i) as u32)) {
@@ -1140,12 +1195,7 @@ impl Dedup {
         if let Some(e) = failure {
             return Err(e);
         }
-        if seen != n {
-            return Err(Error::Config(format!(
-                "the inputs changed while being read: {n} documents in the first pass, {seen} in \
-                 the last"
-            )));
-        }
+        found.same_as_first(n)?;
         unique.flush()?;
         let (edges, removals) = match removals {
             Removals::Known { edges, removals } => (Cow::Borrowed(edges), Cow::Borrowed(removals)),
@@ -1230,6 +1280,8 @@ struct Decisions {
     /// first.
     expiry: BinaryHeap<Reverse<(u32, u32)>>,
     kept: Vec<bool>,
+    /// Per document, whether it is in a verified pair.
+    linked: Vec<bool>,
     edges: Vec<Edge>,
     removals: Vec<Removal>,
 }
@@ -1238,22 +1290,23 @@ struct Decisions {
 const NO_PAIR: u32 = u32::MAX;
 
 impl<'a> Streaming<'a> {
-    /// Ready to judge `candidates` (pairs `(a, b)`, `a < b`) under the exact `config`.
+    /// Ready to judge the candidate `pairs` (`(a, b)`, `a < b`) under the exact `config`.
     fn new(
         config: Config,
         freq: &'a DocFreq,
         sketches: &'a Sketches,
-        candidates: &[(u32, u32)],
+        mut pairs: Vec<(u32, u32)>,
     ) -> Streaming<'a> {
         let n = sketches.n;
         let mut last_use = vec![NO_PAIR; n];
-        for &(a, b) in candidates {
+        for pair in &mut pairs {
+            let (a, b) = *pair;
             for doc in [a, b] {
                 let last = &mut last_use[doc as usize];
                 *last = if *last == NO_PAIR { b } else { (*last).max(b) };
             }
+            *pair = (b, a);
         }
-        let mut pairs: Vec<(u32, u32)> = candidates.iter().map(|&(a, b)| (b, a)).collect();
         pairs.sort_unstable();
         Streaming {
             judging: Judging {
@@ -1268,6 +1321,7 @@ impl<'a> Streaming<'a> {
                 features: FeatureSets::Memory(vec![Vec::new(); n]),
                 expiry: BinaryHeap::new(),
                 kept: vec![false; n],
+                linked: vec![false; n],
                 edges: Vec::new(),
                 removals: Vec::new(),
             },
@@ -1293,14 +1347,15 @@ impl Judging<'_> {
 impl Decisions {
     /// Decides the next chunk's documents, numbered from `first` (the chunks come in input
     /// order), given their recomputed `features` (those in candidate pairs have them): marks
-    /// the removed ones in `removed`.
+    /// the removed ones in `removed`. Returns the documents whose last pair is now judged,
+    /// earlier ones included.
     fn decide(
         &mut self,
         judging: &Judging<'_>,
         first: usize,
         features: Vec<Option<Vec<Feature>>>,
         removed: &mut [bool],
-    ) -> Result<()> {
+    ) -> Result<Vec<u32>> {
         let end = first + removed.len();
         for (doc, features) in (first..end).zip(features) {
             if let Some(features) = features {
@@ -1338,15 +1393,20 @@ impl Decisions {
                 None => self.kept[doc] = true,
             }
         }
+        for &(a, b, _) in &edges {
+            (self.linked[a as usize], self.linked[b as usize]) = (true, true);
+        }
         self.edges.extend(edges);
+        let mut done = Vec::new();
         while let Some(&Reverse((last, doc))) = self.expiry.peek() {
             if last as usize >= end {
                 break;
             }
             self.expiry.pop();
             self.features.release(doc);
+            done.push(doc);
         }
-        Ok(())
+        Ok(done)
     }
 }
 

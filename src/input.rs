@@ -740,8 +740,9 @@ impl Reader {
         Some(self.finish(item))
     }
 
-    /// The next item, JSONL lines unparsed. Items must go through [`Raw::parse`] and then
-    /// [`Reader::finish`] in this order, as [`Reader::next_record`] does in one step.
+    /// The next item, JSONL lines unparsed. Items must go through [`Raw::parse`] and then, in
+    /// this order, [`Reader::finish`] (or [`Reader::unique`] on the parsed document), as
+    /// [`Reader::next_record`] does in one step.
     pub fn next_raw(&mut self) -> Option<Raw> {
         if let Some(problem) = self.pending.next() {
             return Some(Raw::Ready(Err(problem)));

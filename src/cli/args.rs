@@ -123,7 +123,8 @@ pub struct EngineArgs {
     /// Print the configuration and LSH figures (bands, candidates per document) on stderr.
     #[arg(long, short, help_heading = "Engine")]
     pub verbose: bool,
-    /// Worker threads (default: all cores). Output is the same for any number.
+    /// Worker threads (default: all cores). Output is the same for any number. `dedup` reads
+    /// (and decompresses) on threads of its own besides.
     #[arg(long, short = 'j', help_heading = "Engine")]
     pub threads: Option<usize>,
 }

@@ -44,7 +44,8 @@ pub struct DedupArgs {
     /// Which document of a group of duplicates is kept.
     #[arg(long, value_enum, default_value = "first")]
     keep: KeepArg,
-    /// Documents read and sketched per parallel chunk (bounds the text held in memory).
+    /// Documents read and sketched per parallel chunk (bounds the text held in memory: about
+    /// three chunks at a time).
     #[arg(long, value_name = "N", default_value_t = CHUNK_DOCS as u32, value_parser = clap::value_parser!(u32).range(1..))]
     chunk_docs: u32,
     /// Memory in MB (2^20 bytes) for the per-document state (signatures, band keys, candidate
