@@ -1739,6 +1739,38 @@ mod tests {
     }
 
     #[test]
+    fn a_later_read_that_finds_documents_elsewhere_stops_with_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("docs.jsonl");
+        let lines: Vec<String> = (0..3)
+            .map(|i| format!("{{\"id\":\"d{i}\",\"text\":\"{}\"}}", story(i, &[])))
+            .collect();
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let dedup = Dedup::new(Config::classic(), InputOptions::default());
+        let read_with = |layout: &Layout| {
+            let mut consumed = 0;
+            let read = Reading::again(Pass::Writing, None, true, Some(layout));
+            let found = dedup.reread(&[path.clone()], read, &mut (), None, |chunk, _| {
+                consumed += chunk.len();
+            });
+            (found, consumed)
+        };
+        let (found, consumed) = read_with(&Layout::default());
+        assert!(!found.changed && consumed == 3);
+        found.same_as_first(3).unwrap();
+        assert!(found.same_as_first(2).is_err());
+        // The first read saw no document at place 1: this one does, and stops there.
+        let moved = Layout {
+            gaps: vec![1],
+            renamed: Vec::new(),
+        };
+        let (found, consumed) = read_with(&moved);
+        assert!(found.changed && consumed == 0);
+        let message = found.same_as_first(2).unwrap_err().to_string();
+        assert!(message.contains("the inputs changed"), "{message}");
+    }
+
+    #[test]
     fn greedy_removes_direct_duplicates_of_kept_documents_only() {
         // 0 ~ 1 ~ 2 (a chain: 0 and 2 unalike), 3 ~ 4.
         let edges = [(0, 1, 0.9), (1, 2, 0.85), (3, 4, 0.95)];
