@@ -1750,9 +1750,15 @@ mod tests {
         let read_with = |layout: &Layout| {
             let mut consumed = 0;
             let read = Reading::again(Pass::Writing, None, true, Some(layout));
-            let found = dedup.reread(&[path.clone()], read, &mut (), None, |chunk, _| {
-                consumed += chunk.len();
-            });
+            let found = dedup.reread(
+                std::slice::from_ref(&path),
+                read,
+                &mut (),
+                None,
+                |chunk, _| {
+                    consumed += chunk.len();
+                },
+            );
             (found, consumed)
         };
         let (found, consumed) = read_with(&Layout::default());
