@@ -1437,18 +1437,26 @@ fn judge(
     Ok((s >= config.threshold).then_some((a, b, s)))
 }
 
-/// [`judge`] on each pair, in parallel: the verified ones, in the order of `pairs`.
+/// [`judge`] on each pair: the verified ones, in the order of `pairs`. In parallel when there
+/// are at least [`PARALLEL_JUDGING`] pairs: below, handing them to a pool that is busy
+/// parsing the next chunk would cost the calling thread more than judging them itself.
 fn judge_all(
     config: &Config,
     sketches: &Sketches,
     features: &FeatureSets,
     pairs: &[(u32, u32)],
 ) -> Result<Vec<Edge>> {
-    pairs
-        .par_iter()
-        .filter_map(|&pair| judge(config, sketches, features, pair).transpose())
-        .collect()
+    let judged = |&pair: &(u32, u32)| judge(config, sketches, features, pair).transpose();
+    if pairs.len() < PARALLEL_JUDGING {
+        pairs.iter().filter_map(judged).collect()
+    } else {
+        pairs.par_iter().filter_map(judged).collect()
+    }
 }
+
+/// Candidate pairs from which [`judge_all`] judges in parallel (one exact judgement takes a
+/// few microseconds).
+const PARALLEL_JUDGING: usize = 4096;
 
 /// The features of a raw text, as exact verification compares them.
 fn exact_features(
