@@ -249,7 +249,14 @@ impl Found {
     /// An error unless this later read found the first read's `n` documents where it found
     /// them.
     fn same_as_first(&self, n: usize) -> Result<()> {
-        if self.changed || self.docs != n as u64 {
+        if self.changed {
+            return Err(Error::Config(format!(
+                "the inputs changed while being read: after {} documents a later read found a \
+                 document where the first read found none, or none where it found one",
+                self.docs
+            )));
+        }
+        if self.docs != n as u64 {
             return Err(Error::Config(format!(
                 "the inputs changed while being read: {n} documents in the first read, {} in a \
                  later one",
@@ -1280,7 +1287,7 @@ struct Decisions {
     /// first.
     expiry: BinaryHeap<Reverse<(u32, u32)>>,
     kept: Vec<bool>,
-    /// Per document, whether it is in a verified pair.
+    /// Per document, whether it is in a verified pair judged so far.
     linked: Vec<bool>,
     edges: Vec<Edge>,
     removals: Vec<Removal>,
@@ -1438,8 +1445,9 @@ fn judge(
 }
 
 /// [`judge`] on each pair: the verified ones, in the order of `pairs`. In parallel when there
-/// are at least [`PARALLEL_JUDGING`] pairs: below, handing them to a pool that is busy
-/// parsing the next chunk would cost the calling thread more than judging them itself.
+/// are at least [`PARALLEL_JUDGING`] pairs: below, the calling thread judges them faster than
+/// it can hand them over, in particular to a pool busy parsing the next chunk (verification
+/// in the writing read).
 fn judge_all(
     config: &Config,
     sketches: &Sketches,
@@ -1754,7 +1762,8 @@ mod tests {
             .map(|i| format!("{{\"id\":\"d{i}\",\"text\":\"{}\"}}", story(i, &[])))
             .collect();
         std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-        let dedup = Dedup::new(Config::classic(), InputOptions::default());
+        let mut dedup = Dedup::new(Config::classic(), InputOptions::default());
+        dedup.chunk_docs = 1;
         let read_with = |layout: &Layout| {
             let mut consumed = 0;
             let read = Reading::again(Pass::Writing, None, true, Some(layout));
@@ -1779,7 +1788,7 @@ mod tests {
             renamed: Vec::new(),
         };
         let (found, consumed) = read_with(&moved);
-        assert!(found.changed && consumed == 0);
+        assert!(found.changed && consumed == 1);
         let message = found.same_as_first(2).unwrap_err().to_string();
         assert!(message.contains("the inputs changed"), "{message}");
     }

@@ -742,7 +742,8 @@ impl Reader {
 
     /// The next item, JSONL lines unparsed. Items must go through [`Raw::parse`] and then, in
     /// this order, [`Reader::finish`] (or [`Reader::unique`] on the parsed document), as
-    /// [`Reader::next_record`] does in one step.
+    /// [`Reader::next_record`] does in one step — unless their ids are renamed as an earlier
+    /// read of the same inputs renamed them (what `dedup`'s later reads do).
     pub fn next_raw(&mut self) -> Option<Raw> {
         if let Some(problem) = self.pending.next() {
             return Some(Raw::Ready(Err(problem)));
