@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use storyprint::Config;
-use storyprint::dedup::{Sketching, sketch_of, terms_of};
+use storyprint::dedup::{Sketching, count_terms, sketch_of};
 use storyprint::input::{InputOptions, Reader};
 use storyprint::shingle::DocFreq;
 use storyprint::signature::Sketcher;
@@ -30,10 +30,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Seconds to sketch every text with `config` on this thread.
 fn sign_seconds(texts: &[String], config: &Config, freq: &DocFreq) -> f64 {
     let sketcher = Sketcher::new(config.num_hashes, config.seed);
-    let mut state = Sketching::new(config);
+    let mut state = Sketching::new(config, freq);
     let started = Instant::now();
     for text in texts {
-        black_box(sketch_of(&mut state, &sketcher, config, freq, text));
+        black_box(sketch_of(&mut state, &sketcher, config, text));
     }
     started.elapsed().as_secs_f64()
 }
@@ -54,7 +54,7 @@ fn main() -> anyhow::Result<()> {
     let analyzer = Analyzer::new(defaults.language);
     let mut freq = DocFreq::default();
     for text in &texts {
-        freq.add(&terms_of(&analyzer, &defaults, text));
+        count_terms(&mut freq, &analyzer, &defaults, text);
     }
     let default = sign_seconds(&texts, &defaults, &freq);
     println!(

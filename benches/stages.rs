@@ -43,11 +43,11 @@ fn texts() -> Option<Vec<String>> {
 /// Signatures of every text with a configuration, one core (document frequencies given), as
 /// dedup's signature pass computes them.
 fn sign_all(texts: &[String], config: &Config, freq: &DocFreq) -> Vec<Signature> {
-    let mut state = Sketching::new(config);
+    let mut state = Sketching::new(config, freq);
     let sketcher = Sketcher::new(config.num_hashes, config.seed);
     texts
         .iter()
-        .map(|text| sketch_of(&mut state, &sketcher, config, freq, text).0)
+        .map(|text| sketch_of(&mut state, &sketcher, config, text).0)
         .collect()
 }
 

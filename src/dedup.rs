@@ -61,12 +61,12 @@ use crate::lsh::{Banding, PairCounter, bucket_pairs, pair_key, split_band_entry,
 use crate::normalize::normalize;
 use crate::pipeline::{Evidence, lsh_threshold, similarity_of};
 use crate::shingle::{
-    DocFreq, Feature, SketchBuffers, Slot, fact_slots, fast_features, fast_sketch, features,
-    sketch_features,
+    DocFreq, Feature, SketchBuffers, Slot, WordIdf, fact_slots, fast_features, fast_sketch,
+    features, sketch_features,
 };
 use crate::signature::{Signature, Sketcher};
 use crate::spill::{FixedRecord, ListFile, Run, RunWriter, SignatureTable, SortedRuns, SpillDir};
-use crate::tokenize::{Analyzer, Term};
+use crate::tokenize::{Analyzer, TermRef};
 
 /// Which document of a group of duplicates is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -834,7 +834,7 @@ impl Dedup {
             || Analyzer::new(config.language),
             |analyzer, _, record| {
                 let mut one = DocFreq::default();
-                one.add(&terms_of(analyzer, config, &record.doc.text));
+                count_terms(&mut one, analyzer, config, &record.doc.text);
                 one
             },
             |_, counts| {
@@ -883,11 +883,10 @@ impl Dedup {
             paths,
             read,
             observer,
-            || Sketching::new(config),
+            || Sketching::new(config, freq),
             |state, _, record| {
                 let length = u32::try_from(record.doc.text.len()).unwrap_or(u32::MAX);
-                let (signature, slots) =
-                    sketch_of(state, &sketcher, config, freq, &record.doc.text);
+                let (signature, slots) = sketch_of(state, &sketcher, config, &record.doc.text);
                 (signature, slots, length)
             },
             |_, made| {
@@ -1476,15 +1475,21 @@ fn exact_features(
     if let Some(features) = fast_features(text, config) {
         return features;
     }
-    let (text, terms) = analysed(analyzer, config, text);
-    features(&text, &terms, config, freq)
+    analysed(analyzer, config, text, |text, terms| {
+        features(text, terms, config, freq)
+    })
 }
 
-/// A raw text's normalized text and its terms: what features and fact slots are made of.
-fn analysed(analyzer: &Analyzer, config: &Config, text: &str) -> (String, Vec<Term>) {
+/// `f` of a raw text's normalized text and its terms (borrowed from the analyzer's
+/// vocabulary): what features and fact slots are made of.
+fn analysed<R>(
+    analyzer: &Analyzer,
+    config: &Config,
+    text: &str,
+    f: impl FnOnce(&str, &[TermRef]) -> R,
+) -> R {
     let text = normalize(text, config.strip_chrome);
-    let terms = analyzer.terms(&text);
-    (text, terms)
+    analyzer.with_terms(&text, |terms| f(&text, terms))
 }
 
 /// The Jaccard similarity dedup tunes LSH to: three standard deviations of a K-value estimate
@@ -1509,23 +1514,26 @@ pub fn keep_order(n: usize, keep: Keep, lengths: &[u32]) -> Vec<u32> {
     order
 }
 
-/// One document's terms, as the frequency pass counts them.
-pub fn terms_of(analyzer: &Analyzer, config: &Config, text: &str) -> Vec<Term> {
-    analysed(analyzer, config, text).1
+/// Counts one document's terms in `freq`, as the frequency pass counts them.
+pub fn count_terms(freq: &mut DocFreq, analyzer: &Analyzer, config: &Config, text: &str) {
+    analysed(analyzer, config, text, |_, terms| freq.add(terms));
 }
 
-/// What one thread sketches documents with: the analyzer, and the buffers the signature paths
-/// reuse from one document to the next.
-pub struct Sketching {
+/// What one thread sketches documents with: the analyzer, the document frequencies that weight
+/// features (with the IDF of the words seen so far), and the buffers the signature paths reuse
+/// from one document to the next.
+pub struct Sketching<'f> {
     analyzer: Analyzer,
+    idf: WordIdf<'f>,
     buffers: SketchBuffers,
 }
 
-impl Sketching {
-    /// A fresh state for a configuration's language.
-    pub fn new(config: &Config) -> Sketching {
+impl<'f> Sketching<'f> {
+    /// A fresh state for a configuration's language, weighting features with `freq`.
+    pub fn new(config: &Config, freq: &'f DocFreq) -> Sketching<'f> {
         Sketching {
             analyzer: Analyzer::new(config.language),
+            idf: WordIdf::new(freq),
             buffers: SketchBuffers::default(),
         }
     }
@@ -1537,18 +1545,23 @@ pub fn sketch_of(
     state: &mut Sketching,
     sketcher: &Sketcher,
     config: &Config,
-    freq: &DocFreq,
     text: &str,
 ) -> (Signature, Vec<Slot>) {
+    let Sketching {
+        analyzer,
+        idf,
+        buffers,
+    } = state;
     if !config.fact_check
-        && let Some(signature) = fast_sketch(text, config, sketcher, &mut state.buffers)
+        && let Some(signature) = fast_sketch(text, config, sketcher, buffers)
     {
         return (signature, Vec::new());
     }
-    let (text, terms) = analysed(&state.analyzer, config, text);
-    let slots = fact_slots(&terms, config);
-    let signature = sketch_features(&text, &terms, config, freq, sketcher, &mut state.buffers);
-    (signature, slots)
+    analysed(analyzer, config, text, |text, terms| {
+        let slots = fact_slots(terms, config);
+        let signature = sketch_features(text, terms, config, idf, sketcher, buffers);
+        (signature, slots)
+    })
 }
 
 /// The configuration dedup judges pairs with: `config` with estimates, since the feature sets

@@ -55,8 +55,8 @@ use timely::worker::Worker;
 
 use crate::config::Weighting;
 use crate::dedup::{
-    Dedup, Keep, Sketching, Summary, dedup_lsh_threshold, estimated_similarity, estimating, greedy,
-    keep_order, sketch_of, terms_of,
+    Dedup, Keep, Sketching, Summary, count_terms, dedup_lsh_threshold, estimated_similarity,
+    estimating, greedy, keep_order, sketch_of,
 };
 use crate::error::{Error, Result};
 use crate::input::{Problem, Reader, Record, Shard};
@@ -297,7 +297,7 @@ fn work(
 
     // Sketch this worker's shards, numbering documents within each shard.
     let sketcher = Sketcher::new(dedup.config.num_hashes, dedup.config.seed);
-    let mut state = Sketching::new(&dedup.config);
+    let mut state = Sketching::new(&dedup.config, &freq);
     let mut sketches: Vec<(usize, u32, Sketch, u32)> = Vec::new();
     let mut problems: Vec<(usize, Problem)> = Vec::new();
     let counts = read_shards(
@@ -305,13 +305,8 @@ fn work(
         &shards,
         &mine,
         |shard, local, record| {
-            let (signature, slots) = sketch_of(
-                &mut state,
-                &sketcher,
-                &dedup.config,
-                &freq,
-                &record.doc.text,
-            );
+            let (signature, slots) =
+                sketch_of(&mut state, &sketcher, &dedup.config, &record.doc.text);
             let length = u32::try_from(record.doc.text.len()).unwrap_or(u32::MAX);
             let sketch = Sketch {
                 weight: signature.weight.to_bits(),
@@ -703,7 +698,7 @@ fn frequencies(worker: &mut Worker, dedup: &Dedup, shards: &[Shard], mine: &[usi
         dedup,
         shards,
         mine,
-        |_, _, record| local.add(&terms_of(&analyzer, &dedup.config, &record.doc.text)),
+        |_, _, record| count_terms(&mut local, &analyzer, &dedup.config, &record.doc.text),
         |_, _| {},
     );
     let global = Rc::new(RefCell::new(DocFreq::default()));

@@ -31,7 +31,7 @@ use parquet::file::properties::WriterProperties;
 use rayon::prelude::*;
 
 use crate::config::{Config, Weighting};
-use crate::dedup::{Sketching, dedup_lsh_threshold, sketch_of, terms_of};
+use crate::dedup::{Sketching, count_terms, dedup_lsh_threshold, sketch_of};
 use crate::error::{Error, Result};
 use crate::input::{InputOptions, Reader, Record};
 use crate::lsh::Banding;
@@ -73,7 +73,7 @@ pub fn signatures(
         for_each_chunk(paths, options, |chunk| {
             let analyzer = Analyzer::new(config.language);
             for record in chunk {
-                freq.add(&terms_of(&analyzer, config, &record.doc.text));
+                count_terms(&mut freq, &analyzer, config, &record.doc.text);
             }
             Ok(())
         })?;
@@ -114,8 +114,8 @@ pub fn signatures(
         let sigs: Vec<Signature> = chunk
             .par_iter()
             .map_init(
-                || Sketching::new(config),
-                |state, record| sketch_of(state, &sketcher, config, &freq, &record.doc.text).0,
+                || Sketching::new(config, &freq),
+                |state, record| sketch_of(state, &sketcher, config, &record.doc.text).0,
             )
             .collect();
         let mut values = ListBuilder::new(UInt32Builder::new());

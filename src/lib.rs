@@ -50,6 +50,7 @@ pub mod report;
 pub mod shingle;
 pub mod signature;
 pub mod similarity;
+mod slots;
 pub mod sort;
 pub mod spill;
 pub mod tokenize;

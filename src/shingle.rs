@@ -8,7 +8,8 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 use crate::config::{Config, Family, Weighting};
 use crate::normalize::{fold, normalize};
 use crate::signature::{Signature, Sketcher};
-use crate::tokenize::{Term, word_hash, word_hashes};
+use crate::slots::HashSlots;
+use crate::tokenize::{TermLike, TermRef, word_hash, word_hashes};
 
 /// A hashed feature and its weight.
 pub type Feature = (u64, f64);
@@ -19,8 +20,12 @@ pub fn term_key(stem: &str) -> u64 {
 }
 
 /// The sorted distinct keys of a document's non-stop terms: what document frequencies count.
-pub fn term_keys(terms: &[Term]) -> Vec<u64> {
-    let mut keys: Vec<u64> = terms.iter().filter(|t| !t.stop).map(|t| t.key).collect();
+pub fn term_keys(terms: &[impl TermLike]) -> Vec<u64> {
+    let mut keys: Vec<u64> = terms
+        .iter()
+        .filter(|t| !t.stop())
+        .map(|t| t.key())
+        .collect();
     keys.sort_unstable();
     keys.dedup();
     keys
@@ -38,7 +43,7 @@ pub struct DocFreq {
 
 impl DocFreq {
     /// Counts one document's distinct terms.
-    pub fn add(&mut self, terms: &[Term]) {
+    pub fn add(&mut self, terms: &[impl TermLike]) {
         self.docs += 1;
         for key in term_keys(terms) {
             *self.counts.entry(key).or_insert(0) += 1;
@@ -128,10 +133,10 @@ fn family_seed(family: Family, seed: u64) -> u64 {
 /// at least as rare as its rarest stem, so this is the closest bound available from unigram
 /// frequencies alone (measured: nearer to true n-gram IDF than the mean, the sum or the
 /// minimum), and it keeps memory bounded by the vocabulary.
-fn weight(terms: &[&Term], weighting: Weighting, idf: &mut IdfMemo) -> f64 {
+fn weight<T>(terms: &[&T], weighting: Weighting, idf: &mut impl FnMut(&T) -> f64) -> f64 {
     match weighting {
         Weighting::None => 1.0,
-        Weighting::Idf => terms.iter().map(|t| idf.get(t.key)).fold(0.0, f64::max),
+        Weighting::Idf => terms.iter().map(|t| idf(t)).fold(0.0, f64::max),
     }
 }
 
@@ -157,7 +162,7 @@ impl IdfMemo<'_> {
 
     /// [`DocFreq::idf`] of `key`.
     fn get(&mut self, key: u64) -> f64 {
-        if self.known.slots.is_empty() {
+        if self.known.is_unsized() {
             self.known.reset(self.terms);
         }
         *self.known.entry(key, || self.freq.idf(key)).0
@@ -319,89 +324,6 @@ fn sketch_largest(
     })
 }
 
-/// A map from uniform 64-bit hashes to small values by open addressing, emptied and reused:
-/// a lookup costs a probe or two in a table that stays in cache, where a general hash map
-/// hashes the key again and a sort costs a log factor. With `V = ()` it is a set (the
-/// distinct n-grams of the word path).
-#[derive(Debug, Default)]
-struct HashSlots<V> {
-    /// Slots, a power of two in number; the key 0 marks an empty slot (the hash 0 is `zero`).
-    slots: Vec<(u64, V)>,
-    /// Keys in `slots`; the table doubles before it is half full.
-    len: usize,
-    zero: Option<V>,
-}
-
-impl<V: Copy + Default> HashSlots<V> {
-    /// Empties the map, sized for `n` insertions up to [`KEPT_SLOTS`] slots (it grows past
-    /// them). The table a huge document grew is released rather than kept for the next ones.
-    fn reset(&mut self, n: usize) {
-        let size = (2 * n).next_power_of_two().clamp(16, KEPT_SLOTS);
-        if self.slots.capacity() > KEPT_SLOTS {
-            self.slots = Vec::new();
-        }
-        self.slots.clear();
-        self.slots.resize(size, (0, V::default()));
-        self.len = 0;
-        self.zero = None;
-    }
-
-    /// The value of `h`, `make()` inserted first when it is absent; and whether it was.
-    /// Hashes are uniform, so their low bits are the slot.
-    #[inline]
-    fn entry(&mut self, h: u64, make: impl FnOnce() -> V) -> (&mut V, bool) {
-        if h == 0 {
-            let fresh = self.zero.is_none();
-            return (self.zero.get_or_insert_with(make), fresh);
-        }
-        if 2 * (self.len + 1) > self.slots.len() {
-            self.grow();
-        }
-        let mask = self.slots.len() - 1;
-        let mut i = h as usize & mask;
-        loop {
-            match self.slots[i].0 {
-                0 => {
-                    self.len += 1;
-                    self.slots[i] = (h, make());
-                    return (&mut self.slots[i].1, true);
-                }
-                s if s == h => return (&mut self.slots[i].1, false),
-                _ => i = (i + 1) & mask,
-            }
-        }
-    }
-
-    /// Every key and its value, in no particular order.
-    fn iter(&self) -> impl Iterator<Item = (u64, V)> + '_ {
-        let zero = self.zero.map(|v| (0, v));
-        self.slots.iter().copied().filter(|s| s.0 != 0).chain(zero)
-    }
-
-    /// Doubles the table (or sizes an unused one), keeping every key.
-    fn grow(&mut self) {
-        let old = std::mem::take(&mut self.slots);
-        let zero = self.zero.take();
-        self.slots = vec![(0, V::default()); (2 * old.len()).max(16)];
-        self.len = 0;
-        for (h, v) in old.into_iter().filter(|s| s.0 != 0) {
-            *self.entry(h, V::default).0 = v;
-        }
-        self.zero = zero;
-    }
-}
-
-/// Slots a [`HashSlots`] starts with at most, and keeps from one document to the next.
-const KEPT_SLOTS: usize = 1 << 16;
-
-impl HashSlots<()> {
-    /// Inserts `h`; `true` when it was not in the set.
-    #[inline]
-    fn insert(&mut self, h: u64) -> bool {
-        self.entry(h, || ()).1
-    }
-}
-
 /// Features sorted by hash, each hash once with its largest weight.
 fn sorted_unique(mut out: Vec<Feature>) -> Vec<Feature> {
     out.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
@@ -410,12 +332,12 @@ fn sorted_unique(mut out: Vec<Feature>) -> Vec<Feature> {
 }
 
 /// n-grams over a term sequence (a single shingle of everything when it is shorter).
-fn ngrams<'a>(
-    terms: &[&'a Term],
+fn ngrams<'a, T>(
+    terms: &[&'a T],
     n: usize,
-    part: impl Fn(&'a Term) -> &'a str,
+    part: impl Fn(&'a T) -> &'a str,
     seed: u64,
-    mut emit: impl FnMut(u64, &[&'a Term]),
+    mut emit: impl FnMut(u64, &[&'a T]),
 ) {
     if terms.is_empty() {
         return;
@@ -429,14 +351,14 @@ fn ngrams<'a>(
 /// Number facts: each number beside a content word (the word before it and the word after
 /// it), as pairs of positions `(number, word)` in `content`. Shared by the `facts` feature
 /// family and by [`crate::explain`], which shows them.
-pub fn number_facts(content: &[&Term]) -> Vec<(usize, usize)> {
+pub fn number_facts(content: &[&impl TermLike]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     for (i, term) in content.iter().enumerate() {
-        if !term.number {
+        if !term.number() {
             continue;
         }
         for j in [i.checked_sub(1), Some(i + 1)].into_iter().flatten() {
-            if content.get(j).is_some_and(|o| !o.number) {
+            if content.get(j).is_some_and(|o| !o.number()) {
                 out.push((i, j));
             }
         }
@@ -445,14 +367,14 @@ pub fn number_facts(content: &[&Term]) -> Vec<(usize, usize)> {
 }
 
 /// Quoted passages: the stems of 2 to 20 content words between a pair of double quotes.
-pub fn quotes<'a>(text: &str, terms: &[&'a Term]) -> Vec<Vec<&'a Term>> {
+pub fn quotes<'a, T: TermLike>(text: &str, terms: &[&'a T]) -> Vec<Vec<&'a T>> {
     let marks: Vec<usize> = text.match_indices('"').map(|(i, _)| i).collect();
     let mut out = Vec::new();
     for pair in marks.chunks_exact(2) {
-        let inside: Vec<&Term> = terms
+        let inside: Vec<&T> = terms
             .iter()
             .copied()
-            .filter(|t| t.token.start > pair[0] && t.token.end <= pair[1])
+            .filter(|t| t.token().start > pair[0] && t.token().end <= pair[1])
             .collect();
         if (2..=20).contains(&inside.len()) {
             out.push(inside);
@@ -475,32 +397,32 @@ fn is_year(stem: &str) -> bool {
 /// The fact slots of a document, sorted and distinct; none without `config.fact_check`. A
 /// quantity is a run of adjacent number tokens ("13.2 billion", "three women" → 3); its slot is
 /// the next content word, what it counts ("prisoners", "dlrs", "women"). Years fill no slot.
-pub fn fact_slots(terms: &[Term], config: &Config) -> Vec<Slot> {
+pub fn fact_slots(terms: &[impl TermLike], config: &Config) -> Vec<Slot> {
     let mut slots = Vec::new();
     if !config.fact_check {
         return slots;
     }
     let mut i = 0;
     while i < terms.len() {
-        if !terms[i].number {
+        if !terms[i].number() {
             i += 1;
             continue;
         }
-        let run = terms[i..].iter().take_while(|t| t.number).count();
+        let run = terms[i..].iter().take_while(|t| t.number()).count();
         let quantity = &terms[i..i + run];
         i += run;
         if let [only] = quantity
-            && is_year(&only.stem)
+            && is_year(only.stem())
         {
             continue;
         }
         let unit = terms[i..]
             .iter()
-            .find(|t| !(config.stop_words && t.stop))
-            .filter(|t| !t.number);
+            .find(|t| !(config.stop_words && t.stop()))
+            .filter(|t| !t.number());
         if let Some(unit) = unit {
-            let value = shingle_hash(quantity.iter().map(|t| &*t.stem), 0);
-            slots.push((unit.key, value));
+            let value = shingle_hash(quantity.iter().map(|t| t.stem()), 0);
+            slots.push((unit.key(), value));
         }
     }
     slots.sort_unstable();
@@ -509,38 +431,56 @@ pub fn fact_slots(terms: &[Term], config: &Config) -> Vec<Slot> {
 }
 
 /// The features of one document (sorted by hash, each hash once with its largest weight).
-pub fn features(text: &str, terms: &[Term], config: &Config, freq: &DocFreq) -> Vec<Feature> {
+pub fn features<T: TermLike>(
+    text: &str,
+    terms: &[T],
+    config: &Config,
+    freq: &DocFreq,
+) -> Vec<Feature> {
     let mut out: Vec<Feature> = Vec::with_capacity(terms.len() * config.features.0.len());
-    each_feature(text, terms, config, freq, |feature| out.push(feature));
+    let mut idf = IdfMemo::new(freq, terms.len());
+    let scale = freq.scale_for(config.weighting);
+    each_feature(
+        text,
+        terms,
+        config,
+        scale,
+        |t: &T| idf.get(t.key()),
+        |feature| out.push(feature),
+    );
     sorted_unique(out)
 }
 
-/// The signature of one document's [`features`], which it equals, without building or
-/// sorting them ([`sketch_largest`], with buffers reused across documents).
+/// The signature of one document's [`features`], which it equals, from terms borrowed from
+/// the analyzer's vocabulary, without building or sorting the features ([`sketch_largest`],
+/// with buffers and IDF weights reused across documents).
 pub fn sketch_features(
     text: &str,
-    terms: &[Term],
+    terms: &[TermRef],
     config: &Config,
-    freq: &DocFreq,
+    idf: &mut WordIdf,
     sketcher: &Sketcher,
     buffers: &mut SketchBuffers,
 ) -> Signature {
     let SketchBuffers { bins, weights, .. } = buffers;
     let most = terms.len() * config.features.0.len();
-    let each = |give: &mut dyn FnMut(Feature)| each_feature(text, terms, config, freq, give);
+    let scale = idf.freq.scale_for(config.weighting);
+    let each = |give: &mut dyn FnMut(Feature)| {
+        each_feature(text, terms, config, scale, |t| idf.get(t), give)
+    };
     sketch_largest(sketcher, weights, bins, most, each)
 }
 
-/// Every feature of one document, repeats included, weighted (see [`features`]).
-fn each_feature(
+/// Every feature of one document, repeats included, weighted (see [`features`]) with `scale`
+/// and each term's IDF from `idf`.
+fn each_feature<T: TermLike>(
     text: &str,
-    terms: &[Term],
+    terms: &[T],
     config: &Config,
-    freq: &DocFreq,
+    scale: f64,
+    mut idf: impl FnMut(&T) -> f64,
     mut give: impl FnMut(Feature),
 ) {
-    let scale = freq.scale_for(config.weighting);
-    let mut idf = IdfMemo::new(freq, terms.len());
     each_shingle(text, terms, config, |hash, family_weight, parts| {
         let weight = match parts {
             Some(parts) => weight(parts, config.weighting, &mut idf),
@@ -548,6 +488,43 @@ fn each_feature(
         };
         give((hash, family_weight * weight * scale));
     });
+}
+
+/// The IDF of words by their number in an analyzer's vocabulary ([`TermRef::id`]), for one
+/// table of document frequencies, kept from one document to the next: a word's weight is
+/// looked up in the collection's table (a cache miss, and a logarithm) once per thread, not
+/// once per document.
+#[derive(Debug)]
+pub struct WordIdf<'f> {
+    freq: &'f DocFreq,
+    /// By word number: the word's key and IDF; NaN when not yet known. The key is checked,
+    /// since numbers are reused when a vocabulary is cleared.
+    known: Vec<(u64, f64)>,
+}
+
+impl<'f> WordIdf<'f> {
+    /// IDF weights from `freq`.
+    pub fn new(freq: &'f DocFreq) -> WordIdf<'f> {
+        WordIdf {
+            freq,
+            known: Vec::new(),
+        }
+    }
+
+    /// [`DocFreq::idf`] of a term's key.
+    #[inline]
+    fn get(&mut self, term: &TermRef) -> f64 {
+        let id = term.id as usize;
+        if id >= self.known.len() {
+            self.known.resize(id + 1, (0, f64::NAN));
+        }
+        let (key, idf) = &mut self.known[id];
+        if idf.is_nan() || *key != term.key() {
+            *key = term.key();
+            *idf = self.freq.idf(*key);
+        }
+        *idf
+    }
 }
 
 /// A document's features with their weights left open: each shingle's hash, its family's
@@ -579,10 +556,10 @@ pub struct ShingleTerms {
 
 impl FeatureTerms {
     /// The open features of a document.
-    pub fn new(text: &str, terms: &[Term], config: &Config) -> FeatureTerms {
+    pub fn new(text: &str, terms: &[impl TermLike], config: &Config) -> FeatureTerms {
         let mut shingles: Vec<(u64, f64, Vec<u64>)> = Vec::new();
         each_shingle(text, terms, config, |hash, family_weight, parts| {
-            let keys = parts.map_or_else(Vec::new, |parts| parts.iter().map(|t| t.key).collect());
+            let keys = parts.map_or_else(Vec::new, |parts| parts.iter().map(|t| t.key()).collect());
             shingles.push((hash, family_weight, keys));
         });
         shingles.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
@@ -643,58 +620,58 @@ impl FeatureTerms {
 /// and reorders them, so its phrases measure word order rather than content. The stop words
 /// carry what the content words do not in one sentence: negation, tense, who did what to whom
 /// ("was not", "has", "by"); across an article they average out and stay removed.
-pub fn is_statement(terms: &[Term], config: &Config) -> bool {
+pub fn is_statement(terms: &[impl TermLike], config: &Config) -> bool {
     config.weighting == Weighting::Idf
-        && terms.iter().filter(|t| !t.stop).count() < config.statement_words
+        && terms.iter().filter(|t| !t.stop()).count() < config.statement_words
 }
 
 /// Every shingle of a document, in family order, repeats included: `emit` gets its hash, its
 /// family's weight, and the terms whose IDF weights it (`None` for character n-grams and a
 /// statement's stop words, which are never IDF-weighted; never empty otherwise). A statement
 /// ([`is_statement`]) gets its word stems instead of the families.
-fn each_shingle<'t>(
+fn each_shingle<'t, T: TermLike>(
     text: &str,
-    terms: &'t [Term],
+    terms: &'t [T],
     config: &Config,
-    mut sink: impl FnMut(u64, f64, Option<&[&'t Term]>),
+    mut sink: impl FnMut(u64, f64, Option<&[&'t T]>),
 ) {
     if is_statement(terms, config) {
         // Hashed as the `stems:1` family, so that a statement's words meet an article's.
         let seed = family_seed(Family::Stems { n: 1 }, config.seed);
         for term in terms {
-            let hash = shingle_hash(std::iter::once(term.stem.as_ref()), seed);
+            let hash = shingle_hash(std::iter::once(term.stem()), seed);
             sink(
                 hash,
                 1.0,
-                (!term.stop).then_some(std::slice::from_ref(&term)),
+                (!term.stop()).then_some(std::slice::from_ref(&term)),
             );
         }
         return;
     }
-    let content: Vec<&Term> = terms
+    let content: Vec<&T> = terms
         .iter()
-        .filter(|t| !(config.stop_words && t.stop))
+        .filter(|t| !(config.stop_words && t.stop()))
         .collect();
     for spec in &config.features.0 {
         let seed = family_seed(spec.family, config.seed);
-        let mut emit = |hash: u64, parts: &[&'t Term]| sink(hash, spec.weight, Some(parts));
+        let mut emit = |hash: u64, parts: &[&'t T]| sink(hash, spec.weight, Some(parts));
         match spec.family {
-            Family::Stems { n } => ngrams(&content, n, |t| &*t.stem, seed, &mut emit),
+            Family::Stems { n } => ngrams(&content, n, |t| t.stem(), seed, &mut emit),
             Family::Pairs { w } => {
                 for (i, first) in content.iter().enumerate() {
                     for second in content.iter().skip(i + 1).take(w) {
-                        let pair = if first.stem <= second.stem {
+                        let pair = if first.stem() <= second.stem() {
                             [*first, *second]
                         } else {
                             [*second, *first]
                         };
-                        emit(shingle_hash(pair.iter().map(|t| &*t.stem), seed), &pair);
+                        emit(shingle_hash(pair.iter().map(|t| t.stem()), seed), &pair);
                     }
                 }
             }
             Family::Words { n } => {
-                let all: Vec<&Term> = terms.iter().collect();
-                let hashes: Vec<u64> = terms.iter().map(|t| word_hash(&t.word)).collect();
+                let all: Vec<&T> = terms.iter().collect();
+                let hashes: Vec<u64> = terms.iter().map(|t| word_hash(t.word())).collect();
                 word_ngrams(&hashes, n, seed, |h, i| {
                     emit(h, &all[i..(i + n).min(all.len())]);
                 });
@@ -702,7 +679,7 @@ fn each_shingle<'t>(
             Family::Chars { n } => {
                 let folded: Vec<char> = terms
                     .iter()
-                    .flat_map(|t| t.word.chars().chain(std::iter::once(' ')))
+                    .flat_map(|t| t.word().chars().chain(std::iter::once(' ')))
                     .collect();
                 let n = n.min(folded.len());
                 let mut buf = String::new();
@@ -715,10 +692,10 @@ fn each_shingle<'t>(
             Family::Facts => {
                 for (i, j) in number_facts(&content) {
                     let pair = [content[i], content[j]];
-                    emit(shingle_hash(pair.iter().map(|t| &*t.stem), seed), &pair);
+                    emit(shingle_hash(pair.iter().map(|t| t.stem()), seed), &pair);
                 }
                 for quote in quotes(text, &content) {
-                    emit(shingle_hash(quote.iter().map(|t| &*t.stem), seed), &quote);
+                    emit(shingle_hash(quote.iter().map(|t| t.stem()), seed), &quote);
                 }
             }
         }
@@ -729,7 +706,8 @@ fn each_shingle<'t>(
 mod tests {
     use super::*;
     use crate::config::Features;
-    use crate::tokenize::Analyzer;
+    use crate::config::Language;
+    use crate::tokenize::{Analyzer, Term};
 
     fn feats(text: &str, spec: &str, weighting: Weighting, freq: &DocFreq) -> Vec<Feature> {
         let config = Config {
@@ -897,32 +875,6 @@ mod tests {
             }
         }
 
-        /// Oracle: the reused open-addressing map answers as a `HashMap` does, across resets
-        /// (hash 0 included): the value first inserted, and whether the hash was new.
-        #[test]
-        fn hash_slots_match_a_hash_map(
-            docs in proptest::collection::vec(proptest::collection::vec(0u64..40, 0..80), 1..5),
-        ) {
-            let mut slots = HashSlots::<usize>::default();
-            for (d, doc) in docs.into_iter().enumerate() {
-                // Sized for none, some or all of the insertions: the table grows past them.
-                slots.reset(doc.len() * (d % 3) / 2);
-                let mut oracle = std::collections::HashMap::new();
-                for (i, h) in doc.into_iter().enumerate() {
-                    // Spread the small values over the high bits too, keeping 0 as 0.
-                    let h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-                    let fresh = !oracle.contains_key(&h);
-                    let first = *oracle.entry(h).or_insert(i);
-                    let (value, new) = slots.entry(h, || i);
-                    proptest::prop_assert_eq!((*value, new), (first, fresh));
-                }
-                let mut all: Vec<(u64, usize)> = slots.iter().collect();
-                all.sort_unstable();
-                let mut expected: Vec<(u64, usize)> = oracle.into_iter().collect();
-                expected.sort_unstable();
-                proptest::prop_assert_eq!(all, expected);
-            }
-        }
     }
 
     proptest::proptest! {
@@ -949,9 +901,10 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Oracle: sketching each document's features straight from its shingles, with one
-        /// buffer set reused across documents, equals sketching its sorted [`features`], for
-        /// every family and both weightings (statements included).
+        /// Oracle: sketching each document's features straight from its borrowed terms, with
+        /// one buffer set and one table of word IDFs reused across documents, equals sketching
+        /// its sorted [`features`] of owned terms, for every family and both weightings
+        /// (statements included).
         #[test]
         fn sketch_features_equals_sketching_the_features(
             texts in proptest::collection::vec("[a-fA-F0-9 .,\"\n-]{0,160}", 1..5),
@@ -965,10 +918,13 @@ mod tests {
             }
             let sketcher = Sketcher::new(64, 3);
             let mut buffers = SketchBuffers::default();
+            let mut idf = WordIdf::new(&freq);
             for text in &texts {
                 let terms = analyzer.terms(text);
                 let slow = sketcher.sketch(&features(text, &terms, &config, &freq));
-                let fast = sketch_features(text, &terms, &config, &freq, &sketcher, &mut buffers);
+                let fast = analyzer.with_terms(text, |terms| {
+                    sketch_features(text, terms, &config, &mut idf, &sketcher, &mut buffers)
+                });
                 proptest::prop_assert_eq!(fast, slow);
             }
         }
@@ -991,10 +947,40 @@ mod tests {
         let sketcher = Sketcher::new(64, 3);
         let slow = sketcher.sketch(&features(text, &terms, &config, &freq));
         let mut buffers = SketchBuffers::default();
-        let fast = sketch_features(text, &terms, &config, &freq, &sketcher, &mut buffers);
+        let mut idf = WordIdf::new(&freq);
+        let fast = analyzer.with_terms(text, |terms| {
+            sketch_features(text, terms, &config, &mut idf, &sketcher, &mut buffers)
+        });
         // The two weights differ: "doe" is in one document of two, above the floor of 1.
         assert!(freq.idf(terms[3].key) > 1.0);
         assert_eq!(fast, slow);
+    }
+
+    /// Word numbers are reused when a vocabulary is cleared: a number that now stands for
+    /// another word gets that word's IDF, not the one kept for the number.
+    #[test]
+    fn word_idf_follows_the_word_not_its_number() {
+        let (first, second) = (
+            Analyzer::new(Language::English),
+            Analyzer::new(Language::English),
+        );
+        let mut freq = DocFreq::default();
+        first.with_terms("pardon", |terms| freq.add(terms));
+        freq.add(&[] as &[Term]);
+        let mut idf = WordIdf::new(&freq);
+        let pardon = first.with_terms("pardon", |terms| idf.get(&terms[0]));
+        let gas = second.with_terms("gas", |terms| {
+            assert_eq!(
+                terms[0].id, 0,
+                "both words are number 0 of their vocabulary"
+            );
+            idf.get(&terms[0])
+        });
+        assert_eq!(
+            (pardon, gas),
+            (freq.idf(term_key("pardon")), freq.idf(term_key("gas")))
+        );
+        assert!(gas > pardon);
     }
 
     proptest::proptest! {

@@ -10,6 +10,7 @@ use ahash::AHashMap;
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::config::Language;
+use crate::slots::HashSlots;
 
 /// A word or number in the normalized text, by byte range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,8 +152,9 @@ pub fn word_hashes(text: &str, lower: &mut Vec<u8>, out: &mut Vec<u64>) {
 }
 
 /// A token turned into a term: what the features are built from. Its strings are shared
-/// with the analyzer's cache of distinct words, so a term of an ASCII word already seen
-/// allocates nothing.
+/// with the analyzer's vocabulary of distinct words, so a term of an ASCII word already seen
+/// allocates nothing. Signature paths that need no owned terms borrow them instead
+/// ([`Analyzer::with_terms`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
     /// The stem (numbers canonicalised, number words as digits).
@@ -167,6 +169,115 @@ pub struct Term {
     pub number: bool,
     /// The token's byte range in the normalized text.
     pub token: Token,
+}
+
+/// A distinct lower-cased word as the analyzer knows it: everything of a [`Term`] but its
+/// position.
+#[derive(Debug, Clone)]
+pub struct Word {
+    /// The stem (numbers canonicalised, number words as digits).
+    pub stem: Arc<str>,
+    /// The stem's key, [`crate::shingle::term_key`].
+    pub key: u64,
+    /// The lower-cased word.
+    pub word: Arc<str>,
+    /// A stop word (never for numbers).
+    pub stop: bool,
+    /// A number or a number word.
+    pub number: bool,
+}
+
+/// A term borrowed from the analyzer's vocabulary ([`Analyzer::with_terms`]): a [`Term`]
+/// without the reference counting of its strings, which costs two atomic operations per token
+/// to make and two to drop.
+#[derive(Debug, Clone, Copy)]
+pub struct TermRef<'a> {
+    /// The word.
+    pub word: &'a Word,
+    /// The word's number in the vocabulary (for caches by word, such as IDF weights). A number
+    /// is reused once the vocabulary is cleared, so a cache checks the word's key too.
+    pub id: u32,
+    /// The token's byte range in the normalized text.
+    pub token: Token,
+}
+
+/// What features read of a term, owned ([`Term`]) or borrowed ([`TermRef`]).
+pub trait TermLike {
+    /// The stem.
+    fn stem(&self) -> &str;
+    /// The stem's key.
+    fn key(&self) -> u64;
+    /// The lower-cased word.
+    fn word(&self) -> &str;
+    /// Whether it is a stop word.
+    fn stop(&self) -> bool;
+    /// Whether it is a number or a number word.
+    fn number(&self) -> bool;
+    /// Its byte range in the normalized text.
+    fn token(&self) -> Token;
+}
+
+impl TermLike for Term {
+    fn stem(&self) -> &str {
+        &self.stem
+    }
+    fn key(&self) -> u64 {
+        self.key
+    }
+    fn word(&self) -> &str {
+        &self.word
+    }
+    fn stop(&self) -> bool {
+        self.stop
+    }
+    fn number(&self) -> bool {
+        self.number
+    }
+    fn token(&self) -> Token {
+        self.token
+    }
+}
+
+impl TermLike for TermRef<'_> {
+    fn stem(&self) -> &str {
+        &self.word.stem
+    }
+    fn key(&self) -> u64 {
+        self.word.key
+    }
+    fn word(&self) -> &str {
+        &self.word.word
+    }
+    fn stop(&self) -> bool {
+        self.word.stop
+    }
+    fn number(&self) -> bool {
+        self.word.number
+    }
+    fn token(&self) -> Token {
+        self.token
+    }
+}
+
+impl<T: TermLike> TermLike for &T {
+    fn stem(&self) -> &str {
+        (**self).stem()
+    }
+    fn key(&self) -> u64 {
+        (**self).key()
+    }
+    fn word(&self) -> &str {
+        (**self).word()
+    }
+    fn stop(&self) -> bool {
+        (**self).stop()
+    }
+    fn number(&self) -> bool {
+        (**self).number()
+    }
+    fn token(&self) -> Token {
+        (**self).token()
+    }
 }
 
 /// English stop words: the Snowball list, plus "said" and "also" (in nearly every news
@@ -414,27 +525,28 @@ fn algorithm(language: Language) -> rust_stemmers::Algorithm {
     }
 }
 
-/// What the analyzer knows of a distinct lower-cased word: everything of a [`Term`] but its
-/// position.
-#[derive(Debug, Clone)]
-struct Analysed {
-    stem: Arc<str>,
-    key: u64,
-    stop: bool,
-    number: bool,
-}
-
 /// Turns tokens into terms for one language. Each distinct word is analysed once per thread
-/// and kept (news vocabularies are Zipfian: most tokens are repeats), so an ASCII repeat costs
-/// one lookup and allocates nothing.
+/// and kept in a vocabulary (news vocabularies are Zipfian: most tokens are repeats), so a
+/// repeat costs a hash and one lookup in a compact table, and allocates nothing.
 pub struct Analyzer {
     stemmer: rust_stemmers::Stemmer,
     stop_words: ahash::AHashSet<&'static str>,
     numbers: AHashMap<&'static str, &'static str>,
-    cache: RefCell<AHashMap<Arc<str>, Analysed>>,
+    vocabulary: RefCell<Vocabulary>,
 }
 
-/// Words kept in the stem cache before it is cleared (bounds memory on huge vocabularies).
+/// The distinct words an analyzer has seen, numbered in order of first sight.
+#[derive(Default)]
+struct Vocabulary {
+    /// xxh3 of each word's bytes → its number. The 64-bit hash stands for the word, as it
+    /// does in word shingles ([`word_hash`]): two words would share an entry only by a hash
+    /// collision, about one chance in 10⁹ for a full vocabulary.
+    numbers: HashSlots<u32>,
+    words: Vec<Word>,
+}
+
+/// Words kept in the vocabulary before it is cleared (bounds memory on huge vocabularies);
+/// it is cleared between texts only, so a text's word numbers stay valid while it is used.
 const CACHE_LIMIT: usize = 200_000;
 
 impl Analyzer {
@@ -454,7 +566,7 @@ impl Analyzer {
             } else {
                 Default::default()
             },
-            cache: RefCell::new(AHashMap::new()),
+            vocabulary: RefCell::new(Vocabulary::default()),
         }
     }
 
@@ -463,49 +575,78 @@ impl Analyzer {
         self.stop_words.contains(word)
     }
 
-    /// The terms of a normalized text. The text is ASCII-lower-cased once, so an ASCII word
-    /// is looked up straight from it; a word with other characters is lower-cased on its own,
-    /// as Unicode asks.
+    /// The terms of a normalized text.
     pub fn terms(&self, text: &str) -> Vec<Term> {
+        let numbered = self.number_tokens(text);
+        let vocabulary = self.vocabulary.borrow();
+        numbered
+            .into_iter()
+            .map(|(id, token)| {
+                let word = &vocabulary.words[id as usize];
+                Term {
+                    stem: Arc::clone(&word.stem),
+                    key: word.key,
+                    word: Arc::clone(&word.word),
+                    stop: word.stop,
+                    number: word.number,
+                    token,
+                }
+            })
+            .collect()
+    }
+
+    /// Calls `f` with the terms of a normalized text borrowed from the vocabulary: the same
+    /// terms as [`Analyzer::terms`], without owning their strings. `f` must not use this
+    /// analyzer (the vocabulary is borrowed while it runs).
+    pub fn with_terms<R>(&self, text: &str, f: impl FnOnce(&[TermRef<'_>]) -> R) -> R {
+        let numbered = self.number_tokens(text);
+        let vocabulary = self.vocabulary.borrow();
+        let terms: Vec<TermRef> = numbered
+            .into_iter()
+            .map(|(id, token)| TermRef {
+                word: &vocabulary.words[id as usize],
+                id,
+                token,
+            })
+            .collect();
+        f(&terms)
+    }
+
+    /// Each token of a normalized text with its word's number in the vocabulary, new words
+    /// analysed and added. The text is ASCII-lower-cased once, so an ASCII word is looked up
+    /// straight from it; a word with other characters is lower-cased on its own, as Unicode
+    /// asks.
+    fn number_tokens(&self, text: &str) -> Vec<(u32, Token)> {
+        let mut vocabulary = self.vocabulary.borrow_mut();
+        if vocabulary.words.len() >= CACHE_LIMIT {
+            *vocabulary = Vocabulary::default();
+        }
         let lower = text.to_ascii_lowercase();
         let mut out = Vec::with_capacity(text.len() / 5);
         for_each_token(text, |start, end| {
             let token = Token { start, end };
             let raw = &text[start..end];
-            out.push(if raw.is_ascii() {
-                self.term(&lower[start..end], token)
+            let id = if raw.is_ascii() {
+                self.number_of(&mut vocabulary, &lower[start..end])
             } else {
-                self.term(&raw.to_lowercase(), token)
-            });
+                self.number_of(&mut vocabulary, &raw.to_lowercase())
+            };
+            out.push((id, token));
         });
         out
     }
 
-    /// The term of a lower-cased word at `token`.
-    fn term(&self, word: &str, token: Token) -> Term {
-        let term = |word: &Arc<str>, known: &Analysed| Term {
-            stem: Arc::clone(&known.stem),
-            key: known.key,
-            word: Arc::clone(word),
-            stop: known.stop,
-            number: known.number,
-            token,
-        };
-        if let Some((word, known)) = self.cache.borrow().get_key_value(word) {
-            return term(word, known);
+    /// The number of a lower-cased word, analysed and added when new.
+    fn number_of(&self, vocabulary: &mut Vocabulary, word: &str) -> u32 {
+        let next = vocabulary.words.len() as u32;
+        let (&mut id, fresh) = vocabulary.numbers.entry(word_hash(word), || next);
+        if fresh {
+            vocabulary.words.push(self.analyze_word(word));
         }
-        let known = self.analyze_word(word);
-        let word: Arc<str> = word.into();
-        let made = term(&word, &known);
-        let mut cache = self.cache.borrow_mut();
-        if cache.len() >= CACHE_LIMIT {
-            cache.clear();
-        }
-        cache.insert(word, known);
-        made
+        id
     }
 
-    fn analyze_word(&self, word: &str) -> Analysed {
+    fn analyze_word(&self, word: &str) -> Word {
         let (stem, stop, number) = if word.starts_with(|c: char| c.is_ascii_digit())
             && word
                 .chars()
@@ -519,9 +660,10 @@ impl Analyzer {
             let stop = self.stop_words.contains(word);
             (self.stemmer.stem(word).into_owned(), stop, false)
         };
-        Analysed {
+        Word {
             key: crate::shingle::term_key(&stem),
             stem: stem.into(),
+            word: word.into(),
             stop,
             number,
         }

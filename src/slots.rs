@@ -1,0 +1,125 @@
+//! Open-addressing maps keyed by uniform 64-bit hashes, emptied and reused from one document
+//! to the next: the distinct n-grams and weights of the signature paths, and the analyzer's
+//! vocabulary.
+
+/// A map from uniform 64-bit hashes to small values by open addressing, emptied and reused:
+/// a lookup costs a probe or two in a table that stays in cache, where a general hash map
+/// hashes the key again and a sort costs a log factor. With `V = ()` it is a set (the
+/// distinct n-grams of the word path).
+#[derive(Debug, Default)]
+pub(crate) struct HashSlots<V> {
+    /// Slots, a power of two in number; the key 0 marks an empty slot (the hash 0 is `zero`).
+    slots: Vec<(u64, V)>,
+    /// Keys in `slots`; the table doubles before it is half full.
+    len: usize,
+    zero: Option<V>,
+}
+
+impl<V: Copy + Default> HashSlots<V> {
+    /// Empties the map, sized for `n` insertions up to [`KEPT_SLOTS`] slots (it grows past
+    /// them). The table a huge document grew is released rather than kept for the next ones.
+    pub(crate) fn reset(&mut self, n: usize) {
+        let size = (2 * n).next_power_of_two().clamp(16, KEPT_SLOTS);
+        if self.slots.capacity() > KEPT_SLOTS {
+            self.slots = Vec::new();
+        }
+        self.slots.clear();
+        self.slots.resize(size, (0, V::default()));
+        self.len = 0;
+        self.zero = None;
+    }
+
+    /// The value of `h`, `make()` inserted first when it is absent; and whether it was.
+    /// Hashes are uniform, so their low bits are the slot.
+    #[inline]
+    pub(crate) fn entry(&mut self, h: u64, make: impl FnOnce() -> V) -> (&mut V, bool) {
+        if h == 0 {
+            let fresh = self.zero.is_none();
+            return (self.zero.get_or_insert_with(make), fresh);
+        }
+        if 2 * (self.len + 1) > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            match self.slots[i].0 {
+                0 => {
+                    self.len += 1;
+                    self.slots[i] = (h, make());
+                    return (&mut self.slots[i].1, true);
+                }
+                s if s == h => return (&mut self.slots[i].1, false),
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// Whether the table has no slots yet: never reset, never inserted into.
+    pub(crate) fn is_unsized(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Every key and its value, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, V)> + '_ {
+        let zero = self.zero.map(|v| (0, v));
+        self.slots.iter().copied().filter(|s| s.0 != 0).chain(zero)
+    }
+
+    /// Doubles the table (or sizes an unused one), keeping every key.
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        let zero = self.zero.take();
+        self.slots = vec![(0, V::default()); (2 * old.len()).max(16)];
+        self.len = 0;
+        for (h, v) in old.into_iter().filter(|s| s.0 != 0) {
+            *self.entry(h, V::default).0 = v;
+        }
+        self.zero = zero;
+    }
+}
+
+/// Slots a [`HashSlots`] starts with at most, and keeps from one document to the next.
+const KEPT_SLOTS: usize = 1 << 16;
+
+impl HashSlots<()> {
+    /// Inserts `h`; `true` when it was not in the set.
+    #[inline]
+    pub(crate) fn insert(&mut self, h: u64) -> bool {
+        self.entry(h, || ()).1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Oracle: the reused open-addressing map answers as a `HashMap` does, across resets
+        /// (hash 0 included): the value first inserted, and whether the hash was new.
+        #[test]
+        fn hash_slots_match_a_hash_map(
+            docs in proptest::collection::vec(proptest::collection::vec(0u64..40, 0..80), 1..5),
+        ) {
+            let mut slots = HashSlots::<usize>::default();
+            for (d, doc) in docs.into_iter().enumerate() {
+                // Sized for none, some or all of the insertions: the table grows past them.
+                slots.reset(doc.len() * (d % 3) / 2);
+                let mut oracle = std::collections::HashMap::new();
+                for (i, h) in doc.into_iter().enumerate() {
+                    // Spread the small values over the high bits too, keeping 0 as 0.
+                    let h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                    let fresh = !oracle.contains_key(&h);
+                    let first = *oracle.entry(h).or_insert(i);
+                    let (value, new) = slots.entry(h, || i);
+                    proptest::prop_assert_eq!((*value, new), (first, fresh));
+                }
+                let mut all: Vec<(u64, usize)> = slots.iter().collect();
+                all.sort_unstable();
+                let mut expected: Vec<(u64, usize)> = oracle.into_iter().collect();
+                expected.sort_unstable();
+                proptest::prop_assert_eq!(all, expected);
+            }
+        }
+    }
+}
