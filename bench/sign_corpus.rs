@@ -29,7 +29,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Seconds to sketch every text with `config` on this thread.
 fn sign_seconds(texts: &[String], config: &Config, freq: &DocFreq) -> f64 {
-    let sketcher = Sketcher::new(config.num_hashes, config.seed);
+    let sketcher = Sketcher::for_config(config);
     let mut state = Sketching::new(config, freq);
     let started = Instant::now();
     for text in texts {

@@ -44,7 +44,7 @@ fn texts() -> Option<Vec<String>> {
 /// dedup's signature pass computes them.
 fn sign_all(texts: &[String], config: &Config, freq: &DocFreq) -> Vec<Signature> {
     let mut state = Sketching::new(config, freq);
-    let sketcher = Sketcher::new(config.num_hashes, config.seed);
+    let sketcher = Sketcher::for_config(config);
     texts
         .iter()
         .map(|text| sketch_of(&mut state, &sketcher, config, text).0)

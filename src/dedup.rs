@@ -858,7 +858,7 @@ impl Dedup {
         summary: &mut Summary,
     ) -> Result<Sketches> {
         let config = &self.config;
-        let sketcher = Sketcher::new(config.num_hashes, config.seed);
+        let sketcher = Sketcher::for_config(config);
         let banding = self.banding();
         let longest = self.keep == Keep::Longest;
         let mut sketches = Sketches {

@@ -296,7 +296,7 @@ fn work(
     };
 
     // Sketch this worker's shards, numbering documents within each shard.
-    let sketcher = Sketcher::new(dedup.config.num_hashes, dedup.config.seed);
+    let sketcher = Sketcher::for_config(&dedup.config);
     let mut state = Sketching::new(&dedup.config, &freq);
     let mut sketches: Vec<(usize, u32, Sketch, u32)> = Vec::new();
     let mut problems: Vec<(usize, Problem)> = Vec::new();

@@ -79,7 +79,7 @@ pub fn signatures(
         })?;
     }
     let banding = Banding::optimal(dedup_lsh_threshold(config), config.num_hashes);
-    let sketcher = Sketcher::new(config.num_hashes, config.seed);
+    let sketcher = Sketcher::for_config(config);
     let p = params(config);
     let metadata = [
         ("num_hashes", p.num_hashes.to_string()),

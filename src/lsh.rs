@@ -379,7 +379,7 @@ mod tests {
         /// agree on at least `min_hits` whole bands.
         #[test]
         fn candidates_match_brute_force(seed in any::<u64>(), docs in 2usize..200, rows in 1usize..4, min_hits in 1usize..4) {
-            let sketcher = Sketcher::new(32, seed);
+            let sketcher = Sketcher::new(32, seed, 1.0);
             let signatures: Vec<Signature> = (0..docs as u64)
                 .map(|d| {
                     // Documents share a growing prefix of a common pool: a spread of similarities.

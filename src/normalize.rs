@@ -46,18 +46,37 @@ fn looks_like_link(token: &str) -> bool {
 }
 
 /// Alphanumeric words on a line, and how many of them look like links ([`looks_like_link`]),
-/// in one pass. A link has a `.` or a `:` (`://`), so other words skip the test.
+/// in one pass. On an ASCII line (without the vertical tab, white space to Unicode but not
+/// to ASCII) the byte tests give what the Unicode ones do, several times faster.
 fn words_and_links(line: &str) -> (usize, usize) {
-    let (mut words, mut links) = (0, 0);
-    for word in line.split_whitespace() {
-        if word.chars().any(char::is_alphanumeric) {
-            words += 1;
-            if word.contains(['.', ':']) && looks_like_link(word) {
+    if line.is_ascii() && !line.contains('\x0b') {
+        tally(line.split_ascii_whitespace(), |word| {
+            word.bytes().any(|b| b.is_ascii_alphanumeric())
+        })
+    } else {
+        tally(line.split_whitespace(), |word| {
+            word.chars().any(char::is_alphanumeric)
+        })
+    }
+}
+
+/// [`words_and_links`] of a line split into `words`, `alphanumeric` telling words from
+/// punctuation. A link has a `.` or a `:` (`://`), so other words skip the test.
+fn tally<'a>(
+    words: impl Iterator<Item = &'a str>,
+    alphanumeric: impl Fn(&str) -> bool,
+) -> (usize, usize) {
+    let (mut words_seen, mut links) = (0, 0);
+    for word in words {
+        if alphanumeric(word) {
+            words_seen += 1;
+            // Bytes, not chars: an ASCII byte is never part of another character in UTF-8.
+            if word.bytes().any(|b| b == b'.' || b == b':') && looks_like_link(word) {
                 links += 1;
             }
         }
     }
-    (words, links)
+    (words_seen, links)
 }
 
 /// Whether a line ends a sentence: `.`, `!`, `?` or `:`, possibly followed by closing quotes
@@ -168,6 +187,17 @@ mod tests {
             "U.S. officials met in Geneva on Monday, officials said.",
         ] {
             assert!(!is_chrome(text), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Oracle: the ASCII fast path counts what the Unicode path counts.
+        #[test]
+        fn words_and_links_equal_the_unicode_count(
+            line in "([ -~]|[\t\x0b\u{a0}\u{2003}é€])*",
+        ) {
+            let unicode = tally(line.split_whitespace(), |w| w.chars().any(char::is_alphanumeric));
+            proptest::prop_assert_eq!(words_and_links(&line), unicode);
         }
     }
 

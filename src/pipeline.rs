@@ -186,7 +186,7 @@ impl Fingerprints {
         config: &Config,
         freq: DocFreq,
     ) -> Fingerprints {
-        let sketcher = Sketcher::new(config.num_hashes, config.seed);
+        let sketcher = Sketcher::for_config(config);
         let ((features, signatures), slots): ((Vec<_>, Vec<_>), Vec<_>) = analyses
             .par_iter()
             .map(|a| {

@@ -7,7 +7,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::config::{Config, Family, Weighting};
 use crate::normalize::{fold, normalize};
-use crate::signature::{Signature, Sketcher};
+use crate::signature::{Signature, Sketcher, mix};
 use crate::slots::HashSlots;
 use crate::tokenize::{TermLike, TermRef, word_hash, word_hashes};
 
@@ -92,31 +92,36 @@ impl DocFreq {
 /// family's multiplier): see [`DocFreq::scale`].
 pub const RARE_WEIGHT: f64 = 10.0;
 
-/// Hash of a shingle: its parts joined by a unit separator, seeded per family so that the
-/// families never collide with each other. The joined parts are built on the stack (a
-/// shingle of a few stems fits), on the heap only past [`JOINED_ON_STACK`] bytes.
-fn shingle_hash<'a>(parts: impl Iterator<Item = &'a str>, seed: u64) -> u64 {
-    let mut stack = [0u8; JOINED_ON_STACK];
-    let mut len = 0;
-    let mut heap: Option<Vec<u8>> = None;
-    for (i, part) in parts.enumerate() {
-        let separator: &[u8] = if i > 0 { b"\x1f" } else { b"" };
-        for piece in [separator, part.as_bytes()] {
-            match &mut heap {
-                Some(heap) => heap.extend_from_slice(piece),
-                None if len + piece.len() <= JOINED_ON_STACK => {
-                    stack[len..len + piece.len()].copy_from_slice(piece);
-                    len += piece.len();
-                }
-                None => heap = Some([&stack[..len], piece].concat()),
-            }
-        }
+/// Hash of a word n-gram from its words' hashes: xxh3 of their little-endian bytes, seeded
+/// per family so that the families never collide with each other. Each word is hashed once,
+/// however many n-grams hold it.
+fn hash_words(hashes: &[u64], seed: u64) -> u64 {
+    let mut stack = [0u8; 8 * WORDS_ON_STACK];
+    if hashes.len() > WORDS_ON_STACK {
+        let bytes: Vec<u8> = hashes.iter().flat_map(|h| h.to_le_bytes()).collect();
+        return xxh3_64_with_seed(&bytes, seed);
     }
-    xxh3_64_with_seed(heap.as_deref().unwrap_or(&stack[..len]), seed)
+    for (slot, hash) in stack.chunks_exact_mut(8).zip(hashes) {
+        slot.copy_from_slice(&hash.to_le_bytes());
+    }
+    xxh3_64_with_seed(&stack[..8 * hashes.len()], seed)
 }
 
-/// Bytes of joined shingle parts [`shingle_hash`] keeps on the stack.
-const JOINED_ON_STACK: usize = 128;
+/// Words [`hash_words`] keeps on the stack: a word n-gram's longest window (16).
+const WORDS_ON_STACK: usize = 16;
+
+/// Hash of a shingle of terms: [`hash_keys`] of their keys.
+fn shingle_hash<T: TermLike>(terms: &[&T], seed: u64) -> u64 {
+    hash_keys(terms.iter().map(|t| t.key()), seed)
+}
+
+/// Hash of a sequence of term keys, seeded per family: [`mix`] chained over the keys in
+/// order, from the mixed seed. The keys are xxh3 hashes of the stems already, so one
+/// multiply-xorshift round per key is all a shingle costs; [`mix`] is a fixed function,
+/// frozen like xxh3.
+fn hash_keys(keys: impl IntoIterator<Item = u64>, seed: u64) -> u64 {
+    keys.into_iter().fold(mix(seed), |h, key| mix(h ^ key))
+}
 
 fn family_seed(family: Family, seed: u64) -> u64 {
     let tag = match family {
@@ -178,12 +183,8 @@ fn word_ngrams(hashes: &[u64], n: usize, seed: u64, mut emit: impl FnMut(u64, us
         return;
     }
     let n = n.min(hashes.len());
-    let mut buf = [0u8; 8 * 16];
     for (i, window) in hashes.windows(n).enumerate() {
-        for (slot, h) in buf.chunks_exact_mut(8).zip(window) {
-            slot.copy_from_slice(&h.to_le_bytes());
-        }
-        emit(xxh3_64_with_seed(&buf[..8 * n], seed), i);
+        emit(hash_words(window, seed), i);
     }
 }
 
@@ -332,10 +333,9 @@ fn sorted_unique(mut out: Vec<Feature>) -> Vec<Feature> {
 }
 
 /// n-grams over a term sequence (a single shingle of everything when it is shorter).
-fn ngrams<'a, T>(
+fn ngrams<'a, T: TermLike>(
     terms: &[&'a T],
     n: usize,
-    part: impl Fn(&'a T) -> &'a str,
     seed: u64,
     mut emit: impl FnMut(u64, &[&'a T]),
 ) {
@@ -344,7 +344,7 @@ fn ngrams<'a, T>(
     }
     let n = n.min(terms.len());
     for window in terms.windows(n) {
-        emit(shingle_hash(window.iter().map(|t| part(t)), seed), window);
+        emit(shingle_hash(window, seed), window);
     }
 }
 
@@ -421,7 +421,7 @@ pub fn fact_slots(terms: &[impl TermLike], config: &Config) -> Vec<Slot> {
             .find(|t| !(config.stop_words && t.stop()))
             .filter(|t| !t.number());
         if let Some(unit) = unit {
-            let value = shingle_hash(quantity.iter().map(|t| t.stem()), 0);
+            let value = hash_keys(quantity.iter().map(|t| t.key()), 0);
             slots.push((unit.key(), value));
         }
     }
@@ -639,7 +639,7 @@ fn each_shingle<'t, T: TermLike>(
         // Hashed as the `stems:1` family, so that a statement's words meet an article's.
         let seed = family_seed(Family::Stems { n: 1 }, config.seed);
         for term in terms {
-            let hash = shingle_hash(std::iter::once(term.stem()), seed);
+            let hash = hash_keys([term.key()], seed);
             sink(
                 hash,
                 1.0,
@@ -656,16 +656,16 @@ fn each_shingle<'t, T: TermLike>(
         let seed = family_seed(spec.family, config.seed);
         let mut emit = |hash: u64, parts: &[&'t T]| sink(hash, spec.weight, Some(parts));
         match spec.family {
-            Family::Stems { n } => ngrams(&content, n, |t| t.stem(), seed, &mut emit),
+            Family::Stems { n } => ngrams(&content, n, seed, &mut emit),
             Family::Pairs { w } => {
                 for (i, first) in content.iter().enumerate() {
                     for second in content.iter().skip(i + 1).take(w) {
-                        let pair = if first.stem() <= second.stem() {
+                        let pair = if first.key() <= second.key() {
                             [*first, *second]
                         } else {
                             [*second, *first]
                         };
-                        emit(shingle_hash(pair.iter().map(|t| t.stem()), seed), &pair);
+                        emit(shingle_hash(&pair, seed), &pair);
                     }
                 }
             }
@@ -692,10 +692,10 @@ fn each_shingle<'t, T: TermLike>(
             Family::Facts => {
                 for (i, j) in number_facts(&content) {
                     let pair = [content[i], content[j]];
-                    emit(shingle_hash(pair.iter().map(|t| t.stem()), seed), &pair);
+                    emit(shingle_hash(&pair, seed), &pair);
                 }
                 for quote in quotes(text, &content) {
-                    emit(shingle_hash(quote.iter().map(|t| t.stem()), seed), &quote);
+                    emit(shingle_hash(&quote, seed), &quote);
                 }
             }
         }
@@ -718,6 +718,22 @@ mod tests {
         let terms = Analyzer::new(config.language).terms(text);
         features(text, &terms, &config, freq)
     }
+
+    #[test]
+    fn feature_hashes_are_frozen() {
+        // A change here breaks every stored fingerprint: bump the index format version.
+        let text = "Lukashenko pardoned 23 prisoners, \"political opponents\" of his regime";
+        let spec = "stems:1,stems:2,pairs:2,words:2,chars:4,facts";
+        let hashes: Vec<u64> = feats(text, spec, Weighting::None, &DocFreq::default())
+            .into_iter()
+            .map(|f| f.0)
+            .collect();
+        // Every hash, as a count and a sum.
+        let sum = hashes.iter().fold(0u64, |sum, &h| sum.wrapping_add(h));
+        assert_eq!((hashes.len(), sum), FROZEN_FEATURES);
+    }
+
+    const FROZEN_FEATURES: (usize, u64) = (99, 14972796112885131024);
 
     /// Every feature family at once, for the oracle tests.
     fn every_family(idf: bool, statement_words: usize) -> Config {
@@ -799,7 +815,7 @@ mod tests {
         let config = Config::default();
         let terms = Analyzer::new(config.language)
             .terms("In 2025 he pardoned 23 of the prisoners and 13.2 million dollars, then 5 more");
-        let value = |parts: &[&str]| shingle_hash(parts.iter().copied(), 0);
+        let value = |parts: &[&str]| hash_keys(parts.iter().map(|p| term_key(p)), 0);
         let mut expected = vec![
             (term_key("prison"), value(&["23"])),
             (term_key("dollar"), value(&["13.2", "1000000"])),
@@ -866,7 +882,7 @@ mod tests {
                 features: specs.join(",").parse::<Features>().unwrap(),
                 ..Config::classic()
             };
-            let sketcher = Sketcher::new(64, 9);
+            let sketcher = Sketcher::new(64, 9, 1.0);
             let mut buffers = SketchBuffers::default();
             for text in &texts {
                 let fast = fast_sketch(text, &config, &sketcher, &mut buffers);
@@ -916,7 +932,7 @@ mod tests {
             for (i, term) in analyzer.terms(&texts[0]).iter().enumerate() {
                 freq.counts.insert(term.key, i as u64 % docs);
             }
-            let sketcher = Sketcher::new(64, 3);
+            let sketcher = Sketcher::new(64, 3, 1.0);
             let mut buffers = SketchBuffers::default();
             let mut idf = WordIdf::new(&freq);
             for text in &texts {
@@ -944,7 +960,7 @@ mod tests {
         freq.add(&analyzer.terms("A cat sat."));
         let config = Config::default();
         assert!(is_statement(&terms, &config));
-        let sketcher = Sketcher::new(64, 3);
+        let sketcher = Sketcher::new(64, 3, 1.0);
         let slow = sketcher.sketch(&features(text, &terms, &config, &freq));
         let mut buffers = SketchBuffers::default();
         let mut idf = WordIdf::new(&freq);
@@ -984,16 +1000,17 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Oracle: a shingle's hash is xxh3 of its parts joined by the unit separator, whether
+        /// Oracle: a word n-gram's hash is xxh3 of its words' little-endian bytes, whether
         /// they fit the stack buffer or not.
         #[test]
-        fn shingle_hashes_hash_the_joined_parts(
-            parts in proptest::collection::vec("[a-z0-9]{0,70}", 0..6),
+        fn hash_words_hashes_the_words_bytes(
+            hashes in proptest::collection::vec(proptest::num::u64::ANY, 0..40),
             seed in proptest::num::u64::ANY,
         ) {
+            let bytes: Vec<u8> = hashes.iter().flat_map(|p| p.to_le_bytes()).collect();
             proptest::prop_assert_eq!(
-                shingle_hash(parts.iter().map(String::as_str), seed),
-                xxh3_64_with_seed(parts.join("\u{1f}").as_bytes(), seed)
+                hash_words(&hashes, seed),
+                xxh3_64_with_seed(&bytes, seed)
             );
         }
     }

@@ -10,8 +10,9 @@
 pub(crate) struct HashSlots<V> {
     /// Slots, a power of two in number; the key 0 marks an empty slot (the hash 0 is `zero`).
     slots: Vec<(u64, V)>,
-    /// Keys in `slots`; the table doubles before it is half full.
-    len: usize,
+    /// The slots holding a key, in insertion order: what iterating and emptying visit, so
+    /// that both cost the keys present rather than the table's size.
+    filled: Vec<u32>,
     zero: Option<V>,
 }
 
@@ -20,12 +21,18 @@ impl<V: Copy + Default> HashSlots<V> {
     /// them). The table a huge document grew is released rather than kept for the next ones.
     pub(crate) fn reset(&mut self, n: usize) {
         let size = (2 * n).next_power_of_two().clamp(16, KEPT_SLOTS);
-        if self.slots.capacity() > KEPT_SLOTS {
-            self.slots = Vec::new();
+        if self.slots.len() == size {
+            for &i in &self.filled {
+                self.slots[i as usize] = (0, V::default());
+            }
+        } else {
+            if self.slots.capacity() > KEPT_SLOTS {
+                self.slots = Vec::new();
+            }
+            self.slots.clear();
+            self.slots.resize(size, (0, V::default()));
         }
-        self.slots.clear();
-        self.slots.resize(size, (0, V::default()));
-        self.len = 0;
+        self.filled.clear();
         self.zero = None;
     }
 
@@ -37,7 +44,7 @@ impl<V: Copy + Default> HashSlots<V> {
             let fresh = self.zero.is_none();
             return (self.zero.get_or_insert_with(make), fresh);
         }
-        if 2 * (self.len + 1) > self.slots.len() {
+        if 2 * (self.filled.len() + 1) > self.slots.len() {
             self.grow();
         }
         let mask = self.slots.len() - 1;
@@ -45,7 +52,7 @@ impl<V: Copy + Default> HashSlots<V> {
         loop {
             match self.slots[i].0 {
                 0 => {
-                    self.len += 1;
+                    self.filled.push(i as u32);
                     self.slots[i] = (h, make());
                     return (&mut self.slots[i].1, true);
                 }
@@ -60,22 +67,24 @@ impl<V: Copy + Default> HashSlots<V> {
         self.slots.is_empty()
     }
 
-    /// Every key and its value, in no particular order.
+    /// Every key and its value, in insertion order (the key 0 last).
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, V)> + '_ {
         let zero = self.zero.map(|v| (0, v));
-        self.slots.iter().copied().filter(|s| s.0 != 0).chain(zero)
+        self.filled
+            .iter()
+            .map(|&i| self.slots[i as usize])
+            .chain(zero)
     }
 
     /// Doubles the table (or sizes an unused one), keeping every key.
     fn grow(&mut self) {
         let old = std::mem::take(&mut self.slots);
-        let zero = self.zero.take();
+        let filled = std::mem::take(&mut self.filled);
         self.slots = vec![(0, V::default()); (2 * old.len()).max(16)];
-        self.len = 0;
-        for (h, v) in old.into_iter().filter(|s| s.0 != 0) {
+        for i in filled {
+            let (h, v) = old[i as usize];
             *self.entry(h, V::default).0 = v;
         }
-        self.zero = zero;
     }
 }
 

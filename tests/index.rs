@@ -391,12 +391,12 @@ fn a_second_writer_told_not_to_wait_fails_with_a_clear_message() {
 
 /// The committed fixtures of every format (`tests/fixtures/index-vN`, built by `storyprint
 /// index add --index tests/fixtures/index-vN tests/fixtures/index-v1.jsonl` by the storyprint
-/// of that format, text written for it): each must open (format 1 is upgraded in place),
-/// verify, and answer.
+/// of that format, text written for it): each must open (older formats are upgraded in
+/// place), verify, and answer.
 #[test]
-fn the_committed_format_1_and_2_indexes_open_verify_and_answer() {
-    assert_eq!(storyprint::index::FORMAT_VERSION, 2);
-    for version in [1, 2] {
+fn the_committed_indexes_of_every_format_open_verify_and_answer() {
+    assert_eq!(storyprint::index::FORMAT_VERSION, 3);
+    for version in [1, 2, 3] {
         let fixture =
             Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/index-v{version}"));
         answers_as_its_fixture(&fixture);
@@ -411,7 +411,7 @@ fn answers_as_its_fixture(fixture: &Path) {
     )
     .unwrap();
     let mut index = Index::open(dir.path(), &OpenOptions::existing()).unwrap();
-    assert_eq!(index.stats().unwrap().format_version, 2);
+    assert_eq!(index.stats().unwrap().format_version, 3);
     assert_eq!(index.verify().unwrap().documents, 4);
     let matches = index
         .check(
@@ -424,8 +424,10 @@ fn answers_as_its_fixture(fixture: &Path) {
     assert_eq!(matches.len(), 1);
     assert_eq!(matches[0].id, "harbour");
     // A one-sentence rewrite: the containment prior asks a text this short for more shared
-    // evidence, so it scores about 0.5 where longer rewrites score higher.
-    assert!(matches[0].similarity > 0.45, "{matches:?}");
+    // evidence, so it scores about 0.5 under the settings the format 1 and 2 fixtures were
+    // made with, and 0.4 under today's (a sentence is fingerprinted by its words, a
+    // statement), where longer rewrites score higher.
+    assert!(matches[0].similarity > 0.35, "{matches:?}");
     let record = index.get("orchard").unwrap().unwrap();
     assert!(record.text.contains("late frost"));
 }

@@ -411,7 +411,7 @@ fn create_or_upgrade(
     txn.open_table(DOC_FREQ)?;
     txn.open_table(EVIDENCE)?;
     if version < FORMAT_VERSION {
-        upgrade(&txn, &config)?;
+        upgrade(&txn, &config, &banding)?;
     }
     txn.commit()?;
     Ok((config, banding))
@@ -449,7 +449,7 @@ impl Index {
             _ => create_or_upgrade(&db, dir, options)?,
         };
         Ok(Index {
-            sketcher: Sketcher::new(config.num_hashes, config.seed),
+            sketcher: Sketcher::for_config(&config),
             db,
             path: dir.to_path_buf(),
             config,
@@ -1079,23 +1079,47 @@ fn analyze_records(records: &[(u64, Record)], config: &Config) -> Vec<Analysis> 
     analyze_normalized(&texts, config)
 }
 
-/// Upgrades a format-1 index to the current format inside `txn`: stores every document's
-/// evidence, from its stored text, 1,024 documents at a time.
-fn upgrade(txn: &WriteTransaction, config: &Config) -> Result<()> {
-    let docs = txn.open_table(DOCS)?;
+/// Upgrades an older format to the current one inside `txn`. Format 3 changed how shingles
+/// and feature copies are hashed, so every stored document is fingerprinted again from its
+/// stored text, 1,024 documents at a time: its evidence (format 1 had none), its signature
+/// (made with today's document frequencies, as the frequencies at its adding are gone) and
+/// its band entries (the band table is rebuilt).
+fn upgrade(txn: &WriteTransaction, config: &Config, banding: &Banding) -> Result<()> {
+    let mut docs = txn.open_table(DOCS)?;
     let mut evidence = txn.open_table(EVIDENCE)?;
-    let mut entries = docs.iter()?;
+    txn.delete_multimap_table(BANDS)?;
+    let mut bands = txn.open_multimap_table(BANDS)?;
+    let mut freq = DocFreq {
+        docs: docs.len()?,
+        ..DocFreq::default()
+    };
+    for entry in txn.open_table(DOC_FREQ)?.iter()? {
+        let (key, df) = entry?;
+        freq.counts.insert(key.value(), df.value());
+    }
+    let sketcher = Sketcher::for_config(config);
+    let mut next = 0;
     loop {
         let mut chunk: Vec<(u64, Record)> = Vec::with_capacity(1024);
-        for entry in entries.by_ref().take(1024) {
+        for entry in docs.range(next..)?.take(1024) {
             let (seq, bytes) = entry?;
             chunk.push((seq.value(), decode(seq.value(), bytes.value())?));
         }
-        if chunk.is_empty() {
+        let Some(&(last, _)) = chunk.last() else {
             break;
-        }
-        for ((seq, _), analysis) in chunk.iter().zip(analyze_records(&chunk, config)) {
-            evidence.insert(*seq, evidence_of(&analysis, config).encode().as_slice())?;
+        };
+        next = last + 1;
+        let analyses = analyze_records(&chunk, config);
+        for ((seq, mut record), analysis) in chunk.into_iter().zip(analyses) {
+            let features = features(&analysis.text, &analysis.terms, config, &freq);
+            record.signature = sketcher.sketch(&features);
+            docs.insert(seq, record.encode().as_slice())?;
+            evidence.insert(seq, evidence_of(&analysis, config).encode().as_slice())?;
+            if has_features(&record.signature) {
+                for band in 0..banding.bands {
+                    bands.insert(banding.band_key(&record.signature, band), seq)?;
+                }
+            }
         }
     }
     txn.open_table(META)?

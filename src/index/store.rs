@@ -24,10 +24,11 @@ use crate::signature::Signature;
 /// The version of the layout described above. Bump it on any change to tables, records, or
 /// anything hashed into them (features, signatures, band keys), and commit a fixture of the
 /// new version (`tests/fixtures/index-vN`).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
-/// The oldest format this storyprint opens: a format-1 index (no `evidence` table) is
-/// upgraded in place when opened, in one transaction.
+/// The oldest format this storyprint opens: an older index (format 1 had no `evidence`
+/// table; format 2 hashed shingles and feature copies otherwise) is upgraded in place when
+/// opened, in one transaction.
 pub const UPGRADABLE_VERSION: u32 = 1;
 
 /// Settings and counters.
