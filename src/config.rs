@@ -73,6 +73,11 @@ pub struct FeatureSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Features(pub Vec<FeatureSpec>);
 
+/// The largest family weight: a feature is hashed once per unit of weight (per quarter,
+/// unweighted), so a far larger multiplier would cost time for nothing a smaller one does not
+/// already say.
+pub const MAX_FAMILY_WEIGHT: f64 = 100.0;
+
 impl FromStr for Features {
     type Err = Error;
 
@@ -84,9 +89,10 @@ impl FromStr for Features {
                     let weight: f64 = w.parse().map_err(|_| {
                         Error::Config(format!("feature weight {w:?} in {part:?} is not a number"))
                     })?;
-                    if !(weight.is_finite() && weight > 0.0) {
+                    if !(weight > 0.0 && weight <= MAX_FAMILY_WEIGHT) {
                         return Err(Error::Config(format!(
-                            "feature weight in {part:?} must be positive"
+                            "feature weight in {part:?} must be positive and at most \
+                             {MAX_FAMILY_WEIGHT}"
                         )));
                     }
                     (name, weight)
@@ -406,6 +412,8 @@ mod tests {
             "facts:2",
             "grams:3",
             "stems:1*-1",
+            "stems:1*NaN",
+            "stems:1*1e30",
         ] {
             let err = bad.parse::<Features>().unwrap_err().to_string();
             assert!(err.starts_with("invalid setting"), "{bad}: {err}");

@@ -12,7 +12,8 @@
 //!
 //! with the parameters in the file's key-value metadata (`storyprint.num_hashes`,
 //! `storyprint.seed`, `storyprint.features`, `storyprint.bands`, `storyprint.rows`,
-//! `storyprint.min_hits`, `storyprint.threshold`, `storyprint.measure`). Two documents are a
+//! `storyprint.min_hits`, `storyprint.threshold`, `storyprint.measure`, `storyprint.format`:
+//! the index format version, whose hashes the signatures use). Two documents are a
 //! candidate pair when at least `min_hits` of their band keys agree position by position.
 //!
 //! Clusters file: `doc_id` (string), `cluster_id` (string: the id of the first document of
@@ -90,6 +91,9 @@ pub fn signatures(
         ("min_hits", banding.min_hits.to_string()),
         ("threshold", config.threshold.to_string()),
         ("measure", format!("{:?}", config.measure)),
+        // Signatures of one configuration differ across index formats (format 3 changed the
+        // shingle hashes and the copies), so the file says which it holds.
+        ("format", crate::index::FORMAT_VERSION.to_string()),
     ]
     .into_iter()
     .map(|(k, v)| KeyValue::new(format!("storyprint.{k}"), v))

@@ -1,6 +1,7 @@
 //! Features stage: shingle families over terms (stem n-grams, raw word n-grams, character
-//! n-grams, news facts), each hashed with xxh3 (frozen across versions and platforms) and
-//! weighted by the inverse document frequency of its stems.
+//! n-grams, news facts), each hashed by a function frozen across versions and platforms (xxh3
+//! for words and characters; for stems, [`crate::signature::mix`] rounds over the stems' xxh3
+//! keys) and weighted by the inverse document frequency of its stems.
 
 use ahash::AHashMap;
 use xxhash_rust::xxh3::xxh3_64_with_seed;

@@ -28,6 +28,7 @@ impl<V: Copy + Default> HashSlots<V> {
         } else {
             if self.slots.capacity() > KEPT_SLOTS {
                 self.slots = Vec::new();
+                self.filled = Vec::new();
             }
             self.slots.clear();
             self.slots.resize(size, (0, V::default()));

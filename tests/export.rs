@@ -59,9 +59,9 @@ print(sorted(x.decode() for x in meta if x.startswith(b"storyprint.")))
     assert_eq!(lines[2..4], ["True", "True"]);
     assert_eq!(
         lines[4],
-        "['storyprint.bands', 'storyprint.features', 'storyprint.measure', \
-         'storyprint.min_hits', 'storyprint.num_hashes', 'storyprint.rows', \
-         'storyprint.seed', 'storyprint.threshold']"
+        "['storyprint.bands', 'storyprint.features', 'storyprint.format', \
+         'storyprint.measure', 'storyprint.min_hits', 'storyprint.num_hashes', \
+         'storyprint.rows', 'storyprint.seed', 'storyprint.threshold']"
     );
 }
 

@@ -396,14 +396,18 @@ fn a_second_writer_told_not_to_wait_fails_with_a_clear_message() {
 #[test]
 fn the_committed_indexes_of_every_format_open_verify_and_answer() {
     assert_eq!(storyprint::index::FORMAT_VERSION, 3);
-    for version in [1, 2, 3] {
+    // A one-sentence rewrite: the containment prior asks a text this short for more shared
+    // evidence, so it scores about 0.5 under the settings the format 1 and 2 fixtures were
+    // made with, and 0.4 under today's (a sentence is fingerprinted by its words, a
+    // statement), where longer rewrites score higher.
+    for (version, least) in [(1, 0.45), (2, 0.45), (3, 0.35)] {
         let fixture =
             Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/index-v{version}"));
-        answers_as_its_fixture(&fixture);
+        answers_as_its_fixture(&fixture, least);
     }
 }
 
-fn answers_as_its_fixture(fixture: &Path) {
+fn answers_as_its_fixture(fixture: &Path, least: f64) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
         fixture.join(storyprint::index::DB_FILE),
@@ -423,11 +427,7 @@ fn answers_as_its_fixture(fixture: &Path) {
         .unwrap();
     assert_eq!(matches.len(), 1);
     assert_eq!(matches[0].id, "harbour");
-    // A one-sentence rewrite: the containment prior asks a text this short for more shared
-    // evidence, so it scores about 0.5 under the settings the format 1 and 2 fixtures were
-    // made with, and 0.4 under today's (a sentence is fingerprinted by its words, a
-    // statement), where longer rewrites score higher.
-    assert!(matches[0].similarity > 0.35, "{matches:?}");
+    assert!(matches[0].similarity > least, "{matches:?}");
     let record = index.get("orchard").unwrap().unwrap();
     assert!(record.text.contains("late frost"));
 }

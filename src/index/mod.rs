@@ -1108,7 +1108,6 @@ fn upgrade(txn: &WriteTransaction, config: &Config, banding: &Banding) -> Result
         let Some(&(last, _)) = chunk.last() else {
             break;
         };
-        next = last + 1;
         let analyses = analyze_records(&chunk, config);
         for ((seq, mut record), analysis) in chunk.into_iter().zip(analyses) {
             let features = features(&analysis.text, &analysis.terms, config, &freq);
@@ -1120,6 +1119,10 @@ fn upgrade(txn: &WriteTransaction, config: &Config, banding: &Banding) -> Result
                     bands.insert(banding.band_key(&record.signature, band), seq)?;
                 }
             }
+        }
+        match last.checked_add(1) {
+            Some(after) => next = after,
+            None => break,
         }
     }
     txn.open_table(META)?

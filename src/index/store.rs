@@ -12,7 +12,8 @@
 //!   verification needs of the document, so that a check reads it rather than tokenizing and
 //!   stemming the stored text again.
 //!
-//! Every integer is little-endian; every hash is xxh3, frozen across versions and platforms.
+//! Every integer is little-endian; every hash is xxh3 or built from xxh3 hashes by the fixed
+//! [`crate::signature::mix`], frozen across versions and platforms.
 
 use redb::{MultimapTableDefinition, ReadableTable, TableDefinition};
 
