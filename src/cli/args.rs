@@ -10,7 +10,8 @@ use storyprint::input::InputOptions;
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Files or directories to read (`-` for standard input). `.txt`/`.md` files are one
-    /// document each; `.jsonl`/`.jsonl.gz` files one per line; directories are walked.
+    /// document each; `.jsonl`/`.jsonl.gz`/`.jsonl.zst` files one per line; directories are
+    /// walked.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// JSONL field holding the document id.
