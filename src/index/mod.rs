@@ -65,7 +65,7 @@ use crate::tokenize::Analyzer;
 use cache::{FreqCache, Stamp};
 use store::{
     BANDING_KEY, BANDS, CONFIG_KEY, DOC_FREQ, DOCS, EVIDENCE, FORMAT_KEY, IDS, META, NEXT_SEQ_KEY,
-    PARAMS_KEY, RecordHead, StoredEvidence,
+    PARAMS_KEY, RecordHead, StoredEvidence, UPGRADE_KEY,
 };
 pub use store::{FORMAT_VERSION, Record, UPGRADABLE_VERSION};
 
@@ -372,7 +372,8 @@ fn stored_settings(
     Ok(Some((config, banding, version)))
 }
 
-/// Writes the settings of a new index, or upgrades an older format, in one transaction.
+/// Writes the settings of a new index in one transaction, or upgrades an older format
+/// ([`upgrade`]).
 fn create_or_upgrade(
     db: &Database,
     dir: &Path,
@@ -410,10 +411,10 @@ fn create_or_upgrade(
     txn.open_multimap_table(BANDS)?;
     txn.open_table(DOC_FREQ)?;
     txn.open_table(EVIDENCE)?;
-    if version < FORMAT_VERSION {
-        upgrade(&txn, &config, &banding)?;
-    }
     txn.commit()?;
+    if version < FORMAT_VERSION {
+        upgrade(db, &config, &banding, UPGRADE_CHUNK)?;
+    }
     Ok((config, banding))
 }
 
@@ -1079,38 +1080,73 @@ fn analyze_records(records: &[(u64, Record)], config: &Config) -> Vec<Analysis> 
     analyze_normalized(&texts, config)
 }
 
-/// Upgrades an older format to the current one inside `txn`. Format 3 changed how shingles
-/// and feature copies are hashed, so every stored document is fingerprinted again from its
-/// stored text, 1,024 documents at a time: its evidence (format 1 had none), its signature
-/// (made with today's document frequencies, as the frequencies at its adding are gone) and
-/// its band entries (the band table is rebuilt).
-fn upgrade(txn: &WriteTransaction, config: &Config, banding: &Banding) -> Result<()> {
-    let mut docs = txn.open_table(DOCS)?;
-    let mut evidence = txn.open_table(EVIDENCE)?;
-    txn.delete_multimap_table(BANDS)?;
-    let mut bands = txn.open_multimap_table(BANDS)?;
+/// Documents re-fingerprinted per transaction by [`upgrade`].
+const UPGRADE_CHUNK: usize = 1024;
+
+/// Upgrades an older format to the current one. Format 3 changed how shingles and feature
+/// copies are hashed, so every stored document is fingerprinted again from its stored text:
+/// its evidence (format 1 had none), its signature (made with today's document frequencies,
+/// as the frequencies at its adding are gone) and its band entries. The first transaction
+/// empties the band table and sets a marker; each next one does `chunk` documents and moves
+/// the marker past them; the last one writes the new format version. Memory is one chunk's,
+/// whatever the index's size, and an upgrade that is interrupted goes on from the marker the
+/// next time the index is opened (an index with a marker is never used in between: opening
+/// finishes the upgrade first).
+fn upgrade(db: &Database, config: &Config, banding: &Banding, chunk: usize) -> Result<()> {
+    let freq = start_upgrade(db)?;
+    let sketcher = Sketcher::for_config(config);
+    while !upgrade_chunk(db, config, banding, (&freq, &sketcher), chunk)? {}
+    Ok(())
+}
+
+/// The first transaction of [`upgrade`], unless an interrupted upgrade already made it: the
+/// band table emptied and the marker set. Returns the stored document frequencies.
+fn start_upgrade(db: &Database) -> Result<DocFreq> {
+    let txn = db.begin_write()?;
+    if store::meta_value(&txn.open_table(META)?, UPGRADE_KEY)?.is_none() {
+        txn.delete_multimap_table(BANDS)?;
+        txn.open_multimap_table(BANDS)?;
+        txn.open_table(META)?
+            .insert(UPGRADE_KEY, 0u64.to_le_bytes().as_slice())?;
+    }
+    txn.commit()?;
+    let txn = db.begin_read()?;
     let mut freq = DocFreq {
-        docs: docs.len()?,
+        docs: txn.open_table(DOCS)?.len()?,
         ..DocFreq::default()
     };
     for entry in txn.open_table(DOC_FREQ)?.iter()? {
         let (key, df) = entry?;
         freq.counts.insert(key.value(), df.value());
     }
-    let sketcher = Sketcher::for_config(config);
-    let mut next = 0;
-    loop {
-        let mut chunk: Vec<(u64, Record)> = Vec::with_capacity(1024);
-        for entry in docs.range(next..)?.take(1024) {
+    Ok(freq)
+}
+
+/// One transaction of [`upgrade`]: the next `chunk` documents from the marker, or, when none
+/// is left, the new format version. Returns whether the upgrade is done.
+fn upgrade_chunk(
+    db: &Database,
+    config: &Config,
+    banding: &Banding,
+    (freq, sketcher): (&DocFreq, &Sketcher),
+    chunk: usize,
+) -> Result<bool> {
+    let txn = db.begin_write()?;
+    let done = {
+        let mut meta = txn.open_table(META)?;
+        let next = store::meta_u64(&meta, UPGRADE_KEY)?;
+        let mut docs = txn.open_table(DOCS)?;
+        let mut records: Vec<(u64, Record)> = Vec::with_capacity(chunk);
+        for entry in docs.range(next..)?.take(chunk) {
             let (seq, bytes) = entry?;
-            chunk.push((seq.value(), decode(seq.value(), bytes.value())?));
+            records.push((seq.value(), decode(seq.value(), bytes.value())?));
         }
-        let Some(&(last, _)) = chunk.last() else {
-            break;
-        };
-        let analyses = analyze_records(&chunk, config);
-        for ((seq, mut record), analysis) in chunk.into_iter().zip(analyses) {
-            let features = features(&analysis.text, &analysis.terms, config, &freq);
+        let after = records.last().and_then(|&(last, _)| last.checked_add(1));
+        let mut evidence = txn.open_table(EVIDENCE)?;
+        let mut bands = txn.open_multimap_table(BANDS)?;
+        let analyses = analyze_records(&records, config);
+        for ((seq, mut record), analysis) in records.into_iter().zip(analyses) {
+            let features = features(&analysis.text, &analysis.terms, config, freq);
             record.signature = sketcher.sketch(&features);
             docs.insert(seq, record.encode().as_slice())?;
             evidence.insert(seq, evidence_of(&analysis, config).encode().as_slice())?;
@@ -1120,14 +1156,20 @@ fn upgrade(txn: &WriteTransaction, config: &Config, banding: &Banding) -> Result
                 }
             }
         }
-        match last.checked_add(1) {
-            Some(after) => next = after,
-            None => break,
+        match after {
+            Some(after) => {
+                meta.insert(UPGRADE_KEY, after.to_le_bytes().as_slice())?;
+                false
+            }
+            None => {
+                meta.remove(UPGRADE_KEY)?;
+                meta.insert(FORMAT_KEY, FORMAT_VERSION.to_le_bytes().as_slice())?;
+                true
+            }
         }
-    }
-    txn.open_table(META)?
-        .insert(FORMAT_KEY, FORMAT_VERSION.to_le_bytes().as_slice())?;
-    Ok(())
+    };
+    txn.commit()?;
+    Ok(done)
 }
 
 /// Whether a signature has any feature (an empty document has none and is never banded).
@@ -1347,6 +1389,39 @@ impl AddCounts {
 mod tests {
     use super::*;
     use crate::input::Origin;
+
+    /// An upgrade stopped after its first document (as by a kill between transactions) goes
+    /// on from its marker when the index is next opened, and the index is whole.
+    #[test]
+    fn an_interrupted_upgrade_goes_on_when_the_index_is_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/index-v2");
+        std::fs::copy(fixture.join(DB_FILE), dir.path().join(DB_FILE)).unwrap();
+        {
+            let db = open_database(dir.path(), Duration::ZERO).unwrap();
+            let txn = db.begin_read().unwrap();
+            let meta = txn.open_table(META).unwrap();
+            let (config, banding, version) =
+                stored_settings(&meta, dir.path(), &OpenOptions::existing())
+                    .unwrap()
+                    .unwrap();
+            drop((meta, txn));
+            assert_eq!(version, 2);
+            let freq = start_upgrade(&db).unwrap();
+            let sketcher = Sketcher::for_config(&config);
+            let done = upgrade_chunk(&db, &config, &banding, (&freq, &sketcher), 1).unwrap();
+            assert!(!done);
+            let txn = db.begin_read().unwrap();
+            let meta = txn.open_table(META).unwrap();
+            assert!(store::meta_u64(&meta, UPGRADE_KEY).unwrap() > 0);
+        }
+        let mut index = Index::open(dir.path(), &OpenOptions::existing()).unwrap();
+        assert_eq!(index.stats().unwrap().format_version, FORMAT_VERSION);
+        assert_eq!(index.verify().unwrap().documents, 4);
+        let txn = index.db.begin_read().unwrap();
+        let meta = txn.open_table(META).unwrap();
+        assert_eq!(store::meta_value(&meta, UPGRADE_KEY).unwrap(), None);
+    }
 
     fn doc(id: &str, text: &str) -> Document {
         Document {

@@ -2,7 +2,8 @@
 //!
 //! Tables (redb B-trees, all written in one transaction per add):
 //! - `meta`: `format_version` (u32), `config` (the engine [`Config`] as JSON), `params` (the
-//!   signature [`Params`] as JSON), `banding` (bands, rows, min_hits as u32), `next_seq` (u64).
+//!   signature [`Params`] as JSON), `banding` (bands, rows, min_hits as u32), `next_seq` (u64),
+//!   and while an upgrade from an older format runs, `upgrade_next` (u64, where it goes on).
 //! - `ids`: document id → sequence number.
 //! - `docs`: sequence number → [`Record`] bytes.
 //! - `bands`: band key → sequence numbers (a multimap: the LSH band tables). A band key is
@@ -55,6 +56,8 @@ pub const PARAMS_KEY: &str = "params";
 pub const BANDING_KEY: &str = "banding";
 /// The next sequence number to give.
 pub const NEXT_SEQ_KEY: &str = "next_seq";
+/// While an upgrade from an older format runs: the sequence number it goes on from.
+pub const UPGRADE_KEY: &str = "upgrade_next";
 
 /// One indexed document.
 #[derive(Debug, Clone, PartialEq)]
