@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::pipeline::Analysis;
 use crate::shingle::{DocFreq, number_facts, quotes};
-use crate::tokenize::Term;
+use crate::tokenize::{Term, TermLike};
 
 /// Shared passages are at least this many content words long.
 pub const MIN_PASSAGE_WORDS: usize = 3;
@@ -104,13 +104,13 @@ impl<'a> Side<'a> {
         let terms: Vec<&Term> = analysis
             .terms
             .iter()
-            .filter(|t| !(config.stop_words && t.stop))
+            .filter(|t| !(config.stop_words && t.stop()))
             .collect();
         let ids = terms
             .iter()
-            .map(|t| {
+            .map(|&t| {
                 let next = intern.len() as u32;
-                *intern.entry(&*t.stem).or_insert(next)
+                *intern.entry(t.stem()).or_insert(next)
             })
             .collect();
         Side {
@@ -131,7 +131,7 @@ impl<'a> Side<'a> {
     /// Whether the term starts with a capital letter and is not a number.
     fn capitalised(&self, i: usize) -> bool {
         let t = self.terms[i];
-        !t.number
+        !t.number()
             && self.text[t.token.start..]
                 .chars()
                 .next()
@@ -184,7 +184,7 @@ impl<'a> Side<'a> {
                 i += 1;
             }
             let opener = self.sentence_start(first)
-                && (first == i || common.contains(self.terms[first].stem.as_ref()));
+                && (first == i || common.contains(self.terms[first].stem()));
             if first + usize::from(opener) <= i {
                 out.push((first + usize::from(opener), i));
             }
@@ -380,7 +380,7 @@ pub fn explain(a: &Analysis, b: &Analysis, config: &Config, freq: &DocFreq) -> E
             crate::config::Weighting::None => 1.0,
             crate::config::Weighting::Idf => sa.terms[first..=last]
                 .iter()
-                .map(|t| freq.idf(t.key))
+                .map(|t| freq.idf(t.key()))
                 .fold(0.0, f64::max),
         }
     };
@@ -412,7 +412,7 @@ pub fn explain(a: &Analysis, b: &Analysis, config: &Config, freq: &DocFreq) -> E
         .flat_map(|side| {
             (0..side.terms.len())
                 .filter(|&i| !side.capitalised(i))
-                .map(|i| side.terms[i].stem.as_ref())
+                .map(|i| side.terms[i].stem())
         })
         .collect();
     let names = shared_runs(&sa, &sb, &sa.names(&common), &sb.names(&common));

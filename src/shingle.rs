@@ -907,7 +907,7 @@ mod tests {
             let terms = Analyzer::new(config.language).terms(&text);
             let mut freq = DocFreq { docs, ..DocFreq::default() };
             for (i, term) in terms.iter().take(known).enumerate() {
-                freq.counts.insert(term_key(&term.stem), i as u64 % docs);
+                freq.counts.insert(term_key(term.stem()), i as u64 % docs);
             }
             let open = FeatureTerms::new(&text, &terms, &config);
             proptest::prop_assert_eq!(
@@ -931,7 +931,7 @@ mod tests {
             let analyzer = Analyzer::new(config.language);
             let mut freq = DocFreq { docs, ..DocFreq::default() };
             for (i, term) in analyzer.terms(&texts[0]).iter().enumerate() {
-                freq.counts.insert(term.key, i as u64 % docs);
+                freq.counts.insert(term.key(), i as u64 % docs);
             }
             let sketcher = Sketcher::new(64, 3, 1.0);
             let mut buffers = SketchBuffers::default();
@@ -954,8 +954,8 @@ mod tests {
         let analyzer = Analyzer::new(crate::config::Language::English);
         let text = "It does. The doe ran.";
         let terms = analyzer.terms(text);
-        assert_eq!((&*terms[1].stem, terms[1].stop), ("doe", true));
-        assert_eq!((&*terms[3].stem, terms[3].stop), ("doe", false));
+        assert_eq!((terms[1].stem(), terms[1].stop()), ("doe", true));
+        assert_eq!((terms[3].stem(), terms[3].stop()), ("doe", false));
         let mut freq = DocFreq::default();
         freq.add(&terms);
         freq.add(&analyzer.terms("A cat sat."));
@@ -969,7 +969,7 @@ mod tests {
             sketch_features(text, terms, &config, &mut idf, &sketcher, &mut buffers)
         });
         // The two weights differ: "doe" is in one document of two, above the floor of 1.
-        assert!(freq.idf(terms[3].key) > 1.0);
+        assert!(freq.idf(terms[3].key()) > 1.0);
         assert_eq!(fast, slow);
     }
 
@@ -1028,13 +1028,13 @@ mod tests {
         assert!(is_statement(&terms, &config));
         let f = features(text, &terms, &config, &freq);
         // Each distinct word once ("the" twice in the text): no bigrams, no facts.
-        let mut stems: Vec<&str> = terms.iter().map(|t| &*t.stem).collect();
+        let mut stems: Vec<&str> = terms.iter().map(|t| t.stem()).collect();
         stems.sort_unstable();
         stems.dedup();
         assert_eq!(f.len(), stems.len());
         // Stop words weigh the floor of IDF (1, on the fixed scale); content words their IDF.
-        let stop: Vec<&Term> = terms.iter().filter(|t| t.stop).collect();
-        assert!(stop.iter().any(|t| &*t.stem == "not"));
+        let stop: Vec<&Term> = terms.iter().filter(|t| t.stop()).collect();
+        assert!(stop.iter().any(|t| t.stem() == "not"));
         let floor = f.iter().filter(|x| x.1 == freq.scale()).count();
         assert!(floor >= stop.len() - 1, "{f:?}");
         // Its content stems are the `stems:1` features of the same words in an article.

@@ -151,35 +151,26 @@ pub fn word_hashes(text: &str, lower: &mut Vec<u8>, out: &mut Vec<u64>) {
     });
 }
 
-/// A token turned into a term: what the features are built from. Its strings are shared
-/// with the analyzer's vocabulary of distinct words, so a term of an ASCII word already seen
-/// allocates nothing. Signature paths that need no owned terms borrow them instead
-/// ([`Analyzer::with_terms`]).
+/// A token turned into a term: what the features are built from. Its word is a copy of the
+/// analyzer's vocabulary entry, whose strings it shares, so a term of an ASCII word already
+/// seen allocates nothing. Signature paths that need no owned terms borrow them instead
+/// ([`Analyzer::with_terms`]). Its fields are read through [`TermLike`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
+    /// The word, analysed.
+    pub entry: Word,
+    /// The token's byte range in the normalized text.
+    pub token: Token,
+}
+
+/// A distinct lower-cased word as the analyzer knows it: a [`Term`] but its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
     /// The stem (numbers canonicalised, number words as digits).
     pub stem: Arc<str>,
     /// The stem's key, [`crate::shingle::term_key`]: what document frequencies count.
     pub key: u64,
     /// The lower-cased word as written.
-    pub word: Arc<str>,
-    /// A stop word (never for numbers).
-    pub stop: bool,
-    /// A number or a number word.
-    pub number: bool,
-    /// The token's byte range in the normalized text.
-    pub token: Token,
-}
-
-/// A distinct lower-cased word as the analyzer knows it: everything of a [`Term`] but its
-/// position.
-#[derive(Debug, Clone)]
-pub struct Word {
-    /// The stem (numbers canonicalised, number words as digits).
-    pub stem: Arc<str>,
-    /// The stem's key, [`crate::shingle::term_key`].
-    pub key: u64,
-    /// The lower-cased word.
     pub word: Arc<str>,
     /// A stop word (never for numbers).
     pub stop: bool,
@@ -192,8 +183,8 @@ pub struct Word {
 /// to make and two to drop.
 #[derive(Debug, Clone, Copy)]
 pub struct TermRef<'a> {
-    /// The word.
-    pub word: &'a Word,
+    /// The word, analysed.
+    pub entry: &'a Word,
     /// The word's number in the vocabulary (for caches by word, such as IDF weights). A number
     /// is reused once the vocabulary is cleared, so a cache checks the word's key too.
     pub id: u32,
@@ -201,37 +192,38 @@ pub struct TermRef<'a> {
     pub token: Token,
 }
 
-/// What features read of a term, owned ([`Term`]) or borrowed ([`TermRef`]).
+/// What features read of a term, owned ([`Term`]) or borrowed ([`TermRef`]): its analysed
+/// word and its position; the rest is read from the word.
 pub trait TermLike {
-    /// The stem.
-    fn stem(&self) -> &str;
-    /// The stem's key.
-    fn key(&self) -> u64;
-    /// The lower-cased word.
-    fn word(&self) -> &str;
-    /// Whether it is a stop word.
-    fn stop(&self) -> bool;
-    /// Whether it is a number or a number word.
-    fn number(&self) -> bool;
+    /// The analysed word.
+    fn entry(&self) -> &Word;
     /// Its byte range in the normalized text.
     fn token(&self) -> Token;
+    /// The stem.
+    fn stem(&self) -> &str {
+        &self.entry().stem
+    }
+    /// The stem's key.
+    fn key(&self) -> u64 {
+        self.entry().key
+    }
+    /// The lower-cased word.
+    fn word(&self) -> &str {
+        &self.entry().word
+    }
+    /// Whether it is a stop word.
+    fn stop(&self) -> bool {
+        self.entry().stop
+    }
+    /// Whether it is a number or a number word.
+    fn number(&self) -> bool {
+        self.entry().number
+    }
 }
 
 impl TermLike for Term {
-    fn stem(&self) -> &str {
-        &self.stem
-    }
-    fn key(&self) -> u64 {
-        self.key
-    }
-    fn word(&self) -> &str {
-        &self.word
-    }
-    fn stop(&self) -> bool {
-        self.stop
-    }
-    fn number(&self) -> bool {
-        self.number
+    fn entry(&self) -> &Word {
+        &self.entry
     }
     fn token(&self) -> Token {
         self.token
@@ -239,20 +231,8 @@ impl TermLike for Term {
 }
 
 impl TermLike for TermRef<'_> {
-    fn stem(&self) -> &str {
-        &self.word.stem
-    }
-    fn key(&self) -> u64 {
-        self.word.key
-    }
-    fn word(&self) -> &str {
-        &self.word.word
-    }
-    fn stop(&self) -> bool {
-        self.word.stop
-    }
-    fn number(&self) -> bool {
-        self.word.number
+    fn entry(&self) -> &Word {
+        self.entry
     }
     fn token(&self) -> Token {
         self.token
@@ -260,20 +240,8 @@ impl TermLike for TermRef<'_> {
 }
 
 impl<T: TermLike> TermLike for &T {
-    fn stem(&self) -> &str {
-        (**self).stem()
-    }
-    fn key(&self) -> u64 {
-        (**self).key()
-    }
-    fn word(&self) -> &str {
-        (**self).word()
-    }
-    fn stop(&self) -> bool {
-        (**self).stop()
-    }
-    fn number(&self) -> bool {
-        (**self).number()
+    fn entry(&self) -> &Word {
+        (**self).entry()
     }
     fn token(&self) -> Token {
         (**self).token()
@@ -581,16 +549,9 @@ impl Analyzer {
         let vocabulary = self.vocabulary.borrow();
         numbered
             .into_iter()
-            .map(|(id, token)| {
-                let word = &vocabulary.words[id as usize];
-                Term {
-                    stem: Arc::clone(&word.stem),
-                    key: word.key,
-                    word: Arc::clone(&word.word),
-                    stop: word.stop,
-                    number: word.number,
-                    token,
-                }
+            .map(|(id, token)| Term {
+                entry: vocabulary.words[id as usize].clone(),
+                token,
             })
             .collect()
     }
@@ -604,7 +565,7 @@ impl Analyzer {
         let terms: Vec<TermRef> = numbered
             .into_iter()
             .map(|(id, token)| TermRef {
-                word: &vocabulary.words[id as usize],
+                entry: &vocabulary.words[id as usize],
                 id,
                 token,
             })
@@ -725,27 +686,27 @@ mod tests {
     fn terms_are_stemmed_stopped_and_numbers_canonical() {
         let analyzer = Analyzer::new(Language::English);
         let terms = analyzer.terms("The prisoners were pardoned: three women and 1,000 men");
-        let stems: Vec<_> = terms.iter().map(|t| &*t.stem).collect();
+        let stems: Vec<_> = terms.iter().map(|t| t.stem()).collect();
         assert_eq!(
             stems,
             [
                 "the", "prison", "were", "pardon", "3", "women", "and", "1000", "men"
             ]
         );
-        let stops: Vec<_> = terms.iter().map(|t| t.stop).collect();
+        let stops: Vec<_> = terms.iter().map(|t| t.stop()).collect();
         assert_eq!(
             stops,
             [true, false, true, false, false, false, true, false, false]
         );
-        assert!(terms[4].number && terms[7].number);
-        assert_eq!(&*terms[1].word, "prisoners");
+        assert!(terms[4].number() && terms[7].number());
+        assert_eq!(terms[1].word(), "prisoners");
     }
 
     #[test]
     fn other_languages_stem_without_stop_words() {
         let analyzer = Analyzer::new(Language::German);
         let terms = analyzer.terms("die Gefangenen");
-        assert_eq!(&*terms[1].stem, "gefang");
-        assert!(!terms[0].stop);
+        assert_eq!(terms[1].stem(), "gefang");
+        assert!(!terms[0].stop());
     }
 }
