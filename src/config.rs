@@ -73,6 +73,9 @@ pub struct FeatureSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Features(pub Vec<FeatureSpec>);
 
+/// The largest `n` (or `w`) of a feature family: the longest shingle.
+pub const LONGEST_SHINGLE: usize = 16;
+
 /// The largest family weight: a feature is hashed once per unit of weight (per quarter,
 /// unweighted), so a far larger multiplier would cost time for nothing a smaller one does not
 /// already say.
@@ -104,8 +107,10 @@ impl FromStr for Features {
                     let n: usize = n.parse().map_err(|_| {
                         Error::Config(format!("{part:?}: {n:?} is not a whole number"))
                     })?;
-                    if !(1..=16).contains(&n) {
-                        return Err(Error::Config(format!("{part:?}: n must be 1 to 16")));
+                    if !(1..=LONGEST_SHINGLE).contains(&n) {
+                        return Err(Error::Config(format!(
+                            "{part:?}: n must be 1 to {LONGEST_SHINGLE}"
+                        )));
                     }
                     (kind, Some(n))
                 }

@@ -6,7 +6,7 @@
 use ahash::AHashMap;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use crate::config::{Config, Family, Weighting};
+use crate::config::{Config, Family, LONGEST_SHINGLE, Weighting};
 use crate::normalize::{fold, normalize};
 use crate::signature::{Signature, Sketcher, mix};
 use crate::slots::HashSlots;
@@ -93,23 +93,16 @@ impl DocFreq {
 /// family's multiplier): see [`DocFreq::scale`].
 pub const RARE_WEIGHT: f64 = 10.0;
 
-/// Hash of a word n-gram from its words' hashes: xxh3 of their little-endian bytes, seeded
-/// per family so that the families never collide with each other. Each word is hashed once,
-/// however many n-grams hold it.
+/// Hash of a word n-gram from its words' hashes (at most [`LONGEST_SHINGLE`]): xxh3 of their
+/// little-endian bytes, seeded per family so that the families never collide with each
+/// other. Each word is hashed once, however many n-grams hold it.
 fn hash_words(hashes: &[u64], seed: u64) -> u64 {
-    let mut stack = [0u8; 8 * WORDS_ON_STACK];
-    if hashes.len() > WORDS_ON_STACK {
-        let bytes: Vec<u8> = hashes.iter().flat_map(|h| h.to_le_bytes()).collect();
-        return xxh3_64_with_seed(&bytes, seed);
-    }
-    for (slot, hash) in stack.chunks_exact_mut(8).zip(hashes) {
+    let mut bytes = [0u8; 8 * LONGEST_SHINGLE];
+    for (slot, hash) in bytes.chunks_exact_mut(8).zip(hashes) {
         slot.copy_from_slice(&hash.to_le_bytes());
     }
-    xxh3_64_with_seed(&stack[..8 * hashes.len()], seed)
+    xxh3_64_with_seed(&bytes[..8 * hashes.len()], seed)
 }
-
-/// Words [`hash_words`] keeps on the stack: a word n-gram's longest window (16).
-const WORDS_ON_STACK: usize = 16;
 
 /// Hash of a shingle of terms: [`hash_keys`] of their keys.
 fn shingle_hash<T: TermLike>(terms: &[&T], seed: u64) -> u64 {
@@ -891,7 +884,6 @@ mod tests {
                 proptest::prop_assert_eq!(fast, Some(slow));
             }
         }
-
     }
 
     proptest::proptest! {
@@ -1001,11 +993,11 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Oracle: a word n-gram's hash is xxh3 of its words' little-endian bytes, whether
-        /// they fit the stack buffer or not.
+        /// Oracle: a word n-gram's hash is xxh3 of its words' little-endian bytes, for every
+        /// length a configuration allows.
         #[test]
         fn hash_words_hashes_the_words_bytes(
-            hashes in proptest::collection::vec(proptest::num::u64::ANY, 0..40),
+            hashes in proptest::collection::vec(proptest::num::u64::ANY, 0..=LONGEST_SHINGLE),
             seed in proptest::num::u64::ANY,
         ) {
             let bytes: Vec<u8> = hashes.iter().flat_map(|p| p.to_le_bytes()).collect();

@@ -1,14 +1,15 @@
 //! Signature stage: weighted MinHash by one-permutation hashing (OPH) with optimal
 //! densification (Shrivastava, ICML 2017).
 //!
-//! A feature of weight `w` stands for `w / q` copies of itself ([`quantum`]), rounded down or up at
-//! random with the odds that make the expected count exact (randomized rounding). The draw is
-//! a hash of the feature, so a feature of one weight has the same copies in every document,
-//! and the signature estimates the weighted Jaccard of these quantized weights, which differ
-//! from the real ones by less than `q` per feature, without bias. Each copy is hashed once and
-//! falls into one of K bins, keeping the smallest value per bin: one hash per copy instead of
-//! K, which is what makes signatures cheap. Empty bins borrow the value of a bin chosen by a
-//! fixed pseudo-random probe sequence, which keeps the estimate unbiased for small sets.
+//! A feature of weight `w` stands for `w / q` copies of itself ([`quantum`]), rounded down or
+//! up at random with the odds that make the expected count exact (randomized rounding; a
+//! feature lighter than `q` keeps one copy, see [`copies`]). The draw is a hash of the
+//! feature, so a feature of one weight has the same copies in every document, and the
+//! signature estimates the weighted Jaccard of these quantized weights, which differ from the
+//! real ones by less than `q` per feature. Each copy is hashed once and falls into one of K
+//! bins, keeping the smallest value per bin: one hash per copy instead of K, which is what
+//! makes signatures cheap. Empty bins borrow the value of a bin chosen by a fixed
+//! pseudo-random probe sequence, which keeps the estimate unbiased for small sets.
 //!
 //! Every hash is xxh3 or the fixed 64-bit finaliser below: a signature computed today is
 //! comparable with one computed on another machine or by another version.
