@@ -85,20 +85,41 @@ pub struct Signature {
 /// collection passes some 16,000 documents).
 #[inline]
 pub fn copies(hash: u64, weight: f64, quantum: f64) -> u64 {
-    let scaled = weight / quantum;
-    // Truncating is flooring for the non-negative weights features have.
-    let whole = scaled as u64;
+    copies_of_scaled(hash, weight / quantum)
+}
+
+/// [`copies`] of a weight already divided by the quantum. Below 2⁵³ the whole part and the
+/// draw go through `i64`, whose conversions to and from `f64` are single instructions where
+/// `u64`'s are not (x86-64): the same values, a third of the sketch's time per feature less.
+#[inline]
+fn copies_of_scaled(hash: u64, scaled: f64) -> u64 {
+    if scaled.is_nan() || scaled <= 0.0 {
+        // No weight (±0) has no copy; a negative or NaN weight keeps one, as any other
+        // feature lighter than the quantum.
+        return u64::from(scaled != 0.0);
+    }
+    if scaled >= EXACT {
+        // A whole number already (or infinite): the conversion saturates.
+        return scaled as u64;
+    }
+    let whole = scaled as i64;
     let fraction = scaled - whole as f64;
     if fraction == 0.0 {
-        return whole;
+        return whole as u64;
     }
     if whole == 0 {
         return 1;
     }
     // The top 53 bits of a hash, as a uniform draw from [0, 1).
-    let draw = (mix(hash ^ ROUNDING) >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-    whole.saturating_add(u64::from(draw < fraction))
+    let draw = (mix(hash ^ ROUNDING) >> 11) as i64 as f64 * (1.0 / EXACT);
+    whole as u64 + u64::from(draw < fraction)
 }
+
+/// The mantissa bits of an `f64`: all zero in a power of two.
+const MANTISSA: u64 = (1 << 52) - 1;
+
+/// 2⁵³: from here on every `f64` is a whole number.
+const EXACT: f64 = (1u64 << 53) as f64;
 
 /// Seed of [`copies`]' draw, apart from the copies' own hashes.
 const ROUNDING: u64 = 0x726f_756e_6469_6e67;
@@ -147,12 +168,13 @@ impl Sketcher {
     }
 
     /// A sketcher with `k` bins, at most 65,536 (configurations allow 4,096), and copies of
-    /// weight `quantum`.
+    /// weight `quantum`, a power of two (so that scaling by its inverse is exact: see
+    /// [`Bins::add`]).
     pub fn new(k: usize, seed: u64, quantum: f64) -> Sketcher {
         assert!(k <= 1 << 16, "at most 65,536 bins, not {k}");
         assert!(
-            quantum > 0.0 && quantum.is_finite(),
-            "the quantum is positive, not {quantum}"
+            quantum.is_normal() && quantum > 0.0 && quantum.to_bits() & MANTISSA == 0,
+            "the quantum is a power of two, not {quantum}"
         );
         let seed = mix(seed);
         let probes = (0..k)
@@ -186,11 +208,12 @@ impl Sketcher {
         let mut bins = Bins {
             bins: scratch,
             seed: self.seed,
-            quantum: self.quantum,
-            weight: 0.0,
+            inverse: 1.0 / self.quantum,
+            copies: 0,
         };
         add(&mut bins);
-        let weight = bins.weight;
+        // Each feature's quantized weight is a whole number of quanta, so this is their sum.
+        let weight = bins.copies as f64 * self.quantum;
         let mut values: Vec<u32> = scratch.iter().map(|&v| v as u32).collect();
         if scratch.iter().any(|&v| v != u64::MAX) {
             self.densify(&mut values, scratch);
@@ -231,16 +254,20 @@ fn probe(seed: u64, k: usize, i: usize, attempt: u64) -> usize {
 pub struct Bins<'a> {
     bins: &'a mut [u64],
     seed: u64,
-    quantum: f64,
-    weight: f64,
+    /// One over the quantum, exact for a power of two: multiplying by it is dividing by the
+    /// quantum, without a division's latency per feature.
+    inverse: f64,
+    /// Copies added so far.
+    copies: u64,
 }
 
 impl Bins<'_> {
-    /// Adds a feature: each of its copies falls into one bin, which keeps its smallest value.
+    /// Adds a feature: each of its [`copies`] falls into one bin, which keeps its smallest
+    /// value.
     #[inline]
     pub fn add(&mut self, hash: u64, weight: f64) {
-        let n = copies(hash, weight, self.quantum);
-        self.weight += n as f64 * self.quantum;
+        let n = copies_of_scaled(hash, weight * self.inverse);
+        self.copies = self.copies.saturating_add(n);
         let k = self.bins.len();
         let base = hash ^ self.seed;
         for copy in 0..n {
@@ -304,6 +331,53 @@ mod tests {
             prop_assert!(copies(hash, weight, 1.0) >= 1);
             prop_assert!(Sketcher::new(16, 3, 1.0).sketch(&[(hash, weight)]).values[0] != EMPTY);
         }
+    }
+
+    /// The rounding written the obvious way, in `u64` (saturating conversions, no special
+    /// cases but the two the contract names): the oracle of [`copies_of_scaled`].
+    fn copies_in_u64(hash: u64, scaled: f64) -> u64 {
+        let whole = scaled as u64;
+        let fraction = scaled - whole as f64;
+        if fraction == 0.0 {
+            return whole;
+        }
+        if whole == 0 {
+            return 1;
+        }
+        let draw = (mix(hash ^ ROUNDING) >> 11) as f64 / (1u64 << 53) as f64;
+        whole.saturating_add(u64::from(draw < fraction))
+    }
+
+    proptest! {
+        /// Oracle: the `i64` fast path rounds every weight as the `u64` formula does, from
+        /// zero, negative and NaN weights to the saturating ones.
+        #[test]
+        fn fast_rounding_equals_the_u64_formula(
+            hash in any::<u64>(),
+            scaled in prop_oneof![
+                0.0f64..40.0,
+                any::<f64>(),
+                Just(0.0), Just(-0.0), Just(f64::NAN), Just(f64::INFINITY), Just(EXACT),
+                Just(EXACT - 0.5), Just(2.0f64.powi(64)),
+            ],
+        ) {
+            prop_assert_eq!(copies_of_scaled(hash, scaled), copies_in_u64(hash, scaled));
+        }
+
+        /// Multiplying by the inverse of a power-of-two quantum is dividing by it: the sketch's
+        /// copies are [`copies`]'.
+        #[test]
+        fn scaling_by_the_inverse_is_dividing(
+            hash in any::<u64>(), weight in 0.0f64..1e6, q in prop_oneof![Just(0.25), Just(1.0)],
+        ) {
+            prop_assert_eq!(copies_of_scaled(hash, weight * (1.0 / q)), copies(hash, weight, q));
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "power of two")]
+    fn a_quantum_is_a_power_of_two() {
+        Sketcher::new(16, 1, 0.3);
     }
 
     #[test]
