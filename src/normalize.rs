@@ -122,19 +122,30 @@ pub fn chrome_lines(lines: &[&str]) -> Vec<bool> {
 
 /// The normalized text of a document: folded, with chrome lines removed (when asked) and
 /// blank lines dropped. If every line looks like chrome (a one-line note, say), the text is
-/// kept whole: a short document is still a document.
+/// kept whole: a short document is still a document. So a text of one line (many JSONL
+/// corpora hold a paragraph per document) is kept without looking for chrome.
 pub fn normalize(text: &str, strip_chrome: bool) -> String {
     let folded = fold(text);
     let lines: Vec<&str> = folded.lines().collect();
-    let chrome = if strip_chrome {
+    let one_line = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .nth(1)
+        .is_none();
+    let chrome = if strip_chrome && !one_line {
         chrome_lines(&lines)
     } else {
         vec![false; lines.len()]
     };
+    kept_text(&lines, &chrome)
+}
+
+/// The non-blank lines not marked as chrome, joined; all non-blank lines if that leaves none.
+fn kept_text(lines: &[&str], chrome: &[bool]) -> String {
     let text_lines = |skip_chrome: bool| {
         lines
             .iter()
-            .zip(&chrome)
+            .zip(chrome)
             .filter(|(l, c)| !(l.trim().is_empty() || skip_chrome && **c))
             .map(|(l, _)| *l)
             .collect::<Vec<_>>()
@@ -194,10 +205,22 @@ mod tests {
         /// Oracle: the ASCII fast path counts what the Unicode path counts.
         #[test]
         fn words_and_links_equal_the_unicode_count(
-            line in "([\x00-\x7f]|[\u{85}\u{a0}\u{2003}é€])*",
+            line in "([\x00-\x7f]|[\u{85}\u{a0}\u{2003}é€]|www\\.|[a-z]{2,3}\\.com|://)*",
         ) {
             let unicode = tally(line.split_whitespace(), |w| w.chars().any(char::is_alphanumeric));
             proptest::prop_assert_eq!(words_and_links(&line), unicode);
+        }
+
+        /// Oracle: skipping chrome detection on a one-line text changes nothing: normalizing
+        /// equals looking for chrome on every text, of one line or several.
+        #[test]
+        fn one_line_texts_need_no_chrome_detection(
+            text in "(Share\\.|[a-z]{1,8}|www\\.x\\.com|[ .:]|\n{1,2}){0,40}",
+        ) {
+            let folded = fold(&text);
+            let lines: Vec<&str> = folded.lines().collect();
+            let looked = kept_text(&lines, &chrome_lines(&lines));
+            proptest::prop_assert_eq!(normalize(&text, true), looked);
         }
     }
 
