@@ -127,12 +127,14 @@ pub fn chrome_lines(lines: &[&str]) -> Vec<bool> {
 pub fn normalize(text: &str, strip_chrome: bool) -> String {
     let folded = fold(text);
     let lines: Vec<&str> = folded.lines().collect();
-    let one_line = lines
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .nth(1)
-        .is_none();
-    let chrome = if strip_chrome && !one_line {
+    let several_lines = || {
+        lines
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .nth(1)
+            .is_some()
+    };
+    let chrome = if strip_chrome && several_lines() {
         chrome_lines(&lines)
     } else {
         vec![false; lines.len()]
