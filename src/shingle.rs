@@ -104,11 +104,6 @@ fn hash_words(hashes: &[u64], seed: u64) -> u64 {
     xxh3_64_with_seed(&bytes[..8 * hashes.len()], seed)
 }
 
-/// Hash of a shingle of terms: [`hash_keys`] of their keys.
-fn shingle_hash<T: TermLike>(terms: &[&T], seed: u64) -> u64 {
-    hash_keys(terms.iter().map(|t| t.key()), seed)
-}
-
 /// Hash of a sequence of term keys, seeded per family: [`mix`] chained over the keys in
 /// order, from the mixed seed. The keys are xxh3 hashes of the stems already, so one
 /// multiply-xorshift round per key is all a shingle costs; [`mix`] is a fixed function,
@@ -128,14 +123,55 @@ fn family_seed(family: Family, seed: u64) -> u64 {
     seed ^ tag.wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
-/// The weight of a shingle made of these terms: the largest IDF of its stems. A shingle is
-/// at least as rare as its rarest stem, so this is the closest bound available from unigram
-/// frequencies alone (measured: nearer to true n-gram IDF than the mean, the sum or the
-/// minimum), and it keeps memory bounded by the vocabulary.
-fn weight<T>(terms: &[&T], weighting: Weighting, idf: &mut impl FnMut(&T) -> f64) -> f64 {
-    match weighting {
-        Weighting::None => 1.0,
-        Weighting::Idf => terms.iter().map(|t| idf(t)).fold(0.0, f64::max),
+/// The terms a shingle is made of, by position: what weights it under IDF (the largest IDF of
+/// its terms) and what an index keeps of it (their keys).
+#[derive(Debug, Clone, Copy)]
+enum Parts {
+    /// None that weights it: a character n-gram, a statement's stop word.
+    Unweighted,
+    /// The content terms `start..end` (stem n-grams, quotes, a statement's content word).
+    Run(usize, usize),
+    /// Two content terms (stem pairs, number facts), in the order their keys are hashed.
+    Pair(usize, usize),
+    /// The document's terms `start..end`, stop words included (word n-grams).
+    Words(usize, usize),
+}
+
+impl Parts {
+    /// Calls `f` with the value of each part, in order: `content[i]` for a content term,
+    /// `word(i)` for the document's term `i`.
+    fn each<X: Copy>(self, content: &[X], mut word: impl FnMut(usize) -> X, mut f: impl FnMut(X)) {
+        match self {
+            Parts::Unweighted => {}
+            Parts::Run(start, end) => content[start..end].iter().for_each(|&x| f(x)),
+            Parts::Pair(i, j) => {
+                f(content[i]);
+                f(content[j]);
+            }
+            Parts::Words(start, end) => (start..end).for_each(|i| f(word(i))),
+        }
+    }
+}
+
+/// The terms shingles are made of: a document's terms but its stop words (when
+/// `config.stop_words`), with their keys side by side, so that each term's word is read once
+/// from the vocabulary however many shingles hold it.
+struct Content<'t, T> {
+    terms: Vec<&'t T>,
+    keys: Vec<u64>,
+}
+
+impl<'t, T: TermLike> Content<'t, T> {
+    fn new(terms: &'t [T], config: &Config) -> Content<'t, T> {
+        let mut content = Content {
+            terms: Vec::with_capacity(terms.len()),
+            keys: Vec::with_capacity(terms.len()),
+        };
+        for term in terms.iter().filter(|t| !(config.stop_words && t.stop())) {
+            content.terms.push(term);
+            content.keys.push(term.key());
+        }
+        content
     }
 }
 
@@ -326,19 +362,18 @@ fn sorted_unique(mut out: Vec<Feature>) -> Vec<Feature> {
     out
 }
 
-/// n-grams over a term sequence (a single shingle of everything when it is shorter).
-fn ngrams<'a, T: TermLike>(
-    terms: &[&'a T],
-    n: usize,
-    seed: u64,
-    mut emit: impl FnMut(u64, &[&'a T]),
-) {
-    if terms.is_empty() {
+/// n-grams over a sequence of term keys (a single shingle of everything when it is shorter),
+/// as `emit(hash, parts)`.
+fn ngrams(keys: &[u64], n: usize, seed: u64, mut emit: impl FnMut(u64, Parts)) {
+    if keys.is_empty() {
         return;
     }
-    let n = n.min(terms.len());
-    for window in terms.windows(n) {
-        emit(shingle_hash(window, seed), window);
+    let n = n.min(keys.len());
+    for (i, window) in keys.windows(n).enumerate() {
+        emit(
+            hash_keys(window.iter().copied(), seed),
+            Parts::Run(i, i + n),
+        );
     }
 }
 
@@ -362,19 +397,25 @@ pub fn number_facts(content: &[&impl TermLike]) -> Vec<(usize, usize)> {
 
 /// Quoted passages: the stems of 2 to 20 content words between a pair of double quotes.
 pub fn quotes<'a, T: TermLike>(text: &str, terms: &[&'a T]) -> Vec<Vec<&'a T>> {
+    quote_runs(text, terms)
+        .into_iter()
+        .map(|run| terms[run].to_vec())
+        .collect()
+}
+
+/// [`quotes`] as ranges of positions in `terms` (in text order, so the terms inside a pair of
+/// quotes are a run, found by two binary searches).
+fn quote_runs(text: &str, terms: &[&impl TermLike]) -> Vec<std::ops::Range<usize>> {
     let marks: Vec<usize> = text.match_indices('"').map(|(i, _)| i).collect();
-    let mut out = Vec::new();
-    for pair in marks.chunks_exact(2) {
-        let inside: Vec<&T> = terms
-            .iter()
-            .copied()
-            .filter(|t| t.token().start > pair[0] && t.token().end <= pair[1])
-            .collect();
-        if (2..=20).contains(&inside.len()) {
-            out.push(inside);
-        }
-    }
-    out
+    marks
+        .chunks_exact(2)
+        .map(|pair| {
+            let start = terms.partition_point(|t| t.token().start <= pair[0]);
+            let end = terms.partition_point(|t| t.token().end <= pair[1]);
+            start..end.max(start)
+        })
+        .filter(|run| (2..=20).contains(&run.len()))
+        .collect()
 }
 
 /// A fact slot: the key of a number's context word and the key of the number, e.g.
@@ -475,13 +516,32 @@ fn each_feature<T: TermLike>(
     mut idf: impl FnMut(&T) -> f64,
     mut give: impl FnMut(Feature),
 ) {
-    each_shingle(text, terms, config, |hash, family_weight, parts| {
-        let weight = match parts {
-            Some(parts) => weight(parts, config.weighting, &mut idf),
-            None => 1.0,
-        };
-        give((hash, family_weight * weight * scale));
-    });
+    let content = Content::new(terms, config);
+    let idfs: Vec<f64> = match config.weighting {
+        Weighting::Idf => content.terms.iter().map(|t| idf(t)).collect(),
+        Weighting::None => Vec::new(),
+    };
+    each_shingle(
+        text,
+        terms,
+        &content,
+        config,
+        |hash, family_weight, parts| {
+            // A shingle is at least as rare as its rarest stem: its weight is their largest IDF,
+            // the closest bound available from unigram frequencies alone (measured: nearer to true
+            // n-gram IDF than the mean, the sum or the minimum), which keeps memory bounded by the
+            // vocabulary.
+            let weight = match (config.weighting, parts) {
+                (Weighting::None, _) | (_, Parts::Unweighted) => 1.0,
+                (Weighting::Idf, parts) => {
+                    let mut largest = 0.0f64;
+                    parts.each(&idfs, |i| idf(&terms[i]), |w| largest = largest.max(w));
+                    largest
+                }
+            };
+            give((hash, family_weight * weight * scale));
+        },
+    );
 }
 
 /// The IDF of words by their number in an analyzer's vocabulary ([`TermRef::id`]), for one
@@ -552,10 +612,18 @@ impl FeatureTerms {
     /// The open features of a document.
     pub fn new(text: &str, terms: &[impl TermLike], config: &Config) -> FeatureTerms {
         let mut shingles: Vec<(u64, f64, Vec<u64>)> = Vec::new();
-        each_shingle(text, terms, config, |hash, family_weight, parts| {
-            let keys = parts.map_or_else(Vec::new, |parts| parts.iter().map(|t| t.key()).collect());
-            shingles.push((hash, family_weight, keys));
-        });
+        let content = Content::new(terms, config);
+        each_shingle(
+            text,
+            terms,
+            &content,
+            config,
+            |hash, family_weight, parts| {
+                let mut keys = Vec::new();
+                parts.each(&content.keys, |i| terms[i].key(), |key| keys.push(key));
+                shingles.push((hash, family_weight, keys));
+            },
+        );
         shingles.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
         let mut keys: Vec<u64> = shingles.iter().flat_map(|s| s.2.iter().copied()).collect();
         keys.sort_unstable();
@@ -615,59 +683,70 @@ impl FeatureTerms {
 /// carry what the content words do not in one sentence: negation, tense, who did what to whom
 /// ("was not", "has", "by"); across an article they average out and stay removed.
 pub fn is_statement(terms: &[impl TermLike], config: &Config) -> bool {
-    config.weighting == Weighting::Idf
-        && terms.iter().filter(|t| !t.stop()).count() < config.statement_words
+    statement_of(config, || terms.iter().filter(|t| !t.stop()).count())
+}
+
+/// [`is_statement`] of a document whose content words `content_words` counts (only called
+/// under IDF weighting).
+fn statement_of(config: &Config, content_words: impl FnOnce() -> usize) -> bool {
+    config.weighting == Weighting::Idf && content_words() < config.statement_words
 }
 
 /// Every shingle of a document, in family order, repeats included: `emit` gets its hash, its
-/// family's weight, and the terms whose IDF weights it (`None` for character n-grams and a
-/// statement's stop words, which are never IDF-weighted; never empty otherwise). A statement
-/// ([`is_statement`]) gets its word stems instead of the families.
-fn each_shingle<'t, T: TermLike>(
+/// family's weight, and the terms whose IDF weights it ([`Parts::Unweighted`] for character
+/// n-grams and a statement's stop words; never empty otherwise), by position in `content`
+/// (the document's [`Content`]) or in `terms`. A statement ([`is_statement`]) gets its word
+/// stems instead of the families.
+fn each_shingle<T: TermLike>(
     text: &str,
-    terms: &'t [T],
+    terms: &[T],
+    content: &Content<'_, T>,
     config: &Config,
-    mut sink: impl FnMut(u64, f64, Option<&[&'t T]>),
+    mut sink: impl FnMut(u64, f64, Parts),
 ) {
-    if is_statement(terms, config) {
+    let keys = &content.keys[..];
+    // Without stop words, the content terms are the content words, counted already.
+    let content_words = || {
+        if config.stop_words {
+            keys.len()
+        } else {
+            terms.iter().filter(|t| !t.stop()).count()
+        }
+    };
+    if statement_of(config, content_words) {
         // Hashed as the `stems:1` family, so that a statement's words meet an article's.
         let seed = family_seed(Family::Stems { n: 1 }, config.seed);
+        // The position in `content` of the next content term.
+        let mut next = 0;
         for term in terms {
-            let hash = hash_keys([term.key()], seed);
-            sink(
-                hash,
-                1.0,
-                (!term.stop()).then_some(std::slice::from_ref(&term)),
-            );
+            let parts = if term.stop() {
+                Parts::Unweighted
+            } else {
+                Parts::Run(next, next + 1)
+            };
+            next += usize::from(!(config.stop_words && term.stop()));
+            sink(hash_keys([term.key()], seed), 1.0, parts);
         }
         return;
     }
-    let content: Vec<&T> = terms
-        .iter()
-        .filter(|t| !(config.stop_words && t.stop()))
-        .collect();
     for spec in &config.features.0 {
         let seed = family_seed(spec.family, config.seed);
-        let mut emit = |hash: u64, parts: &[&'t T]| sink(hash, spec.weight, Some(parts));
+        let mut emit = |hash: u64, parts: Parts| sink(hash, spec.weight, parts);
         match spec.family {
-            Family::Stems { n } => ngrams(&content, n, seed, &mut emit),
+            Family::Stems { n } => ngrams(keys, n, seed, &mut emit),
             Family::Pairs { w } => {
-                for (i, first) in content.iter().enumerate() {
-                    for second in content.iter().skip(i + 1).take(w) {
-                        let pair = if first.key() <= second.key() {
-                            [*first, *second]
-                        } else {
-                            [*second, *first]
-                        };
-                        emit(shingle_hash(&pair, seed), &pair);
+                for i in 0..keys.len() {
+                    for j in (i + 1..keys.len()).take(w) {
+                        let (first, second) = if keys[i] <= keys[j] { (i, j) } else { (j, i) };
+                        let hash = hash_keys([keys[first], keys[second]], seed);
+                        emit(hash, Parts::Pair(first, second));
                     }
                 }
             }
             Family::Words { n } => {
-                let all: Vec<&T> = terms.iter().collect();
                 let hashes: Vec<u64> = terms.iter().map(|t| word_hash(t.word())).collect();
                 word_ngrams(&hashes, n, seed, |h, i| {
-                    emit(h, &all[i..(i + n).min(all.len())]);
+                    emit(h, Parts::Words(i, (i + n).min(terms.len())));
                 });
             }
             Family::Chars { n } => {
@@ -680,16 +759,16 @@ fn each_shingle<'t, T: TermLike>(
                 for window in folded.windows(n.max(1)) {
                     buf.clear();
                     buf.extend(window);
-                    sink(xxh3_64_with_seed(buf.as_bytes(), seed), spec.weight, None);
+                    emit(xxh3_64_with_seed(buf.as_bytes(), seed), Parts::Unweighted);
                 }
             }
             Family::Facts => {
-                for (i, j) in number_facts(&content) {
-                    let pair = [content[i], content[j]];
-                    emit(shingle_hash(&pair, seed), &pair);
+                for (i, j) in number_facts(&content.terms) {
+                    emit(hash_keys([keys[i], keys[j]], seed), Parts::Pair(i, j));
                 }
-                for quote in quotes(text, &content) {
-                    emit(shingle_hash(&quote, seed), &quote);
+                for run in quote_runs(text, &content.terms) {
+                    let hash = hash_keys(keys[run.clone()].iter().copied(), seed);
+                    emit(hash, Parts::Run(run.start, run.end));
                 }
             }
         }
@@ -936,6 +1015,29 @@ mod tests {
                 });
                 proptest::prop_assert_eq!(fast, slow);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Oracle: the quoted runs found by binary search are the content terms each pair of
+        /// quotes encloses, filtered one by one.
+        #[test]
+        fn quote_runs_are_the_terms_between_quotes(text in "[a-c \"]{0,80}") {
+            let terms = Analyzer::new(Language::English).terms(&text);
+            let content: Vec<&Term> = terms.iter().filter(|t| !t.stop()).collect();
+            let marks: Vec<usize> = text.match_indices('"').map(|(i, _)| i).collect();
+            let slow: Vec<Vec<&Term>> = marks
+                .chunks_exact(2)
+                .map(|pair| {
+                    content
+                        .iter()
+                        .copied()
+                        .filter(|t| t.token.start > pair[0] && t.token.end <= pair[1])
+                        .collect::<Vec<_>>()
+                })
+                .filter(|inside| (2..=20).contains(&inside.len()))
+                .collect();
+            proptest::prop_assert_eq!(quotes(&text, &content), slow);
         }
     }
 
