@@ -3,9 +3,11 @@
 //! while every text is tokenized, shingled and sketched, one after the other on one thread.
 //! The classic preset (word 5-grams, 128 hashes) is what the peers compute; the defaults
 //! (stems, facts, IDF weights, 256 hashes) are timed too, with the corpus's document
-//! frequencies counted first, untimed, as `dedup`'s first pass counts them. Prints one JSON
-//! line: `{"tool": "storyprint", "bytes": …, "signature_seconds": …,
-//! "default_signature_seconds": …}`.
+//! frequencies counted first, untimed, as `dedup`'s first pass counts them, and sketched as
+//! `dedup`'s second pass sketches, with the analyzer of the first (whose vocabulary has every
+//! word stemmed already); and once more with a fresh analyzer, which stems each distinct word
+//! again. Prints one JSON line: `{"tool": "storyprint", "bytes": …, "signature_seconds": …,
+//! "default_signature_seconds": …, "default_fresh_signature_seconds": …}`.
 //!
 //! ```text
 //! cargo run --release --example sign_corpus -- corpus.jsonl
@@ -27,10 +29,16 @@ use storyprint::tokenize::Analyzer;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Seconds to sketch every text with `config` on this thread.
-fn sign_seconds(texts: &[String], config: &Config, freq: &DocFreq) -> f64 {
+/// Seconds to sketch every text with `config` on this thread, analysing with `analyzer` (a
+/// fresh one when `None`).
+fn sign_seconds(
+    texts: &[String],
+    config: &Config,
+    freq: &DocFreq,
+    analyzer: Option<Analyzer>,
+) -> f64 {
     let sketcher = Sketcher::for_config(config);
-    let mut state = Sketching::new(config, freq);
+    let mut state = Sketching::with_analyzer(config, freq, analyzer);
     let started = Instant::now();
     for text in texts {
         black_box(sketch_of(&mut state, &sketcher, config, text));
@@ -49,14 +57,15 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let bytes: usize = texts.iter().map(String::len).sum();
-    let classic = sign_seconds(&texts, &Config::classic(), &DocFreq::default());
+    let classic = sign_seconds(&texts, &Config::classic(), &DocFreq::default(), None);
     let defaults = Config::default();
     let analyzer = Analyzer::new(defaults.language);
     let mut freq = DocFreq::default();
     for text in &texts {
         count_terms(&mut freq, &analyzer, &defaults, text);
     }
-    let default = sign_seconds(&texts, &defaults, &freq);
+    let fresh = sign_seconds(&texts, &defaults, &freq, None);
+    let default = sign_seconds(&texts, &defaults, &freq, Some(analyzer));
     println!(
         "{}",
         serde_json::json!({
@@ -64,6 +73,7 @@ fn main() -> anyhow::Result<()> {
             "bytes": bytes,
             "signature_seconds": classic,
             "default_signature_seconds": default,
+            "default_fresh_signature_seconds": fresh,
         })
     );
     Ok(())

@@ -60,6 +60,7 @@ use crate::input::{InputOptions, Problem, Raw, Reader, Record};
 use crate::lsh::{Banding, PairCounter, bucket_pairs, pair_key, split_band_entry, split_pair_key};
 use crate::normalize::normalize;
 use crate::pipeline::{Evidence, lsh_threshold, similarity_of};
+use crate::pool::Pool;
 use crate::shingle::{
     DocFreq, Feature, SketchBuffers, Slot, WordIdf, fact_slots, fast_features, fast_sketch,
     features, sketch_features,
@@ -286,6 +287,8 @@ struct Recompute<'a> {
     config: &'a Config,
     freq: &'a DocFreq,
     wanted: &'a (dyn Fn(usize) -> bool + Sync),
+    /// Analyzers for `config`'s language, lent to the read's jobs.
+    analyzers: &'a Pool<Analyzer>,
 }
 
 /// A parsed chunk: each item's number when the read numbers documents, and its record with
@@ -601,16 +604,20 @@ impl Dedup {
             ));
         }
         let mut summary = Summary::default();
+        // The frequency pass's analyzers, with every word they stemmed, serve the next pass.
+        let analyzers = Pool::default();
         let freq = match self.config.weighting {
-            Weighting::Idf => self.frequencies(paths, observer, &mut summary),
+            Weighting::Idf => self.frequencies(paths, &analyzers, observer, &mut summary),
             Weighting::None => DocFreq::default(),
         };
         let first_pass = self.config.weighting == Weighting::None;
-        let mut sketches = self.sketch(paths, &freq, first_pass, observer, &mut summary)?;
+        let mut sketches =
+            self.sketch(paths, &freq, &analyzers, first_pass, observer, &mut summary)?;
         let candidates = self.candidates(&mut sketches, &mut summary)?;
         let candidates = match candidates {
             Candidates::Memory(pairs) if self.verify_exact && self.keep == Keep::First => {
-                let streaming = Streaming::new(self.exact_config(), &freq, &sketches, pairs);
+                let config = self.exact_config();
+                let streaming = Streaming::new(config, &freq, &analyzers, &sketches, pairs);
                 let removals = Removals::Streaming(Box::new(streaming));
                 self.write_pass(paths, removals, None, outputs, observer, &mut summary)?;
                 return Ok(summary);
@@ -618,7 +625,14 @@ impl Dedup {
             candidates => candidates,
         };
         let edges = if self.verify_exact {
-            self.verify_exactly(paths, &freq, &mut sketches, &candidates, observer)?
+            self.verify_exactly(
+                paths,
+                &freq,
+                &analyzers,
+                &mut sketches,
+                &candidates,
+                observer,
+            )?
         } else {
             let config = &estimating(&self.config);
             self.verify(&sketches, &candidates, config, &FeatureSets::Estimated)?
@@ -802,9 +816,9 @@ impl Dedup {
             paths,
             read,
             observer,
-            || recompute.map(|r| Analyzer::new(r.config.language)),
+            || recompute.map(|r| r.analyzers.lend(|| Analyzer::new(r.config.language))),
             |analyzer, doc, record| {
-                let (r, analyzer) = (recompute?, analyzer.as_ref()?);
+                let (r, analyzer) = (recompute?, analyzer.as_deref()?);
                 (doc.is_some_and(r.wanted))
                     .then(|| exact_features(&record.doc.text, analyzer, r.config, r.freq))
             },
@@ -815,6 +829,7 @@ impl Dedup {
     fn frequencies(
         &self,
         paths: &[PathBuf],
+        analyzers: &Pool<Analyzer>,
         observer: &mut dyn Observer,
         summary: &mut Summary,
     ) -> DocFreq {
@@ -831,7 +846,7 @@ impl Dedup {
             paths,
             read,
             observer,
-            || Analyzer::new(config.language),
+            || analyzers.lend(|| Analyzer::new(config.language)),
             |analyzer, _, record| {
                 let mut one = DocFreq::default();
                 count_terms(&mut one, analyzer, config, &record.doc.text);
@@ -853,6 +868,7 @@ impl Dedup {
         &self,
         paths: &[PathBuf],
         freq: &DocFreq,
+        analyzers: &Pool<Analyzer>,
         report: bool,
         observer: &mut dyn Observer,
         summary: &mut Summary,
@@ -872,6 +888,7 @@ impl Dedup {
             held: 0,
         };
         let mut failure: Option<Error> = None;
+        let states = Pool::default();
         let read = Reading {
             pass: Pass::Signatures,
             total: (!report).then_some(summary.documents),
@@ -883,7 +900,12 @@ impl Dedup {
             paths,
             read,
             observer,
-            || Sketching::new(config, freq),
+            || {
+                states.lend(|| {
+                    let analyzer = analyzers.take();
+                    Sketching::with_analyzer(config, freq, analyzer)
+                })
+            },
             |state, _, record| {
                 let length = u32::try_from(record.doc.text.len()).unwrap_or(u32::MAX);
                 let (signature, slots) = sketch_of(state, &sketcher, config, &record.doc.text);
@@ -908,6 +930,9 @@ impl Dedup {
         (summary.documents, summary.bytes, summary.skipped) =
             (found.docs, found.bytes, found.skipped);
         sketches.layout = found.layout;
+        for state in states.into_inner() {
+            analyzers.give(state.analyzer);
+        }
         if let Some(e) = failure {
             return Err(e);
         }
@@ -1005,6 +1030,7 @@ impl Dedup {
         &self,
         paths: &[PathBuf],
         freq: &DocFreq,
+        analyzers: &Pool<Analyzer>,
         sketches: &mut Sketches,
         candidates: &Candidates,
         observer: &mut dyn Observer,
@@ -1030,6 +1056,7 @@ impl Dedup {
             config,
             freq,
             wanted: &|doc| wanted.get(doc).copied().unwrap_or(false),
+            analyzers,
         };
         let mut failure: Option<Error> = None;
         let mut next = 0usize;
@@ -1156,6 +1183,7 @@ impl Dedup {
             config: &judging.config,
             freq: judging.freq,
             wanted: &wanted,
+            analyzers: judging.analyzers,
         });
         let read = Reading::again(Pass::Writing, Some(summary.documents), true, layout);
         let found = self.reread(
@@ -1269,6 +1297,8 @@ struct Judging<'a> {
     /// The exact configuration.
     config: Config,
     freq: &'a DocFreq,
+    /// Analyzers for the configuration's language.
+    analyzers: &'a Pool<Analyzer>,
     sketches: &'a Sketches,
     /// The candidate pairs as (later, earlier) document, sorted: by the document that decides
     /// when they are judged.
@@ -1300,6 +1330,7 @@ impl<'a> Streaming<'a> {
     fn new(
         config: Config,
         freq: &'a DocFreq,
+        analyzers: &'a Pool<Analyzer>,
         sketches: &'a Sketches,
         mut pairs: Vec<(u32, u32)>,
     ) -> Streaming<'a> {
@@ -1318,6 +1349,7 @@ impl<'a> Streaming<'a> {
             judging: Judging {
                 config,
                 freq,
+                analyzers,
                 sketches,
                 pairs,
                 last_use,
@@ -1531,8 +1563,19 @@ pub struct Sketching<'f> {
 impl<'f> Sketching<'f> {
     /// A fresh state for a configuration's language, weighting features with `freq`.
     pub fn new(config: &Config, freq: &'f DocFreq) -> Sketching<'f> {
+        Sketching::with_analyzer(config, freq, None)
+    }
+
+    /// A state that analyses with `analyzer` (one for the configuration's language, such as
+    /// the frequency pass's, whose vocabulary has every word of the corpus stemmed already),
+    /// or a fresh one.
+    pub fn with_analyzer(
+        config: &Config,
+        freq: &'f DocFreq,
+        analyzer: Option<Analyzer>,
+    ) -> Sketching<'f> {
         Sketching {
-            analyzer: Analyzer::new(config.language),
+            analyzer: analyzer.unwrap_or_else(|| Analyzer::new(config.language)),
             idf: WordIdf::new(freq),
             buffers: SketchBuffers::default(),
         }

@@ -46,6 +46,7 @@ pub mod lsh;
 pub mod normalize;
 pub mod output;
 pub mod pipeline;
+mod pool;
 pub mod report;
 pub mod shingle;
 pub mod signature;
