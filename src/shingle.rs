@@ -157,13 +157,18 @@ impl Parts {
 /// `config.stop_words`), with their keys side by side, so that each term's word is read once
 /// from the vocabulary however many shingles hold it.
 struct Content<'t, T> {
+    /// Every term of the document.
+    all: &'t [T],
+    /// Its content terms.
     terms: Vec<&'t T>,
+    /// Their keys.
     keys: Vec<u64>,
 }
 
 impl<'t, T: TermLike> Content<'t, T> {
     fn new(terms: &'t [T], config: &Config) -> Content<'t, T> {
         let mut content = Content {
+            all: terms,
             terms: Vec::with_capacity(terms.len()),
             keys: Vec::with_capacity(terms.len()),
         };
@@ -521,27 +526,21 @@ fn each_feature<T: TermLike>(
         Weighting::Idf => content.terms.iter().map(|t| idf(t)).collect(),
         Weighting::None => Vec::new(),
     };
-    each_shingle(
-        text,
-        terms,
-        &content,
-        config,
-        |hash, family_weight, parts| {
-            // A shingle is at least as rare as its rarest stem: its weight is their largest IDF,
-            // the closest bound available from unigram frequencies alone (measured: nearer to true
-            // n-gram IDF than the mean, the sum or the minimum), which keeps memory bounded by the
-            // vocabulary.
-            let weight = match (config.weighting, parts) {
-                (Weighting::None, _) | (_, Parts::Unweighted) => 1.0,
-                (Weighting::Idf, parts) => {
-                    let mut largest = 0.0f64;
-                    parts.each(&idfs, |i| idf(&terms[i]), |w| largest = largest.max(w));
-                    largest
-                }
-            };
-            give((hash, family_weight * weight * scale));
-        },
-    );
+    content.each_shingle(text, config, |hash, family_weight, parts| {
+        // A shingle is at least as rare as its rarest stem: its weight is their largest IDF,
+        // the closest bound available from unigram frequencies alone (measured: nearer to true
+        // n-gram IDF than the mean, the sum or the minimum), which keeps memory bounded by the
+        // vocabulary.
+        let weight = match (config.weighting, parts) {
+            (Weighting::None, _) | (_, Parts::Unweighted) => 1.0,
+            (Weighting::Idf, parts) => {
+                let mut largest = 0.0f64;
+                parts.each(&idfs, |i| idf(&terms[i]), |w| largest = largest.max(w));
+                largest
+            }
+        };
+        give((hash, family_weight * weight * scale));
+    });
 }
 
 /// The IDF of words by their number in an analyzer's vocabulary ([`TermRef::id`]), for one
@@ -613,17 +612,11 @@ impl FeatureTerms {
     pub fn new(text: &str, terms: &[impl TermLike], config: &Config) -> FeatureTerms {
         let mut shingles: Vec<(u64, f64, Vec<u64>)> = Vec::new();
         let content = Content::new(terms, config);
-        each_shingle(
-            text,
-            terms,
-            &content,
-            config,
-            |hash, family_weight, parts| {
-                let mut keys = Vec::new();
-                parts.each(&content.keys, |i| terms[i].key(), |key| keys.push(key));
-                shingles.push((hash, family_weight, keys));
-            },
-        );
+        content.each_shingle(text, config, |hash, family_weight, parts| {
+            let mut keys = Vec::new();
+            parts.each(&content.keys, |i| terms[i].key(), |key| keys.push(key));
+            shingles.push((hash, family_weight, keys));
+        });
         shingles.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
         let mut keys: Vec<u64> = shingles.iter().flat_map(|s| s.2.iter().copied()).collect();
         keys.sort_unstable();
@@ -692,83 +685,79 @@ fn statement_of(config: &Config, content_words: impl FnOnce() -> usize) -> bool 
     config.weighting == Weighting::Idf && content_words() < config.statement_words
 }
 
-/// Every shingle of a document, in family order, repeats included: `emit` gets its hash, its
-/// family's weight, and the terms whose IDF weights it ([`Parts::Unweighted`] for character
-/// n-grams and a statement's stop words; never empty otherwise), by position in `content`
-/// (the document's [`Content`]) or in `terms`. A statement ([`is_statement`]) gets its word
-/// stems instead of the families.
-fn each_shingle<T: TermLike>(
-    text: &str,
-    terms: &[T],
-    content: &Content<'_, T>,
-    config: &Config,
-    mut sink: impl FnMut(u64, f64, Parts),
-) {
-    let keys = &content.keys[..];
-    // Without stop words, the content terms are the content words, counted already.
-    let content_words = || {
-        if config.stop_words {
-            keys.len()
-        } else {
-            terms.iter().filter(|t| !t.stop()).count()
-        }
-    };
-    if statement_of(config, content_words) {
-        // Hashed as the `stems:1` family, so that a statement's words meet an article's.
-        let seed = family_seed(Family::Stems { n: 1 }, config.seed);
-        // The position in `content` of the next content term.
-        let mut next = 0;
-        for term in terms {
-            let parts = if term.stop() {
-                Parts::Unweighted
+impl<T: TermLike> Content<'_, T> {
+    /// Every shingle of the document, in family order, repeats included: `sink` gets its hash,
+    /// its family's weight, and the terms whose IDF weights it ([`Parts::Unweighted`] for
+    /// character n-grams and a statement's stop words; never empty otherwise), by position in
+    /// the content terms or in all the terms. A statement ([`is_statement`]) gets its word stems
+    /// instead of the families.
+    fn each_shingle(&self, text: &str, config: &Config, mut sink: impl FnMut(u64, f64, Parts)) {
+        let (terms, content, keys) = (self.all, self, &self.keys[..]);
+        // Without stop words, the content terms are the content words, counted already.
+        let content_words = || {
+            if config.stop_words {
+                keys.len()
             } else {
-                Parts::Run(next, next + 1)
-            };
-            next += usize::from(!(config.stop_words && term.stop()));
-            sink(hash_keys([term.key()], seed), 1.0, parts);
+                terms.iter().filter(|t| !t.stop()).count()
+            }
+        };
+        if statement_of(config, content_words) {
+            // Hashed as the `stems:1` family, so that a statement's words meet an article's.
+            let seed = family_seed(Family::Stems { n: 1 }, config.seed);
+            // The position in `content` of the next content term.
+            let mut next = 0;
+            for term in terms {
+                let parts = if term.stop() {
+                    Parts::Unweighted
+                } else {
+                    Parts::Run(next, next + 1)
+                };
+                next += usize::from(!(config.stop_words && term.stop()));
+                sink(hash_keys([term.key()], seed), 1.0, parts);
+            }
+            return;
         }
-        return;
-    }
-    for spec in &config.features.0 {
-        let seed = family_seed(spec.family, config.seed);
-        let mut emit = |hash: u64, parts: Parts| sink(hash, spec.weight, parts);
-        match spec.family {
-            Family::Stems { n } => ngrams(keys, n, seed, &mut emit),
-            Family::Pairs { w } => {
-                for i in 0..keys.len() {
-                    for j in (i + 1..keys.len()).take(w) {
-                        let (first, second) = if keys[i] <= keys[j] { (i, j) } else { (j, i) };
-                        let hash = hash_keys([keys[first], keys[second]], seed);
-                        emit(hash, Parts::Pair(first, second));
+        for spec in &config.features.0 {
+            let seed = family_seed(spec.family, config.seed);
+            let mut emit = |hash: u64, parts: Parts| sink(hash, spec.weight, parts);
+            match spec.family {
+                Family::Stems { n } => ngrams(keys, n, seed, &mut emit),
+                Family::Pairs { w } => {
+                    for i in 0..keys.len() {
+                        for j in (i + 1..keys.len()).take(w) {
+                            let (first, second) = if keys[i] <= keys[j] { (i, j) } else { (j, i) };
+                            let hash = hash_keys([keys[first], keys[second]], seed);
+                            emit(hash, Parts::Pair(first, second));
+                        }
                     }
                 }
-            }
-            Family::Words { n } => {
-                let hashes: Vec<u64> = terms.iter().map(|t| word_hash(t.word())).collect();
-                word_ngrams(&hashes, n, seed, |h, i| {
-                    emit(h, Parts::Words(i, (i + n).min(terms.len())));
-                });
-            }
-            Family::Chars { n } => {
-                let folded: Vec<char> = terms
-                    .iter()
-                    .flat_map(|t| t.word().chars().chain(std::iter::once(' ')))
-                    .collect();
-                let n = n.min(folded.len());
-                let mut buf = String::new();
-                for window in folded.windows(n.max(1)) {
-                    buf.clear();
-                    buf.extend(window);
-                    emit(xxh3_64_with_seed(buf.as_bytes(), seed), Parts::Unweighted);
+                Family::Words { n } => {
+                    let hashes: Vec<u64> = terms.iter().map(|t| word_hash(t.word())).collect();
+                    word_ngrams(&hashes, n, seed, |h, i| {
+                        emit(h, Parts::Words(i, (i + n).min(terms.len())));
+                    });
                 }
-            }
-            Family::Facts => {
-                for (i, j) in number_facts(&content.terms) {
-                    emit(hash_keys([keys[i], keys[j]], seed), Parts::Pair(i, j));
+                Family::Chars { n } => {
+                    let folded: Vec<char> = terms
+                        .iter()
+                        .flat_map(|t| t.word().chars().chain(std::iter::once(' ')))
+                        .collect();
+                    let n = n.min(folded.len());
+                    let mut buf = String::new();
+                    for window in folded.windows(n.max(1)) {
+                        buf.clear();
+                        buf.extend(window);
+                        emit(xxh3_64_with_seed(buf.as_bytes(), seed), Parts::Unweighted);
+                    }
                 }
-                for run in quote_runs(text, &content.terms) {
-                    let hash = hash_keys(keys[run.clone()].iter().copied(), seed);
-                    emit(hash, Parts::Run(run.start, run.end));
+                Family::Facts => {
+                    for (i, j) in number_facts(&content.terms) {
+                        emit(hash_keys([keys[i], keys[j]], seed), Parts::Pair(i, j));
+                    }
+                    for run in quote_runs(text, &content.terms) {
+                        let hash = hash_keys(keys[run.clone()].iter().copied(), seed);
+                        emit(hash, Parts::Run(run.start, run.end));
+                    }
                 }
             }
         }
