@@ -37,6 +37,7 @@ use crate::error::{Error, Result};
 use crate::input::{InputOptions, Reader, Record};
 use crate::lsh::Banding;
 use crate::pipeline::params;
+use crate::pool::Pool;
 use crate::shingle::DocFreq;
 use crate::signature::{Signature, Sketcher};
 use crate::tokenize::Analyzer;
@@ -70,15 +71,19 @@ pub fn signatures(
 ) -> Result<u64> {
     config.validate()?;
     let mut freq = DocFreq::default();
+    // The frequency pass's analyzer, with every word it stemmed, serves the signature pass.
+    let analyzers = Pool::default();
     if config.weighting == Weighting::Idf {
+        let analyzer = Analyzer::new(config.language);
         for_each_chunk(paths, options, |chunk| {
-            let analyzer = Analyzer::new(config.language);
             for record in chunk {
                 count_terms(&mut freq, &analyzer, config, &record.doc.text);
             }
             Ok(())
         })?;
+        analyzers.give(analyzer);
     }
+    let states = Pool::default();
     let banding = Banding::optimal(dedup_lsh_threshold(config), config.num_hashes);
     let sketcher = Sketcher::for_config(config);
     let p = params(config);
@@ -118,7 +123,7 @@ pub fn signatures(
         let sigs: Vec<Signature> = chunk
             .par_iter()
             .map_init(
-                || Sketching::new(config, &freq),
+                || states.lend(|| Sketching::with_analyzer(config, &freq, analyzers.take())),
                 |state, record| sketch_of(state, &sketcher, config, &record.doc.text).0,
             )
             .collect();

@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::input::Document;
 use crate::lsh::Banding;
 use crate::normalize::normalize;
+use crate::pool::Pool;
 use crate::shingle::{DocFreq, Feature, Slot, fact_slots, features};
 use crate::signature::{Params, Signature, Sketcher};
 use crate::similarity;
@@ -96,12 +97,14 @@ pub struct Analysis {
     pub terms: Vec<Term>,
 }
 
-/// Normalizes and tokenizes documents in parallel, in input order.
+/// Normalizes and tokenizes documents in parallel, in input order (the jobs share their
+/// analyzers' vocabularies through a pool).
 pub fn analyze(texts: &[&str], config: &Config) -> Vec<Analysis> {
+    let analyzers = Pool::default();
     texts
         .par_iter()
         .map_init(
-            || Analyzer::new(config.language),
+            || analyzers.lend(|| Analyzer::new(config.language)),
             |analyzer, text| {
                 let text = normalize(text, config.strip_chrome);
                 let terms = analyzer.terms(&text);
