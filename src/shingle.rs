@@ -692,19 +692,17 @@ impl<T: TermLike> Content<'_, T> {
     /// the content terms or in all the terms. A statement ([`is_statement`]) gets its word stems
     /// instead of the families.
     fn each_shingle(&self, text: &str, config: &Config, mut sink: impl FnMut(u64, f64, Parts)) {
-        let (terms, content, keys) = (self.all, self, &self.keys[..]);
+        let (terms, keys) = (self.all, &self.keys[..]);
         // Without stop words, the content terms are the content words, counted already.
-        let content_words = || {
-            if config.stop_words {
-                keys.len()
-            } else {
-                terms.iter().filter(|t| !t.stop()).count()
-            }
+        let statement = if config.stop_words {
+            statement_of(config, || keys.len())
+        } else {
+            is_statement(terms, config)
         };
-        if statement_of(config, content_words) {
+        if statement {
             // Hashed as the `stems:1` family, so that a statement's words meet an article's.
             let seed = family_seed(Family::Stems { n: 1 }, config.seed);
-            // The position in `content` of the next content term.
+            // The position among the content terms of the next one.
             let mut next = 0;
             for term in terms {
                 let parts = if term.stop() {
@@ -751,10 +749,10 @@ impl<T: TermLike> Content<'_, T> {
                     }
                 }
                 Family::Facts => {
-                    for (i, j) in number_facts(&content.terms) {
+                    for (i, j) in number_facts(&self.terms) {
                         emit(hash_keys([keys[i], keys[j]], seed), Parts::Pair(i, j));
                     }
-                    for run in quote_runs(text, &content.terms) {
+                    for run in quote_runs(text, &self.terms) {
                         let hash = hash_keys(keys[run.clone()].iter().copied(), seed);
                         emit(hash, Parts::Run(run.start, run.end));
                     }
