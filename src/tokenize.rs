@@ -676,11 +676,13 @@ impl Analyzer {
             *vocabulary = Vocabulary::default();
         }
         let lower = text.to_ascii_lowercase();
+        // Most texts are ASCII throughout: one check for the text spares one per token.
+        let ascii = text.is_ascii();
         let mut out = Vec::with_capacity(text.len() / 5);
         for_each_token(text, |start, end| {
             let token = Token { start, end };
             let raw = &text[start..end];
-            let id = if raw.is_ascii() {
+            let id = if ascii || raw.is_ascii() {
                 self.number_of(&mut vocabulary, &lower[start..end])
             } else {
                 self.number_of(&mut vocabulary, &raw.to_lowercase())
