@@ -226,10 +226,20 @@ impl Sketcher {
     fn densify(&self, values: &mut [u32], bins: &[u64]) {
         let k = values.len();
         let filled = |j: usize| bins[j] != u64::MAX;
-        for i in 0..k {
-            if filled(i) {
-                continue;
-            }
+        // The empty bins, 64 at a time as the set bits of a mask (built without a branch per
+        // bin): most signatures have few, and a branch per bin mispredicts on each of them.
+        let empties = bins.chunks(64).enumerate().flat_map(|(chunk, bins)| {
+            let mut mask = bins
+                .iter()
+                .enumerate()
+                .fold(0u64, |mask, (b, &v)| mask | u64::from(v == u64::MAX) << b);
+            std::iter::from_fn(move || {
+                let b = mask.trailing_zeros() as usize;
+                mask &= mask.wrapping_sub(1);
+                (b < 64).then_some(chunk * 64 + b)
+            })
+        });
+        for i in empties {
             let tabled = &self.probes[i * TABLED_PROBES..(i + 1) * TABLED_PROBES];
             let later = (TABLED_PROBES as u64 + 1..).map(|attempt| probe(self.seed, k, i, attempt));
             // Some bin is filled, so the sequence finds one.
