@@ -1,13 +1,13 @@
-//! Radix sorting for the LSH stage: band keys and pair keys are uniform 64-bit numbers (or
-//! pairs of document numbers), where a least-significant-digit radix sort moves each entry
-//! once per byte instead of comparing it log n times.
+//! Radix sorting for the LSH stage: band keys are uniform 64-bit numbers, where a
+//! least-significant-digit radix sort moves each entry once per byte instead of comparing it
+//! log n times.
 
 /// Entries below this count are sorted by comparison: a radix pass costs a histogram.
 const SMALL: usize = 512;
 
 /// Sorts `v` by `key`, keeping the input order of entries with equal keys (stable): one pass
 /// over the entries per byte of the key, least significant first, and none for a byte every
-/// key shares (pair keys of a corpus of N documents use about 2·log₂N of their 64 bits).
+/// key shares.
 ///
 /// ```
 /// let mut v = vec![(3u64, 'a'), (1, 'b'), (3, 'c'), (0, 'd')];
@@ -48,11 +48,6 @@ pub fn radix_sort_by_key<T: Copy>(v: &mut Vec<T>, key: impl Fn(&T) -> u64) {
     }
 }
 
-/// Sorts 64-bit numbers ascending ([`radix_sort_by_key`] on the numbers themselves).
-pub fn radix_sort(v: &mut Vec<u64>) {
-    radix_sort_by_key(v, |&x| x);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,12 +68,6 @@ mod tests {
             expected.sort_by_key(|e| e.0);
             radix_sort_by_key(&mut entries, |e| e.0);
             prop_assert_eq!(entries, expected);
-
-            let mut numbers: Vec<u64> = keys.iter().map(|k| k & mask).collect();
-            let mut sorted = numbers.clone();
-            sorted.sort_unstable();
-            radix_sort(&mut numbers);
-            prop_assert_eq!(numbers, sorted);
         }
     }
 }
