@@ -145,12 +145,11 @@ impl Banding {
                         band_keys.push((self.band_key(signature, band), i));
                     }
                 }
-                keys.into_iter()
-                    .map(|band_keys| BandBuckets::new(band_keys, signatures.len()))
-                    .collect()
+                keys.into_iter().map(BandBuckets::new).collect()
             })
             .collect();
         let bands: Vec<BandBuckets> = grouped.into_iter().flatten().collect();
+        let places = Places::new(&bands, signatures.len());
         let counters = Pool::default();
         let docs: Vec<u32> = (0..signatures.len() as u32).collect();
         let chunks: Vec<Vec<(u32, u32)>> = docs
@@ -159,7 +158,7 @@ impl Banding {
                 let mut counter = counters.lend(|| PairHits::new(signatures.len()));
                 let mut out = Vec::new();
                 for &doc in chunk {
-                    let later = counter.later(doc, &bands, self.min_hits);
+                    let later = counter.later(places.of(doc), &bands, self.min_hits);
                     out.extend(later.iter().map(|&other| (doc, other)));
                 }
                 out
@@ -185,38 +184,36 @@ const CANDIDATE_CHUNK: usize = 256;
 
 /// The buckets of one band that hold two documents or more, for [`Banding::candidates`].
 struct BandBuckets {
-    /// Per document, where it is in `members`; [`ALONE`] when it has a bucket to itself (or
-    /// no signature).
-    at: Vec<u32>,
-    /// The documents of each bucket in ascending order, bucket after bucket.
+    /// The two documents of each bucket of two, in ascending order: paired directly.
+    pairs: Vec<(u32, u32)>,
+    /// The documents of each larger bucket in ascending order, bucket after bucket.
     members: Vec<u32>,
     /// Per member, the end of the members it pairs with, those after it up to there: its
     /// bucket's end, or itself for a member of a star but the first ([`each_bucket_pair`]).
     pairs_until: Vec<u32>,
 }
 
-/// [`BandBuckets::at`] of a document alone in its bucket.
-const ALONE: u32 = u32::MAX;
-
 impl BandBuckets {
-    /// The buckets of one band's `(key, document)` entries, given in document order, among
-    /// `docs` documents.
-    fn new(mut keys: Vec<(u64, u32)>, docs: usize) -> BandBuckets {
+    /// The buckets of one band's `(key, document)` entries, given in document order.
+    fn new(mut keys: Vec<(u64, u32)>) -> BandBuckets {
         // A stable sort by key orders the entries by (key, document).
         radix_sort_by_key(&mut keys, |e| e.0);
         let mut buckets = BandBuckets {
-            at: vec![ALONE; docs],
+            pairs: Vec::new(),
             members: Vec::new(),
             pairs_until: Vec::new(),
         };
-        for bucket in keys.chunk_by(|a, b| a.0 == b.0).filter(|b| b.len() > 1) {
+        for bucket in keys.chunk_by(|a, b| a.0 == b.0) {
+            if let [(_, a), (_, b)] = bucket {
+                buckets.pairs.push((*a, *b));
+                continue;
+            }
             let start = buckets.members.len() as u32;
             let end = start + bucket.len() as u32;
-            for (x, &(_, doc)) in bucket.iter().enumerate() {
-                let here = start + x as u32;
-                buckets.at[doc as usize] = here;
+            for (x, &(_, doc)) in bucket.iter().enumerate().filter(|_| bucket.len() > 2) {
                 buckets.members.push(doc);
                 let star_member = bucket.len() > MAX_BUCKET && x > 0;
+                let here = start + x as u32;
                 buckets
                     .pairs_until
                     .push(if star_member { here + 1 } else { end });
@@ -225,12 +222,67 @@ impl BandBuckets {
         buckets
     }
 
-    /// The later documents `doc` pairs with in this band.
-    fn later(&self, doc: u32) -> &[u32] {
-        match self.at[doc as usize] {
-            ALONE => &[],
-            here => &self.members[here as usize + 1..self.pairs_until[here as usize] as usize],
+    /// The later documents a document pairs with at its place `x` in this band.
+    fn later(&self, x: u32) -> &[u32] {
+        &self.members[x as usize + 1..self.pairs_until[x as usize] as usize]
+    }
+
+    /// The places of the documents that pair with a later one in band `band` (this one), as
+    /// `(document, place)`.
+    fn places(&self, band: u32) -> impl Iterator<Item = (u32, Place)> + '_ {
+        let pairs = self.pairs.iter().map(|&(a, b)| (a, (PAIR, b)));
+        let members = (0..self.members.len() as u32)
+            .filter(|&x| self.pairs_until[x as usize] > x + 1)
+            .map(move |x| (self.members[x as usize], (band, x)));
+        pairs.chain(members)
+    }
+}
+
+/// A document's place in a band: `(band, x)` where `x` is its position among the band's
+/// [`BandBuckets::members`], or `(PAIR, other)` in a bucket of two, with its later document.
+type Place = (u32, u32);
+
+/// The band of a [`Place`] in a bucket of two.
+const PAIR: u32 = u32::MAX;
+
+/// Every document's places in every band where it pairs with a later document (not a
+/// bucket's last member, nor a star's members but the first): the documents' lists one after
+/// the other, so that a document that pairs with no later one (most of them, at high
+/// thresholds) costs nothing but its offset.
+struct Places {
+    /// Document `d`'s places are `places[starts[d]..starts[d + 1]]`.
+    starts: Vec<usize>,
+    places: Vec<Place>,
+}
+
+impl Places {
+    /// The places of `docs` documents in `bands`.
+    fn new(bands: &[BandBuckets], docs: usize) -> Places {
+        let each = || {
+            bands
+                .iter()
+                .enumerate()
+                .flat_map(|(b, band)| band.places(b as u32))
+        };
+        let mut starts = vec![0usize; docs + 1];
+        for (doc, _) in each() {
+            starts[doc as usize + 1] += 1;
         }
+        for d in 0..docs {
+            starts[d + 1] += starts[d];
+        }
+        let mut next = starts.clone();
+        let mut places = vec![(0, 0); starts[docs]];
+        for (doc, place) in each() {
+            places[next[doc as usize]] = place;
+            next[doc as usize] += 1;
+        }
+        Places { starts, places }
+    }
+
+    /// Document `doc`'s places.
+    fn of(&self, doc: u32) -> &[Place] {
+        &self.places[self.starts[doc as usize]..self.starts[doc as usize + 1]]
     }
 }
 
@@ -254,9 +306,9 @@ impl PairHits {
         }
     }
 
-    /// The later documents that share a bucket with `doc` in at least `min_hits` of `bands`,
-    /// ascending.
-    fn later(&mut self, doc: u32, bands: &[BandBuckets], min_hits: usize) -> &[u32] {
+    /// The later documents that share a bucket with a document in at least `min_hits` of
+    /// `bands`, given the document's `places` in them ([`Places::of`]), ascending.
+    fn later(&mut self, places: &[Place], bands: &[BandBuckets], min_hits: usize) -> &[u32] {
         // Counts stop at the hits needed (at most one per band, so a `u16` holds them).
         let needed = min_hits.clamp(1, usize::from(u16::MAX)) as u16;
         for &t in &self.touched {
@@ -264,8 +316,12 @@ impl PairHits {
         }
         self.touched.clear();
         self.found.clear();
-        for band in bands {
-            for &other in band.later(doc) {
+        for &(band, x) in places {
+            let later = match band {
+                PAIR => std::slice::from_ref(&x),
+                band => bands[band as usize].later(x),
+            };
+            for &other in later {
                 let hits = &mut self.hits[other as usize];
                 if *hits == 0 {
                     self.touched.push(other);
