@@ -122,7 +122,7 @@ impl Banding {
     /// and a table per thread, never the pairs of every bucket: at the low thresholds of the
     /// defaults (256 one-value bands) these outnumber the documents by thousands to one
     /// (`dedup` of the 20,000-document harness corpus peaked at 630 MB when they were sorted,
-    /// 154 MB since). In parallel; the result is the same for any thread count.
+    /// 168 MB since). In parallel; the result is the same for any thread count.
     pub fn candidates(&self, signatures: &[Signature]) -> Vec<(u32, u32)> {
         let live: Vec<u32> = (0..signatures.len() as u32)
             .filter(|&i| is_live(&signatures[i as usize]))
