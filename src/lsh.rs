@@ -145,19 +145,24 @@ impl Banding {
                         band_keys.push((self.band_key(signature, band), i));
                     }
                 }
-                keys.into_iter().map(BandBuckets::new).collect()
+                bands
+                    .zip(keys)
+                    .map(|(band, keys)| BandBuckets::new(band as u32, keys))
+                    .collect()
             })
             .collect();
         let bands: Vec<BandBuckets> = grouped.into_iter().flatten().collect();
-        let places = Places::new(&bands, signatures.len());
         let counters = Pool::default();
-        let docs: Vec<u32> = (0..signatures.len() as u32).collect();
-        let chunks: Vec<Vec<(u32, u32)>> = docs
-            .par_chunks(CANDIDATE_CHUNK)
-            .map(|chunk| {
+        let docs = signatures.len() as u32;
+        let firsts: Vec<u32> = (0..docs).step_by(CANDIDATE_CHUNK).collect();
+        let chunks: Vec<Vec<(u32, u32)>> = firsts
+            .into_par_iter()
+            .map(|first| {
+                let range = first..first.saturating_add(CANDIDATE_CHUNK as u32).min(docs);
+                let places = ChunkPlaces::new(&bands, range.clone());
                 let mut counter = counters.lend(|| PairHits::new(signatures.len()));
                 let mut out = Vec::new();
-                for &doc in chunk {
+                for doc in range {
                     let later = counter.later(places.of(doc), &bands, self.min_hits);
                     out.extend(later.iter().map(|&other| (doc, other)));
                 }
@@ -184,41 +189,56 @@ const CANDIDATE_CHUNK: usize = 256;
 
 /// The buckets of one band that hold two documents or more, for [`Banding::candidates`].
 struct BandBuckets {
-    /// The two documents of each bucket of two, in ascending order: paired directly.
-    pairs: Vec<(u32, u32)>,
-    /// The documents of each larger bucket in ascending order, bucket after bucket.
+    /// The documents of each bucket of more than two in ascending order, bucket after bucket.
     members: Vec<u32>,
     /// Per member, the end of the members it pairs with, those after it up to there: its
     /// bucket's end, or itself for a member of a star but the first ([`each_bucket_pair`]).
     pairs_until: Vec<u32>,
+    /// The places of the documents that pair with a later one (not a bucket's last member,
+    /// nor a star's members but the first), sorted by document (each is in one bucket).
+    places: Vec<(u32, Place)>,
 }
 
 impl BandBuckets {
-    /// The buckets of one band's `(key, document)` entries, given in document order.
-    fn new(mut keys: Vec<(u64, u32)>) -> BandBuckets {
-        // A stable sort by key orders the entries by (key, document).
-        radix_sort_by_key(&mut keys, |e| e.0);
-        let mut buckets = BandBuckets {
-            pairs: Vec::new(),
-            members: Vec::new(),
-            pairs_until: Vec::new(),
-        };
-        for bucket in keys.chunk_by(|a, b| a.0 == b.0) {
-            if let [(_, a), (_, b)] = bucket {
-                buckets.pairs.push((*a, *b));
-                continue;
-            }
-            let start = buckets.members.len() as u32;
-            let end = start + bucket.len() as u32;
-            for (x, &(_, doc)) in bucket.iter().enumerate().filter(|_| bucket.len() > 2) {
-                buckets.members.push(doc);
-                let star_member = bucket.len() > MAX_BUCKET && x > 0;
-                let here = start + x as u32;
-                buckets
-                    .pairs_until
-                    .push(if star_member { here + 1 } else { end });
+    /// The buckets of band `band` from its `(key, document)` entries, given in document order.
+    fn new(band: u32, mut keys: Vec<(u64, u32)>) -> BandBuckets {
+        // Equal keys need only be adjacent, in document order: a stable radix sort on the
+        // keys' top bytes (a byte more than log₂ of their number) does that but for the rare
+        // keys that differ past them, whose runs are then sorted by (key, document).
+        let top_bytes = (usize::BITS - keys.len().leading_zeros()).div_ceil(8) + 1;
+        let shift = 64 - 8 * top_bytes.min(8);
+        radix_sort_by_key(&mut keys, |e| e.0 >> shift);
+        for run in keys.chunk_by_mut(|a, b| a.0 >> shift == b.0 >> shift) {
+            if run.len() > 1 {
+                run.sort_unstable();
             }
         }
+        let mut buckets = BandBuckets {
+            members: Vec::new(),
+            pairs_until: Vec::new(),
+            places: Vec::new(),
+        };
+        for bucket in keys.chunk_by(|a, b| a.0 == b.0) {
+            match bucket {
+                [_] => {}
+                [(_, a), (_, b)] => buckets.places.push((*a, (PAIR, *b))),
+                _ => {
+                    let start = buckets.members.len() as u32;
+                    let end = start + bucket.len() as u32;
+                    for (x, &(_, doc)) in bucket.iter().enumerate() {
+                        let here = start + x as u32;
+                        let star_member = bucket.len() > MAX_BUCKET && x > 0;
+                        let until = if star_member { here + 1 } else { end };
+                        if until > here + 1 {
+                            buckets.places.push((doc, (band, here)));
+                        }
+                        buckets.members.push(doc);
+                        buckets.pairs_until.push(until);
+                    }
+                }
+            }
+        }
+        buckets.places.sort_unstable_by_key(|&(doc, _)| doc);
         buckets
     }
 
@@ -227,14 +247,11 @@ impl BandBuckets {
         &self.members[x as usize + 1..self.pairs_until[x as usize] as usize]
     }
 
-    /// The places of the documents that pair with a later one in band `band` (this one), as
-    /// `(document, place)`.
-    fn places(&self, band: u32) -> impl Iterator<Item = (u32, Place)> + '_ {
-        let pairs = self.pairs.iter().map(|&(a, b)| (a, (PAIR, b)));
-        let members = (0..self.members.len() as u32)
-            .filter(|&x| self.pairs_until[x as usize] > x + 1)
-            .map(move |x| (self.members[x as usize], (band, x)));
-        pairs.chain(members)
+    /// The places of the documents in `docs` ([`BandBuckets::places`]).
+    fn places_of(&self, docs: std::ops::Range<u32>) -> &[(u32, Place)] {
+        let start = self.places.partition_point(|&(doc, _)| doc < docs.start);
+        let end = self.places.partition_point(|&(doc, _)| doc < docs.end);
+        &self.places[start..end]
     }
 }
 
@@ -245,44 +262,49 @@ type Place = (u32, u32);
 /// The band of a [`Place`] in a bucket of two.
 const PAIR: u32 = u32::MAX;
 
-/// Every document's places in every band where it pairs with a later document (not a
-/// bucket's last member, nor a star's members but the first): the documents' lists one after
-/// the other, so that a document that pairs with no later one (most of them, at high
-/// thresholds) costs nothing but its offset.
-struct Places {
-    /// Document `d`'s places are `places[starts[d]..starts[d + 1]]`.
+/// The places of a range of documents in every band, document by document: the bands' lists
+/// gathered by a counting sort on the document, which keeps the bands in order.
+struct ChunkPlaces {
+    /// The range's first document.
+    first: u32,
+    /// The places of the range's `d`-th document are `places[starts[d]..starts[d + 1]]`.
     starts: Vec<usize>,
     places: Vec<Place>,
 }
 
-impl Places {
-    /// The places of `docs` documents in `bands`.
-    fn new(bands: &[BandBuckets], docs: usize) -> Places {
-        let each = || {
-            bands
-                .iter()
-                .enumerate()
-                .flat_map(|(b, band)| band.places(b as u32))
-        };
-        let mut starts = vec![0usize; docs + 1];
-        for (doc, _) in each() {
-            starts[doc as usize + 1] += 1;
+impl ChunkPlaces {
+    /// The places of the documents `docs` in `bands`.
+    fn new(bands: &[BandBuckets], docs: std::ops::Range<u32>) -> ChunkPlaces {
+        let first = docs.start;
+        let mut starts = vec![0usize; docs.len() + 1];
+        for band in bands {
+            for &(doc, _) in band.places_of(docs.clone()) {
+                starts[(doc - first) as usize + 1] += 1;
+            }
         }
-        for d in 0..docs {
+        for d in 0..docs.len() {
             starts[d + 1] += starts[d];
         }
         let mut next = starts.clone();
-        let mut places = vec![(0, 0); starts[docs]];
-        for (doc, place) in each() {
-            places[next[doc as usize]] = place;
-            next[doc as usize] += 1;
+        let mut places = vec![(0, 0); starts[docs.len()]];
+        for band in bands {
+            for &(doc, place) in band.places_of(docs.clone()) {
+                let d = (doc - first) as usize;
+                places[next[d]] = place;
+                next[d] += 1;
+            }
         }
-        Places { starts, places }
+        ChunkPlaces {
+            first,
+            starts,
+            places,
+        }
     }
 
     /// Document `doc`'s places.
     fn of(&self, doc: u32) -> &[Place] {
-        &self.places[self.starts[doc as usize]..self.starts[doc as usize + 1]]
+        let d = (doc - self.first) as usize;
+        &self.places[self.starts[d]..self.starts[d + 1]]
     }
 }
 
@@ -307,7 +329,7 @@ impl PairHits {
     }
 
     /// The later documents that share a bucket with a document in at least `min_hits` of
-    /// `bands`, given the document's `places` in them ([`Places::of`]), ascending.
+    /// `bands`, given the document's `places` in them ([`ChunkPlaces::of`]), ascending.
     fn later(&mut self, places: &[Place], bands: &[BandBuckets], min_hits: usize) -> &[u32] {
         // Counts stop at the hits needed (at most one per band, so a `u16` holds them).
         let needed = min_hits.clamp(1, usize::from(u16::MAX)) as u16;
