@@ -192,7 +192,7 @@ struct BandBuckets {
     /// The documents of each bucket of more than two in ascending order, bucket after bucket.
     members: Vec<u32>,
     /// Per member, the end of the members it pairs with, those after it up to there: its
-    /// bucket's end, or itself for a member of a star but the first ([`each_bucket_pair`]).
+    /// bucket's end, or itself when it pairs with none ([`pairs_with_later`]).
     pairs_until: Vec<u32>,
     /// The places of the documents that pair with a later one (not a bucket's last member,
     /// nor a star's members but the first), sorted by document (each is in one bucket).
@@ -227,13 +227,12 @@ impl BandBuckets {
                     let end = start + bucket.len() as u32;
                     for (x, &(_, doc)) in bucket.iter().enumerate() {
                         let here = start + x as u32;
-                        let star_member = bucket.len() > MAX_BUCKET && x > 0;
-                        let until = if star_member { here + 1 } else { end };
-                        if until > here + 1 {
+                        let pairs = pairs_with_later(bucket.len(), x) && here + 1 < end;
+                        if pairs {
                             buckets.places.push((doc, (band, here)));
                         }
                         buckets.members.push(doc);
-                        buckets.pairs_until.push(until);
+                        buckets.pairs_until.push(if pairs { end } else { here + 1 });
                     }
                 }
             }
@@ -276,19 +275,21 @@ impl ChunkPlaces {
     /// The places of the documents `docs` in `bands`.
     fn new(bands: &[BandBuckets], docs: std::ops::Range<u32>) -> ChunkPlaces {
         let first = docs.start;
+        let lists: Vec<&[(u32, Place)]> = bands
+            .iter()
+            .map(|band| band.places_of(docs.clone()))
+            .collect();
         let mut starts = vec![0usize; docs.len() + 1];
-        for band in bands {
-            for &(doc, _) in band.places_of(docs.clone()) {
-                starts[(doc - first) as usize + 1] += 1;
-            }
+        for &(doc, _) in lists.iter().copied().flatten() {
+            starts[(doc - first) as usize + 1] += 1;
         }
         for d in 0..docs.len() {
             starts[d + 1] += starts[d];
         }
         let mut next = starts.clone();
         let mut places = vec![(0, 0); starts[docs.len()]];
-        for band in bands {
-            for &(doc, place) in band.places_of(docs.clone()) {
+        for list in lists {
+            for &(doc, place) in list {
                 let d = (doc - first) as usize;
                 places[next[d]] = place;
                 next[d] += 1;
@@ -426,17 +427,20 @@ pub fn bucket_pairs(keys: &[(u64, u32)], mut give: impl FnMut(u64)) {
 /// Gives the pair key of each pair one bucket yields (each member's document read by `doc`):
 /// all pairs, or a star from the first member for a bucket larger than [`MAX_BUCKET`].
 pub fn each_bucket_pair<T>(bucket: &[T], doc: impl Fn(&T) -> u32, mut give: impl FnMut(u64)) {
-    if bucket.len() > MAX_BUCKET {
-        let hub = doc(&bucket[0]);
-        bucket[1..].iter().for_each(|m| give(pair_key(hub, doc(m))));
-    } else {
-        for (x, a) in bucket.iter().enumerate() {
+    for (x, a) in bucket.iter().enumerate() {
+        if pairs_with_later(bucket.len(), x) {
             let a = doc(a);
             bucket[x + 1..]
                 .iter()
                 .for_each(|b| give(pair_key(a, doc(b))));
         }
     }
+}
+
+/// Whether the member at `x` of a bucket of `len` pairs with the members after it: every
+/// member of a bucket of at most [`MAX_BUCKET`], only the first of a larger one (a star).
+fn pairs_with_later(len: usize, x: usize) -> bool {
+    len <= MAX_BUCKET || x == 0
 }
 
 /// The key of a pair: the smaller document in the high half, so keys sort as pairs do.
