@@ -127,14 +127,19 @@ impl Banding {
         let live: Vec<u32> = (0..signatures.len() as u32)
             .filter(|&i| is_live(&signatures[i as usize]))
             .collect();
-        // Bands are taken in groups that span one cache line of signature values, so each
-        // signature is fetched once per group rather than once per band.
-        let group = (16 / self.rows).clamp(1, 8);
-        let starts: Vec<usize> = (0..self.bands).step_by(group).collect();
-        let grouped: Vec<Vec<BandBuckets>> = starts
+        // Bands are taken in groups of up to MAX_GROUP, each keyed in one pass over the
+        // signatures: a signature is fetched once per group rather than once per band. The
+        // groups differ by a band at most and their number is a multiple of the threads', so
+        // that each thread keys and sorts as many bands (the result does not depend on it).
+        let threads = rayon::current_num_threads().max(1);
+        let jobs = threads * self.bands.div_ceil(threads * MAX_GROUP);
+        let groups: Vec<std::ops::Range<usize>> = (0..jobs)
+            .map(|j| j * self.bands / jobs..(j + 1) * self.bands / jobs)
+            .filter(|bands| !bands.is_empty())
+            .collect();
+        let grouped: Vec<Vec<BandBuckets>> = groups
             .into_par_iter()
-            .map(|first| {
-                let bands = first..(first + group).min(self.bands);
+            .map(|bands| {
                 let mut keys: Vec<Vec<(u64, u32)>> = bands
                     .clone()
                     .map(|_| Vec::with_capacity(live.len()))
@@ -183,6 +188,11 @@ impl Banding {
             .collect()
     }
 }
+
+/// Bands keyed per pass over the signatures in [`Banding::candidates`], at most: fewer passes
+/// fetch each signature fewer times, but more key lists are filled at once (and held: 16
+/// bytes per document each).
+const MAX_GROUP: usize = 12;
 
 /// Documents per parallel job of [`Banding::candidates`]' counting.
 const CANDIDATE_CHUNK: usize = 256;
