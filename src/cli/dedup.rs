@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use storyprint::dedup::{CHUNK_DOCS, Dedup, Keep, Observer, Outputs, Pass};
+use storyprint::dedup::{Dedup, Keep, Observer, Outputs, Pass};
 use storyprint::input::Problem;
 use storyprint::spill;
 
@@ -45,9 +45,9 @@ pub struct DedupArgs {
     #[arg(long, value_enum, default_value = "first")]
     keep: KeepArg,
     /// Documents read and sketched per parallel chunk (bounds the text held in memory: about
-    /// three chunks at a time).
-    #[arg(long, value_name = "N", default_value_t = CHUNK_DOCS as u32, value_parser = clap::value_parser!(u32).range(1..))]
-    chunk_docs: u32,
+    /// three chunks at a time) [default: 2048 per thread]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    chunk_docs: Option<u32>,
     /// Memory in MB (2^20 bytes) for the per-document state (signatures, band keys, candidate
     /// pairs), or `unlimited`. Beyond it they spill to sorted runs on disk; the output is the
     /// same. Default: a quarter of the machine's physical memory.
@@ -162,7 +162,9 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
         KeepArg::First => Keep::First,
         KeepArg::Longest => Keep::Longest,
     };
-    dedup.chunk_docs = args.chunk_docs as usize;
+    if let Some(chunk_docs) = args.chunk_docs {
+        dedup.chunk_docs = chunk_docs as usize;
+    }
     dedup.verify_exact = args.engine.exact;
     // A quarter of the machine: corpora of a few million documents stay in memory; beyond,
     // the rest is for what every document still holds (ids, the keep pass: ≈ 0.2 KB each),
