@@ -594,9 +594,10 @@ mod tests {
         }
 
         /// Oracle: the sorted-bucket candidates are exactly the pairs that, compared directly,
-        /// agree on at least `min_hits` whole bands.
+        /// agree on at least `min_hits` whole bands, in a pool of any size (the bands are
+        /// grouped by the pool's threads).
         #[test]
-        fn candidates_match_brute_force(seed in any::<u64>(), docs in 2usize..200, rows in 1usize..4, min_hits in 1usize..4) {
+        fn candidates_match_brute_force(seed in any::<u64>(), docs in 2usize..200, rows in 1usize..4, min_hits in 1usize..4, threads in 1usize..5) {
             let sketcher = Sketcher::new(32, seed, 1.0);
             let signatures: Vec<Signature> = (0..docs as u64)
                 .map(|d| {
@@ -608,7 +609,8 @@ mod tests {
                 })
                 .collect();
             let banding = Banding { bands: 32 / rows, rows, min_hits };
-            let fast = banding.candidates(&signatures);
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
+            let fast = pool.expect("a thread pool").install(|| banding.candidates(&signatures));
             let mut slow = Vec::new();
             for i in 0..docs {
                 for j in i + 1..docs {
