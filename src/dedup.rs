@@ -197,6 +197,11 @@ pub struct Dedup {
 /// with 4,096 (medians of four alternating runs).
 pub const CHUNK_DOCS_PER_THREAD: usize = 2048;
 
+/// Threads a default chunk grows with, at most: beyond, the text in flight (about three
+/// chunks) would grow with the machine rather than with the work (32,768 documents of 3 KB
+/// are already some 300 MB of it).
+pub const CHUNK_THREADS: usize = 16;
+
 /// Documents per piece of a chunk that one thread processes, at most. A piece runs to its
 /// end on the thread that took it, so the other threads may wait for the chunk's last one:
 /// rayon's own pieces (a quarter of a chunk on two threads) left them idle for 4 % of the
@@ -566,13 +571,14 @@ impl Candidates {
 
 impl Dedup {
     /// Settings with the default keep rule, and chunks of [`CHUNK_DOCS_PER_THREAD`] for each
-    /// thread of the current rayon pool.
+    /// thread of the current rayon pool, up to [`CHUNK_THREADS`] threads.
     pub fn new(config: Config, input: InputOptions) -> Dedup {
         Dedup {
             config,
             input,
             keep: Keep::First,
-            chunk_docs: CHUNK_DOCS_PER_THREAD * rayon::current_num_threads().max(1),
+            chunk_docs: CHUNK_DOCS_PER_THREAD
+                * rayon::current_num_threads().clamp(1, CHUNK_THREADS),
             verify_exact: false,
             memory: None,
             temp_dir: std::env::temp_dir(),

@@ -45,7 +45,7 @@ pub struct DedupArgs {
     #[arg(long, value_enum, default_value = "first")]
     keep: KeepArg,
     /// Documents read and sketched per parallel chunk (bounds the text held in memory: about
-    /// three chunks at a time) [default: 2048 per thread]
+    /// three chunks at a time) [default: 2048 per thread, up to 16 threads]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     chunk_docs: Option<u32>,
     /// Memory in MB (2^20 bytes) for the per-document state (signatures, band keys, candidate
