@@ -181,8 +181,9 @@ pub struct Dedup {
     /// Which document of a group is kept.
     pub keep: Keep,
     /// Documents sketched per parallel chunk (bounds the text held in memory: about three
-    /// chunks are in flight).
-    pub chunk_docs: usize,
+    /// chunks are in flight); `None`: [`CHUNK_DOCS_PER_THREAD`] for each thread of the rayon
+    /// pool the run is in, up to [`CHUNK_THREADS`] threads.
+    pub chunk_docs: Option<usize>,
     /// Bytes the per-document state (signatures, band keys, candidate pairs) may take in
     /// memory before it spills to sorted runs on disk; `None`: no limit, all in memory.
     pub memory: Option<u64>,
@@ -570,19 +571,26 @@ impl Candidates {
 }
 
 impl Dedup {
-    /// Settings with the default keep rule, and chunks of [`CHUNK_DOCS_PER_THREAD`] for each
-    /// thread of the current rayon pool, up to [`CHUNK_THREADS`] threads.
+    /// Settings with the default keep rule and chunk size.
     pub fn new(config: Config, input: InputOptions) -> Dedup {
         Dedup {
             config,
             input,
             keep: Keep::First,
-            chunk_docs: CHUNK_DOCS_PER_THREAD
-                * rayon::current_num_threads().clamp(1, CHUNK_THREADS),
+            chunk_docs: None,
             verify_exact: false,
             memory: None,
             temp_dir: std::env::temp_dir(),
         }
+    }
+
+    /// Documents per chunk ([`Dedup::chunk_docs`]), taken from the pool the run is in rather
+    /// than the one current when the settings were made.
+    fn chunk_docs(&self) -> usize {
+        let threads = rayon::current_num_threads().clamp(1, CHUNK_THREADS);
+        self.chunk_docs
+            .unwrap_or(CHUNK_DOCS_PER_THREAD * threads)
+            .max(1)
     }
 
     /// Deduplicates `paths`, writing kept lines, and when asked the removals and the verified
@@ -693,7 +701,7 @@ impl Dedup {
             layout: Layout::default(),
             changed: false,
         };
-        let chunk_docs = self.chunk_docs.max(1);
+        let chunk_docs = self.chunk_docs();
         // Places of the items read and completed so far, and documents numbered so far.
         let (mut read_items, mut completed_items, mut numbered) = (0u64, 0u64, 0usize);
         let mut gaps = read.layout.map_or(&[][..], |l| &l.gaps).iter().peekable();
@@ -995,8 +1003,9 @@ impl Dedup {
             return Ok(());
         };
         let mut spilled = Spilled::new(&self.temp_dir, self.config.num_hashes, budget)?;
-        for start in (0..signatures.len()).step_by(self.chunk_docs.max(1)) {
-            let end = (start + self.chunk_docs.max(1)).min(signatures.len());
+        let chunk_docs = self.chunk_docs();
+        for start in (0..signatures.len()).step_by(chunk_docs) {
+            let end = (start + chunk_docs).min(signatures.len());
             let chunk_slots = slots.get(start..end).unwrap_or(&[]);
             spilled.add(banding, start, &signatures[start..end], chunk_slots)?;
         }
@@ -1734,7 +1743,7 @@ mod tests {
     /// the verified pairs.
     fn exact_run(path: &std::path::Path, chunk_docs: usize, memory: Option<u64>) -> [String; 3] {
         let mut dedup = Dedup::new(Config::classic(), InputOptions::default());
-        (dedup.verify_exact, dedup.chunk_docs, dedup.memory) = (true, chunk_docs, memory);
+        (dedup.verify_exact, dedup.chunk_docs, dedup.memory) = (true, Some(chunk_docs), memory);
         let (mut unique, mut removed, mut pairs) = (Vec::new(), Vec::new(), Vec::new());
         let outputs = Outputs {
             unique: &mut unique,
@@ -1837,7 +1846,7 @@ mod tests {
             .collect();
         std::fs::write(&path, lines.join("\n") + "\n").unwrap();
         let mut dedup = Dedup::new(Config::classic(), InputOptions::default());
-        dedup.chunk_docs = 1;
+        dedup.chunk_docs = Some(1);
         let read_with = |layout: &Layout| {
             let mut consumed = 0;
             let read = Reading::again(Pass::Writing, None, true, Some(layout));

@@ -162,9 +162,7 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
         KeepArg::First => Keep::First,
         KeepArg::Longest => Keep::Longest,
     };
-    if let Some(chunk_docs) = args.chunk_docs {
-        dedup.chunk_docs = chunk_docs as usize;
-    }
+    dedup.chunk_docs = args.chunk_docs.map(|n| n as usize);
     dedup.verify_exact = args.engine.exact;
     // A quarter of the machine: corpora of a few million documents stay in memory; beyond,
     // the rest is for what every document still holds (ids, the keep pass: ≈ 0.2 KB each),
