@@ -31,7 +31,7 @@ pub fn radix_sort_by_key<T: Copy>(v: &mut Vec<T>, key: impl Fn(&T) -> u64) {
         return;
     }
     let top = (63 - varying.leading_zeros()) / 8;
-    let digit = |entry: &T, byte: u32| (key(entry) >> (8 * byte)) as u8 as usize;
+    let digit = |entry: &T, byte: u32| byte_of(key(entry), byte);
     // Every place of `spare` is written by the spread, so its initial contents never survive.
     let mut spare: Vec<T> = v.clone();
     let mut starts = [0usize; 257];
@@ -63,7 +63,7 @@ fn sort_low_bytes<T: Copy>(part: &mut [T], scratch: &mut [T], top: u32, key: &im
         part.sort_by_key(|entry| key(entry) & low);
         return;
     }
-    let digit = |entry: &T, byte: u32| (key(entry) >> (8 * byte)) as u8 as usize;
+    let digit = |entry: &T, byte: u32| byte_of(key(entry), byte);
     let mut counts = [[0usize; 256]; 8];
     for entry in part.iter() {
         for (byte, count) in counts.iter_mut().enumerate().take(top as usize) {
@@ -94,6 +94,11 @@ fn sort_low_bytes<T: Copy>(part: &mut [T], scratch: &mut [T], top: u32, key: &im
         // The sorted entries are in the scratch half: copy them back.
         to.copy_from_slice(from);
     }
+}
+
+/// Byte `byte` of `key`, least significant first.
+fn byte_of(key: u64, byte: u32) -> usize {
+    (key >> (8 * byte)) as u8 as usize
 }
 
 #[cfg(test)]
