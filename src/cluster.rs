@@ -1,25 +1,33 @@
-//! Cluster stage: connected components of the verified pairs (union-find), then a guard
-//! against chaining.
+//! Cluster stage: documents grouped so that each group is one story, by average linkage gated
+//! by a verified pair.
 //!
-//! Connected components alone chain: A ~ B and B ~ C put A and C together even when they share
-//! nothing. So each component is split into stars: its representative is the member with the
-//! most verified pairs inside it (ties: first in input order), the cluster is the
-//! representative plus every member whose similarity *to the representative* passes the
-//! threshold, and the rest of the component is split the same way. Every member of every
-//! cluster is thus a duplicate of its representative (or a copy of one that is), which is the
-//! document a user keeps.
+//! Connected components of the verified pairs chain: A ~ B and B ~ C put A and C together
+//! even when they share nothing, and one pair across two events of a topic merges them whole.
+//! Here two groups merge when (a) at least one pair between them is verified at the level
+//! asked for (the *gate*: its score reaches the level's threshold) and (b) the *average* score
+//! over every pair between them, a pair LSH did not propose counting 0, reaches
+//! [`AVERAGE_SHARE`] of that threshold. The most alike groups merge first. So every member is
+//! the same story as the group as a whole, not only as one neighbour: independent reports of
+//! one event, each a rewrite of a few of the others, gather, while a member of the other event
+//! that matches one report cannot pull its whole event in. Copies, the most alike, merge
+//! first and so always travel together.
 //!
-//! Copies (pairs at or above [`COPY_SIMILARITY`]) are never split: when a star takes one, it
-//! takes its copies too, so that two re-sends of one item, which differ by a title, never
-//! land on either side of the threshold against another representative.
+//! Each cluster's representative is the member with the highest total score to the others
+//! (ties: the first in input order): the document a user keeps.
 
-use rayon::prelude::*;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap};
+
 use serde::Serialize;
 
-/// Pairs this similar are copies of each other, kept together by the chaining guard.
-pub const COPY_SIMILARITY: f64 = 0.9;
+use crate::verdict::Level;
 
-/// A verified pair of documents (indices in input order) and their similarity.
+/// The share of the gate the average score between two groups must reach for them to merge.
+/// Measured on ECB+ (docs/quality.md): 0.5 merges the two events of some topics, 0.7 leaves
+/// reports of one event apart.
+pub const AVERAGE_SHARE: f64 = 0.6;
+
+/// A verified pair of documents (indices in input order), their similarity and its level.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Edge {
     /// The first document (the smaller index).
@@ -28,16 +36,19 @@ pub struct Edge {
     pub b: u32,
     /// Their similarity.
     pub similarity: f64,
+    /// How alike they are.
+    pub level: Level,
 }
 
 /// A group of documents judged to be the same story.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cluster {
-    /// The member the others were compared with.
+    /// The member with the highest total score to the others.
     pub representative: u32,
     /// Members in input order (the representative included).
     pub members: Vec<u32>,
-    /// Each member's similarity to the representative (1.0 for itself), parallel to `members`.
+    /// Each member's score against the representative (1.0 for itself, 0 when LSH did not
+    /// propose the pair), parallel to `members`.
     pub to_representative: Vec<f64>,
     /// The verified pairs inside the cluster.
     pub pairs: Vec<Edge>,
@@ -85,121 +96,159 @@ impl UnionFind {
     }
 }
 
-/// Clusters `n` documents from their verified pairs. `similarity(i, j)` gives any pair's
-/// similarity (used to test members against the representative). Clusters come ordered by
-/// their first member; documents in no cluster are singletons.
-pub fn cluster(
-    n: usize,
-    edges: &[Edge],
-    threshold: f64,
-    similarity: impl Fn(u32, u32) -> f64 + Sync,
-) -> Vec<Cluster> {
-    let mut sets = UnionFind::new(n);
-    for e in edges {
-        sets.union(e.a, e.b);
-    }
-    let mut components: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for i in 0..n as u32 {
-        let root = sets.find(i);
-        components[root as usize].push(i);
-    }
-    // Each component's edges, in their given order (one pass, not one per component).
-    let mut component_edges: Vec<Vec<Edge>> = vec![Vec::new(); n];
-    for e in edges {
-        component_edges[sets.find(e.a) as usize].push(*e);
-    }
-    let mut clusters = Vec::new();
-    for (component, edges) in components
-        .into_iter()
-        .zip(&component_edges)
-        .filter(|(c, _)| c.len() > 1)
-    {
-        split_into_stars(component, edges, threshold, &similarity, &mut clusters);
-    }
-    clusters.sort_by_key(|c| c.members[0]);
-    clusters
+/// A scored candidate pair `(a, b, score)`, `a < b`: the score that decides the level asked
+/// for (the similarity for related, the story score above).
+pub type Scored = (u32, u32, f64);
+
+/// A possible merge of groups `a < b`, most alike first, then by the groups' first members.
+#[derive(Debug, PartialEq)]
+struct Merge {
+    average: f64,
+    a: u32,
+    b: u32,
+    stamps: (u32, u32),
 }
 
-fn split_into_stars(
-    component: Vec<u32>,
-    edges: &[Edge],
-    threshold: f64,
-    similarity: &(impl Fn(u32, u32) -> f64 + Sync),
-    clusters: &mut Vec<Cluster>,
-) {
-    let inside: std::collections::BTreeSet<u32> = component.iter().copied().collect();
-    let mut local: Vec<Edge> = edges
-        .iter()
-        .filter(|e| inside.contains(&e.a) && inside.contains(&e.b))
-        .copied()
-        .collect();
-    let slot: std::collections::BTreeMap<u32, usize> =
-        component.iter().enumerate().map(|(k, &m)| (m, k)).collect();
-    let mut copy_sets = UnionFind::new(component.len());
-    for e in local
-        .iter()
-        .filter(|e| e.similarity >= COPY_SIMILARITY.max(threshold))
-    {
-        copy_sets.union(slot[&e.a] as u32, slot[&e.b] as u32);
+impl Eq for Merge {}
+
+impl Ord for Merge {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.average
+            .total_cmp(&other.average)
+            .then(other.a.cmp(&self.a))
+            .then(other.b.cmp(&self.b))
     }
-    let mut remaining = inside;
-    while remaining.len() > 1 {
-        let mut degree: std::collections::BTreeMap<u32, usize> = std::collections::BTreeMap::new();
-        for e in &local {
-            *degree.entry(e.a).or_default() += 1;
-            *degree.entry(e.b).or_default() += 1;
+}
+
+impl PartialOrd for Merge {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The groups of `n` documents by gated average linkage (see the module documentation):
+/// `scored` holds every candidate pair's score, `gate` is the level's threshold. Each group
+/// is named by its smallest member; the result gives each document its group.
+pub fn average_linkage(n: usize, scored: &[Scored], gate: f64) -> Vec<u32> {
+    let average = AVERAGE_SHARE * gate;
+    // Between groups: (sum of scores, best score).
+    let mut links: Vec<BTreeMap<u32, (f64, f64)>> = vec![BTreeMap::new(); n];
+    for &(a, b, score) in scored {
+        let (a, b) = (a.min(b), a.max(b));
+        links[a as usize].insert(b, (score, score));
+        links[b as usize].insert(a, (score, score));
+    }
+    let mut size = vec![1u32; n];
+    let mut stamp = vec![0u32; n];
+    let mut group: Vec<u32> = (0..n as u32).collect();
+    let candidate = |a: u32, b: u32, (sum, best): (f64, f64), size: &[u32], stamp: &[u32]| {
+        let mean = sum / (size[a as usize] as f64 * size[b as usize] as f64);
+        (best >= gate && mean >= average).then(|| Merge {
+            average: mean,
+            a: a.min(b),
+            b: a.max(b),
+            stamps: (stamp[a.min(b) as usize], stamp[a.max(b) as usize]),
+        })
+    };
+    let mut heap: BinaryHeap<Merge> = links
+        .iter()
+        .enumerate()
+        .flat_map(|(a, near)| {
+            near.iter()
+                .filter(move |(b, _)| **b > a as u32)
+                .filter_map(|(&b, &link)| candidate(a as u32, b, link, &size, &stamp))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    while let Some(merge) = heap.pop() {
+        let (a, b) = (merge.a, merge.b);
+        let alive = group[a as usize] == a && group[b as usize] == b;
+        if !alive || merge.stamps != (stamp[a as usize], stamp[b as usize]) {
+            continue;
         }
-        // Most pairs first; the first in input order among equals.
-        let Some((&representative, _)) =
-            degree.iter().max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0)))
-        else {
-            break;
-        };
-        // Every remaining member against the representative, in parallel, in order.
-        let to_star: Vec<(u32, f64)> = remaining
-            .par_iter()
-            .map(|&m| {
-                let s = if m == representative {
-                    1.0
-                } else {
-                    similarity(representative, m)
-                };
-                (m, s)
-            })
-            .collect();
-        let mut taken: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
-        for &(m, s) in &to_star {
-            if m == representative || s >= threshold {
-                taken.insert(copy_sets.find(slot[&m] as u32) as usize);
+        // b joins a.
+        group[b as usize] = a;
+        size[a as usize] += size[b as usize];
+        stamp[a as usize] += 1;
+        let taken = std::mem::take(&mut links[b as usize]);
+        links[a as usize].remove(&b);
+        for (c, (sum, best)) in taken {
+            if c == a {
+                continue;
             }
+            links[c as usize].remove(&b);
+            let link = links[a as usize].entry(c).or_insert((0.0, 0.0));
+            link.0 += sum;
+            link.1 = link.1.max(best);
+            let link = *link;
+            links[c as usize].insert(a, link);
         }
-        let mut members = Vec::new();
-        let mut to_representative = Vec::new();
-        for &(m, s) in &to_star {
-            if taken.contains(&(copy_sets.find(slot[&m] as u32) as usize)) {
-                members.push(m);
-                to_representative.push(s);
+        for (&c, &link) in &links[a as usize] {
+            heap.extend(candidate(a, c, link, &size, &stamp));
+        }
+    }
+    (0..n as u32)
+        .map(|mut x| {
+            while group[x as usize] != x {
+                x = group[x as usize];
             }
+            x
+        })
+        .collect()
+}
+
+/// Clusters `n` documents: groups by [`average_linkage`] over `scored` with `gate`, each with
+/// its representative and the verified pairs of `edges` inside it. Clusters come ordered by
+/// their first member; documents in no cluster are singletons.
+pub fn cluster(n: usize, scored: &[Scored], gate: f64, edges: &[Edge]) -> Vec<Cluster> {
+    let group = average_linkage(n, scored, gate);
+    let mut members: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for (doc, &g) in group.iter().enumerate() {
+        members.entry(g).or_default().push(doc as u32);
+    }
+    let score: ahash::AHashMap<(u32, u32), f64> = scored
+        .iter()
+        .filter(|&&(a, b, _)| group[a as usize] == group[b as usize])
+        .map(|&(a, b, s)| ((a.min(b), a.max(b)), s))
+        .collect();
+    let of = |a: u32, b: u32| score.get(&(a.min(b), a.max(b))).copied().unwrap_or(0.0);
+    let mut pairs: BTreeMap<u32, Vec<Edge>> = BTreeMap::new();
+    for e in edges {
+        if group[e.a as usize] == group[e.b as usize] {
+            pairs.entry(group[e.a as usize]).or_default().push(*e);
         }
-        for m in &members {
-            remaining.remove(m);
-        }
-        let (pairs, rest): (Vec<Edge>, Vec<Edge>) = local
-            .into_iter()
-            .partition(|e| members.contains(&e.a) && members.contains(&e.b));
-        local = rest
-            .into_iter()
-            .filter(|e| remaining.contains(&e.a) && remaining.contains(&e.b))
-            .collect();
-        if members.len() > 1 {
-            clusters.push(Cluster {
+    }
+    members
+        .into_iter()
+        .filter(|(_, m)| m.len() > 1)
+        .map(|(g, members)| {
+            let total = |x: u32| members.iter().map(|&y| of(x, y)).sum::<f64>();
+            let mut representative = members[0];
+            let mut best = total(representative);
+            for &m in &members[1..] {
+                let t = total(m);
+                if t > best {
+                    (representative, best) = (m, t);
+                }
+            }
+            let to_representative = members
+                .iter()
+                .map(|&m| {
+                    if m == representative {
+                        1.0
+                    } else {
+                        of(representative, m)
+                    }
+                })
+                .collect();
+            Cluster {
                 representative,
                 members,
                 to_representative,
-                pairs,
-            });
-        }
-    }
+                pairs: pairs.remove(&g).unwrap_or_default(),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -207,80 +256,122 @@ mod tests {
     use super::*;
 
     fn edge(a: u32, b: u32, similarity: f64) -> Edge {
-        Edge { a, b, similarity }
-    }
-
-    /// The similarity of a pair as listed in `edges`, 0 for pairs not listed.
-    fn similarity_of(edges: &[Edge]) -> impl Fn(u32, u32) -> f64 + '_ {
-        move |a, b| {
-            edges
-                .iter()
-                .find(|e| e.a == a.min(b) && e.b == a.max(b))
-                .map_or(0.0, |e| e.similarity)
+        Edge {
+            a,
+            b,
+            similarity,
+            level: Level::Rewrite,
         }
     }
 
+    fn scored(edges: &[Edge]) -> Vec<Scored> {
+        edges.iter().map(|e| (e.a, e.b, e.similarity)).collect()
+    }
+
+    fn groups(clusters: &[Cluster]) -> Vec<Vec<u32>> {
+        clusters.iter().map(|c| c.members.clone()).collect()
+    }
+
     #[test]
-    fn components_become_clusters() {
+    fn verified_pairs_become_clusters() {
         let edges = [edge(0, 1, 0.9), edge(3, 4, 0.8)];
-        let sim = similarity_of(&edges);
-        let clusters = cluster(5, &edges, 0.5, sim);
-        let members: Vec<_> = clusters.iter().map(|c| c.members.clone()).collect();
-        assert_eq!(members, [vec![0, 1], vec![3, 4]]);
+        let clusters = cluster(5, &scored(&edges), 0.5, &edges);
+        assert_eq!(groups(&clusters), [vec![0, 1], vec![3, 4]]);
         assert_eq!(clusters[0].pairs, [edges[0]]);
     }
 
     #[test]
-    fn a_chain_is_cut_at_the_representative() {
-        // 0 - 1 - 2 - 3: a chain where 0 and 3 share nothing.
-        let edges = [edge(0, 1, 0.6), edge(1, 2, 0.6), edge(2, 3, 0.6)];
-        let sim = |a: u32, b: u32| if a.abs_diff(b) == 1 { 0.6 } else { 0.1 };
-        let clusters = cluster(4, &edges, 0.5, sim);
-        // Node 1 has degree 2 (first among equals): {0, 1, 2}; 3 is left alone.
-        assert_eq!(clusters.len(), 1);
-        assert_eq!(clusters[0].representative, 1);
-        assert_eq!(clusters[0].members, [0, 1, 2]);
-        assert_eq!(clusters[0].to_representative, [0.6, 1.0, 0.6]);
-    }
-
-    #[test]
-    fn copies_are_never_split() {
-        // 0 and 1 are copies; 2 is the hub. 2 ~ 0 passes, 2 ~ 1 does not.
+    fn a_chain_stops_where_the_average_falls() {
+        // 0, 1 and 2 are alike; 3 is like 2 only. {0, 1} and 2 average (0.8 + 0.5) / 2; then
+        // {0, 1, 2} and 3 average 0.35 / 3, below 0.6 of the gate 0.3.
         let edges = [
-            edge(0, 1, 0.95),
+            edge(0, 1, 0.9),
             edge(0, 2, 0.5),
-            edge(2, 3, 0.6),
-            edge(2, 4, 0.6),
+            edge(1, 2, 0.8),
+            edge(2, 3, 0.35),
         ];
-        let sim = similarity_of(&edges);
-        let clusters = cluster(5, &edges, 0.5, sim);
-        assert_eq!(clusters.len(), 1);
-        assert_eq!(clusters[0].representative, 2);
-        assert_eq!(clusters[0].members, [0, 1, 2, 3, 4]);
+        let clusters = cluster(4, &scored(&edges), 0.3, &edges);
+        assert_eq!(groups(&clusters), [vec![0, 1, 2]]);
+        assert_eq!(clusters[0].representative, 1);
+        assert_eq!(clusters[0].to_representative, [0.9, 1.0, 0.8]);
+        assert_eq!(clusters[0].pairs, edges[..3]);
     }
 
     #[test]
-    fn every_member_passes_against_its_representative() {
-        let n = 30u32;
-        let sim = |a: u32, b: u32| {
-            if (a % 3 == b % 3) || a.abs_diff(b) == 1 {
-                0.7
-            } else {
-                0.0
-            }
-        };
-        let mut edges = Vec::new();
-        for a in 0..n {
-            for b in a + 1..n {
-                if sim(a, b) >= 0.5 {
-                    edges.push(edge(a, b, sim(a, b)));
+    fn a_link_below_the_gate_never_merges() {
+        // Averages pass, but no pair between the groups reaches the gate.
+        let scored = [(0, 1, 0.45), (1, 2, 0.45)];
+        assert!(cluster(3, &scored, 0.5, &[]).is_empty());
+    }
+
+    #[test]
+    fn one_pair_across_two_events_does_not_merge_them() {
+        // Two events of four reports each, all alike within; one report of each is like one
+        // of the other: 1 pair of 16 between them.
+        let mut scored = Vec::new();
+        for event in [0u32, 4] {
+            for a in event..event + 4 {
+                for b in a + 1..event + 4 {
+                    scored.push((a, b, 0.3));
                 }
             }
         }
-        for c in cluster(n as usize, &edges, 0.5, sim) {
-            for &m in &c.members {
-                assert!(m == c.representative || sim(c.representative, m) >= 0.5);
+        scored.push((3, 4, 0.25));
+        let clusters = cluster(8, &scored, 0.2, &[]);
+        assert_eq!(groups(&clusters), [vec![0, 1, 2, 3], vec![4, 5, 6, 7]]);
+    }
+
+    /// The heap against a direct search of the best merge at every step.
+    #[test]
+    fn average_linkage_matches_a_direct_search() {
+        let n = 24u32;
+        let mut scored = Vec::new();
+        for a in 0..n {
+            for b in a + 1..n {
+                let h = (a * 31 + b * 17) % 23;
+                if h < 9 {
+                    scored.push((a, b, h as f64 / 20.0));
+                }
             }
         }
+        let gate = 0.25;
+        let fast = average_linkage(n as usize, &scored, gate);
+        // Direct: groups as sets, every step the best pair of groups by average.
+        let score = |a: u32, b: u32| {
+            scored
+                .iter()
+                .find(|s| s.0 == a.min(b) && s.1 == a.max(b))
+                .map_or(0.0, |s| s.2)
+        };
+        let mut slow: Vec<Vec<u32>> = (0..n).map(|i| vec![i]).collect();
+        loop {
+            let mut best: Option<(f64, usize, usize)> = None;
+            for i in 0..slow.len() {
+                for j in i + 1..slow.len() {
+                    let all: Vec<f64> = slow[i]
+                        .iter()
+                        .flat_map(|&x| slow[j].iter().map(move |&y| (x, y)))
+                        .map(|(x, y)| score(x, y))
+                        .collect();
+                    let top = all.iter().cloned().fold(0.0, f64::max);
+                    let mean = all.iter().sum::<f64>() / all.len() as f64;
+                    if top >= gate
+                        && mean >= AVERAGE_SHARE * gate
+                        && best.is_none_or(|(m, _, _)| mean > m)
+                    {
+                        best = Some((mean, i, j));
+                    }
+                }
+            }
+            let Some((_, i, j)) = best else { break };
+            let moved = slow.remove(j);
+            slow[i].extend(moved);
+        }
+        for g in &slow {
+            let first = fast[g[0] as usize];
+            assert!(g.iter().all(|&m| fast[m as usize] == first), "{g:?}");
+        }
+        let distinct: std::collections::BTreeSet<u32> = fast.iter().copied().collect();
+        assert_eq!(distinct.len(), slow.len());
     }
 }

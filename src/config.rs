@@ -8,6 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::verdict::Level;
 
 /// One family of features (shingles) extracted from a document.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -314,6 +315,13 @@ pub struct Config {
     pub statement_words: usize,
     /// Seed of every hash; signatures with different seeds are incompatible.
     pub seed: u64,
+    /// The lowest level that counts as a match ([`crate::verdict`]).
+    #[serde(default = "default_level")]
+    pub level: Level,
+}
+
+fn default_level() -> Level {
+    Level::Rewrite
 }
 
 impl Default for Config {
@@ -344,6 +352,7 @@ impl Default for Config {
             strip_chrome: true,
             statement_words: STATEMENT_WORDS,
             seed: 0x5707_0919_2024_0001,
+            level: default_level(),
         }
     }
 }
@@ -365,6 +374,9 @@ impl Config {
             fact_check: false,
             strip_chrome: false,
             statement_words: 0,
+            // The peers answer one question, "over the threshold or not": pairs at or above
+            // it are matches, whatever their level.
+            level: Level::Related,
             ..Config::default()
         }
     }

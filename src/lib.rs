@@ -32,6 +32,7 @@
 
 pub mod cluster;
 pub mod config;
+pub mod contrast;
 pub mod dedup;
 #[cfg(feature = "dist")]
 pub mod dist;
@@ -55,9 +56,11 @@ mod slots;
 pub mod sort;
 pub mod spill;
 pub mod tokenize;
+pub mod verdict;
 
 pub use cluster::{Cluster, Edge};
 pub use config::{Config, Family, Features, Language, Measure, Weighting};
 pub use error::{Error, Result};
 pub use input::{Batch, Document, InputOptions, Origin, Problem};
 pub use pipeline::Fingerprints;
+pub use verdict::Level;

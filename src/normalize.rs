@@ -97,6 +97,9 @@ fn ends_sentence(line: &str) -> bool {
 pub fn chrome_lines(lines: &[&str]) -> Vec<bool> {
     let mut out = Vec::with_capacity(lines.len());
     let mut previous_open = false;
+    // The first line is the headline unless it is a fragment or links: a flash's headline may
+    // be the only place the company it is about is named.
+    let mut headline = true;
     for (k, line) in lines.iter().enumerate() {
         let line = line.trim();
         if line.is_empty() {
@@ -111,10 +114,11 @@ pub fn chrome_lines(lines: &[&str]) -> Vec<bool> {
             .and_then(|next| next.trim_start().chars().next())
             .is_some_and(char::is_lowercase);
         let wrapped = previous_open || (!ends && next_lower);
-        let short = words <= 2 || (words < 8 && !ends);
+        let short = words <= 2 || (words < 8 && !ends && !headline);
         // Mostly links or domains ("👉 bdphone.com", "Follow www.x.com").
         let link_line = links > 0 && links * 2 >= words;
         out.push(link_line || (!wrapped && short));
+        headline = false;
         previous_open = !ends;
     }
     out
@@ -173,8 +177,21 @@ mod tests {
         );
     }
 
+    /// Whether `line` is chrome below a first line (which may be a headline).
     fn is_chrome(line: &str) -> bool {
-        chrome_lines(&[line])[0]
+        chrome_lines(&["The minister resigned.", line])[1]
+    }
+
+    #[test]
+    fn a_first_line_is_a_headline_unless_a_fragment_or_links() {
+        let notice = [
+            "SIERRA PACIFIC RESOURCES <SRP> SETS DIVIDEND",
+            "",
+            "Qtly div 15 cts vs 15 cts prior, pay May 1, record April 15.",
+        ];
+        assert_eq!(chrome_lines(&notice), [false, false, false]);
+        assert!(chrome_lines(&["Share.", "The minister resigned."])[0]);
+        assert!(chrome_lines(&["👉 www.forexdhaka.com", "The minister resigned."])[0]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::cluster::{Cluster, Edge};
 use crate::error::Result;
+use crate::verdict::Level;
 
 /// Rounds a similarity to 4 decimals for display and serialisation.
 pub fn round4(x: f64) -> f64 {
@@ -133,6 +134,8 @@ pub struct NamedPair<'a> {
     pub b: &'a str,
     /// Their similarity.
     pub similarity: f64,
+    /// How alike they are: copy, rewrite or related.
+    pub level: Level,
 }
 
 fn named<'a>(ids: &'a [String], e: &Edge) -> NamedPair<'a> {
@@ -140,10 +143,12 @@ fn named<'a>(ids: &'a [String], e: &Edge) -> NamedPair<'a> {
         a: &ids[e.a as usize],
         b: &ids[e.b as usize],
         similarity: round4(e.similarity),
+        level: e.level,
     }
 }
 
-/// Writes verified pairs, one per line: TSV `a<TAB>b<TAB>similarity` with a header, or JSONL.
+/// Writes verified pairs, one per line: TSV `a<TAB>b<TAB>similarity<TAB>level` with a
+/// header, or JSONL.
 pub fn write_pairs(
     out: &mut dyn Write,
     ids: &[String],
@@ -158,14 +163,15 @@ pub fn write_pairs(
             }
         }
         _ => {
-            writeln!(out, "a\tb\tsimilarity")?;
+            writeln!(out, "a\tb\tsimilarity\tlevel")?;
             for e in pairs {
                 writeln!(
                     out,
-                    "{}\t{}\t{:.4}",
+                    "{}\t{}\t{:.4}\t{}",
                     tsv_field(&ids[e.a as usize]),
                     tsv_field(&ids[e.b as usize]),
-                    e.similarity
+                    e.similarity,
+                    e.level
                 )?;
             }
         }
@@ -250,7 +256,14 @@ pub fn write_clusters(
                     if m == c.representative {
                         writeln!(out, "  * {}  (representative)", ids[m as usize])?;
                     } else {
-                        writeln!(out, "    {}  {:.3}", ids[m as usize], s)?;
+                        let level = c
+                            .pairs
+                            .iter()
+                            .find(|e| {
+                                (e.a, e.b) == (m.min(c.representative), m.max(c.representative))
+                            })
+                            .map_or(String::new(), |e| format!(" {}", e.level));
+                        writeln!(out, "    {}  {:.3}{level}", ids[m as usize], s)?;
                     }
                 }
             }
@@ -311,6 +324,7 @@ mod tests {
                 a: 0,
                 b: 2,
                 similarity: 0.7,
+                level: Level::Rewrite,
             }],
         };
         let tsv = render(|b| write_clusters(b, &ids(), std::slice::from_ref(&c), Format::Tsv));
@@ -325,6 +339,9 @@ mod tests {
         );
         assert_eq!(json["singletons"], serde_json::json!(["b"]));
         assert_eq!(json["clusters"][0]["pairs"][0]["similarity"], 0.7);
+        assert_eq!(json["clusters"][0]["pairs"][0]["level"], "rewrite");
+        let table = render(|b| write_clusters(b, &ids(), std::slice::from_ref(&c), Format::Table));
+        assert!(table.contains("    c  0.700 rewrite\n"), "{table}");
     }
 
     #[test]
@@ -333,14 +350,15 @@ mod tests {
             a: 1,
             b: 2,
             similarity: 0.25,
+            level: Level::Copy,
         }];
         assert_eq!(
             render(|b| write_pairs(b, &ids(), &e, Format::Tsv)),
-            "a\tb\tsimilarity\nb\tc\t0.2500\n"
+            "a\tb\tsimilarity\tlevel\nb\tc\t0.2500\tcopy\n"
         );
         assert_eq!(
             render(|b| write_pairs(b, &ids(), &e, Format::Jsonl)),
-            "{\"a\":\"b\",\"b\":\"c\",\"similarity\":0.25}\n"
+            "{\"a\":\"b\",\"b\":\"c\",\"similarity\":0.25,\"level\":\"copy\"}\n"
         );
     }
 }

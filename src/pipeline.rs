@@ -7,8 +7,9 @@
 
 use rayon::prelude::*;
 
-use crate::cluster::{Cluster, Edge, cluster};
+use crate::cluster::{Cluster, Edge, Scored, cluster};
 use crate::config::{Config, Measure, Weighting};
+use crate::contrast::{contrast_all, neighbours};
 use crate::error::Result;
 use crate::input::Document;
 use crate::lsh::Banding;
@@ -18,6 +19,7 @@ use crate::shingle::{DocFreq, Feature, Slot, fact_slots, features};
 use crate::signature::{Params, Signature, Sketcher};
 use crate::similarity;
 use crate::tokenize::{Analyzer, Term};
+use crate::verdict::{self, Level};
 
 /// For containment and cosine, LSH must find pairs whose *Jaccard* is lower than the
 /// measure's threshold: for sizes 1 and `r`, `J = I / (1 + r − I)` where the intersection `I`
@@ -87,6 +89,36 @@ pub fn similarity_of(config: &Config, a: &Evidence<'_>, b: &Evidence<'_>) -> f64
     }
 }
 
+/// The story score of two documents ([`crate::verdict`]): the configured measure over their
+/// features contrasted with their neighbours' ([`crate::contrast`]), exact, scaled by their
+/// fact agreement. `a.features` and `b.features` are the contrasted features.
+pub fn story_of(config: &Config, a: &Evidence<'_>, b: &Evidence<'_>) -> f64 {
+    let calibration = similarity::Calibration::of(config);
+    let words = similarity::exact(a.features, b.features, config.measure, calibration);
+    if config.fact_check {
+        words * similarity::quantity_agreement(a.slots, b.slots)
+    } else {
+        words
+    }
+}
+
+/// The score that decides `level` and its threshold (the similarity for related, the story
+/// score above).
+fn level_threshold(level: Level, threshold: f64) -> f64 {
+    match level {
+        Level::Related => threshold,
+        Level::Rewrite => verdict::REWRITE_STORY,
+        Level::Copy => verdict::COPY_STORY,
+    }
+}
+
+fn level_score(prints: &Fingerprints, level: Level, a: u32, b: u32) -> f64 {
+    match level {
+        Level::Related => prints.similarity(a as usize, b as usize),
+        _ => prints.story(a as usize, b as usize),
+    }
+}
+
 /// A document after normalizing and tokenizing: what features and explanations are built
 /// from.
 #[derive(Debug, Clone)]
@@ -150,6 +182,16 @@ pub struct Fingerprints {
     pub config: Config,
     /// The document frequencies the weights came from.
     pub freq: DocFreq,
+    /// LSH candidates and the features contrasted with them, made on first use.
+    neighbourhood: std::sync::OnceLock<Neighbourhood>,
+}
+
+/// The candidate pairs of a batch and each document's features contrasted with its
+/// candidates' ([`crate::contrast`]).
+#[derive(Debug, Clone)]
+struct Neighbourhood {
+    candidates: Vec<(u32, u32)>,
+    story: Vec<Vec<Feature>>,
 }
 
 impl Fingerprints {
@@ -207,6 +249,7 @@ impl Fingerprints {
             slots,
             config: config.clone(),
             freq,
+            neighbourhood: std::sync::OnceLock::new(),
         }
     }
 
@@ -269,18 +312,47 @@ impl Fingerprints {
 
     /// LSH candidate pairs, before verification.
     pub fn candidates(&self) -> Vec<(u32, u32)> {
-        self.banding().candidates(&self.signatures)
+        self.neighbourhood().candidates.clone()
     }
 
-    /// Candidate pairs whose similarity reaches the threshold, sorted by document.
+    fn neighbourhood(&self) -> &Neighbourhood {
+        self.neighbourhood.get_or_init(|| {
+            let candidates = self.banding().candidates(&self.signatures);
+            let story = contrast_all(&self.features, &neighbours(self.len(), &candidates));
+            Neighbourhood { candidates, story }
+        })
+    }
+
+    /// The story score of documents `i` and `j` (see [`story_of`]).
+    pub fn story(&self, i: usize, j: usize) -> f64 {
+        let story = &self.neighbourhood().story;
+        let evidence = |k: usize| Evidence {
+            features: &story[k],
+            signature: &self.signatures[k],
+            slots: &self.slots[k],
+        };
+        story_of(&self.config, &evidence(i), &evidence(j))
+    }
+
+    /// The verified pair of `a` and `b`, when they are at least related.
+    pub fn judge(&self, a: u32, b: u32) -> Option<Edge> {
+        let similarity = self.similarity(a as usize, b as usize);
+        let story = self.story(a as usize, b as usize);
+        verdict::level(similarity, story, self.config.threshold).map(|level| Edge {
+            a,
+            b,
+            similarity,
+            level,
+        })
+    }
+
+    /// Candidate pairs at or above the configured level, sorted by document.
     pub fn pairs(&self) -> Vec<Edge> {
-        let threshold = self.config.threshold;
-        self.candidates()
-            .into_par_iter()
-            .filter_map(|(a, b)| {
-                let similarity = self.similarity(a as usize, b as usize);
-                (similarity >= threshold).then_some(Edge { a, b, similarity })
-            })
+        let level = self.config.level;
+        self.neighbourhood()
+            .candidates
+            .par_iter()
+            .filter_map(|&(a, b)| self.judge(a, b).filter(|e| e.level >= level))
             .collect()
     }
 
@@ -289,11 +361,23 @@ impl Fingerprints {
         self.clusters_from(&self.pairs())
     }
 
-    /// Clusters of given verified pairs.
+    /// Clusters of given verified pairs at the configured level ([`crate::cluster`]): every
+    /// candidate pair's level score (similarity for related, story score above) is averaged
+    /// between groups, and a merge needs one pair verified at the level.
     pub fn clusters_from(&self, pairs: &[Edge]) -> Vec<Cluster> {
-        cluster(self.len(), pairs, self.config.threshold, |a, b| {
-            self.similarity(a as usize, b as usize)
-        })
+        let level = self.config.level;
+        let scored: Vec<Scored> = self
+            .neighbourhood()
+            .candidates
+            .par_iter()
+            .map(|&(a, b)| (a, b, level_score(self, level, a, b)))
+            .collect();
+        cluster(
+            self.len(),
+            &scored,
+            level_threshold(level, self.config.threshold),
+            pairs,
+        )
     }
 
     /// The signature parameters.

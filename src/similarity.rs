@@ -221,6 +221,40 @@ pub fn fact_agreement(a: &[Slot], b: &[Slot]) -> f64 {
     (agree + 1) as f64 / (total + 1) as f64
 }
 
+/// How far two documents agree on the quantities they both give, by what each counts
+/// (the slot's context word): a context where they give a common number agrees; one where
+/// each gives a single number and the numbers differ ("pardoned 23" / "pardoned 30")
+/// disagrees; one where either gives several numbers (times of day, a table) says nothing.
+/// `(agreeing + 1) / (agreeing + disagreeing + 1)`, in (0, 1]. Independent reports of one
+/// event give many numbers the other does not ("the 33-year-old", "1:32 PM"); only a
+/// flat contradiction is evidence of another event.
+pub fn quantity_agreement(a: &[Slot], b: &[Slot]) -> f64 {
+    let (mut agree, mut disagree) = (0usize, 0usize);
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (ca, cb) = (a[i].0, b[j].0);
+        let na = a[i..].iter().take_while(|s| s.0 == ca).count();
+        let nb = b[j..].iter().take_while(|s| s.0 == cb).count();
+        if ca < cb {
+            i += na;
+            continue;
+        }
+        if cb < ca {
+            j += nb;
+            continue;
+        }
+        let (sa, sb) = (&a[i..i + na], &b[j..j + nb]);
+        if sa.iter().any(|s| sb.binary_search(s).is_ok()) {
+            agree += 1;
+        } else if na == 1 && nb == 1 {
+            disagree += 1;
+        }
+        i += na;
+        j += nb;
+    }
+    (agree + 1) as f64 / (agree + disagree + 1) as f64
+}
+
 /// The factor fact agreement scales a similarity by: [`fact_agreement`] squared. Squared,
 /// because a lower default threshold (see [`CONTAINMENT_PRIOR`]) must still keep apart the
 /// recurring items one template tells with other numbers (this week's Treasury bill auction,
