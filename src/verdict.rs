@@ -71,7 +71,7 @@ impl FromStr for Level {
 pub const REWRITE_STORY: f64 = 0.1;
 
 /// The story score at or above which two documents are copies of one text.
-pub const COPY_STORY: f64 = 0.6;
+pub const COPY_STORY: f64 = 0.7;
 
 /// The level of a pair from its similarity and story score, `None` when it is not even
 /// related (below the configured `threshold`).

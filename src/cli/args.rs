@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use storyprint::config::{Config, Features, Language, Measure, Weighting};
 use storyprint::input::InputOptions;
+use storyprint::verdict::Level;
 
 /// Where documents come from.
 #[derive(Debug, Args)]
@@ -94,6 +95,11 @@ pub struct EngineArgs {
     /// Similarity at or above which two documents are the same story.
     #[arg(long, short, value_name = "T", help_heading = "Engine")]
     pub threshold: Option<f64>,
+    /// The lowest level that counts as a match: copy (the same text), rewrite (the same news
+    /// item told again) or related (the same subject). Default: rewrite (related with
+    /// `--preset classic`).
+    #[arg(long, value_name = "LEVEL", help_heading = "Engine")]
+    pub level: Option<Level>,
     /// Verify and report exact similarities from the feature sets (the default preset's
     /// behaviour; signatures only propose candidates).
     #[arg(long, help_heading = "Engine", conflicts_with = "estimate")]
@@ -168,6 +174,9 @@ impl EngineArgs {
         }
         if let Some(t) = self.threshold {
             config.threshold = t;
+        }
+        if let Some(level) = self.level {
+            config.level = level;
         }
         if let Some(language) = self.language {
             config.language = language;
