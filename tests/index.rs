@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use storyprint::index::{AddOptions, Index, OpenOptions};
 use storyprint::input::{Batch, InputOptions};
-use util::{Rng, exact_repeat_groups, seeds, shared, stdout_of, storyprint};
+use util::{Rng, exact_repeat_groups, seeds, shared, stdout_of, storyprint, without_shared};
 
 /// The seed file whose name starts with `prefix`.
 fn seed(prefix: &str) -> std::path::PathBuf {
@@ -24,6 +24,9 @@ fn seed(prefix: &str) -> std::path::PathBuf {
 
 #[test]
 fn an_index_of_seed_000_flags_its_rewrite_003_and_not_002() {
+    if without_shared() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let index = dir.path().join("idx");
     let out = stdout_of(
@@ -59,6 +62,9 @@ fn an_index_of_seed_000_flags_its_rewrite_003_and_not_002() {
 
 #[test]
 fn check_add_stats_remove_and_verify_through_the_environment_variable() {
+    if without_shared() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let index = dir.path().join("env-idx");
     let run = |args: &[&str], file: Option<&Path>| {
@@ -104,6 +110,9 @@ fn check_add_stats_remove_and_verify_through_the_environment_variable() {
 
 #[test]
 fn errors_exit_2_with_a_message() {
+    if without_shared() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let missing = storyprint()
         .args(["index", "stats", "--index"])
@@ -132,6 +141,9 @@ fn errors_exit_2_with_a_message() {
 
 #[test]
 fn reuters_round_trip_every_exact_repeat_is_a_duplicate() {
+    if without_shared() {
+        return;
+    }
     let groups = exact_repeat_groups();
     assert_eq!(groups.len(), 336);
     let batch = Batch::read(
@@ -178,6 +190,9 @@ fn reuters_round_trip_every_exact_repeat_is_a_duplicate() {
 /// is reported: stored evidence and candidate ranking change no number and no verdict.
 #[test]
 fn index_matches_equal_the_pipeline_judgement_on_reuters() {
+    if without_shared() {
+        return;
+    }
     let config = storyprint::Config::default();
     let reuters = Batch::read(
         &[shared("corpora/reuters21578.jsonl.gz")],
@@ -362,6 +377,9 @@ fn two_writers_at_once_one_waits_and_nothing_is_lost() {
 
 #[test]
 fn a_second_writer_told_not_to_wait_fails_with_a_clear_message() {
+    if without_shared() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let index = dir.path().join("idx");
     let a = dir.path().join("a.jsonl");
