@@ -1,6 +1,8 @@
 //! The persistent index through the real binary: `index add`, `check`, `index stats | remove |
 //! verify`, the Reuters round trip, kills at random moments, and two writers at once.
 
+#![cfg(feature = "index")]
+
 mod util;
 
 use std::collections::HashMap;

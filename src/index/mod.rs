@@ -36,6 +36,7 @@
 //! ```
 
 mod cache;
+#[cfg(feature = "serve")]
 pub mod http;
 mod store;
 
@@ -68,6 +69,26 @@ use store::{
     PARAMS_KEY, RecordHead, StoredEvidence, UPGRADE_KEY,
 };
 pub use store::{FORMAT_VERSION, Record, UPGRADABLE_VERSION};
+
+/// Every redb error converts into [`Error::Store`].
+macro_rules! store_errors {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Error {
+                Error::Store(Box::new(e.into()))
+            }
+        }
+    )*};
+}
+
+store_errors!(
+    redb::Error,
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError,
+    redb::DatabaseError
+);
 
 /// The file inside the index directory.
 pub const DB_FILE: &str = "index.redb";
