@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use util::{seeds, shared, stdout_of, storyprint, without_shared};
+use util::{examples, seeds, shared, stdout_of, storyprint, without_shared};
 
 /// The lines of a report section: from the line starting with `start` to the next line
 /// starting with `end`.
@@ -61,15 +61,12 @@ fn seeds_terminal_report_explains_the_rewrite_pair_with_its_shared_facts() {
 
 #[test]
 fn terminal_report_is_coloured_only_when_asked() {
-    if without_shared() {
-        return;
-    }
-    let plain = stdout_of(storyprint().arg("report").arg(seeds()));
+    let plain = stdout_of(storyprint().arg("report").arg(examples()));
     assert!(!plain.contains('\x1b'), "piped output is plain");
     let coloured = stdout_of(
         storyprint()
             .args(["report", "--color", "always"])
-            .arg(seeds()),
+            .arg(examples()),
     );
     assert!(coloured.contains("\x1b[1;32m"), "facts in colour");
     let stripped: String = coloured.split('\x1b').fold(String::new(), |mut s, part| {
