@@ -68,7 +68,7 @@ pub struct IndexArgs {
 #[derive(Debug, Subcommand)]
 enum IndexCommand {
     /// Adds documents (new ids, or new text for known ids); counts those already duplicates.
-    #[command(after_help = "Example:\n  storyprint index add ../shared/seeds --index my-index")]
+    #[command(after_help = "Example:\n  storyprint index add examples --index my-index")]
     Add(AddArgs),
     /// Sizes, counts and settings.
     Stats(StatsArgs),

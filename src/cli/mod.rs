@@ -42,9 +42,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// The dense N×N similarity matrix of the documents.
-    #[command(
-        after_help = "Example:\n  storyprint matrix ../shared/seeds --format csv -o matrix.csv"
-    )]
+    #[command(after_help = "Example:\n  storyprint matrix examples --format csv -o matrix.csv")]
     Matrix(commands::MatrixArgs),
     /// Pairs of documents at or above the threshold (LSH candidates, verified).
     #[command(
@@ -52,17 +50,17 @@ enum Command {
     )]
     Pairs(commands::PairsArgs),
     /// Clusters of documents that are the same story.
-    #[command(after_help = "Example:\n  storyprint cluster ../shared/seeds --format json")]
+    #[command(after_help = "Example:\n  storyprint cluster examples --format json")]
     Cluster(commands::ClusterArgs),
     /// Measures the configuration on labelled pairs or clusters.
     #[command(
-        after_help = "Examples:\n  storyprint eval ../shared/seeds --clusters ../shared/seeds/truth.tsv\n  storyprint eval ../shared/eval/clough-stevenson/docs.jsonl --pairs ../shared/eval/clough-stevenson/pairs.tsv --levels ../shared/eval/clough-stevenson/levels.tsv"
+        after_help = "Examples:\n  storyprint eval examples --clusters examples/truth.tsv\n  storyprint eval ../shared/eval/clough-stevenson/docs.jsonl --pairs ../shared/eval/clough-stevenson/pairs.tsv --levels ../shared/eval/clough-stevenson/levels.tsv"
     )]
     Eval(commands::EvalArgs),
     /// A similarity report people read: clusters with titles and the evidence for each
     /// match (shared facts and passages), on the terminal or as one self-contained HTML page.
     #[command(
-        after_help = "Examples:\n  storyprint report ../shared/seeds\n  storyprint report ../shared/seeds --html report.html"
+        after_help = "Examples:\n  storyprint report examples\n  storyprint report examples --html report.html"
     )]
     Report(report::ReportArgs),
     /// Removes near-duplicates from a corpus of any size, writing kept lines unchanged.
