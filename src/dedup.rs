@@ -1557,7 +1557,7 @@ fn analysed<R>(
 /// about half the time, and then pass the equally noisy estimate about half the time again;
 /// tuned lower, LSH lets through every pair whose estimate can reach the threshold and the
 /// verification alone decides (measured with `bench/compare.sh`: recall of verified pairs
-/// 0.90 → see the README).
+/// 0.90 → see docs/performance.md).
 pub fn dedup_lsh_threshold(config: &Config) -> f64 {
     let t = lsh_threshold(config);
     let sigma = (t * (1.0 - t) / config.num_hashes as f64).sqrt();

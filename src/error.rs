@@ -83,29 +83,10 @@ pub enum Error {
     #[error("index is corrupt: {0}")]
     IndexCorrupt(String),
     /// The embedded store (redb) failed.
+    #[cfg(feature = "index")]
     #[error("index storage: {0}")]
     Store(Box<redb::Error>),
 }
-
-/// Every redb error converts into [`Error::Store`].
-macro_rules! store_errors {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Error {
-            fn from(e: $t) -> Error {
-                Error::Store(Box::new(e.into()))
-            }
-        }
-    )*};
-}
-
-store_errors!(
-    redb::Error,
-    redb::StorageError,
-    redb::TableError,
-    redb::TransactionError,
-    redb::CommitError,
-    redb::DatabaseError
-);
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -41,6 +41,7 @@ pub mod eval;
 pub mod explain;
 #[cfg(feature = "parquet")]
 pub mod export;
+#[cfg(feature = "index")]
 pub mod index;
 pub mod input;
 pub mod lsh;

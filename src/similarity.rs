@@ -31,7 +31,7 @@ pub fn estimate_jaccard(a: &Signature, b: &Signature) -> f64 {
 /// still scores 1 however short, and articles, whose weighted sizes run to thousands, hardly
 /// move. Weights are on a fixed scale ([`crate::shingle::DocFreq::scale`]), so the prior means
 /// the same evidence in a batch of five and an index of millions. Measured on the labelled
-/// sets (README, "Measured quality"): it widens the gap between Clough's heavy rewrites and
+/// sets (docs/quality.md): it widens the gap between Clough's heavy rewrites and
 /// unrelated answers and halves the documents Reuters clusters. Unweighted features carry no
 /// IDF scale to calibrate a prior in, so they get none ([`Calibration::of`]).
 pub const CONTAINMENT_PRIOR: f64 = 600.0;

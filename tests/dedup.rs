@@ -5,7 +5,7 @@ mod util;
 
 use std::path::Path;
 
-use util::{seeds, shared, storyprint};
+use util::{examples, shared, storyprint, without_shared};
 
 const STORY: &str = "The central bank raised its key interest rate by half a point on Tuesday, \
                      the first increase in three years, citing inflation and a weak currency.";
@@ -124,16 +124,25 @@ fn zstd_input_is_read() {
 #[test]
 fn output_is_identical_for_any_thread_count_at_defaults() {
     let dir = tempfile::tempdir().unwrap();
-    let one = dedup(dir.path(), &[&seeds()], &["-j1"]);
-    let two = dedup(dir.path(), &[&seeds()], &["-j2"]);
+    let one = dedup(dir.path(), &[&examples()], &["-j1"]);
+    let two = dedup(dir.path(), &[&examples()], &["-j2"]);
     assert_eq!(one.0, two.0);
     assert_eq!(one.1, two.1);
-    // The seeds' rewrite pair (000, 003) is one story: the later copy goes.
-    assert!(one.1.contains("003_"), "{}", one.1);
+    // The strike's rewrites and the refiled results are one story each: the later ones go.
+    for later in [
+        "norvik-results.txt",
+        "port-strike-radio.txt",
+        "port-strike-wire.txt",
+    ] {
+        assert!(one.1.contains(&format!("{later}\t")), "{later}: {}", one.1);
+    }
 }
 
 #[test]
 fn reuters_output_is_identical_for_one_and_two_threads() {
+    if without_shared() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let corpus = shared("corpora/reuters21578.jsonl.gz");
     let args = |j: &'static str| {
@@ -199,13 +208,13 @@ fn exact_verification_reports_what_the_batch_engine_reports() {
     let pairs = dir.path().join("pairs.tsv");
     let (_, removed, stderr) = dedup(
         dir.path(),
-        &[&seeds()],
+        &[&examples()],
         &["--exact", "--pairs", pairs.to_str().unwrap()],
     );
     assert!(stderr.contains("(exact similarity"), "{stderr}");
-    let batch = util::stdout_of(storyprint().args(["pairs", "-f", "tsv"]).arg(seeds()));
+    let batch = util::stdout_of(storyprint().args(["pairs", "-f", "tsv"]).arg(examples()));
     assert_eq!(std::fs::read_to_string(pairs).unwrap(), batch);
-    assert!(removed.contains("003_"), "{removed}");
+    assert!(removed.contains("port-strike-wire.txt\t"), "{removed}");
 }
 
 /// Runs dedup on `inputs` with `--pairs`, returning unique.jsonl, removed.tsv, pairs.tsv and
@@ -265,12 +274,18 @@ fn assert_spilling_changes_nothing(corpus: &Path, engine: &[&str]) {
 
 #[test]
 fn spilling_to_disk_changes_nothing_in_the_output_at_the_classic_preset() {
+    if without_shared() {
+        return;
+    }
     let corpus = shared("corpora/reuters21578.jsonl.gz");
     assert_spilling_changes_nothing(&corpus, &["--preset", "classic"]);
 }
 
 #[test]
 fn spilling_to_disk_changes_nothing_in_the_output_at_the_defaults() {
+    if without_shared() {
+        return;
+    }
     // The first 4,000 Reuters stories (read from ../shared at test time): the defaults' low
     // LSH threshold makes millions of pair keys over the whole corpus.
     use std::io::BufRead;
@@ -288,6 +303,9 @@ fn spilling_to_disk_changes_nothing_in_the_output_at_the_defaults() {
 
 #[test]
 fn an_unusable_temp_dir_is_an_error_naming_it() {
+    if without_shared() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let corpus = shared("corpora/reuters21578.jsonl.gz");
     let not_a_dir = dir.path().join("file");
@@ -324,6 +342,9 @@ fn an_unusable_temp_dir_is_an_error_naming_it() {
 #[cfg(target_os = "linux")]
 #[test]
 fn spill_files_are_removed_when_the_run_fails() {
+    if without_shared() {
+        return;
+    }
     // /dev/full refuses every write: the run fails after it has spilled.
     let dir = tempfile::tempdir().unwrap();
     let out = storyprint()

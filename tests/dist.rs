@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use util::{shared, storyprint};
+use util::{examples, shared, storyprint, without_shared};
 
 /// A run bounded in time: every child is killed when it is over.
 const TIMEOUT: Duration = Duration::from_secs(600);
@@ -189,6 +189,9 @@ fn components(clusters: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn reuters_one_and_two_processes_match_single_machine_dedup() {
+    if without_shared() {
+        return;
+    }
     let corpus = shared("corpora/reuters21578.jsonl.gz");
     let reference = single(&corpus, &CLASSIC);
     let one = dist(&corpus, &CLASSIC, 1, 1);
@@ -221,6 +224,9 @@ fn reuters_one_and_two_processes_match_single_machine_dedup() {
 
 #[test]
 fn reuters_two_processes_of_two_workers_match_one_process() {
+    if without_shared() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let corpus = plain_reuters(dir.path());
     let one = dist(&corpus, &CLASSIC, 1, 3);
@@ -234,6 +240,9 @@ fn reuters_two_processes_of_two_workers_match_one_process() {
 
 #[test]
 fn idf_weighting_uses_global_frequencies_across_two_processes() {
+    if without_shared() {
+        return;
+    }
     let seeds = shared("seeds");
     let reference = single(&seeds, &[]);
     let two = dist(&seeds, &[], 2, 1);
@@ -261,6 +270,9 @@ fn figure_after(text: &str, marker: &str) -> u64 {
 
 #[test]
 fn each_process_reads_its_own_share_of_the_input() {
+    if without_shared() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let corpus = plain_reuters(dir.path());
     let (outputs, stderr) = dist_reporting(&corpus, &CLASSIC, 2, 1);
@@ -284,7 +296,7 @@ fn a_hostfile_that_does_not_list_the_process_is_an_error() {
     std::fs::write(&hostfile, "127.0.0.1:1\n").unwrap();
     let out = storyprint()
         .arg("dist")
-        .arg(shared("seeds"))
+        .arg(examples())
         .arg("-o")
         .arg(dir.path().join("u.jsonl"))
         .arg("--hostfile")

@@ -1,6 +1,8 @@
 //! The persistent index through the real binary: `index add`, `check`, `index stats | remove |
 //! verify`, the Reuters round trip, kills at random moments, and two writers at once.
 
+#![cfg(feature = "index")]
+
 mod util;
 
 use std::collections::HashMap;
@@ -11,7 +13,9 @@ use std::time::Duration;
 
 use storyprint::index::{AddOptions, Index, OpenOptions};
 use storyprint::input::{Batch, InputOptions};
-use util::{Rng, exact_repeat_groups, seeds, shared, stdout_of, storyprint};
+use util::{
+    Rng, exact_repeat_groups, example, seeds, shared, stdout_of, storyprint, without_shared,
+};
 
 /// The seed file whose name starts with `prefix`.
 fn seed(prefix: &str) -> std::path::PathBuf {
@@ -23,7 +27,40 @@ fn seed(prefix: &str) -> std::path::PathBuf {
 }
 
 #[test]
+fn an_index_of_a_strike_report_flags_its_rewrite_and_not_the_follow_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    let out = stdout_of(
+        storyprint()
+            .args(["index", "add", "--index"])
+            .arg(&index)
+            .arg(example("port-strike-wire.txt")),
+    );
+    assert!(out.contains("new         1"), "{out}");
+    let check = |name: &str| {
+        let out = storyprint()
+            .args(["check", "--format", "json", "--index"])
+            .arg(&index)
+            .arg(example(name))
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), json)
+    };
+    let (code, rewrite) = check("port-strike-radio.txt");
+    assert_eq!(code, Some(1), "{rewrite}");
+    assert_eq!(rewrite["matches"][0]["id"], "port-strike-wire.txt");
+    // The same union and port three weeks later, accepting a deal: other news.
+    let (code, follow_up) = check("port-deal.txt");
+    assert_eq!(code, Some(0), "{follow_up}");
+    assert_eq!(follow_up["duplicate"], false);
+}
+
+#[test]
 fn an_index_of_seed_000_flags_its_rewrite_003_and_not_002() {
+    if without_shared() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let index = dir.path().join("idx");
     let out = stdout_of(
@@ -69,23 +106,26 @@ fn check_add_stats_remove_and_verify_through_the_environment_variable() {
         }
         cmd.output().unwrap()
     };
-    // --add on a fresh index: 002 is new and added, then a second check finds 002 itself
+    // --add on a fresh index: the deal story is new and added, then a second check finds it
     // excluded (same id) but a copy under another id flagged.
-    let added = run(&["check", "--add", "--format", "json"], Some(&seed("002")));
+    let added = run(
+        &["check", "--add", "--format", "json"],
+        Some(&example("port-deal.txt")),
+    );
     assert_eq!(added.status.code(), Some(0), "{added:?}");
     assert!(String::from_utf8_lossy(&added.stdout).contains("\"added\":\"new\""));
-    let again = run(&["check"], Some(&seed("002")));
+    let again = run(&["check"], Some(&example("port-deal.txt")));
     assert_eq!(again.status.code(), Some(0));
-    let text = std::fs::read_to_string(seed("002")).unwrap();
+    let text = std::fs::read_to_string(example("port-deal.txt")).unwrap();
     let mut copy = storyprint();
     copy.env("STORYPRINT_INDEX", &index)
-        .args(["check", "-", "--id", "copy-of-002"])
+        .args(["check", "-", "--id", "copy-of-port-deal"])
         .write_stdin(text);
     assert_eq!(copy.output().unwrap().status.code(), Some(1));
     let stats = String::from_utf8(run(&["index", "stats"], None).stdout).unwrap();
     assert!(stats.contains("documents      1"), "{stats}");
     assert_eq!(run(&["index", "verify"], None).status.code(), Some(0));
-    let id = seed("002")
+    let id = example("port-deal.txt")
         .file_name()
         .unwrap()
         .to_string_lossy()
@@ -117,12 +157,12 @@ fn errors_exit_2_with_a_message() {
         storyprint()
             .args(["index", "add", "--index"])
             .arg(&index)
-            .arg(seed("000")),
+            .arg(example("port-strike-wire.txt")),
     );
     let incompatible = storyprint()
         .args(["index", "add", "--hashes", "64", "--index"])
         .arg(&index)
-        .arg(seed("001"))
+        .arg(example("norvik-bakery.txt"))
         .output()
         .unwrap();
     assert_eq!(incompatible.status.code(), Some(2));
@@ -132,6 +172,9 @@ fn errors_exit_2_with_a_message() {
 
 #[test]
 fn reuters_round_trip_every_exact_repeat_is_a_duplicate() {
+    if without_shared() {
+        return;
+    }
     let groups = exact_repeat_groups();
     assert_eq!(groups.len(), 336);
     let batch = Batch::read(
@@ -178,6 +221,9 @@ fn reuters_round_trip_every_exact_repeat_is_a_duplicate() {
 /// is reported: stored evidence and candidate ranking change no number and no verdict.
 #[test]
 fn index_matches_equal_the_pipeline_judgement_on_reuters() {
+    if without_shared() {
+        return;
+    }
     let config = storyprint::Config::default();
     let reuters = Batch::read(
         &[shared("corpora/reuters21578.jsonl.gz")],
@@ -373,7 +419,7 @@ fn a_second_writer_told_not_to_wait_fails_with_a_clear_message() {
     let second = storyprint()
         .args(["index", "add", "--wait", "0", "--index"])
         .arg(&index)
-        .arg(seed("000"))
+        .arg(example("port-strike-wire.txt"))
         .output()
         .unwrap();
     assert_eq!(second.status.code(), Some(2));

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use util::{seeds, shared, stdout_of, storyprint};
+use util::{examples, seeds, shared, stdout_of, storyprint, without_shared};
 
 /// The lines of a report section: from the line starting with `start` to the next line
 /// starting with `end`.
@@ -21,6 +21,9 @@ fn section<'a>(text: &'a str, start: &str, end: &str) -> Vec<&'a str> {
 
 #[test]
 fn seeds_terminal_report_explains_the_rewrite_pair_with_its_shared_facts() {
+    if without_shared() {
+        return;
+    }
     let out = stdout_of(
         storyprint()
             .args(["report", "--color", "never"])
@@ -58,12 +61,12 @@ fn seeds_terminal_report_explains_the_rewrite_pair_with_its_shared_facts() {
 
 #[test]
 fn terminal_report_is_coloured_only_when_asked() {
-    let plain = stdout_of(storyprint().arg("report").arg(seeds()));
+    let plain = stdout_of(storyprint().arg("report").arg(examples()));
     assert!(!plain.contains('\x1b'), "piped output is plain");
     let coloured = stdout_of(
         storyprint()
             .args(["report", "--color", "always"])
-            .arg(seeds()),
+            .arg(examples()),
     );
     assert!(coloured.contains("\x1b[1;32m"), "facts in colour");
     let stripped: String = coloured.split('\x1b').fold(String::new(), |mut s, part| {
@@ -103,6 +106,9 @@ fn split_data(html: &str) -> (serde_json::Value, String) {
 
 #[test]
 fn html_report_loads_nothing_from_the_network() {
+    if without_shared() {
+        return;
+    }
     let (_dir, page) = seeds_page();
     let html = std::fs::read_to_string(&page).unwrap();
     let (mut data, rest) = split_data(&html);
@@ -195,6 +201,9 @@ fn chromium(page: &Path, profile: &Path, extra: &[&str]) -> Command {
 
 #[test]
 fn html_report_renders_heatmap_and_highlights_in_headless_chromium() {
+    if without_shared() {
+        return;
+    }
     let (dir, page) = seeds_page();
     let limit = Duration::from_secs(90);
     let dom = run_with_limit(
@@ -260,6 +269,9 @@ fn html_report_renders_heatmap_and_highlights_in_headless_chromium() {
 
 #[test]
 fn reuters_html_report_stays_small_and_embeds_only_what_it_shows() {
+    if without_shared() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("reuters.html");
     stdout_of(

@@ -5,12 +5,15 @@ mod util;
 use std::collections::HashMap;
 use std::io::BufRead;
 
-use util::{exact_repeat_groups, shared, stdout_of, storyprint};
+use util::{exact_repeat_groups, shared, stdout_of, storyprint, without_shared};
 
 /// One run of `cluster` at defaults over the corpus serves every check below (it is the slow
 /// part): exact repeats together, other events told on one template apart, a rewrite found.
 #[test]
 fn reuters_clusters_at_defaults() {
+    if without_shared() {
+        return;
+    }
     let groups = exact_repeat_groups();
     assert_eq!(groups.len(), 336);
     let tsv = stdout_of(
@@ -53,6 +56,9 @@ fn reuters_clusters_at_defaults() {
 
 #[test]
 fn dedup_keeps_exactly_one_of_every_exact_repeat_group_and_lines_unchanged() {
+    if without_shared() {
+        return;
+    }
     let groups = exact_repeat_groups();
     let dir = tempfile::tempdir().unwrap();
     let (unique, removed) = (

@@ -2,6 +2,8 @@
 //! load of 10,000 mixed requests (one in five an add) from 8 clients, and a clean SIGTERM
 //! shutdown.
 
+#![cfg(feature = "serve")]
+
 mod util;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -1,18 +1,19 @@
-//! `storyprint index …`, `storyprint check` and `storyprint serve`: the persistent index.
+//! `storyprint index …` and `storyprint check`: the persistent index (feature `index`).
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use storyprint::Config;
-use storyprint::index::http::{self, ServiceOptions};
 use storyprint::index::{AddCounts, AddOptions, DEFAULT_PATH, Index, Match, OpenOptions, unix_now};
 use storyprint::output::{round4, short};
 
-use super::{EXIT_DUPLICATE, EXIT_OK, EngineArgs, InputArgs, load, open_output};
+use super::{EXIT_OK, EngineArgs, InputArgs, load, open_output};
+
+/// Exit status of `check`: a duplicate was found, as `diff` exits 1 on a difference.
+pub const EXIT_DUPLICATE: u8 = 1;
 
 /// Where the index is and how long to wait for another process using it.
 #[derive(Debug, Args)]
@@ -36,7 +37,7 @@ impl IndexLocation {
     }
 
     /// Opens the index with `options`, waiting `--wait` seconds at most.
-    fn open(&self, options: OpenOptions) -> anyhow::Result<Index> {
+    pub(super) fn open(&self, options: OpenOptions) -> anyhow::Result<Index> {
         let path = self.path();
         Index::open(&path, &options.waiting(Duration::from_secs(self.wait)))
             .with_context(|| format!("opening the index {}", path.display()))
@@ -67,7 +68,7 @@ pub struct IndexArgs {
 #[derive(Debug, Subcommand)]
 enum IndexCommand {
     /// Adds documents (new ids, or new text for known ids); counts those already duplicates.
-    #[command(after_help = "Example:\n  storyprint index add ../shared/seeds --index my-index")]
+    #[command(after_help = "Example:\n  storyprint index add examples --index my-index")]
     Add(AddArgs),
     /// Sizes, counts and settings.
     Stats(StatsArgs),
@@ -161,22 +162,6 @@ pub struct CheckArgs {
     /// The id of the (single) document checked, instead of its file name (`-` for stdin).
     #[arg(long, value_name = "ID")]
     id: Option<String>,
-}
-
-/// `storyprint serve`.
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    #[command(flatten)]
-    location: IndexLocation,
-    /// Address to listen on (loopback by default; port 0 picks a free one).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7878")]
-    addr: std::net::SocketAddr,
-    /// File holding a bearer token every request must carry.
-    #[arg(long, value_name = "FILE")]
-    token_file: Option<PathBuf>,
-    /// Largest request body accepted, in bytes (larger: 413).
-    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
-    max_body_bytes: usize,
 }
 
 /// Parses `30d`, `12h`, `90m`, `45s`, `2w` into seconds.
@@ -400,88 +385,9 @@ fn write_verdict(
     Ok(())
 }
 
-/// Runs `storyprint serve` until SIGTERM or Ctrl-C.
-pub fn serve(args: ServeArgs) -> anyhow::Result<u8> {
-    let token = match &args.token_file {
-        Some(path) => {
-            let token = std::fs::read_to_string(path)
-                .with_context(|| format!("reading the token file {}", path.display()))?;
-            let token = token.trim().to_string();
-            anyhow::ensure!(
-                !token.is_empty(),
-                "the token file {} is empty",
-                path.display()
-            );
-            Some(token)
-        }
-        None => None,
-    };
-    let index = Arc::new(
-        args.location
-            .open(OpenOptions::create(Config::default()).any_settings())?,
-    );
-    let options = ServiceOptions {
-        token,
-        max_body_bytes: args.max_body_bytes,
-    };
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.addr)
-            .await
-            .with_context(|| format!("listening on {}", args.addr))?;
-        let addr = listener.local_addr()?;
-        eprintln!(
-            "storyprint: serving {} on http://{addr}",
-            index.path().display()
-        );
-        http::serve(index, listener, &options, shutdown_signal()).await?;
-        eprintln!("storyprint: shut down cleanly");
-        anyhow::Ok(())
-    })?;
-    Ok(EXIT_OK)
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{ServeArgs, parse_age};
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Serve {
-        #[command(flatten)]
-        serve: ServeArgs,
-    }
-
-    #[test]
-    fn serve_binds_loopback_by_default() {
-        let args = Serve::parse_from(["serve"]).serve;
-        assert!(args.addr.ip().is_loopback());
-        assert_eq!(args.addr.port(), 7878);
-    }
+    use super::parse_age;
 
     #[test]
     fn ages_parse_with_units() {

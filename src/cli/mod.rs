@@ -8,8 +8,11 @@ mod dedup;
 mod dist;
 #[cfg(feature = "parquet")]
 mod export;
+#[cfg(feature = "index")]
 mod index;
 mod report;
+#[cfg(feature = "serve")]
+mod serve;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -24,8 +27,6 @@ pub use args::{EngineArgs, InputArgs};
 
 /// Exit status: success, or no duplicate found where that is the question.
 pub const EXIT_OK: u8 = 0;
-/// Exit status: a duplicate was found (`check`), as `diff` exits 1 on a difference.
-pub const EXIT_DUPLICATE: u8 = 1;
 /// Exit status: an error (bad usage, nothing readable, `--strict` with skipped documents).
 pub const EXIT_ERROR: u8 = 2;
 
@@ -41,9 +42,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// The dense N×N similarity matrix of the documents.
-    #[command(
-        after_help = "Example:\n  storyprint matrix ../shared/seeds --format csv -o matrix.csv"
-    )]
+    #[command(after_help = "Example:\n  storyprint matrix examples --format csv -o matrix.csv")]
     Matrix(commands::MatrixArgs),
     /// Pairs of documents at or above the threshold (LSH candidates, verified).
     #[command(
@@ -51,17 +50,17 @@ enum Command {
     )]
     Pairs(commands::PairsArgs),
     /// Clusters of documents that are the same story.
-    #[command(after_help = "Example:\n  storyprint cluster ../shared/seeds --format json")]
+    #[command(after_help = "Example:\n  storyprint cluster examples --format json")]
     Cluster(commands::ClusterArgs),
     /// Measures the configuration on labelled pairs or clusters.
     #[command(
-        after_help = "Examples:\n  storyprint eval ../shared/seeds --clusters ../shared/seeds/truth.tsv\n  storyprint eval ../shared/eval/clough-stevenson/docs.jsonl --pairs ../shared/eval/clough-stevenson/pairs.tsv --levels ../shared/eval/clough-stevenson/levels.tsv"
+        after_help = "Examples:\n  storyprint eval examples --clusters examples/truth.tsv\n  storyprint eval ../shared/eval/clough-stevenson/docs.jsonl --pairs ../shared/eval/clough-stevenson/pairs.tsv --levels ../shared/eval/clough-stevenson/levels.tsv"
     )]
     Eval(commands::EvalArgs),
     /// A similarity report people read: clusters with titles and the evidence for each
     /// match (shared facts and passages), on the terminal or as one self-contained HTML page.
     #[command(
-        after_help = "Examples:\n  storyprint report ../shared/seeds\n  storyprint report ../shared/seeds --html report.html"
+        after_help = "Examples:\n  storyprint report examples\n  storyprint report examples --html report.html"
     )]
     Report(report::ReportArgs),
     /// Removes near-duplicates from a corpus of any size, writing kept lines unchanged.
@@ -80,17 +79,20 @@ enum Command {
     #[command(after_help = "Example:\n  storyprint signatures corpus.jsonl.gz -o sigs.parquet")]
     Signatures(export::SignaturesArgs),
     /// The persistent index: add, stats, remove, expire, verify.
+    #[cfg(feature = "index")]
     Index(index::IndexArgs),
     /// Checks documents against the index: exit 0 no duplicate, 1 duplicate found, 2 error.
+    #[cfg(feature = "index")]
     #[command(
         after_help = "Examples:\n  storyprint check draft.txt || echo 'already published'\n  storyprint check - --id draft-17 --add --format json < draft.txt"
     )]
     Check(index::CheckArgs),
     /// Serves the index over HTTP/JSON (loopback by default).
+    #[cfg(feature = "serve")]
     #[command(
         after_help = "Example:\n  storyprint serve --index my-index --addr 127.0.0.1:7878 --token-file token.txt"
     )]
-    Serve(index::ServeArgs),
+    Serve(serve::ServeArgs),
 }
 
 /// Output formats on the command line.
@@ -206,9 +208,12 @@ pub fn main() -> ExitCode {
         Command::Dist(args) => dist::dist(args),
         #[cfg(feature = "parquet")]
         Command::Signatures(args) => export::signatures(args),
+        #[cfg(feature = "index")]
         Command::Index(args) => index::index(args),
+        #[cfg(feature = "index")]
         Command::Check(args) => index::check(args),
-        Command::Serve(args) => index::serve(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::serve(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -36,6 +36,7 @@
 //! ```
 
 mod cache;
+#[cfg(feature = "serve")]
 pub mod http;
 mod store;
 
@@ -69,6 +70,26 @@ use store::{
 };
 pub use store::{FORMAT_VERSION, Record, UPGRADABLE_VERSION};
 
+/// Every redb error converts into [`Error::Store`].
+macro_rules! store_errors {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Error {
+                Error::Store(Box::new(e.into()))
+            }
+        }
+    )*};
+}
+
+store_errors!(
+    redb::Error,
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError,
+    redb::DatabaseError
+);
+
 /// The file inside the index directory.
 pub const DB_FILE: &str = "index.redb";
 
@@ -77,14 +98,15 @@ pub const DEFAULT_PATH: &str = "storyprint-index";
 
 /// A band value shared by more documents than this is boilerplate (a stock phrase of the
 /// wire): checks skip it rather than read thousands of entries. A real duplicate collides in
-/// many other bands. (Lower caps are faster but change verdicts: README, "Measured latency".)
+/// many other bands. (Lower caps are faster but change verdicts: docs/performance.md, "`check` latency".)
 pub const MAX_QUERY_BUCKET: u64 = 512;
 
 /// At most this many candidates are verified per check: those colliding in the most bands
 /// (ties: the earliest added). A near duplicate collides in far more bands than a chance
 /// candidate, so the cap bounds the time of a query that collides with a crowd (a story held
 /// hundreds of times); the matches reported are then the best of those verified, not every
-/// copy. On the check bench's queries it changed no verdict and no best match (README).
+/// copy. On the check bench's queries it changed no verdict and no best match
+/// (docs/performance.md).
 pub const MAX_VERIFIED: usize = 32;
 
 /// How to open an index.

@@ -1,5 +1,10 @@
-//! Shared harness for the integration tests: the real binary, a scratch directory, and the
-//! read-only data in `../shared` (never copied into the repository).
+//! Shared harness for the integration tests: the real binary, the example corpus the
+//! repository ships (`examples/`), and the read-only data in `../shared` (never copied into
+//! the repository).
+//!
+//! Two tiers: a test on `examples/` or on text it writes always runs; a test that reads
+//! `../shared` starts with `if without_shared() { return; }`, so that a clone without
+//! `../shared` beside it runs the quick tier and passes.
 
 #![allow(dead_code)]
 
@@ -16,14 +21,41 @@ pub fn storyprint() -> Command {
     cmd
 }
 
-/// `../shared/<rel>`, which CI places beside the repository.
+/// The example corpus in `examples/`: invented wire stories and their truth.
+pub fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+/// One file of the example corpus.
+pub fn example(name: &str) -> PathBuf {
+    examples().join(name)
+}
+
+/// `../shared`, which CI places beside the repository.
+fn shared_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
+}
+
+/// Whether `../shared` is absent, after saying on standard error that the calling test is
+/// skipped. Written to the process's standard error rather than through `eprintln!`, which
+/// the test harness captures, so that the line shows in `cargo test`'s output.
+pub fn without_shared() -> bool {
+    if shared_root().is_dir() {
+        return false;
+    }
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let line = format!("skipped {test}: ../shared is absent beside the repository\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    true
+}
+
+/// `../shared/<rel>`; a test calls it only after [`without_shared`].
 pub fn shared(rel: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(rel);
+    let path = shared_root().join(rel);
     assert!(
         path.exists(),
-        "{} is missing: the tests need ../shared beside the repository",
+        "{} is missing: the full tier needs ../shared beside the repository",
         path.display()
     );
     path
