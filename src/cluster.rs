@@ -36,6 +36,8 @@ pub struct Edge {
     pub b: u32,
     /// Their similarity.
     pub similarity: f64,
+    /// Their story score ([`crate::verdict`]): what they share that their neighbours do not.
+    pub story: f64,
     /// How alike they are.
     pub level: Level,
 }
@@ -260,6 +262,7 @@ mod tests {
             a,
             b,
             similarity,
+            story: similarity,
             level: Level::Rewrite,
         }
     }

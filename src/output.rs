@@ -134,6 +134,8 @@ pub struct NamedPair<'a> {
     pub b: &'a str,
     /// Their similarity.
     pub similarity: f64,
+    /// Their story score.
+    pub story: f64,
     /// How alike they are: copy, rewrite or related.
     pub level: Level,
 }
@@ -143,12 +145,13 @@ fn named<'a>(ids: &'a [String], e: &Edge) -> NamedPair<'a> {
         a: &ids[e.a as usize],
         b: &ids[e.b as usize],
         similarity: round4(e.similarity),
+        story: round4(e.story),
         level: e.level,
     }
 }
 
-/// Writes verified pairs, one per line: TSV `a<TAB>b<TAB>similarity<TAB>level` with a
-/// header, or JSONL.
+/// Writes verified pairs, one per line: TSV `a<TAB>b<TAB>similarity<TAB>story<TAB>level`
+/// with a header, or JSONL.
 pub fn write_pairs(
     out: &mut dyn Write,
     ids: &[String],
@@ -163,14 +166,15 @@ pub fn write_pairs(
             }
         }
         _ => {
-            writeln!(out, "a\tb\tsimilarity\tlevel")?;
+            writeln!(out, "a\tb\tsimilarity\tstory\tlevel")?;
             for e in pairs {
                 writeln!(
                     out,
-                    "{}\t{}\t{:.4}\t{}",
+                    "{}\t{}\t{:.4}\t{:.4}\t{}",
                     tsv_field(&ids[e.a as usize]),
                     tsv_field(&ids[e.b as usize]),
                     e.similarity,
+                    e.story,
                     e.level
                 )?;
             }
@@ -324,6 +328,7 @@ mod tests {
                 a: 0,
                 b: 2,
                 similarity: 0.7,
+                story: 0.3,
                 level: Level::Rewrite,
             }],
         };
@@ -350,15 +355,16 @@ mod tests {
             a: 1,
             b: 2,
             similarity: 0.25,
+            story: 0.75,
             level: Level::Copy,
         }];
         assert_eq!(
             render(|b| write_pairs(b, &ids(), &e, Format::Tsv)),
-            "a\tb\tsimilarity\tlevel\nb\tc\t0.2500\tcopy\n"
+            "a\tb\tsimilarity\tstory\tlevel\nb\tc\t0.2500\t0.7500\tcopy\n"
         );
         assert_eq!(
             render(|b| write_pairs(b, &ids(), &e, Format::Jsonl)),
-            "{\"a\":\"b\",\"b\":\"c\",\"similarity\":0.25,\"level\":\"copy\"}\n"
+            "{\"a\":\"b\",\"b\":\"c\",\"similarity\":0.25,\"story\":0.75,\"level\":\"copy\"}\n"
         );
     }
 }

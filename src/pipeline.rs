@@ -342,6 +342,7 @@ impl Fingerprints {
             a,
             b,
             similarity,
+            story,
             level,
         })
     }
