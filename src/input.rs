@@ -244,6 +244,17 @@ fn expand(paths: &[PathBuf], options: &InputOptions) -> (Vec<Source>, Vec<Proble
     (sources, problems)
 }
 
+/// The files the given paths name or hold (directories walked as the reader walks them),
+/// without opening any; standard input (`-`) is not a file.
+pub fn input_files(paths: &[PathBuf], options: &InputOptions) -> Vec<PathBuf> {
+    expand(paths, options)
+        .0
+        .into_iter()
+        .map(|source| source.path)
+        .filter(|path| path.as_os_str() != "-")
+        .collect()
+}
+
 fn walk(root: &Path, dir: &Path, sources: &mut Vec<Source>, problems: &mut Vec<Problem>) {
     let problem = |path: &Path, e: io::Error| Problem {
         origin: Origin {

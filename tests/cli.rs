@@ -272,3 +272,156 @@ fn stdin_is_one_document_or_jsonl() {
         serde_json::json!(["a", "b"])
     );
 }
+
+/// Two copies of one story and another story, as JSONL.
+fn write_wire(path: &std::path::Path) -> String {
+    let story = "The central bank raised its key interest rate by half a point on Tuesday, \
+                 the first increase in three years, citing inflation and a weak currency.";
+    let text = format!(
+        "{{\"id\":\"a\",\"text\":\"{story}\"}}\n{{\"id\":\"b\",\"text\":\"{story}\"}}\n\
+         {{\"id\":\"c\",\"text\":\"Lukashenko met Putin in Minsk to discuss gas prices.\"}}\n"
+    );
+    std::fs::write(path, &text).unwrap();
+    text
+}
+
+/// Regression: `dedup -o in.jsonl in.jsonl` emptied its input before reading it, `--removed`
+/// and `--pairs` replaced it, and `cluster`, `matrix`, `pairs` and `report --html` overwrote it
+/// silently, through a symbolic link too.
+#[test]
+fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let text = write_wire(&input);
+    let link = dir.path().join("link.jsonl");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&input, &link).unwrap();
+    #[cfg(not(unix))]
+    std::fs::copy(&input, &link).unwrap();
+    let out = dir.path().join("out.jsonl");
+    let (i, o, l) = (
+        input.to_str().unwrap(),
+        out.to_str().unwrap(),
+        link.to_str().unwrap(),
+    );
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["dedup", i, "-o", i],
+        vec!["dedup", i, "-o", o, "--removed", i],
+        vec!["dedup", i, "-o", o, "--pairs", i],
+        vec!["dedup", i, "-o", l],
+        vec!["dedup", i, "-o", o, "--removed", o],
+        vec!["cluster", i, "-o", i],
+        vec!["matrix", i, "-o", i],
+        vec!["pairs", i, "-o", i],
+        vec!["report", i, "--html", i],
+        vec!["cluster", dir.path().to_str().unwrap(), "-o", i],
+    ];
+    for args in runs {
+        let run = storyprint().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("refusing to write"), "{args:?}: {stderr}");
+        assert_eq!(std::fs::read_to_string(&input).unwrap(), text, "{args:?}");
+        assert!(!out.exists(), "{args:?} wrote {o}");
+    }
+}
+
+/// Regression: `dedup` truncated `-o` and `--removed` before reading any input, so a failing
+/// run wiped the previous good output.
+#[test]
+fn a_failing_run_keeps_the_previous_outputs_and_leaves_no_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    write_wire(&input);
+    let (unique, removed) = (dir.path().join("u.jsonl"), dir.path().join("r.tsv"));
+    let dedup = |input: &std::path::Path, strict: bool| {
+        let mut cmd = storyprint();
+        cmd.arg("dedup")
+            .arg(input)
+            .arg("-o")
+            .arg(&unique)
+            .arg("--removed")
+            .arg(&removed);
+        if strict {
+            cmd.arg("--strict");
+        }
+        cmd.output().unwrap()
+    };
+    assert_eq!(dedup(&input, false).status.code(), Some(0));
+    let good = (
+        std::fs::read(&unique).unwrap(),
+        std::fs::read(&removed).unwrap(),
+    );
+    assert!(!good.0.is_empty() && !good.1.is_empty());
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"id\":\"x\",\"text\":\"one\"}\n{not json\n").unwrap();
+    assert_eq!(dedup(&bad, true).status.code(), Some(2));
+    let missing = dir.path().join("missing.jsonl");
+    assert_eq!(dedup(&missing, false).status.code(), Some(2));
+    assert_eq!(std::fs::read(&unique).unwrap(), good.0);
+    assert_eq!(std::fs::read(&removed).unwrap(), good.1);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["bad.jsonl", "in.jsonl", "r.tsv", "u.jsonl"]);
+}
+
+/// Regression: `-o -` wrote a file named `-` instead of standard output.
+#[test]
+fn dash_as_an_output_is_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    write_wire(&input);
+    let tsv = stdout_of(
+        storyprint()
+            .current_dir(dir.path())
+            .args(["cluster", "--format", "tsv", "in.jsonl", "-o", "-"]),
+    );
+    assert_eq!(tsv, "doc\tcluster\na\t0\nb\t0\nc\t1\n");
+    let kept = stdout_of(
+        storyprint()
+            .current_dir(dir.path())
+            .args(["dedup", "in.jsonl", "-o", "-", "--quiet"]),
+    );
+    assert_eq!(kept.lines().count(), 2, "{kept}");
+    let html = stdout_of(
+        storyprint()
+            .current_dir(dir.path())
+            .args(["report", "in.jsonl", "--html", "-"]),
+    );
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(!dir.path().join("-").exists());
+}
+
+/// Regression: every I/O error printed its cause twice ("File exists (os error 17): File
+/// exists (os error 17)").
+#[test]
+fn an_io_error_prints_its_cause_once_with_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("index-file");
+    std::fs::write(&file, "").unwrap();
+    let run = storyprint()
+        .args(["check", "--index"])
+        .arg(&file)
+        .arg(seeds().join("000_230738a5742fa5e5.txt"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("index-file"), "{stderr}");
+    assert!(!stderr.contains("os error 17"), "{stderr}");
+    let out = dir.path().join("no-such-dir/out.json");
+    let run = storyprint()
+        .arg("cluster")
+        .arg(seeds())
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no-such-dir/out.json"), "{stderr}");
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+}

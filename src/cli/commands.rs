@@ -11,7 +11,10 @@ use storyprint::eval;
 use storyprint::input::Batch;
 use storyprint::output::{self, Format};
 
-use super::{EXIT_OK, EngineArgs, FormatArg, InputArgs, choose_format, load, open_output};
+use super::{
+    EXIT_OK, EngineArgs, FormatArg, InputArgs, check_outputs, choose_format, load, open_output,
+    to_file,
+};
 
 /// Reads the inputs and fingerprints them with the configured engine.
 fn fingerprints(input: &InputArgs, engine: &EngineArgs) -> anyhow::Result<Fingerprints> {
@@ -56,7 +59,8 @@ pub struct BatchArgs {
     input: InputArgs,
     #[command(flatten)]
     engine: EngineArgs,
-    /// Write to FILE instead of standard output.
+    /// Write to FILE instead of standard output (`-`: standard output). FILE is replaced
+    /// only when the command succeeds, and may not be one of the inputs.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
 }
@@ -69,11 +73,12 @@ fn run_batch(
     (terminal, piped): (Format, Format),
     write: impl FnOnce(&mut dyn Write, &Fingerprints, Format) -> storyprint::Result<()>,
 ) -> anyhow::Result<u8> {
+    check_outputs(&batch.input, &[batch.output.as_ref()])?;
     let prints = fingerprints(&batch.input, &batch.engine)?;
-    let format = choose_format(format, batch.output.is_some(), terminal, piped);
+    let format = choose_format(format, to_file(batch.output.as_ref()), terminal, piped);
     let mut out = open_output(batch.output.as_ref())?;
     write(&mut out, &prints, format)?;
-    out.flush()?;
+    out.commit()?;
     Ok(EXIT_OK)
 }
 
@@ -250,6 +255,6 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    out.flush()?;
+    out.commit()?;
     Ok(EXIT_OK)
 }

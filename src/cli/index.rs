@@ -273,7 +273,7 @@ fn add(args: AddArgs) -> anyhow::Result<u8> {
             )?;
         }
     }
-    out.flush()?;
+    out.commit()?;
     Ok(EXIT_OK)
 }
 
@@ -309,7 +309,7 @@ fn stats(args: StatsArgs) -> anyhow::Result<u8> {
             )?;
         }
     }
-    out.flush()?;
+    out.commit()?;
     Ok(EXIT_OK)
 }
 
@@ -345,7 +345,7 @@ pub fn check(args: CheckArgs) -> anyhow::Result<u8> {
         any_duplicate |= !matches.is_empty();
         write_verdict(&mut out, &doc.id, &matches, added, args.format)?;
     }
-    out.flush()?;
+    out.commit()?;
     Ok(if any_duplicate {
         EXIT_DUPLICATE
     } else {

@@ -1,13 +1,13 @@
 //! `storyprint report`: the terminal report, or the HTML page with `--html`.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use storyprint::report::{Report, Style, html, write_terminal};
 
 use super::commands::fingerprint_batch;
-use super::{EXIT_OK, EngineArgs, InputArgs, open_output};
+use super::{EXIT_OK, EngineArgs, InputArgs, check_outputs, open_output};
 
 /// When to colour the terminal report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -27,7 +27,8 @@ pub struct ReportArgs {
     input: InputArgs,
     #[command(flatten)]
     engine: EngineArgs,
-    /// Write a self-contained HTML page to FILE instead of the terminal report.
+    /// Write a self-contained HTML page to FILE instead of the terminal report (`-`: standard
+    /// output).
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
     /// Colour the terminal report.
@@ -37,13 +38,14 @@ pub struct ReportArgs {
 
 /// Prints the report, or writes the HTML page.
 pub fn report(args: ReportArgs) -> anyhow::Result<u8> {
+    check_outputs(&args.input, &[args.html.as_ref()])?;
     let (batch, prints) = fingerprint_batch(&args.input, &args.engine)?;
     let report = Report::new(&prints, &batch.documents);
     match &args.html {
         Some(path) => {
             let mut out = open_output(Some(path))?;
             html::write_html(&mut out, &report, &prints)?;
-            out.flush()?;
+            out.commit()?;
             eprintln!(
                 "storyprint: wrote {}: {} documents, {} cluster(s), {} singleton(s)",
                 path.display(),
@@ -62,7 +64,7 @@ pub fn report(args: ReportArgs) -> anyhow::Result<u8> {
             };
             let mut out = open_output(None)?;
             write_terminal(&mut out, &report, &prints, Style { color })?;
-            out.flush()?;
+            out.commit()?;
         }
     }
     Ok(EXIT_OK)

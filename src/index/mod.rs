@@ -421,6 +421,12 @@ fn create_or_upgrade(
 impl Index {
     /// Opens the index in directory `dir`, creating it when asked to.
     pub fn open(dir: &Path, options: &OpenOptions) -> Result<Index> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(incompatible(
+                dir,
+                "it is a file; an index is a directory (give --index a directory)".into(),
+            ));
+        }
         let exists = dir.join(DB_FILE).exists();
         let create_with = match (&options.create, exists) {
             (_, true) => None,
@@ -429,9 +435,9 @@ impl Index {
         };
         if let Some(config) = create_with {
             config.validate()?;
-            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            std::fs::create_dir_all(dir).map_err(|error| Error::Io {
                 path: dir.to_path_buf(),
-                source,
+                error,
             })?;
         }
         let db = open_database(dir, options.wait)?;
@@ -669,7 +675,7 @@ impl Index {
             terms: txn.open_table(DOC_FREQ)?.len()?,
             band_entries: txn.open_multimap_table(BANDS)?.len()?,
             file_bytes: std::fs::metadata(&file)
-                .map_err(|source| Error::Io { path: file, source })?
+                .map_err(|error| Error::Io { path: file, error })?
                 .len(),
             oldest,
             newest,

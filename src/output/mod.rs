@@ -1,5 +1,6 @@
 //! Output stage: the similarity matrix, verified pairs and clusters as tables, CSV/TSV,
-//! JSON and JSON Lines. Similarities are rounded to 4 decimals everywhere.
+//! JSON and JSON Lines. Similarities are rounded to 4 decimals everywhere. Files are written
+//! whole or not at all ([`OutputFile`]).
 
 use std::io::Write;
 
@@ -7,6 +8,10 @@ use serde::Serialize;
 
 use crate::cluster::{Cluster, Edge};
 use crate::error::Result;
+
+mod file;
+
+pub use file::{OutputFile, STDOUT, check_outputs, is_stdout};
 
 /// Rounds a similarity to 4 decimals for display and serialisation.
 pub fn round4(x: f64) -> f64 {
