@@ -425,3 +425,16 @@ fn an_io_error_prints_its_cause_once_with_the_path() {
     assert!(stderr.contains("no-such-dir/out.json"), "{stderr}");
     assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
 }
+
+/// Regression: `-j` had no upper bound, and `-j 100000` spawned threads until killed.
+#[test]
+fn an_absurd_thread_count_is_lowered_with_a_note() {
+    let run = storyprint()
+        .args(["cluster", "--format", "tsv", "-j", "100000"])
+        .arg(seeds())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("-j 100000 lowered to"), "{stderr}");
+}
