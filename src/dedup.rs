@@ -56,7 +56,7 @@ use rayon::prelude::*;
 
 use crate::config::{Config, Weighting};
 use crate::error::{Error, Result};
-use crate::input::{InputOptions, Problem, Raw, Reader, Record};
+use crate::input::{InputOptions, Problem, Raw, Reader, Record, read_once};
 use crate::lsh::{Banding, PairCounter, bucket_pairs, pair_key, split_band_entry, split_pair_key};
 use crate::normalize::normalize;
 use crate::pipeline::{Evidence, lsh_threshold, similarity_of};
@@ -621,12 +621,12 @@ impl Dedup {
         observer: &mut dyn Observer,
     ) -> Result<Summary> {
         self.config.validate()?;
-        if paths.iter().any(|p| p.as_os_str() == "-") {
-            return Err(Error::Config(
-                "dedup reads its inputs twice, so it cannot read standard input (-); \
-                 save it to a file first"
-                    .into(),
-            ));
+        if let Some(path) = read_once(paths) {
+            return Err(Error::Config(format!(
+                "dedup reads its inputs twice, so it cannot read standard input or a pipe ({}); \
+                 save it to a file first",
+                path.display()
+            )));
         }
         let mut summary = Summary::default();
         // The frequency pass's analyzers, with every word they stemmed, serve the next pass.

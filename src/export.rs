@@ -81,6 +81,15 @@ pub fn signatures(
     out: &Path,
 ) -> Result<u64> {
     config.validate()?;
+    if config.weighting == Weighting::Idf
+        && let Some(path) = crate::input::read_once(paths)
+    {
+        return Err(Error::Config(format!(
+            "IDF weighting reads the inputs twice, so it cannot read standard input or a pipe \
+             ({}); save it to a file first",
+            path.display()
+        )));
+    }
     let mut freq = DocFreq::default();
     // The frequency pass's analyzer, with every word it stemmed, serves the signature pass.
     let analyzers = Pool::default();

@@ -1,10 +1,12 @@
 //! Input stage: turns paths (files, directories, `-`) into documents, in a stable order.
 //!
 //! A `.txt`/`.md` file is one document; a `.jsonl`/`.jsonl.gz`/`.jsonl.zst` file holds one
-//! document per line. Directories are walked recursively in sorted order. A bad document (invalid UTF-8,
+//! document per line. Directories are walked recursively in sorted order, following symbolic
+//! links but each directory once, and skipping FIFOs, sockets and devices. A bad document (invalid UTF-8,
 //! empty, too large, a malformed JSON line) becomes a [`Problem`] naming the file and line;
 //! the reader goes on with the next one, so one bad file never loses the others.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
@@ -95,6 +97,11 @@ pub enum ProblemKind {
     MalformedJson(String),
     /// A directory entry with an extension storyprint does not read (a note, not an error).
     UnsupportedExtension,
+    /// A directory met again in a walk, through a symbolic link (a loop such as `self -> .`,
+    /// or two links to one directory): walked once only (a note).
+    AlreadyWalked,
+    /// A FIFO, socket or device met in a walk: reading it could block forever (a note).
+    SpecialFile,
 }
 
 /// A skipped input, with its place.
@@ -110,7 +117,12 @@ impl Problem {
     /// Notes (such as an unsupported file in a walked directory) do not count as skipped
     /// documents and never fail a `--strict` run.
     pub fn is_note(&self) -> bool {
-        matches!(self.kind, ProblemKind::UnsupportedExtension)
+        matches!(
+            self.kind,
+            ProblemKind::UnsupportedExtension
+                | ProblemKind::AlreadyWalked
+                | ProblemKind::SpecialFile
+        )
     }
 }
 
@@ -138,6 +150,15 @@ impl fmt::Display for Problem {
                     "not a .txt, .md, .jsonl, .jsonl.gz or .jsonl.zst file; ignored"
                 )
             }
+            ProblemKind::AlreadyWalked => write!(
+                f,
+                "a link to a directory already walked (each directory is read once); ignored"
+            ),
+            ProblemKind::SpecialFile => write!(
+                f,
+                "not a regular file (a FIFO, socket or device) in a directory; ignored (name it \
+                 directly to read it once)"
+            ),
         }
     }
 }
@@ -226,7 +247,17 @@ fn expand(paths: &[PathBuf], options: &InputOptions) -> (Vec<Source>, Vec<Proble
                 },
                 kind: ProblemKind::Unreadable(e.to_string()),
             }),
-            Ok(meta) if meta.is_dir() => walk(path, path, &mut sources, &mut problems),
+            Ok(meta) if meta.is_dir() => {
+                let mut walked = HashSet::new();
+                walked.extend(file_identity(path));
+                let mut walk = Walk {
+                    root: path,
+                    walked,
+                    sources: &mut sources,
+                    problems: &mut problems,
+                };
+                walk.dir(path);
+            }
             Ok(_) => {
                 let name = path
                     .file_name()
@@ -255,51 +286,111 @@ pub fn input_files(paths: &[PathBuf], options: &InputOptions) -> Vec<PathBuf> {
         .collect()
 }
 
-fn walk(root: &Path, dir: &Path, sources: &mut Vec<Source>, problems: &mut Vec<Problem>) {
-    let problem = |path: &Path, e: io::Error| Problem {
-        origin: Origin {
-            path: path.to_path_buf(),
-            line: None,
-        },
-        kind: ProblemKind::Unreadable(e.to_string()),
-    };
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => return problems.push(problem(dir, e)),
-    };
-    let mut paths: Vec<PathBuf> = Vec::new();
-    for entry in entries {
-        match entry {
-            Ok(entry) => paths.push(entry.path()),
-            Err(e) => problems.push(problem(dir, e)),
+/// What a path is, for telling whether two paths name one file or directory: its device and
+/// inode when it exists (so hard and symbolic links compare equal), else the canonical path it
+/// would be created at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum FileIdentity {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+/// The identity of `path` (see [`FileIdentity`]); `None` when neither it nor its directory
+/// exists.
+pub(crate) fn file_identity(path: &Path) -> Option<FileIdentity> {
+    match std::fs::metadata(path) {
+        #[cfg(unix)]
+        Ok(meta) => {
+            use std::os::unix::fs::MetadataExt;
+            Some(FileIdentity::Inode(meta.dev(), meta.ino()))
+        }
+        #[cfg(not(unix))]
+        Ok(_) => std::fs::canonicalize(path).ok().map(FileIdentity::Path),
+        Err(_) => {
+            let parent = match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => Path::new("."),
+            };
+            let dir = std::fs::canonicalize(parent).ok()?;
+            Some(FileIdentity::Path(dir.join(path.file_name()?)))
         }
     }
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            walk(root, &path, sources, problems);
-            continue;
-        }
-        match kind_of(&path) {
-            Some(kind) => {
-                let rel = path.strip_prefix(root).unwrap_or(&path);
-                let text_id = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                sources.push(Source {
-                    path,
-                    text_id,
-                    kind,
-                });
+}
+
+/// A directory given as input, walked recursively in sorted order. Symbolic links are
+/// followed, but each directory is walked once, by its identity: a loop (`self -> .`) ends.
+struct Walk<'a> {
+    root: &'a Path,
+    walked: HashSet<FileIdentity>,
+    sources: &'a mut Vec<Source>,
+    problems: &'a mut Vec<Problem>,
+}
+
+impl Walk<'_> {
+    fn note(&mut self, path: PathBuf, kind: ProblemKind) {
+        self.problems.push(Problem {
+            origin: Origin { path, line: None },
+            kind,
+        });
+    }
+
+    fn dir(&mut self, dir: &Path) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => return self.note(dir.to_path_buf(), ProblemKind::Unreadable(e.to_string())),
+        };
+        let mut paths: Vec<PathBuf> = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(entry) => paths.push(entry.path()),
+                Err(e) => self.note(dir.to_path_buf(), ProblemKind::Unreadable(e.to_string())),
             }
-            None => problems.push(Problem {
-                origin: Origin { path, line: None },
-                kind: ProblemKind::UnsupportedExtension,
-            }),
+        }
+        paths.sort();
+        for path in paths {
+            // A link that leads nowhere is taken for a file, which fails to open with a warning.
+            let meta = std::fs::metadata(&path).ok();
+            if meta.as_ref().is_some_and(|m| m.is_dir()) {
+                let first_time = file_identity(&path).is_none_or(|id| self.walked.insert(id));
+                if first_time {
+                    self.dir(&path);
+                } else {
+                    self.note(path, ProblemKind::AlreadyWalked);
+                }
+                continue;
+            }
+            if meta.is_some_and(|m| !m.is_file()) {
+                self.note(path, ProblemKind::SpecialFile);
+                continue;
+            }
+            match kind_of(&path) {
+                Some(kind) => {
+                    let rel = path.strip_prefix(self.root).unwrap_or(&path);
+                    let text_id = rel
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy())
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    self.sources.push(Source {
+                        path,
+                        text_id,
+                        kind,
+                    });
+                }
+                None => self.note(path, ProblemKind::UnsupportedExtension),
+            }
         }
     }
+}
+
+/// The first of `paths` that can be read only once: standard input (`-`), or a FIFO, socket
+/// or device named directly. Commands that read their inputs twice refuse it.
+pub fn read_once(paths: &[PathBuf]) -> Option<&PathBuf> {
+    paths.iter().find(|path| {
+        path.as_os_str() == "-"
+            || std::fs::metadata(path).is_ok_and(|meta| !meta.is_file() && !meta.is_dir())
+    })
 }
 
 /// An item the reader yields: a document, or why one was skipped.
@@ -1090,6 +1181,48 @@ mod tests {
         assert_eq!(batch.problems.len(), 1);
         assert!(batch.problems[0].is_note());
         assert_eq!(batch.skipped(), 0);
+    }
+
+    /// Regression: a `self -> .` link made the walk read each file 41 times (until the path
+    /// was too long), and two such links never ended.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_loop_is_walked_once() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.txt", b"first");
+        write(dir.path(), "sub/b.txt", b"second");
+        std::os::unix::fs::symlink(".", dir.path().join("self")).unwrap();
+        std::os::unix::fs::symlink("..", dir.path().join("sub/up")).unwrap();
+        std::os::unix::fs::symlink("sub", dir.path().join("twin")).unwrap();
+        let batch = Batch::read(&[dir.path().to_path_buf()], InputOptions::default());
+        let ids: Vec<_> = batch.documents.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["a.txt", "sub/b.txt"]);
+        assert_eq!(batch.skipped(), 0);
+        assert_eq!(batch.problems.len(), 3);
+        assert!(
+            batch
+                .problems
+                .iter()
+                .all(|p| p.kind == ProblemKind::AlreadyWalked)
+        );
+    }
+
+    /// Regression: a FIFO met in a directory walk blocked the reader forever.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_in_a_walked_directory_is_skipped_with_a_note() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.txt", b"first");
+        let fifo = dir.path().join("pipe.jsonl");
+        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: `name` is a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        let batch = Batch::read(&[dir.path().to_path_buf()], InputOptions::default());
+        assert_eq!(batch.documents.len(), 1);
+        assert_eq!(batch.problems[0].kind, ProblemKind::SpecialFile);
+        assert!(batch.problems[0].is_note());
+        assert_eq!(read_once(std::slice::from_ref(&fifo)), Some(&fifo));
+        assert_eq!(read_once(&[dir.path().join("a.txt")]), None);
     }
 
     #[test]

@@ -438,3 +438,49 @@ fn an_absurd_thread_count_is_lowered_with_a_note() {
     assert_eq!(run.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("-j 100000 lowered to"), "{stderr}");
 }
+
+/// Regression: a FIFO met while walking a directory blocked forever; one named directly is
+/// read once, as a stream, and `dedup` (which reads twice) refuses it.
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_skipped_in_a_walk_and_read_once_when_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        seeds().join("000_230738a5742fa5e5.txt"),
+        dir.path().join("a.txt"),
+    )
+    .unwrap();
+    let fifo = dir.path().join("pipe.txt");
+    let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: `name` is a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let run = storyprint()
+        .args(["cluster", "--format", "tsv"])
+        .arg(dir.path())
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("pipe.txt: not a regular file"), "{stderr}");
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, "Rates rose by half a point."))
+    };
+    let tsv = stdout_of(
+        storyprint()
+            .args(["cluster", "--format", "tsv"])
+            .arg(&fifo)
+            .timeout(std::time::Duration::from_secs(60)),
+    );
+    writer.join().unwrap().unwrap();
+    assert_eq!(tsv, "doc\tcluster\npipe.txt\t0\n");
+    let run = storyprint()
+        .arg("dedup")
+        .arg(&fifo)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("cannot read standard input or a pipe"));
+}

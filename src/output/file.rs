@@ -10,7 +10,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::input::{InputOptions, input_files};
+use crate::input::{FileIdentity, InputOptions, file_identity, input_files};
 
 /// The path that means standard output wherever an output path is taken.
 pub const STDOUT: &str = "-";
@@ -213,35 +213,6 @@ fn sync_directory(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// What a path is, for telling whether two paths are the same file: its device and inode when
-/// it exists (so hard and symbolic links compare equal), else where it would be created.
-#[derive(Debug, PartialEq, Eq)]
-enum Identity {
-    #[cfg(unix)]
-    Inode(u64, u64),
-    Path(PathBuf),
-}
-
-fn identity(path: &Path) -> Option<Identity> {
-    match std::fs::metadata(path) {
-        #[cfg(unix)]
-        Ok(meta) => {
-            use std::os::unix::fs::MetadataExt;
-            Some(Identity::Inode(meta.dev(), meta.ino()))
-        }
-        #[cfg(not(unix))]
-        Ok(_) => std::fs::canonicalize(path).ok().map(Identity::Path),
-        Err(_) => {
-            let parent = match path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir,
-                _ => Path::new("."),
-            };
-            let dir = std::fs::canonicalize(parent).ok()?;
-            Some(Identity::Path(dir.join(path.file_name()?)))
-        }
-    }
-}
-
 /// Whether an output at `path` is checked against the inputs and the other outputs: a file or
 /// a path not yet created, not standard output or a device (`/dev/null` may take every output).
 fn is_checked(path: &Path) -> bool {
@@ -252,10 +223,10 @@ fn is_checked(path: &Path) -> bool {
 /// paths given, or a file found in a directory given), by path, link or inode, and two outputs
 /// that are the same file: writing them would replace what is read, or one output the other.
 pub fn check_outputs(outputs: &[&Path], inputs: &[PathBuf], options: &InputOptions) -> Result<()> {
-    let outputs: Vec<(&Path, Identity)> = outputs
+    let outputs: Vec<(&Path, FileIdentity)> = outputs
         .iter()
         .filter(|path| is_checked(path))
-        .filter_map(|&path| identity(path).map(|id| (path, id)))
+        .filter_map(|&path| file_identity(path).map(|id| (path, id)))
         .collect();
     for (n, (output, id)) in outputs.iter().enumerate() {
         if let Some((other, _)) = outputs[..n].iter().find(|(_, other)| other == id) {
@@ -269,7 +240,7 @@ pub fn check_outputs(outputs: &[&Path], inputs: &[PathBuf], options: &InputOptio
         return Ok(());
     }
     for input in input_files(inputs, options) {
-        let Some(input_id) = identity(&input) else {
+        let Some(input_id) = file_identity(&input) else {
             continue;
         };
         if let Some((output, _)) = outputs.iter().find(|(_, id)| *id == input_id) {
