@@ -59,6 +59,7 @@ use crate::error::{Error, Result};
 use crate::input::{InputOptions, Problem, Raw, Reader, Record, read_once};
 use crate::lsh::{Banding, PairCounter, bucket_pairs, pair_key, split_band_entry, split_pair_key};
 use crate::normalize::normalize;
+use crate::output::tsv_field;
 use crate::pipeline::{Evidence, lsh_threshold, similarity_of};
 use crate::pool::Pool;
 use crate::shingle::{
@@ -159,7 +160,8 @@ pub struct Summary {
 pub struct Outputs<'a> {
     /// The kept documents' lines.
     pub unique: &'a mut dyn Write,
-    /// TSV `removed_id`, `kept_id`, `similarity`: one line per removed document.
+    /// TSV `removed_id`, `kept_id`, `similarity`: one line per removed document (ids escaped
+    /// by [`tsv_field`], as in every TSV).
     pub removed: Option<&'a mut dyn Write>,
     /// TSV `a`, `b`, `similarity`: every verified pair (what the removals were chosen from),
     /// sorted by document.
@@ -1274,7 +1276,9 @@ impl Dedup {
                 writeln!(
                     out,
                     "{}\t{}\t{:.4}",
-                    named[&r.removed], named[&r.kept], r.similarity
+                    tsv_field(&named[&r.removed]),
+                    tsv_field(&named[&r.kept]),
+                    r.similarity
                 )?;
             }
             out.flush()?;
@@ -1282,7 +1286,12 @@ impl Dedup {
         if let Some(out) = pairs {
             writeln!(out, "a\tb\tsimilarity")?;
             for &(a, b, similarity) in edges.iter() {
-                writeln!(out, "{}\t{}\t{similarity:.4}", named[&a], named[&b])?;
+                writeln!(
+                    out,
+                    "{}\t{}\t{similarity:.4}",
+                    tsv_field(&named[&a]),
+                    tsv_field(&named[&b])
+                )?;
             }
             out.flush()?;
         }

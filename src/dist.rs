@@ -61,7 +61,7 @@ use crate::dedup::{
 use crate::error::{Error, Result};
 use crate::input::{Problem, Reader, Record, Shard};
 use crate::lsh::{Banding, each_bucket_pair, split_pair_key};
-use crate::output::OutputFile;
+use crate::output::{OutputFile, tsv_field};
 use crate::shingle::DocFreq;
 use crate::signature::{EMPTY, Signature, Sketcher, mix};
 use crate::tokenize::Analyzer;
@@ -490,7 +490,13 @@ fn work(
         let mut out = OutputFile::create(path)?;
         writeln!(out, "doc_id\tcluster_id\tkept")?;
         for_each_assignment(dedup, paths, &assignment, |id, cluster, kept| {
-            writeln!(out, "{id}\t{cluster}\t{}", u8::from(kept))
+            writeln!(
+                out,
+                "{}\t{}\t{}",
+                tsv_field(id),
+                tsv_field(cluster),
+                u8::from(kept)
+            )
         })?;
         written_files.push(out);
     }

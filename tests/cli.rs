@@ -484,3 +484,52 @@ fn a_fifo_is_skipped_in_a_walk_and_read_once_when_named() {
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("cannot read standard input or a pipe"));
 }
+
+/// Regression: `report` and `cluster --format table` printed ids and titles with terminal
+/// escape sequences raw, and `dedup --removed`/`--pairs` wrote ids with tabs or newlines raw,
+/// breaking the TSV.
+#[test]
+fn ids_with_control_characters_are_escaped_on_terminals_and_in_tsv() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let story = "The central bank raised its key interest rate by half a point on Tuesday, \
+                 the first increase in three years, citing inflation and a weak currency.";
+    std::fs::write(
+        &input,
+        format!(
+            "{{\"id\":\"a\\u001b]0;pwned\\u0007\",\"text\":\"\\u001b[2J{story}\"}}\n\
+             {{\"id\":\"b\\tc\\nd\",\"text\":\"{story}\"}}\n"
+        ),
+    )
+    .unwrap();
+    for args in [
+        vec!["report", "--color", "never"],
+        vec!["cluster", "--format", "table"],
+        vec!["matrix", "--format", "table"],
+    ] {
+        let out = stdout_of(storyprint().args(&args).arg(&input));
+        assert!(
+            !out.contains('\x1b') && !out.contains('\x07') && !out.contains("b\tc"),
+            "{args:?}: {out:?}"
+        );
+        assert!(out.contains("a\\u{1b}]0;pwned\\u{7}"), "{args:?}: {out}");
+    }
+    let (removed, pairs) = (dir.path().join("r.tsv"), dir.path().join("p.tsv"));
+    stdout_of(
+        storyprint()
+            .arg("dedup")
+            .arg(&input)
+            .args(["-o", "-", "--quiet", "--removed"])
+            .arg(&removed)
+            .arg("--pairs")
+            .arg(&pairs),
+    );
+    let removed = std::fs::read_to_string(&removed).unwrap();
+    assert!(
+        removed.starts_with("removed_id\tkept_id\tsimilarity\nb\\tc\\nd\ta\u{1b}]0;pwned\u{7}\t"),
+        "{removed:?}"
+    );
+    assert_eq!(removed.lines().count(), 2, "{removed:?}");
+    let pairs = std::fs::read_to_string(&pairs).unwrap();
+    assert_eq!(pairs.lines().count(), 2, "{pairs:?}");
+}

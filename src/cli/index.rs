@@ -10,7 +10,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use storyprint::Config;
 use storyprint::index::http::{self, ServiceOptions};
 use storyprint::index::{AddCounts, AddOptions, DEFAULT_PATH, Index, Match, OpenOptions, unix_now};
-use storyprint::output::{round4, short};
+use storyprint::output::{round4, short, terminal_text};
 
 use super::{EXIT_DUPLICATE, EXIT_OK, EngineArgs, InputArgs, load, open_output};
 
@@ -383,16 +383,16 @@ fn write_verdict(
                 (true, Some(_)) => "new, added",
                 (true, None) => "new",
             };
+            let id = short(&terminal_text(id), 40);
             if matches.is_empty() {
-                writeln!(out, "{:<40} {verdict:<10} {:>10}  -", short(id, 40), "-")?;
+                writeln!(out, "{id:<40} {verdict:<10} {:>10}  -", "-")?;
             }
             for m in matches {
                 writeln!(
                     out,
-                    "{:<40} {verdict:<10} {:>10.4}  {}",
-                    short(id, 40),
+                    "{id:<40} {verdict:<10} {:>10.4}  {}",
                     m.similarity,
-                    m.id
+                    terminal_text(&m.id)
                 )?;
             }
         }

@@ -2,6 +2,7 @@
 //! JSON and JSON Lines. Similarities are rounded to 4 decimals everywhere. Files are written
 //! whole or not at all ([`OutputFile`]).
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use serde::Serialize;
@@ -42,9 +43,59 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// Makes a field safe for TSV (tabs and newlines become spaces).
-fn tsv_field(s: &str) -> String {
-    s.replace(['\t', '\n', '\r'], " ")
+/// Escapes a TSV field: a backslash, tab, newline or carriage return becomes `\\`, `\t`, `\n`
+/// or `\r` (the convention of PostgreSQL's and MySQL's text formats), so that a field never
+/// splits a row and the escaping is reversible. Every TSV storyprint writes does this.
+///
+/// ```
+/// use storyprint::output::tsv_field;
+/// assert_eq!(tsv_field("plain id"), "plain id");
+/// assert_eq!(tsv_field("a\tb\nc\\d"), "a\\tb\\nc\\\\d");
+/// ```
+pub fn tsv_field(s: &str) -> Cow<'_, str> {
+    if !s.contains(['\\', '\t', '\n', '\r']) {
+        return Cow::Borrowed(s);
+    }
+    let mut escaped = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' => escaped.push_str("\\\\"),
+            '\t' => escaped.push_str("\\t"),
+            '\n' => escaped.push_str("\\n"),
+            '\r' => escaped.push_str("\\r"),
+            c => escaped.push(c),
+        }
+    }
+    Cow::Owned(escaped)
+}
+
+/// Whether a character could steer a terminal or hide text: control characters (escape
+/// sequences start with one) and bidirectional overrides.
+fn steers_terminal(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Makes text from the inputs safe to print on a terminal: each control character (an escape
+/// sequence's start, a tab or newline in an id) and bidirectional override is shown as
+/// `\u{…}`, so an id or title cannot move the cursor, recolour or retitle the terminal.
+///
+/// ```
+/// use storyprint::output::terminal_text;
+/// assert_eq!(terminal_text("Reuters 17"), "Reuters 17");
+/// assert_eq!(terminal_text("x\x1b[2Jy"), "x\\u{1b}[2Jy");
+/// ```
+pub fn terminal_text(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(steers_terminal) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| match steers_terminal(c) {
+                true => format!("\\u{{{:x}}}", u32::from(c)),
+                false => c.to_string(),
+            })
+            .collect(),
+    )
 }
 
 /// Writes the matrix. CSV/TSV have a header `id,<id1>,<id2>,…`; JSON is
@@ -73,7 +124,7 @@ pub fn write_matrix(
             let (sep, field): (&str, fn(&str) -> String) = if format == Format::Csv {
                 (",", csv_field)
             } else {
-                ("\t", tsv_field)
+                ("\t", |id| tsv_field(id).into_owned())
             };
             let header: Vec<String> = std::iter::once("id".to_string())
                 .chain(ids.iter().map(|id| field(id)))
@@ -87,7 +138,7 @@ pub fn write_matrix(
         Format::Table => {
             let width = ids
                 .iter()
-                .map(|id| id.chars().count())
+                .map(|id| terminal_text(id).chars().count())
                 .max()
                 .unwrap_or(2)
                 .min(40);
@@ -100,7 +151,7 @@ pub fn write_matrix(
                 write!(
                     out,
                     "{:<w$} {:>5}",
-                    short(id, width),
+                    short(&terminal_text(id), width),
                     format!("[{i}]"),
                     w = width
                 )?;
@@ -252,10 +303,11 @@ pub fn write_clusters(
             for (n, c) in clusters.iter().enumerate() {
                 writeln!(out, "cluster {n} ({} documents)", c.members.len())?;
                 for (&m, &s) in c.members.iter().zip(&c.to_representative) {
+                    let id = terminal_text(&ids[m as usize]);
                     if m == c.representative {
-                        writeln!(out, "  * {}  (representative)", ids[m as usize])?;
+                        writeln!(out, "  * {id}  (representative)")?;
                     } else {
-                        writeln!(out, "    {}  {:.3}", ids[m as usize], s)?;
+                        writeln!(out, "    {id}  {s:.3}")?;
                     }
                 }
             }
@@ -267,7 +319,7 @@ pub fn write_clusters(
                 if single.is_empty() { "" } else { ":" }
             )?;
             for &i in &single {
-                writeln!(out, "    {}", ids[i as usize])?;
+                writeln!(out, "    {}", terminal_text(&ids[i as usize]))?;
             }
         }
     }
@@ -330,6 +382,32 @@ mod tests {
         );
         assert_eq!(json["singletons"], serde_json::json!(["b"]));
         assert_eq!(json["clusters"][0]["pairs"][0]["similarity"], 0.7);
+    }
+
+    /// Regression: ids with escape sequences were printed raw on the terminal, and ids with
+    /// tabs or newlines broke TSV rows.
+    #[test]
+    fn ids_with_control_characters_are_escaped_in_tables_and_tsv() {
+        let ids: Vec<String> = vec!["a\x1b]0;owned\x07".into(), "b\tc\nd\\".into()];
+        let c = Cluster {
+            representative: 0,
+            members: vec![0, 1],
+            to_representative: vec![1.0, 0.9],
+            pairs: Vec::new(),
+        };
+        let table = render(|b| write_clusters(b, &ids, std::slice::from_ref(&c), Format::Table));
+        assert!(
+            !table.contains('\x1b') && !table.contains('\x07'),
+            "{table:?}"
+        );
+        assert!(table.contains("a\\u{1b}]0;owned\\u{7}"), "{table}");
+        assert!(table.contains("b\\u{9}c\\u{a}d"), "{table}");
+        let matrix = vec![vec![1.0, 0.9], vec![0.9, 1.0]];
+        let table = render(|b| write_matrix(b, &ids, &matrix, Format::Table));
+        assert!(!table.contains('\x1b'), "{table:?}");
+        let tsv = render(|b| write_clusters(b, &ids, std::slice::from_ref(&c), Format::Tsv));
+        assert_eq!(tsv.lines().nth(2), Some("b\\tc\\nd\\\\\t0"));
+        assert_eq!(tsv.lines().count(), 3);
     }
 
     #[test]
