@@ -110,7 +110,8 @@ impl Pass {
 pub trait Observer {
     /// A skipped document or unreadable path (reported in the first pass only).
     fn problem(&mut self, _problem: &Problem) {}
-    /// A repeated id renamed (first pass only).
+    /// A warning about an id: a repeated one renamed, or an id field that is not a string or
+    /// a number (first pass only).
     fn renamed(&mut self, _warning: &str) {}
     /// A pass starts; `total` is the number of documents when known.
     fn start(&mut self, _pass: Pass, _total: Option<u64>) {}
@@ -769,7 +770,7 @@ impl Dedup {
                             None => {
                                 // Renaming only appends a suffix.
                                 let given = record.doc.id.len();
-                                record.doc = reader.unique(record.doc);
+                                record = reader.complete(record);
                                 if record.doc.id.len() != given {
                                     let suffix = record.doc.id[given..].to_string();
                                     found.layout.renamed.push((doc, suffix));

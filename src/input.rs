@@ -53,6 +53,10 @@ pub struct Record {
     pub doc: Document,
     /// The JSONL line, without its line terminator; `None` for a text file.
     pub raw: Option<String>,
+    /// A warning about the record that does not skip it (its id field is not a string or a
+    /// number), given out with the repeated-id warnings when the record is completed
+    /// ([`Reader::complete`]).
+    pub warning: Option<String>,
 }
 
 impl Record {
@@ -800,12 +804,13 @@ impl RawLine {
             Err(kind) => return Err(Problem { origin, kind }),
         };
         match parse_json_line(&line, options, origin.clone()) {
-            Ok(doc) => {
+            Ok((doc, warning)) => {
                 let mut raw = line;
                 raw.truncate(raw.trim_end_matches(['\n', '\r']).len());
                 Ok(Record {
                     doc,
                     raw: Some(raw),
+                    warning,
                 })
             }
             Err(kind) => Err(Problem { origin, kind }),
@@ -861,9 +866,11 @@ impl Reader {
             self.opened.push(source.path.clone());
             match source.kind {
                 SourceKind::Text => {
-                    return Some(Raw::Ready(
-                        self.read_text(&source).map(|doc| Record { doc, raw: None }),
-                    ));
+                    return Some(Raw::Ready(self.read_text(&source).map(|doc| Record {
+                        doc,
+                        raw: None,
+                        warning: None,
+                    })));
                 }
                 SourceKind::Jsonl | SourceKind::JsonlGz | SourceKind::JsonlZst => {
                     match self.open_lines(&source) {
@@ -875,12 +882,19 @@ impl Reader {
         }
     }
 
-    /// Completes a parsed item, in input order: a repeated id gets its `#N` suffix.
+    /// Completes a parsed item, in input order ([`Reader::complete`]).
     pub fn finish(&mut self, item: RecordItem) -> RecordItem {
-        item.map(|record| Record {
+        item.map(|record| self.complete(record))
+    }
+
+    /// Completes a parsed record, in input order: its warning joins the repeated-id warnings
+    /// ([`Reader::take_renamed`]), and a repeated id gets its `#N` suffix.
+    pub fn complete(&mut self, mut record: Record) -> Record {
+        self.renamed.extend(record.warning.take());
+        Record {
             doc: self.unique(record.doc),
             ..record
-        })
+        }
     }
 }
 
@@ -989,11 +1003,13 @@ fn decode(bytes: Vec<u8>) -> std::result::Result<String, ProblemKind> {
     Ok(text)
 }
 
+/// The document of a JSONL line, with a warning when its id field is there but neither a
+/// string nor a number (the document is then named `file:line`, as one without an id).
 fn parse_json_line(
     line: &str,
     options: &InputOptions,
     origin: Origin,
-) -> std::result::Result<Document, ProblemKind> {
+) -> std::result::Result<(Document, Option<String>), ProblemKind> {
     let fields = parse_fields(line.trim_end_matches(['\n', '\r']), options).map_err(|e| {
         // serde_json says "… at line 1 column N": the line is ours, the column is useful.
         let message = e.to_string();
@@ -1021,10 +1037,8 @@ fn parse_json_line(
     if text.trim().is_empty() {
         return Err(ProblemKind::Empty);
     }
-    let id = match id {
-        Some(Value::String(s)) => s,
-        Some(Value::Number(n)) => n.to_string(),
-        _ => format!(
+    let place = || {
+        format!(
             "{}:{}",
             origin
                 .path
@@ -1032,9 +1046,29 @@ fn parse_json_line(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             origin.line.unwrap_or(0)
-        ),
+        )
     };
-    Ok(Document { id, text, origin })
+    let (id, warning) = match id {
+        Some(Value::String(s)) => (s, None),
+        Some(Value::Number(n)) => (n.to_string(), None),
+        None => (place(), None),
+        Some(other) => {
+            let what = match other {
+                Value::Null => "null",
+                Value::Bool(_) => "a boolean",
+                Value::Array(_) => "an array",
+                _ => "an object",
+            };
+            let id = place();
+            let warning = format!(
+                "{origin}: id field {:?} is {what}, not a string or a number; the document is \
+                 named {id:?}",
+                options.id_field
+            );
+            (id, Some(warning))
+        }
+    };
+    Ok((Document { id, text, origin }, warning))
 }
 
 /// The two fields a JSONL line is read for; `None` when the line is not a JSON object.
@@ -1126,7 +1160,7 @@ pub struct Batch {
     pub documents: Vec<Document>,
     /// Skipped documents and unreadable paths.
     pub problems: Vec<Problem>,
-    /// Warnings about repeated ids.
+    /// Warnings about ids: repeated ones, and id fields that are not a string or a number.
     pub renamed: Vec<String>,
 }
 
@@ -1295,6 +1329,93 @@ mod tests {
                 .ok()
                 .map(|f| f.map(|f| (f.text, f.id)));
             assert_eq!(fast, full, "{line}");
+        }
+    }
+
+    /// Regression: an id that is an object, array, null or boolean silently became
+    /// `file:line`.
+    #[test]
+    fn an_id_that_is_not_text_is_named_by_its_place_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "d.jsonl",
+            b"{\"id\":{\"a\":1},\"text\":\"one\"}\n{\"id\":[1],\"text\":\"two\"}\n\
+              {\"id\":null,\"text\":\"three\"}\n{\"id\":true,\"text\":\"four\"}\n\
+              {\"text\":\"five\"}\n{\"id\":6,\"text\":\"six\"}\n",
+        );
+        let batch = Batch::read(&[path], InputOptions::default());
+        let ids: Vec<_> = batch.documents.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "d.jsonl:1",
+                "d.jsonl:2",
+                "d.jsonl:3",
+                "d.jsonl:4",
+                "d.jsonl:5",
+                "6"
+            ]
+        );
+        assert_eq!(batch.renamed.len(), 4, "{:?}", batch.renamed);
+        for (warning, what) in
+            batch
+                .renamed
+                .iter()
+                .zip(["an object", "an array", "null", "a boolean"])
+        {
+            assert!(
+                warning.contains(&format!("is {what}, not a string")),
+                "{warning}"
+            );
+        }
+        assert!(batch.renamed[2].contains("d.jsonl:3: id field \"id\""));
+    }
+
+    /// A truncated `.gz` or `.zst` gives the documents of the complete lines its decoder can
+    /// still decompress, then a warning at the line where it stops. zstd decodes whole blocks
+    /// (up to 128 KiB of text) only, so the lines of the block the cut falls in are lost.
+    #[test]
+    fn truncated_compressed_files_give_the_lines_before_the_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = 1u64;
+        let mut word = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            format!("w{}", state >> 52)
+        };
+        let mut jsonl = String::new();
+        for i in 0..4000 {
+            let text: Vec<String> = (0..40).map(|_| word()).collect();
+            jsonl.push_str(&format!(
+                "{{\"id\":\"d{i}\",\"text\":\"{}\"}}\n",
+                text.join(" ")
+            ));
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(jsonl.as_bytes()).unwrap();
+        let compressed = [
+            ("d.jsonl.gz", gz.finish().unwrap()),
+            (
+                "d.jsonl.zst",
+                zstd::encode_all(jsonl.as_bytes(), 3).unwrap(),
+            ),
+        ];
+        for (name, bytes) in compressed {
+            let path = write(dir.path(), name, &bytes[..bytes.len() * 6 / 10]);
+            let batch = Batch::read(&[path], InputOptions::default());
+            let n = batch.documents.len();
+            assert!((1000..4000).contains(&n), "{name}: {n} documents");
+            let ids: Vec<_> = batch.documents.iter().map(|d| d.id.clone()).collect();
+            let expected: Vec<_> = (0..n).map(|i| format!("d{i}")).collect();
+            assert_eq!(ids, expected, "{name}");
+            assert_eq!(batch.problems.len(), 1, "{name}");
+            assert_eq!(batch.problems[0].origin.line, Some(n as u64 + 1), "{name}");
+            assert!(
+                matches!(batch.problems[0].kind, ProblemKind::Unreadable(_)),
+                "{name}"
+            );
         }
     }
 

@@ -533,3 +533,35 @@ fn ids_with_control_characters_are_escaped_on_terminals_and_in_tsv() {
     let pairs = std::fs::read_to_string(&pairs).unwrap();
     assert_eq!(pairs.lines().count(), 2, "{pairs:?}");
 }
+
+/// Regression: an id that is an object, array, null or boolean silently became `file:line`
+/// (`dedup` completes records on its own path, so it is checked as well as `cluster`).
+#[test]
+fn an_id_that_is_not_text_is_a_warning_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\":\"a\",\"text\":\"Rates rose by half a point.\"}\n\
+         {\"id\":{\"x\":1},\"text\":\"Lukashenko met Putin in Minsk.\"}\n",
+    )
+    .unwrap();
+    for command in ["cluster", "dedup"] {
+        let run = storyprint()
+            .args([command, "-o", "-"])
+            .arg(&input)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{stderr}");
+        assert!(
+            stderr.contains(
+                "warning: {}:2: id field \"id\" is an object, not a string or a number; \
+                 the document is named \"in.jsonl:2\""
+                    .replace("{}", input.to_str().unwrap())
+                    .as_str()
+            ),
+            "{command}: {stderr}"
+        );
+    }
+}
