@@ -60,7 +60,7 @@ use crate::input::{InputOptions, Problem, Raw, Reader, Record, read_once};
 use crate::lsh::{Banding, PairCounter, bucket_pairs, pair_key, split_band_entry, split_pair_key};
 use crate::normalize::normalize;
 use crate::output::tsv_field;
-use crate::pipeline::{Evidence, lsh_threshold, similarity_of};
+use crate::pipeline::{Evidence, Featureless, lsh_threshold, similarity_of};
 use crate::pool::Pool;
 use crate::shingle::{
     DocFreq, Feature, SketchBuffers, Slot, WordIdf, fact_slots, fast_features, fast_sketch,
@@ -119,6 +119,8 @@ pub trait Observer {
     fn progress(&mut self, _docs: u64, _bytes: u64) {}
     /// The current pass is over.
     fn finish(&mut self) {}
+    /// A warning about the documents read, such as those without features.
+    fn warning(&mut self, _warning: &str) {}
 }
 
 /// An observer that ignores everything.
@@ -917,6 +919,7 @@ impl Dedup {
             held: 0,
         };
         let mut failure: Option<Error> = None;
+        let mut featureless = Featureless::default();
         let states = Pool::default();
         let read = Reading {
             pass: Pass::Signatures,
@@ -940,12 +943,15 @@ impl Dedup {
                 let (signature, slots) = sketch_of(state, &sketcher, config, &record.doc.text);
                 (signature, slots, length)
             },
-            |_, made| {
+            |records, made| {
                 if failure.is_some() {
                     return;
                 }
                 let mut evidence = Vec::with_capacity(made.len());
-                for (signature, slots, length) in made {
+                for (record, (signature, slots, length)) in records.iter().zip(made) {
+                    if signature.is_empty() {
+                        featureless.add(&record.doc.id, &record.doc.origin);
+                    }
                     evidence.push((signature, slots));
                     if longest {
                         sketches.lengths.push(length);
@@ -958,6 +964,9 @@ impl Dedup {
         );
         (summary.documents, summary.bytes, summary.skipped) =
             (found.docs, found.bytes, found.skipped);
+        if let Some(warning) = featureless.warning() {
+            observer.warning(&warning);
+        }
         sketches.layout = found.layout;
         for state in states.into_inner() {
             analyzers.give(state.analyzer);

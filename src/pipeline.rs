@@ -133,6 +133,47 @@ pub fn doc_freq(analyses: &[Analysis]) -> DocFreq {
         })
 }
 
+/// Documents without features named in one warning at most; the others are counted.
+pub const FEATURELESS_NAMED: usize = 5;
+
+/// Collects the documents that have no features (only punctuation, symbols, emoji or stop
+/// words): they match no document, not even a copy of themselves, so a user is told.
+#[derive(Debug, Default)]
+pub struct Featureless {
+    /// The first [`FEATURELESS_NAMED`], each as `"id" (file:line)`.
+    named: Vec<String>,
+    /// How many there are.
+    count: u64,
+}
+
+impl Featureless {
+    /// Notes one document without features.
+    pub fn add(&mut self, id: &str, origin: &crate::input::Origin) {
+        self.count += 1;
+        if self.named.len() < FEATURELESS_NAMED {
+            self.named.push(format!("{id:?} ({origin})"));
+        }
+    }
+
+    /// The warning naming them, or `None` when every document has features.
+    pub fn warning(&self) -> Option<String> {
+        (self.count > 0).then(|| {
+            let more = self.count - self.named.len() as u64;
+            format!(
+                "{} document(s) have no features (only punctuation, symbols, emoji or stop \
+                 words), so they match no document, not even a copy of themselves: {}{}",
+                self.count,
+                self.named.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            )
+        })
+    }
+}
+
 /// Fingerprints of a batch of documents, and everything computed from them.
 #[derive(Debug, Clone)]
 pub struct Fingerprints {
@@ -208,6 +249,18 @@ impl Fingerprints {
             config: config.clone(),
             freq,
         }
+    }
+
+    /// The warning naming the documents without features (see [`Featureless`]), `docs` being
+    /// the documents fingerprinted.
+    pub fn featureless_warning(&self, docs: &[Document]) -> Option<String> {
+        let mut featureless = Featureless::default();
+        for (doc, features) in docs.iter().zip(&self.features) {
+            if features.is_empty() {
+                featureless.add(&doc.id, &doc.origin);
+            }
+        }
+        featureless.warning()
     }
 
     /// Number of documents.

@@ -565,3 +565,36 @@ fn an_id_that_is_not_text_is_a_warning_naming_file_and_line() {
         );
     }
 }
+
+/// Regression: two byte-identical documents of only punctuation or only emoji scored 0.0 and
+/// both survived `dedup`, with no word said.
+#[test]
+fn documents_without_features_are_named_in_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\":\"p1\",\"text\":\"!!! ??? ...\"}\n{\"id\":\"p2\",\"text\":\"!!! ??? ...\"}\n\
+         {\"id\":\"e1\",\"text\":\"\u{1f600}\u{1f600} \u{1f389}\"}\n\
+         {\"id\":\"x\",\"text\":\"Rates rose by half a point.\"}\n",
+    )
+    .unwrap();
+    for args in [
+        vec!["cluster", "--format", "json"],
+        vec!["dedup", "-o", "-"],
+        vec!["dedup", "-o", "-", "--preset", "classic"],
+    ] {
+        let run = storyprint().args(&args).arg(&input).output().unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{stderr}");
+        let name = input.to_str().unwrap();
+        assert!(
+            stderr.contains(&format!(
+                "warning: 3 document(s) have no features (only punctuation, symbols, emoji or \
+                 stop words), so they match no document, not even a copy of themselves: \
+                 \"p1\" ({name}:1), \"p2\" ({name}:2), \"e1\" ({name}:3)\n"
+            )),
+            "{args:?}: {stderr}"
+        );
+    }
+}

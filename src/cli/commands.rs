@@ -30,6 +30,9 @@ pub(super) fn fingerprint_batch(
     engine.start_threads().context("starting the thread pool")?;
     let batch = load(input)?;
     let prints = Fingerprints::new(&batch.documents, &config)?;
+    if let Some(warning) = prints.featureless_warning(&batch.documents) {
+        eprintln!("storyprint: warning: {warning}");
+    }
     if engine.verbose {
         let banding = prints.banding();
         let candidates = prints.candidates().len();

@@ -102,6 +102,10 @@ impl Observer for Console {
         self.println(&format!("storyprint: warning: {warning}"));
     }
 
+    fn warning(&mut self, warning: &str) {
+        self.println(&format!("storyprint: warning: {warning}"));
+    }
+
     fn start(&mut self, pass: Pass, total: Option<u64>) {
         self.started = Instant::now();
         self.pass = Some(pass);
