@@ -89,6 +89,18 @@ pub enum Error {
     /// There is no index where one was expected.
     #[error("no index at {0} (make one with `storyprint index add`)")]
     NoIndex(PathBuf),
+    /// The index file is damaged, or is not a storyprint index (a 0-byte or foreign file):
+    /// redb could not read it, or failed inside while reading it.
+    #[error(
+        "index {path} is damaged or is not a storyprint index ({detail}); restore it from a \
+         backup, or move it away and rebuild it with `storyprint index add`"
+    )]
+    IndexDamaged {
+        /// The index directory.
+        path: PathBuf,
+        /// What failed.
+        detail: String,
+    },
     /// The index's tables disagree with each other (found by `index verify`).
     #[error("index is corrupt: {0}")]
     IndexCorrupt(String),

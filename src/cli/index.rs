@@ -9,7 +9,9 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use storyprint::Config;
 use storyprint::index::http::{self, ServiceOptions};
-use storyprint::index::{AddCounts, AddOptions, DEFAULT_PATH, Index, Match, OpenOptions, unix_now};
+use storyprint::index::{
+    AddCounts, AddOptions, DEFAULT_PATH, Index, Match, OpenOptions, guarded, unix_now,
+};
 use storyprint::output::{round4, short, terminal_text};
 
 use super::{EXIT_DUPLICATE, EXIT_OK, EngineArgs, InputArgs, load, open_output};
@@ -200,8 +202,25 @@ fn parse_age(text: &str) -> Result<u64, String> {
     Ok(number.saturating_mul(seconds))
 }
 
-/// Runs `storyprint index …`.
+impl IndexCommand {
+    fn location(&self) -> &IndexLocation {
+        match self {
+            IndexCommand::Add(args) => &args.location,
+            IndexCommand::Stats(args) => &args.location,
+            IndexCommand::Remove(args) => &args.location,
+            IndexCommand::Expire(args) => &args.location,
+            IndexCommand::Verify(args) => &args.location,
+        }
+    }
+}
+
+/// Runs `storyprint index …`; a damaged index is an error, never a crash ([`guarded`]).
 pub fn index(args: IndexArgs) -> anyhow::Result<u8> {
+    let path = args.command.location().path();
+    guarded(&path, || run_index(args))
+}
+
+fn run_index(args: IndexArgs) -> anyhow::Result<u8> {
     match args.command {
         IndexCommand::Add(args) => add(args),
         IndexCommand::Stats(args) => stats(args),
@@ -313,8 +332,14 @@ fn stats(args: StatsArgs) -> anyhow::Result<u8> {
     Ok(EXIT_OK)
 }
 
-/// Runs `storyprint check`: exit 1 when any document has a duplicate in the index.
+/// Runs `storyprint check`: exit 1 when any document has a duplicate in the index; a damaged
+/// index is an error, never a crash ([`guarded`]).
 pub fn check(args: CheckArgs) -> anyhow::Result<u8> {
+    let path = args.location.path();
+    guarded(&path, || run_check(args))
+}
+
+fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
     let mut batch = load(&args.input)?;
     if let Some(id) = &args.id {
         anyhow::ensure!(

@@ -296,12 +296,48 @@ impl std::fmt::Debug for Index {
     }
 }
 
-/// Opens the redb file, waiting while another process holds it.
+/// Runs operations on the index in `dir`, turning a panic inside them into
+/// [`Error::IndexDamaged`]: redb panics on some damaged files (a flipped byte in a page it
+/// trusts) where it returns an error on others. For the boundary of a program: the index is
+/// not to be used after such a failure.
+///
+/// ```
+/// use std::path::Path;
+/// use storyprint::Error;
+/// use storyprint::index::guarded;
+/// let failed: Result<(), Error> = guarded(Path::new("idx"), || panic!("page checksum"));
+/// assert!(matches!(failed, Err(Error::IndexDamaged { .. })));
+/// ```
+pub fn guarded<T, E: From<Error>>(dir: &Path, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let detail = match panic.downcast::<String>() {
+            Ok(message) => *message,
+            Err(panic) => panic
+                .downcast_ref::<&str>()
+                .map_or("the store failed while reading it", |m| m)
+                .to_string(),
+        };
+        Err(Error::IndexDamaged {
+            path: dir.to_path_buf(),
+            detail,
+        }
+        .into())
+    })
+}
+
+/// Opens the redb file, waiting while another process holds it. An existing file is opened,
+/// never initialised: a 0-byte or foreign file is refused ([`Error::IndexDamaged`]) rather
+/// than taken for a new, empty index.
 fn open_database(dir: &Path, wait: Duration) -> Result<Database> {
     let file = dir.join(DB_FILE);
+    let exists = file.exists();
     let start = Instant::now();
     loop {
-        match Database::builder().create(&file) {
+        let opened = match exists {
+            true => Database::builder().open(&file),
+            false => Database::builder().create(&file),
+        };
+        match opened {
             Ok(db) => return Ok(db),
             Err(redb::DatabaseError::DatabaseAlreadyOpen) if start.elapsed() < wait => {
                 std::thread::sleep(Duration::from_millis(50));
@@ -310,6 +346,12 @@ fn open_database(dir: &Path, wait: Duration) -> Result<Database> {
                 return Err(Error::IndexLocked {
                     path: dir.to_path_buf(),
                     waited_secs: start.elapsed().as_secs(),
+                });
+            }
+            Err(e) if exists => {
+                return Err(Error::IndexDamaged {
+                    path: dir.to_path_buf(),
+                    detail: e.to_string(),
                 });
             }
             Err(e) => return Err(e.into()),
