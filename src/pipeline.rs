@@ -315,6 +315,29 @@ impl Fingerprints {
             .collect()
     }
 
+    /// The entries of the similarity matrix at or above `floor`, above its diagonal: each
+    /// pair `(i, j)`, `i < j`, in row order. Memory holds these entries only, never the dense
+    /// matrix.
+    pub fn sparse_matrix(&self, floor: f64) -> Vec<Edge> {
+        let n = self.len();
+        (0..n)
+            .into_par_iter()
+            .map(|i| {
+                (i + 1..n)
+                    .filter_map(|j| {
+                        let s = self.similarity(i, j);
+                        (s >= floor).then_some(Edge {
+                            a: i as u32,
+                            b: j as u32,
+                            similarity: s,
+                        })
+                    })
+                    .collect::<Vec<Edge>>()
+            })
+            .collect::<Vec<_>>()
+            .concat()
+    }
+
     /// The banding used to find candidates.
     pub fn banding(&self) -> Banding {
         Banding::optimal(lsh_threshold(&self.config), self.config.num_hashes)

@@ -598,3 +598,59 @@ fn documents_without_features_are_named_in_a_warning() {
         );
     }
 }
+
+/// Regression: `matrix` on a large input headed silently toward a dense output of many GB.
+/// Past 2,000 documents it needs `--force`; `--sparse` gives the entries above a floor.
+#[test]
+fn a_large_matrix_needs_force_and_a_sparse_one_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("many.jsonl");
+    let mut rng = util::Rng(5);
+    let mut lines = String::new();
+    for i in 0..2001 {
+        let text = if i == 2000 {
+            lines.lines().next().map_or(String::new(), |first| {
+                let doc: serde_json::Value = serde_json::from_str(first).unwrap();
+                doc["text"].as_str().unwrap_or_default().to_string()
+            })
+        } else {
+            rng.text(30)
+        };
+        lines.push_str(&format!("{{\"id\":\"d{i}\",\"text\":\"{text}\"}}\n"));
+    }
+    std::fs::write(&input, lines).unwrap();
+    let out = dir.path().join("m.csv");
+    let run = storyprint()
+        .arg("matrix")
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("2001 documents make a matrix of 4004001 cells"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--force") && stderr.contains("--sparse"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    let sparse = stdout_of(storyprint().args(["matrix", "--sparse", "0.9"]).arg(&input));
+    assert_eq!(sparse, "a,b,similarity\nd0,d2000,1.0000\n");
+    let seeds_sparse = stdout_of(storyprint().args(["matrix", "--sparse"]).arg(seeds()));
+    let rows: Vec<&str> = seeds_sparse.lines().collect();
+    assert_eq!(rows[0], "a,b,similarity");
+    assert!(
+        rows.contains(&"000_230738a5742fa5e5.txt,003_9a187d2a22a8d5d5.txt,0.2513"),
+        "{seeds_sparse}"
+    );
+    assert!(rows[1..].iter().all(|r| {
+        r.rsplit(',')
+            .next()
+            .and_then(|s| s.parse::<f64>().ok())
+            .is_some_and(|s| s >= 0.1)
+    }));
+}

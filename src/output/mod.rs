@@ -169,6 +169,23 @@ pub fn write_matrix(
     Ok(())
 }
 
+/// Writes a sparse similarity matrix: CSV `a,b,similarity` with a header, one line per entry
+/// (as [`crate::Fingerprints::sparse_matrix`] gives them), which pandas reads with `read_csv`
+/// and SciPy turns into a `coo_matrix` by id.
+pub fn write_sparse_matrix(out: &mut dyn Write, ids: &[String], entries: &[Edge]) -> Result<()> {
+    writeln!(out, "a,b,similarity")?;
+    for e in entries {
+        writeln!(
+            out,
+            "{},{},{:.4}",
+            csv_field(&ids[e.a as usize]),
+            csv_field(&ids[e.b as usize]),
+            e.similarity
+        )?;
+    }
+    Ok(())
+}
+
 /// Shortens an id to `width` characters, keeping its start and marking the cut.
 pub fn short(id: &str, width: usize) -> String {
     if id.chars().count() <= width {
@@ -408,6 +425,16 @@ mod tests {
         let tsv = render(|b| write_clusters(b, &ids, std::slice::from_ref(&c), Format::Tsv));
         assert_eq!(tsv.lines().nth(2), Some("b\\tc\\nd\\\\\t0"));
         assert_eq!(tsv.lines().count(), 3);
+    }
+
+    #[test]
+    fn a_sparse_matrix_is_a_csv_of_entries() {
+        let entry = |a, b, similarity| Edge { a, b, similarity };
+        let entries = [entry(0, 2, 0.123456), entry(1, 2, 0.5)];
+        assert_eq!(
+            render(|b| write_sparse_matrix(b, &ids(), &entries)),
+            "a,b,similarity\n\"a,1\",c,0.1235\nb,c,0.5000\n"
+        );
     }
 
     #[test]
