@@ -335,6 +335,9 @@ struct Sketches {
     store: Store,
     /// Estimated bytes the in-memory store holds.
     held: u64,
+    /// The documents without features, each with the key of its normalized text
+    /// ([`featureless_pairs`]).
+    featureless: Vec<(u128, u32)>,
 }
 
 /// Where the signatures (and fact slots) are.
@@ -657,7 +660,11 @@ impl Dedup {
         }
         let candidates = self.candidates(&mut sketches, &mut summary)?;
         let candidates = match candidates {
-            Candidates::Memory(pairs) if self.verify_exact && self.keep == Keep::First => {
+            Candidates::Memory(pairs)
+                if self.verify_exact
+                    && self.keep == Keep::First
+                    && featureless_pairs(&sketches, self.keep).is_empty() =>
+            {
                 let config = self.exact_config();
                 let streaming = Streaming::new(config, &freq, &analyzers, &sketches, pairs);
                 let removals = Removals::Streaming(Box::new(streaming));
@@ -681,6 +688,7 @@ impl Dedup {
         };
         drop(freq);
         drop(candidates);
+        let edges = with_featureless_pairs(edges, &sketches, self.keep);
         let removals = self.select(&sketches, &edges, &mut summary);
         self.write_known(
             paths, sketches, &edges, &removals, outputs, observer, summary,
@@ -944,6 +952,7 @@ impl Dedup {
                 slots: Vec::new(),
             },
             held: 0,
+            featureless: Vec::new(),
         };
         let mut failure: Option<Error> = None;
         let mut featureless = Featureless::default();
@@ -968,16 +977,23 @@ impl Dedup {
             |state, _, record| {
                 let length = u32::try_from(record.doc.text.len()).unwrap_or(u32::MAX);
                 let (signature, slots) = sketch_of(state, &sketcher, config, &record.doc.text);
-                (signature, slots, length)
+                let text_key = signature
+                    .is_empty()
+                    .then(|| normalized_key(&record.doc.text, config));
+                (signature, slots, length, text_key)
             },
             |records, made| {
                 if failure.is_some() {
                     return;
                 }
                 let mut evidence = Vec::with_capacity(made.len());
-                for (record, (signature, slots, length)) in records.iter().zip(made) {
-                    if signature.is_empty() {
+                let first = sketches.n as u32;
+                for (i, (record, (signature, slots, length, text_key))) in
+                    records.iter().zip(made).enumerate()
+                {
+                    if let Some(key) = text_key {
                         featureless.add(&record.doc.id, &record.doc.origin);
+                        sketches.featureless.push((key, first + i as u32));
                     }
                     evidence.push((signature, slots));
                     if longest {
@@ -991,7 +1007,7 @@ impl Dedup {
         );
         (summary.documents, summary.bytes, summary.skipped) =
             (found.docs, found.bytes, found.skipped);
-        if let Some(warning) = featureless.warning() {
+        if let Some(warning) = featureless.warning(true) {
             observer.warning(&warning);
         }
         sketches.layout = found.layout;
@@ -1747,6 +1763,46 @@ pub fn greedy(n: usize, edges: &[Edge], order: &[u32]) -> Vec<Removal> {
     removals
 }
 
+/// The key of a text's normalized form: documents without features are duplicates when
+/// their normalized texts are the same.
+fn normalized_key(text: &str, config: &Config) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(normalize(text, config.strip_chrome).as_bytes())
+}
+
+/// Documents without features match no other by their features, not even a copy: those with
+/// the same normalized text are paired here instead, at similarity 1, each with the group's
+/// first in keep order (a star, linear in the group), sorted.
+fn featureless_pairs(sketches: &Sketches, keep: Keep) -> Vec<Edge> {
+    let mut groups = sketches.featureless.clone();
+    if groups.len() < 2 {
+        return Vec::new();
+    }
+    let rank = ranks(sketches.n, &keep_order(sketches.n, keep, &sketches.lengths));
+    groups.sort_unstable_by_key(|&(key, doc)| (key, rank[doc as usize]));
+    let mut pairs: Vec<Edge> = groups
+        .chunk_by(|a, b| a.0 == b.0)
+        .flat_map(|group| {
+            let first = group[0].1;
+            group[1..]
+                .iter()
+                .map(move |&(_, doc)| (first.min(doc), first.max(doc), 1.0))
+        })
+        .collect();
+    pairs.sort_unstable_by_key(|&(a, b, _)| (a, b));
+    pairs
+}
+
+/// The verified pairs with [`featureless_pairs`] added, in document order (unchanged when
+/// every document has features).
+fn with_featureless_pairs(mut edges: Vec<Edge>, sketches: &Sketches, keep: Keep) -> Vec<Edge> {
+    let extra = featureless_pairs(sketches, keep);
+    if !extra.is_empty() {
+        edges.extend(extra);
+        edges.sort_by_key(|&(a, b, _)| (a, b));
+    }
+    edges
+}
+
 /// Each document's place in `order`.
 fn ranks(n: usize, order: &[u32]) -> Vec<u32> {
     let mut rank = vec![0u32; n];
@@ -1904,6 +1960,7 @@ impl Twins {
         };
         let config = estimating(&dedup.config);
         let edges = judge_all(&config, sketches, &FeatureSets::Estimated, &pairs)?;
+        let edges = with_featureless_pairs(edges, sketches, dedup.keep);
         // The counts of the pairs every document would have given: each pair of leaders
         // stands for the pairs of their groups, and the members of a group pair with each
         // other (in every band, and verified).

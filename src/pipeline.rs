@@ -155,14 +155,21 @@ impl Featureless {
         }
     }
 
-    /// The warning naming them, or `None` when every document has features.
-    pub fn warning(&self) -> Option<String> {
+    /// The warning naming them, or `None` when every document has features. `copies_match`:
+    /// the command pairs documents with the same normalized text (`dedup`) though they have
+    /// no features.
+    pub fn warning(&self, copies_match: bool) -> Option<String> {
         (self.count > 0).then(|| {
             let more = self.count - self.named.len() as u64;
             format!(
                 "{} document(s) have no features (only punctuation, symbols, emoji or stop \
-                 words), so they match no document, not even a copy of themselves: {}{}",
+                 words), so {}: {}{}",
                 self.count,
+                if copies_match {
+                    "only copies of their text match them"
+                } else {
+                    "they match no document, not even a copy of themselves"
+                },
                 self.named.join(", "),
                 if more > 0 {
                     format!(" and {more} more")
@@ -260,7 +267,7 @@ impl Fingerprints {
                 featureless.add(&doc.id, &doc.origin);
             }
         }
-        featureless.warning()
+        featureless.warning(false)
     }
 
     /// Number of documents.

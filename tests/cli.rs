@@ -579,10 +579,19 @@ fn documents_without_features_are_named_in_a_warning() {
          {\"id\":\"x\",\"text\":\"Rates rose by half a point.\"}\n",
     )
     .unwrap();
-    for args in [
-        vec!["cluster", "--format", "json"],
-        vec!["dedup", "-o", "-"],
-        vec!["dedup", "-o", "-", "--preset", "classic"],
+    for (args, so) in [
+        (
+            vec!["cluster", "--format", "json"],
+            "they match no document, not even a copy of themselves",
+        ),
+        (
+            vec!["dedup", "-o", "-"],
+            "only copies of their text match them",
+        ),
+        (
+            vec!["dedup", "-o", "-", "--preset", "classic", "--exact"],
+            "only copies of their text match them",
+        ),
     ] {
         let run = storyprint().args(&args).arg(&input).output().unwrap();
         let stderr = String::from_utf8_lossy(&run.stderr);
@@ -591,10 +600,54 @@ fn documents_without_features_are_named_in_a_warning() {
         assert!(
             stderr.contains(&format!(
                 "warning: 3 document(s) have no features (only punctuation, symbols, emoji or \
-                 stop words), so they match no document, not even a copy of themselves: \
-                 \"p1\" ({name}:1), \"p2\" ({name}:2), \"e1\" ({name}:3)\n"
+                 stop words), so {so}: \"p1\" ({name}:1), \"p2\" ({name}:2), \"e1\" \
+                 ({name}:3)\n"
             )),
             "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// Regression: two byte-identical documents of only punctuation both survived `dedup`; copies
+/// of a featureless text are now duplicates (similarity 1), for both keep rules, in memory
+/// and spilled, estimated and exact.
+#[test]
+fn copies_of_a_featureless_text_are_removed_by_dedup() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\":\"p1\",\"text\":\"!!! ???\"}\n{\"id\":\"e1\",\"text\":\"\u{1f600}\"}\n\
+         {\"id\":\"p2\",\"text\":\"!!!   ???!\"}\n{\"id\":\"p3\",\"text\":\"!!! ???\"}\n\
+         {\"id\":\"x\",\"text\":\"Rates rose by half a point.\"}\n\
+         {\"id\":\"e2\",\"text\":\"\u{1f600}\"}\n",
+    )
+    .unwrap();
+    for extra in [
+        &[][..],
+        &["--exact"],
+        &["--keep", "longest"],
+        &["--preset", "classic", "--exact"],
+        &["--memory", "1"],
+    ] {
+        let removed = dir.path().join("r.tsv");
+        let kept = stdout_of(
+            storyprint()
+                .arg("dedup")
+                .arg(&input)
+                .args(["-o", "-", "--removed"])
+                .arg(&removed)
+                .args(extra),
+        );
+        let ids: Vec<String> = kept
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+            .collect();
+        assert_eq!(ids, ["\"p1\"", "\"e1\"", "\"p2\"", "\"x\""], "{extra:?}");
+        assert_eq!(
+            std::fs::read_to_string(&removed).unwrap(),
+            "removed_id\tkept_id\tsimilarity\np3\tp1\t1.0000\ne2\te1\t1.0000\n",
+            "{extra:?}"
         );
     }
 }
