@@ -386,12 +386,15 @@ fn dash_as_an_output_is_standard_output() {
             .args(["dedup", "in.jsonl", "-o", "-", "--quiet"]),
     );
     assert_eq!(kept.lines().count(), 2, "{kept}");
-    let html = stdout_of(
-        storyprint()
-            .current_dir(dir.path())
-            .args(["report", "in.jsonl", "--html", "-"]),
-    );
+    let run = storyprint()
+        .current_dir(dir.path())
+        .args(["report", "in.jsonl", "--html", "-"])
+        .output()
+        .unwrap();
+    let html = String::from_utf8_lossy(&run.stdout);
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("wrote standard output:"), "{stderr}");
     assert!(!dir.path().join("-").exists());
 }
 

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use storyprint::output::is_stdout;
 use storyprint::report::{Report, Style, html, write_terminal};
 
 use super::commands::fingerprint_batch;
@@ -46,9 +47,12 @@ pub fn report(args: ReportArgs) -> anyhow::Result<u8> {
             let mut out = open_output(Some(path))?;
             html::write_html(&mut out, &report, &prints)?;
             out.commit()?;
+            let written = match is_stdout(path) {
+                true => "standard output".to_string(),
+                false => path.display().to_string(),
+            };
             eprintln!(
-                "storyprint: wrote {}: {} documents, {} cluster(s), {} singleton(s)",
-                path.display(),
+                "storyprint: wrote {written}: {} documents, {} cluster(s), {} singleton(s)",
                 prints.len(),
                 report.clusters.len(),
                 report.singletons.len()
