@@ -56,10 +56,13 @@ use rayon::prelude::*;
 
 use crate::config::{Config, Weighting};
 use crate::error::{Error, Result};
-use crate::input::{InputOptions, Problem, Raw, Reader, Record};
-use crate::lsh::{Banding, PairCounter, bucket_pairs, pair_key, split_band_entry, split_pair_key};
+use crate::input::{InputOptions, Problem, Raw, Reader, Record, read_once};
+use crate::lsh::{
+    Banding, PairCounter, bucket_pairs, is_live, pair_key, split_band_entry, split_pair_key,
+};
 use crate::normalize::normalize;
-use crate::pipeline::{Evidence, lsh_threshold, similarity_of};
+use crate::output::tsv_field;
+use crate::pipeline::{Evidence, Featureless, lsh_threshold, similarity_of};
 use crate::pool::Pool;
 use crate::shingle::{
     DocFreq, Feature, SketchBuffers, Slot, WordIdf, fact_slots, fast_features, fast_sketch,
@@ -109,7 +112,8 @@ impl Pass {
 pub trait Observer {
     /// A skipped document or unreadable path (reported in the first pass only).
     fn problem(&mut self, _problem: &Problem) {}
-    /// A repeated id renamed (first pass only).
+    /// A warning about an id: a repeated one renamed, or an id field that is not a string or
+    /// a number (first pass only).
     fn renamed(&mut self, _warning: &str) {}
     /// A pass starts; `total` is the number of documents when known.
     fn start(&mut self, _pass: Pass, _total: Option<u64>) {}
@@ -117,6 +121,8 @@ pub trait Observer {
     fn progress(&mut self, _docs: u64, _bytes: u64) {}
     /// The current pass is over.
     fn finish(&mut self) {}
+    /// A warning about the documents read, such as those without features.
+    fn warning(&mut self, _warning: &str) {}
 }
 
 /// An observer that ignores everything.
@@ -159,7 +165,8 @@ pub struct Summary {
 pub struct Outputs<'a> {
     /// The kept documents' lines.
     pub unique: &'a mut dyn Write,
-    /// TSV `removed_id`, `kept_id`, `similarity`: one line per removed document.
+    /// TSV `removed_id`, `kept_id`, `similarity`: one line per removed document (ids escaped
+    /// by [`tsv_field`], as in every TSV).
     pub removed: Option<&'a mut dyn Write>,
     /// TSV `a`, `b`, `similarity`: every verified pair (what the removals were chosen from),
     /// sorted by document.
@@ -328,6 +335,9 @@ struct Sketches {
     store: Store,
     /// Estimated bytes the in-memory store holds.
     held: u64,
+    /// The documents without features, each with the key of its normalized text
+    /// ([`featureless_pairs`]).
+    featureless: Vec<(u128, u32)>,
 }
 
 /// Where the signatures (and fact slots) are.
@@ -621,12 +631,12 @@ impl Dedup {
         observer: &mut dyn Observer,
     ) -> Result<Summary> {
         self.config.validate()?;
-        if paths.iter().any(|p| p.as_os_str() == "-") {
-            return Err(Error::Config(
-                "dedup reads its inputs twice, so it cannot read standard input (-); \
-                 save it to a file first"
-                    .into(),
-            ));
+        if let Some(path) = read_once(paths) {
+            return Err(Error::Config(format!(
+                "dedup reads its inputs twice, so it cannot read standard input or a pipe ({}); \
+                 save it to a file first",
+                path.display()
+            )));
         }
         let mut summary = Summary::default();
         // The frequency pass's analyzers, with every word they stemmed, serve the next pass.
@@ -638,9 +648,23 @@ impl Dedup {
         let first_pass = self.config.weighting == Weighting::None;
         let mut sketches =
             self.sketch(paths, &freq, &analyzers, first_pass, observer, &mut summary)?;
+        // Every verified pair is wanted with --pairs: the twins' shortcut would not list them.
+        if !self.verify_exact
+            && outputs.pairs.is_none()
+            && let Some((edges, removals)) = Twins::select(self, &sketches, &mut summary)?
+        {
+            drop(freq);
+            return self.write_known(
+                paths, sketches, &edges, &removals, outputs, observer, summary,
+            );
+        }
         let candidates = self.candidates(&mut sketches, &mut summary)?;
         let candidates = match candidates {
-            Candidates::Memory(pairs) if self.verify_exact && self.keep == Keep::First => {
+            Candidates::Memory(pairs)
+                if self.verify_exact
+                    && self.keep == Keep::First
+                    && featureless_pairs(&sketches, self.keep).is_empty() =>
+            {
                 let config = self.exact_config();
                 let streaming = Streaming::new(config, &freq, &analyzers, &sketches, pairs);
                 let removals = Removals::Streaming(Box::new(streaming));
@@ -664,14 +688,30 @@ impl Dedup {
         };
         drop(freq);
         drop(candidates);
-        summary.spilled = sketches.spilled();
+        let edges = with_featureless_pairs(edges, &sketches, self.keep);
         let removals = self.select(&sketches, &edges, &mut summary);
+        self.write_known(
+            paths, sketches, &edges, &removals, outputs, observer, summary,
+        )
+    }
+
+    /// The writing read once the removals are known ([`Dedup::write_pass`]), the sketches
+    /// dropped first.
+    #[allow(clippy::too_many_arguments)]
+    fn write_known(
+        &self,
+        paths: &[PathBuf],
+        mut sketches: Sketches,
+        edges: &[Edge],
+        removals: &[Removal],
+        outputs: Outputs<'_>,
+        observer: &mut dyn Observer,
+        mut summary: Summary,
+    ) -> Result<Summary> {
+        summary.spilled = sketches.spilled();
         let layout = std::mem::take(&mut sketches.layout);
         drop(sketches);
-        let known = Removals::Known {
-            edges: &edges,
-            removals: &removals,
-        };
+        let known = Removals::Known { edges, removals };
         self.write_pass(paths, known, Some(&layout), outputs, observer, &mut summary)?;
         Ok(summary)
     }
@@ -767,7 +807,7 @@ impl Dedup {
                             None => {
                                 // Renaming only appends a suffix.
                                 let given = record.doc.id.len();
-                                record.doc = reader.unique(record.doc);
+                                record = reader.complete(record);
                                 if record.doc.id.len() != given {
                                     let suffix = record.doc.id[given..].to_string();
                                     found.layout.renamed.push((doc, suffix));
@@ -912,8 +952,10 @@ impl Dedup {
                 slots: Vec::new(),
             },
             held: 0,
+            featureless: Vec::new(),
         };
         let mut failure: Option<Error> = None;
+        let mut featureless = Featureless::default();
         let states = Pool::default();
         let read = Reading {
             pass: Pass::Signatures,
@@ -935,14 +977,24 @@ impl Dedup {
             |state, _, record| {
                 let length = u32::try_from(record.doc.text.len()).unwrap_or(u32::MAX);
                 let (signature, slots) = sketch_of(state, &sketcher, config, &record.doc.text);
-                (signature, slots, length)
+                let text_key = signature
+                    .is_empty()
+                    .then(|| normalized_key(&record.doc.text, config));
+                (signature, slots, length, text_key)
             },
-            |_, made| {
+            |records, made| {
                 if failure.is_some() {
                     return;
                 }
                 let mut evidence = Vec::with_capacity(made.len());
-                for (signature, slots, length) in made {
+                let first = sketches.n as u32;
+                for (i, (record, (signature, slots, length, text_key))) in
+                    records.iter().zip(made).enumerate()
+                {
+                    if let Some(key) = text_key {
+                        featureless.add(&record.doc.id, &record.doc.origin);
+                        sketches.featureless.push((key, first + i as u32));
+                    }
                     evidence.push((signature, slots));
                     if longest {
                         sketches.lengths.push(length);
@@ -955,6 +1007,9 @@ impl Dedup {
         );
         (summary.documents, summary.bytes, summary.skipped) =
             (found.docs, found.bytes, found.skipped);
+        if let Some(warning) = featureless.warning(true) {
+            observer.warning(&warning);
+        }
         sketches.layout = found.layout;
         for state in states.into_inner() {
             analyzers.give(state.analyzer);
@@ -1274,7 +1329,9 @@ impl Dedup {
                 writeln!(
                     out,
                     "{}\t{}\t{:.4}",
-                    named[&r.removed], named[&r.kept], r.similarity
+                    tsv_field(&named[&r.removed]),
+                    tsv_field(&named[&r.kept]),
+                    r.similarity
                 )?;
             }
             out.flush()?;
@@ -1282,7 +1339,12 @@ impl Dedup {
         if let Some(out) = pairs {
             writeln!(out, "a\tb\tsimilarity")?;
             for &(a, b, similarity) in edges.iter() {
-                writeln!(out, "{}\t{}\t{similarity:.4}", named[&a], named[&b])?;
+                writeln!(
+                    out,
+                    "{}\t{}\t{similarity:.4}",
+                    tsv_field(&named[&a]),
+                    tsv_field(&named[&b])
+                )?;
             }
             out.flush()?;
         }
@@ -1682,31 +1744,12 @@ fn most_similar_kept(
 /// verified pair to an already kept document is removed in favour of the most similar one.
 /// Returns the removals sorted by removed document.
 pub fn greedy(n: usize, edges: &[Edge], order: &[u32]) -> Vec<Removal> {
-    let mut rank = vec![0u32; n];
-    for (r, &i) in order.iter().enumerate() {
-        rank[i as usize] = r as u32;
-    }
-    // Adjacency in compressed rows: each document's neighbours with their similarity.
-    let mut start = vec![0usize; n + 1];
-    for &(a, b, _) in edges {
-        start[a as usize + 1] += 1;
-        start[b as usize + 1] += 1;
-    }
-    for i in 0..n {
-        start[i + 1] += start[i];
-    }
-    let mut fill = start.clone();
-    let mut neighbours = vec![(0u32, 0.0f64); start[n]];
-    for &(a, b, s) in edges {
-        neighbours[fill[a as usize]] = (b, s);
-        fill[a as usize] += 1;
-        neighbours[fill[b as usize]] = (a, s);
-        fill[b as usize] += 1;
-    }
+    let rank = ranks(n, order);
+    let neighbours = Adjacency::new(n, edges);
     let mut kept = vec![false; n];
     let mut removals = Vec::new();
     for &doc in order {
-        let mine = neighbours[start[doc as usize]..start[doc as usize + 1]].iter();
+        let mine = neighbours.of(doc).iter();
         match most_similar_kept(mine.copied(), &kept, |other| rank[other as usize]) {
             Some((other, similarity)) => removals.push(Removal {
                 removed: doc,
@@ -1718,6 +1761,258 @@ pub fn greedy(n: usize, edges: &[Edge], order: &[u32]) -> Vec<Removal> {
     }
     removals.sort_by_key(|r| r.removed);
     removals
+}
+
+/// The key of a text's normalized form: documents without features are duplicates when
+/// their normalized texts are the same.
+fn normalized_key(text: &str, config: &Config) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(normalize(text, config.strip_chrome).as_bytes())
+}
+
+/// Documents without features match no other by their features, not even a copy: those with
+/// the same normalized text are paired here instead, at similarity 1, each with the group's
+/// first in keep order (a star, linear in the group), sorted.
+fn featureless_pairs(sketches: &Sketches, keep: Keep) -> Vec<Edge> {
+    let mut groups = sketches.featureless.clone();
+    if groups.len() < 2 {
+        return Vec::new();
+    }
+    let rank = ranks(sketches.n, &keep_order(sketches.n, keep, &sketches.lengths));
+    groups.sort_unstable_by_key(|&(key, doc)| (key, rank[doc as usize]));
+    let mut pairs: Vec<Edge> = groups
+        .chunk_by(|a, b| a.0 == b.0)
+        .flat_map(|group| {
+            let first = group[0].1;
+            group[1..]
+                .iter()
+                .map(move |&(_, doc)| (first.min(doc), first.max(doc), 1.0))
+        })
+        .collect();
+    pairs.sort_unstable_by_key(|&(a, b, _)| (a, b));
+    pairs
+}
+
+/// The verified pairs with [`featureless_pairs`] added, in document order (unchanged when
+/// every document has features).
+fn with_featureless_pairs(mut edges: Vec<Edge>, sketches: &Sketches, keep: Keep) -> Vec<Edge> {
+    let extra = featureless_pairs(sketches, keep);
+    if !extra.is_empty() {
+        edges.extend(extra);
+        edges.sort_by_key(|&(a, b, _)| (a, b));
+    }
+    edges
+}
+
+/// Each document's place in `order`.
+fn ranks(n: usize, order: &[u32]) -> Vec<u32> {
+    let mut rank = vec![0u32; n];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i as usize] = r as u32;
+    }
+    rank
+}
+
+/// Verified pairs in compressed rows: each document's neighbours with their similarity.
+struct Adjacency {
+    start: Vec<usize>,
+    neighbours: Vec<(u32, f64)>,
+}
+
+impl Adjacency {
+    fn new(n: usize, edges: &[Edge]) -> Adjacency {
+        let mut start = vec![0usize; n + 1];
+        for &(a, b, _) in edges {
+            start[a as usize + 1] += 1;
+            start[b as usize + 1] += 1;
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut neighbours = vec![(0u32, 0.0f64); start[n]];
+        for &(a, b, s) in edges {
+            neighbours[fill[a as usize]] = (b, s);
+            fill[a as usize] += 1;
+            neighbours[fill[b as usize]] = (a, s);
+            fill[b as usize] += 1;
+        }
+        Adjacency { start, neighbours }
+    }
+
+    fn of(&self, doc: u32) -> &[(u32, f64)] {
+        &self.neighbours[self.start[doc as usize]..self.start[doc as usize + 1]]
+    }
+}
+
+/// Groups of documents with identical signatures and fact slots (copies of one text, as a
+/// rule), found before LSH so that a group is one document there. Each group's *leader* is
+/// its first member in keep order; every other member, a *twin*, verifies as a duplicate of
+/// it (estimated similarity, which identical evidence makes the same for every pair of the
+/// group).
+///
+/// Without the groups, a bucket of `c` identical documents paired all its members in every
+/// band: `c²/2` pairs, counted band by band (a million one-word documents, twenty copies of
+/// each word, made dedup quadratic). With them, LSH, verification and the keep pass see the
+/// leaders only, and each twin's removal follows from its leader's, exactly as the greedy
+/// pass over every document decides it: a twin is never kept (its leader, or the kept
+/// document its leader duplicates, comes first in keep order), and the kept documents it
+/// pairs with are its leader and its leader's kept neighbours, at the same similarities.
+struct Twins {
+    /// Each document's leader (a leader, or a document in no group, is its own).
+    leader: Vec<u32>,
+    /// Each twin with its similarity to its leader, in keep order.
+    twins: Vec<(u32, f64)>,
+    /// The keep order.
+    order: Vec<u32>,
+}
+
+impl Twins {
+    /// The verified pairs among the leaders and the removals of every document, the summary's
+    /// counts set as if every document had taken part; `None` when there is no group (the
+    /// usual case) or the signatures are on disk.
+    fn select(
+        dedup: &Dedup,
+        sketches: &Sketches,
+        summary: &mut Summary,
+    ) -> Result<Option<(Vec<Edge>, Vec<Removal>)>> {
+        let Store::Memory { signatures, slots } = &sketches.store else {
+            return Ok(None);
+        };
+        match Twins::find(dedup, sketches, signatures, slots)? {
+            Some(twins) => twins.removals(dedup, sketches, signatures, summary),
+            None => Ok(None),
+        }
+    }
+
+    /// The groups; `None` when there is none.
+    fn find(
+        dedup: &Dedup,
+        sketches: &Sketches,
+        signatures: &[Signature],
+        slots: &[Vec<Slot>],
+    ) -> Result<Option<Twins>> {
+        let n = sketches.n;
+        let config = estimating(&dedup.config);
+        let no_slots: &[Slot] = &[];
+        let slots_of = |doc: u32| slots.get(doc as usize).map_or(no_slots, Vec::as_slice);
+        let evidence_key = |doc: u32| {
+            let signature = &signatures[doc as usize];
+            let mut bytes = Vec::with_capacity(signature.values.len() * 4 + 8);
+            for v in &signature.values {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+            bytes.extend_from_slice(&signature.weight.to_bits().to_le_bytes());
+            for &(context, number) in slots_of(doc) {
+                bytes.extend_from_slice(&context.to_le_bytes());
+                bytes.extend_from_slice(&number.to_le_bytes());
+            }
+            xxhash_rust::xxh3::xxh3_128(&bytes)
+        };
+        let order = keep_order(n, dedup.keep, &sketches.lengths);
+        let mut leader: Vec<u32> = (0..n as u32).collect();
+        let mut leaders: AHashMap<u128, u32> = AHashMap::new();
+        let mut twins = Vec::new();
+        for &doc in &order {
+            if !is_live(&signatures[doc as usize]) {
+                continue;
+            }
+            let first = *leaders.entry(evidence_key(doc)).or_insert(doc);
+            let same = first != doc
+                && signatures[first as usize] == signatures[doc as usize]
+                && slots_of(first) == slots_of(doc);
+            if !same {
+                continue;
+            }
+            let pair = (first.min(doc), first.max(doc));
+            if let Some((_, _, similarity)) =
+                judge(&config, sketches, &FeatureSets::Estimated, pair)?
+            {
+                leader[doc as usize] = first;
+                twins.push((doc, similarity));
+            }
+        }
+        Ok((!twins.is_empty()).then_some(Twins {
+            leader,
+            twins,
+            order,
+        }))
+    }
+
+    /// LSH and verification among the leaders, then the removals of every document; `None`
+    /// when a bucket would be larger than [`crate::lsh::MAX_BUCKET`] with every document in
+    /// it, so that LSH pairs the group's members through its first member only (a star), not
+    /// with each other.
+    fn removals(
+        &self,
+        dedup: &Dedup,
+        sketches: &Sketches,
+        signatures: &[Signature],
+        summary: &mut Summary,
+    ) -> Result<Option<(Vec<Edge>, Vec<Removal>)>> {
+        let n = sketches.n;
+        let is_leader = |doc: u32| self.leader[doc as usize] == doc;
+        let mut size = vec![0u32; n];
+        for &leader in &self.leader {
+            size[leader as usize] += 1;
+        }
+        let Some(pairs) = dedup.banding().candidates_among(signatures, &size) else {
+            return Ok(None);
+        };
+        let config = estimating(&dedup.config);
+        let edges = judge_all(&config, sketches, &FeatureSets::Estimated, &pairs)?;
+        let edges = with_featureless_pairs(edges, sketches, dedup.keep);
+        // The counts of the pairs every document would have given: each pair of leaders
+        // stands for the pairs of their groups, and the members of a group pair with each
+        // other (in every band, and verified).
+        let within: u64 = size
+            .iter()
+            .map(|&g| u64::from(g) * u64::from(g.saturating_sub(1)) / 2)
+            .sum();
+        let across = |pairs: &mut dyn Iterator<Item = (u32, u32)>| -> u64 {
+            pairs
+                .map(|(a, b)| u64::from(size[a as usize]) * u64::from(size[b as usize]))
+                .sum()
+        };
+        summary.candidates = across(&mut pairs.iter().copied()) + within;
+        summary.verified = across(&mut edges.iter().map(|&(a, b, _)| (a, b))) + within;
+        let leader_order: Vec<u32> = self
+            .order
+            .iter()
+            .copied()
+            .filter(|&d| is_leader(d))
+            .collect();
+        let mut removals = greedy(n, &edges, &leader_order);
+        let mut kept = vec![false; n];
+        for &doc in &leader_order {
+            kept[doc as usize] = true;
+        }
+        for r in &removals {
+            kept[r.removed as usize] = false;
+        }
+        let rank = ranks(n, &self.order);
+        let neighbours = Adjacency::new(n, &edges);
+        for &(twin, to_leader) in &self.twins {
+            let leader = self.leader[twin as usize];
+            let options = neighbours
+                .of(leader)
+                .iter()
+                .copied()
+                .chain(std::iter::once((leader, to_leader)));
+            if let Some((other, similarity)) =
+                most_similar_kept(options, &kept, |other| rank[other as usize])
+            {
+                removals.push(Removal {
+                    removed: twin,
+                    kept: other,
+                    similarity,
+                });
+            }
+        }
+        removals.sort_by_key(|r| r.removed);
+        summary.removed = removals.len() as u64;
+        summary.kept = n as u64 - summary.removed;
+        Ok(Some((edges, removals)))
+    }
 }
 
 #[cfg(test)]

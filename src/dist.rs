@@ -61,6 +61,7 @@ use crate::dedup::{
 use crate::error::{Error, Result};
 use crate::input::{Problem, Reader, Record, Shard};
 use crate::lsh::{Banding, each_bucket_pair, split_pair_key};
+use crate::output::{OutputFile, tsv_field};
 use crate::shingle::DocFreq;
 use crate::signature::{EMPTY, Signature, Sketcher, mix};
 use crate::tokenize::Analyzer;
@@ -89,9 +90,9 @@ impl Cluster {
     /// Reads a hostfile: one `host:port` per line, process 0 first; blank lines and lines
     /// starting with `#` are ignored.
     pub fn hostfile(path: &std::path::Path, workers: usize, process: usize) -> Result<Cluster> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| Error::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         let addresses: Vec<String> = text
             .lines()
@@ -464,8 +465,12 @@ fn work(
         .collect::<std::collections::BTreeSet<u32>>()
         .len() as u64;
 
-    let mut unique = create(&outputs.unique)?;
-    let mut removed = outputs.removed.as_ref().map(create).transpose()?;
+    let mut unique = OutputFile::create(&outputs.unique)?;
+    let mut removed = outputs
+        .removed
+        .as_deref()
+        .map(OutputFile::create)
+        .transpose()?;
     let mut written = summary.clone();
     dedup.write(
         paths,
@@ -479,13 +484,21 @@ fn work(
         &mut (),
         &mut written,
     )?;
+    // Every output replaces its file only once all are written.
+    let mut written_files: Vec<OutputFile> = std::iter::once(unique).chain(removed).collect();
     if let Some(path) = &outputs.clusters {
-        let mut out = create(path)?;
+        let mut out = OutputFile::create(path)?;
         writeln!(out, "doc_id\tcluster_id\tkept")?;
         for_each_assignment(dedup, paths, &assignment, |id, cluster, kept| {
-            writeln!(out, "{id}\t{cluster}\t{}", u8::from(kept))
+            writeln!(
+                out,
+                "{}\t{}\t{}",
+                tsv_field(id),
+                tsv_field(cluster),
+                u8::from(kept)
+            )
         })?;
-        out.flush()?;
+        written_files.push(out);
     }
     #[cfg(feature = "parquet")]
     if let Some(path) = &outputs.clusters_parquet {
@@ -495,6 +508,9 @@ fn work(
             Ok(())
         })?;
         crate::export::write_clusters(path, &rows)?;
+    }
+    for file in written_files {
+        file.commit()?;
     }
     report.outcome = Some(Outcome {
         summary,
@@ -742,15 +758,6 @@ fn for_each_assignment(
         each(id, cluster, assignment.kept[doc])?;
     }
     Ok(())
-}
-
-fn create(path: &PathBuf) -> Result<std::io::BufWriter<std::fs::File>> {
-    std::fs::File::create(path)
-        .map(std::io::BufWriter::new)
-        .map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })
 }
 
 #[cfg(test)]

@@ -6,13 +6,23 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A file or directory could not be read.
-    #[error("{path}: {source}")]
+    /// A file or directory could not be read, created or written.
+    #[error("{path}: {error}")]
     Io {
         /// The path that failed.
         path: PathBuf,
-        /// What the operating system said.
-        source: std::io::Error,
+        /// What the operating system said (part of the message, not a separate cause, so that
+        /// it is printed once).
+        error: std::io::Error,
+    },
+    /// An output file is one of the inputs, or another output: writing it would replace what
+    /// is being read or written. Refused before anything is written.
+    #[error("refusing to write {output}: {reason}; choose another output file")]
+    OutputConflict {
+        /// The output refused.
+        output: PathBuf,
+        /// Which input or output it is.
+        reason: String,
     },
     /// A setting is out of range or malformed (a bad `--features` spec, K = 0, …).
     #[error("invalid setting: {0}")]
@@ -44,18 +54,18 @@ pub enum Error {
         /// it is printed once).
         error: std::io::Error,
     },
-    /// Writing output failed.
+    /// Writing output failed (the cause is part of the message, printed once).
     #[error("writing output: {0}")]
-    Output(#[from] std::io::Error),
+    Output(std::io::Error),
     /// A distributed run failed (a worker panicked, or the processes could not connect).
     #[error("distributed run: {0}")]
     Dist(String),
     /// Writing a Parquet file failed.
     #[error("Parquet: {0}")]
     Export(String),
-    /// Serialising JSON failed.
+    /// Serialising JSON failed (the cause is part of the message, printed once).
     #[error("JSON: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
     /// Another process holds the index (one writer process at a time) and did not let go in
     /// time.
     #[error(
@@ -79,6 +89,18 @@ pub enum Error {
     /// There is no index where one was expected.
     #[error("no index at {0} (make one with `storyprint index add`)")]
     NoIndex(PathBuf),
+    /// The index file is damaged, or is not a storyprint index (a 0-byte or foreign file):
+    /// redb could not read it, or failed inside while reading it.
+    #[error(
+        "index {path} is damaged or is not a storyprint index ({detail}); restore it from a \
+         backup, or move it away and rebuild it with `storyprint index add`"
+    )]
+    IndexDamaged {
+        /// The index directory.
+        path: PathBuf,
+        /// What failed.
+        detail: String,
+    },
     /// The index's tables disagree with each other (found by `index verify`).
     #[error("index is corrupt: {0}")]
     IndexCorrupt(String),
@@ -86,6 +108,18 @@ pub enum Error {
     #[cfg(feature = "index")]
     #[error("index storage: {0}")]
     Store(Box<redb::Error>),
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Error {
+        Error::Output(e)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Error {
+        Error::Json(e)
+    }
 }
 
 /// The library's result type.

@@ -24,9 +24,9 @@ pub struct LabelledPair {
 /// The non-blank lines of a TSV file as (1-based line number, columns), each with at least
 /// `min_columns` columns.
 fn tsv_rows(path: &Path, min_columns: usize) -> Result<Vec<(usize, Vec<String>)>> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    let text = std::fs::read_to_string(path).map_err(|error| Error::Io {
         path: path.into(),
-        source,
+        error,
     })?;
     let mut rows = Vec::new();
     for (n, line) in text.lines().enumerate() {

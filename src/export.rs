@@ -19,7 +19,6 @@
 //! Clusters file: `doc_id` (string), `cluster_id` (string: the id of the first document of
 //! its connected component, in input order), `kept` (bool).
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -36,6 +35,7 @@ use crate::dedup::{Sketching, count_terms, dedup_lsh_threshold, sketch_of};
 use crate::error::{Error, Result};
 use crate::input::{InputOptions, Reader, Record};
 use crate::lsh::Banding;
+use crate::output::OutputFile;
 use crate::pipeline::params;
 use crate::pool::Pool;
 use crate::shingle::DocFreq;
@@ -49,15 +49,26 @@ fn parquet_error(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::Export(format!("{}: {e}", path.display()))
 }
 
-fn open(path: &Path, schema: &Arc<Schema>, metadata: Vec<KeyValue>) -> Result<ArrowWriter<File>> {
-    let file = File::create(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+/// A Parquet writer into `path`, which it replaces only when [`close`] succeeds (`-`: standard
+/// output).
+fn open(
+    path: &Path,
+    schema: &Arc<Schema>,
+    metadata: Vec<KeyValue>,
+) -> Result<ArrowWriter<OutputFile>> {
+    let file = OutputFile::create(path)?;
     let props = WriterProperties::builder()
         .set_key_value_metadata(Some(metadata))
         .build();
     ArrowWriter::try_new(file, Arc::clone(schema), Some(props)).map_err(|e| parquet_error(path, e))
+}
+
+/// Writes the file's footer and puts the file in place.
+fn close(writer: ArrowWriter<OutputFile>, path: &Path) -> Result<()> {
+    writer
+        .into_inner()
+        .map_err(|e| parquet_error(path, e))?
+        .commit()
 }
 
 /// Writes every document's signature and band keys to `out` (see the module docs); returns
@@ -70,6 +81,15 @@ pub fn signatures(
     out: &Path,
 ) -> Result<u64> {
     config.validate()?;
+    if config.weighting == Weighting::Idf
+        && let Some(path) = crate::input::read_once(paths)
+    {
+        return Err(Error::Config(format!(
+            "IDF weighting reads the inputs twice, so it cannot read standard input or a pipe \
+             ({}); save it to a file first",
+            path.display()
+        )));
+    }
     let mut freq = DocFreq::default();
     // The frequency pass's analyzer, with every word it stemmed, serves the signature pass.
     let analyzers = Pool::default();
@@ -151,7 +171,7 @@ pub fn signatures(
         written += chunk.len() as u64;
         Ok(())
     })?;
-    writer.close().map_err(|e| parquet_error(out, e))?;
+    close(writer, out)?;
     Ok(written)
 }
 
@@ -181,8 +201,7 @@ pub fn write_clusters(out: &Path, rows: &[(String, String, bool)]) -> Result<()>
             .map_err(|e| parquet_error(out, e))?;
         writer.write(&batch).map_err(|e| parquet_error(out, e))?;
     }
-    writer.close().map_err(|e| parquet_error(out, e))?;
-    Ok(())
+    close(writer, out)
 }
 
 /// Streams the inputs in chunks of [`BATCH_ROWS`] records (skipped documents are skipped, as

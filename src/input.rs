@@ -1,10 +1,12 @@
 //! Input stage: turns paths (files, directories, `-`) into documents, in a stable order.
 //!
 //! A `.txt`/`.md` file is one document; a `.jsonl`/`.jsonl.gz`/`.jsonl.zst` file holds one
-//! document per line. Directories are walked recursively in sorted order. A bad document (invalid UTF-8,
+//! document per line. Directories are walked recursively in sorted order, following symbolic
+//! links but each directory once, and skipping FIFOs, sockets and devices. A bad document (invalid UTF-8,
 //! empty, too large, a malformed JSON line) becomes a [`Problem`] naming the file and line;
 //! the reader goes on with the next one, so one bad file never loses the others.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
@@ -51,6 +53,10 @@ pub struct Record {
     pub doc: Document,
     /// The JSONL line, without its line terminator; `None` for a text file.
     pub raw: Option<String>,
+    /// A warning about the record that does not skip it (its id field is not a string or a
+    /// number), given out with the repeated-id warnings when the record is completed
+    /// ([`Reader::complete`]).
+    pub warning: Option<String>,
 }
 
 impl Record {
@@ -95,6 +101,11 @@ pub enum ProblemKind {
     MalformedJson(String),
     /// A directory entry with an extension storyprint does not read (a note, not an error).
     UnsupportedExtension,
+    /// A directory met again in a walk, through a symbolic link (a loop such as `self -> .`,
+    /// or two links to one directory): walked once only (a note).
+    AlreadyWalked,
+    /// A FIFO, socket or device met in a walk: reading it could block forever (a note).
+    SpecialFile,
 }
 
 /// A skipped input, with its place.
@@ -110,7 +121,12 @@ impl Problem {
     /// Notes (such as an unsupported file in a walked directory) do not count as skipped
     /// documents and never fail a `--strict` run.
     pub fn is_note(&self) -> bool {
-        matches!(self.kind, ProblemKind::UnsupportedExtension)
+        matches!(
+            self.kind,
+            ProblemKind::UnsupportedExtension
+                | ProblemKind::AlreadyWalked
+                | ProblemKind::SpecialFile
+        )
     }
 }
 
@@ -138,6 +154,15 @@ impl fmt::Display for Problem {
                     "not a .txt, .md, .jsonl, .jsonl.gz or .jsonl.zst file; ignored"
                 )
             }
+            ProblemKind::AlreadyWalked => write!(
+                f,
+                "a link to a directory already walked (each directory is read once); ignored"
+            ),
+            ProblemKind::SpecialFile => write!(
+                f,
+                "not a regular file (a FIFO, socket or device) in a directory; ignored (name it \
+                 directly to read it once)"
+            ),
         }
     }
 }
@@ -226,7 +251,17 @@ fn expand(paths: &[PathBuf], options: &InputOptions) -> (Vec<Source>, Vec<Proble
                 },
                 kind: ProblemKind::Unreadable(e.to_string()),
             }),
-            Ok(meta) if meta.is_dir() => walk(path, path, &mut sources, &mut problems),
+            Ok(meta) if meta.is_dir() => {
+                let mut walked = HashSet::new();
+                walked.extend(file_identity(path));
+                let mut walk = Walk {
+                    root: path,
+                    walked,
+                    sources: &mut sources,
+                    problems: &mut problems,
+                };
+                walk.dir(path);
+            }
             Ok(_) => {
                 let name = path
                     .file_name()
@@ -244,51 +279,122 @@ fn expand(paths: &[PathBuf], options: &InputOptions) -> (Vec<Source>, Vec<Proble
     (sources, problems)
 }
 
-fn walk(root: &Path, dir: &Path, sources: &mut Vec<Source>, problems: &mut Vec<Problem>) {
-    let problem = |path: &Path, e: io::Error| Problem {
-        origin: Origin {
-            path: path.to_path_buf(),
-            line: None,
-        },
-        kind: ProblemKind::Unreadable(e.to_string()),
-    };
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => return problems.push(problem(dir, e)),
-    };
-    let mut paths: Vec<PathBuf> = Vec::new();
-    for entry in entries {
-        match entry {
-            Ok(entry) => paths.push(entry.path()),
-            Err(e) => problems.push(problem(dir, e)),
+/// The files the given paths name or hold (directories walked as the reader walks them),
+/// without opening any; standard input (`-`) is not a file.
+pub fn input_files(paths: &[PathBuf], options: &InputOptions) -> Vec<PathBuf> {
+    expand(paths, options)
+        .0
+        .into_iter()
+        .map(|source| source.path)
+        .filter(|path| path.as_os_str() != "-")
+        .collect()
+}
+
+/// What a path is, for telling whether two paths name one file or directory: its device and
+/// inode when it exists (so hard and symbolic links compare equal), else the canonical path it
+/// would be created at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum FileIdentity {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+/// The identity of `path` (see [`FileIdentity`]); `None` when neither it nor its directory
+/// exists.
+pub(crate) fn file_identity(path: &Path) -> Option<FileIdentity> {
+    match std::fs::metadata(path) {
+        #[cfg(unix)]
+        Ok(meta) => {
+            use std::os::unix::fs::MetadataExt;
+            Some(FileIdentity::Inode(meta.dev(), meta.ino()))
+        }
+        #[cfg(not(unix))]
+        Ok(_) => std::fs::canonicalize(path).ok().map(FileIdentity::Path),
+        Err(_) => {
+            let parent = match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => Path::new("."),
+            };
+            let dir = std::fs::canonicalize(parent).ok()?;
+            Some(FileIdentity::Path(dir.join(path.file_name()?)))
         }
     }
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            walk(root, &path, sources, problems);
-            continue;
-        }
-        match kind_of(&path) {
-            Some(kind) => {
-                let rel = path.strip_prefix(root).unwrap_or(&path);
-                let text_id = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                sources.push(Source {
-                    path,
-                    text_id,
-                    kind,
-                });
+}
+
+/// A directory given as input, walked recursively in sorted order. Symbolic links are
+/// followed, but each directory is walked once, by its identity: a loop (`self -> .`) ends.
+struct Walk<'a> {
+    root: &'a Path,
+    walked: HashSet<FileIdentity>,
+    sources: &'a mut Vec<Source>,
+    problems: &'a mut Vec<Problem>,
+}
+
+impl Walk<'_> {
+    fn note(&mut self, path: PathBuf, kind: ProblemKind) {
+        self.problems.push(Problem {
+            origin: Origin { path, line: None },
+            kind,
+        });
+    }
+
+    fn dir(&mut self, dir: &Path) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => return self.note(dir.to_path_buf(), ProblemKind::Unreadable(e.to_string())),
+        };
+        let mut paths: Vec<PathBuf> = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(entry) => paths.push(entry.path()),
+                Err(e) => self.note(dir.to_path_buf(), ProblemKind::Unreadable(e.to_string())),
             }
-            None => problems.push(Problem {
-                origin: Origin { path, line: None },
-                kind: ProblemKind::UnsupportedExtension,
-            }),
+        }
+        paths.sort();
+        for path in paths {
+            // A link that leads nowhere is taken for a file, which fails to open with a warning.
+            let meta = std::fs::metadata(&path).ok();
+            if meta.as_ref().is_some_and(|m| m.is_dir()) {
+                let first_time = file_identity(&path).is_none_or(|id| self.walked.insert(id));
+                if first_time {
+                    self.dir(&path);
+                } else {
+                    self.note(path, ProblemKind::AlreadyWalked);
+                }
+                continue;
+            }
+            if meta.is_some_and(|m| !m.is_file()) {
+                self.note(path, ProblemKind::SpecialFile);
+                continue;
+            }
+            match kind_of(&path) {
+                Some(kind) => {
+                    let rel = path.strip_prefix(self.root).unwrap_or(&path);
+                    let text_id = rel
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy())
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    self.sources.push(Source {
+                        path,
+                        text_id,
+                        kind,
+                    });
+                }
+                None => self.note(path, ProblemKind::UnsupportedExtension),
+            }
         }
     }
+}
+
+/// The first of `paths` that can be read only once: standard input (`-`), or a FIFO, socket
+/// or device named directly. Commands that read their inputs twice refuse it.
+pub fn read_once(paths: &[PathBuf]) -> Option<&PathBuf> {
+    paths.iter().find(|path| {
+        path.as_os_str() == "-"
+            || std::fs::metadata(path).is_ok_and(|meta| !meta.is_file() && !meta.is_dir())
+    })
 }
 
 /// An item the reader yields: a document, or why one was skipped.
@@ -698,12 +804,13 @@ impl RawLine {
             Err(kind) => return Err(Problem { origin, kind }),
         };
         match parse_json_line(&line, options, origin.clone()) {
-            Ok(doc) => {
+            Ok((doc, warning)) => {
                 let mut raw = line;
                 raw.truncate(raw.trim_end_matches(['\n', '\r']).len());
                 Ok(Record {
                     doc,
                     raw: Some(raw),
+                    warning,
                 })
             }
             Err(kind) => Err(Problem { origin, kind }),
@@ -759,9 +866,11 @@ impl Reader {
             self.opened.push(source.path.clone());
             match source.kind {
                 SourceKind::Text => {
-                    return Some(Raw::Ready(
-                        self.read_text(&source).map(|doc| Record { doc, raw: None }),
-                    ));
+                    return Some(Raw::Ready(self.read_text(&source).map(|doc| Record {
+                        doc,
+                        raw: None,
+                        warning: None,
+                    })));
                 }
                 SourceKind::Jsonl | SourceKind::JsonlGz | SourceKind::JsonlZst => {
                     match self.open_lines(&source) {
@@ -773,12 +882,19 @@ impl Reader {
         }
     }
 
-    /// Completes a parsed item, in input order: a repeated id gets its `#N` suffix.
+    /// Completes a parsed item, in input order ([`Reader::complete`]).
     pub fn finish(&mut self, item: RecordItem) -> RecordItem {
-        item.map(|record| Record {
+        item.map(|record| self.complete(record))
+    }
+
+    /// Completes a parsed record, in input order: its warning joins the repeated-id warnings
+    /// ([`Reader::take_renamed`]), and a repeated id gets its `#N` suffix.
+    pub fn complete(&mut self, mut record: Record) -> Record {
+        self.renamed.extend(record.warning.take());
+        Record {
             doc: self.unique(record.doc),
             ..record
-        })
+        }
     }
 }
 
@@ -887,11 +1003,13 @@ fn decode(bytes: Vec<u8>) -> std::result::Result<String, ProblemKind> {
     Ok(text)
 }
 
+/// The document of a JSONL line, with a warning when its id field is there but neither a
+/// string nor a number (the document is then named `file:line`, as one without an id).
 fn parse_json_line(
     line: &str,
     options: &InputOptions,
     origin: Origin,
-) -> std::result::Result<Document, ProblemKind> {
+) -> std::result::Result<(Document, Option<String>), ProblemKind> {
     let fields = parse_fields(line.trim_end_matches(['\n', '\r']), options).map_err(|e| {
         // serde_json says "… at line 1 column N": the line is ours, the column is useful.
         let message = e.to_string();
@@ -919,10 +1037,8 @@ fn parse_json_line(
     if text.trim().is_empty() {
         return Err(ProblemKind::Empty);
     }
-    let id = match id {
-        Some(Value::String(s)) => s,
-        Some(Value::Number(n)) => n.to_string(),
-        _ => format!(
+    let place = || {
+        format!(
             "{}:{}",
             origin
                 .path
@@ -930,9 +1046,29 @@ fn parse_json_line(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             origin.line.unwrap_or(0)
-        ),
+        )
     };
-    Ok(Document { id, text, origin })
+    let (id, warning) = match id {
+        Some(Value::String(s)) => (s, None),
+        Some(Value::Number(n)) => (n.to_string(), None),
+        None => (place(), None),
+        Some(other) => {
+            let what = match other {
+                Value::Null => "null",
+                Value::Bool(_) => "a boolean",
+                Value::Array(_) => "an array",
+                _ => "an object",
+            };
+            let id = place();
+            let warning = format!(
+                "{origin}: id field {:?} is {what}, not a string or a number; the document is \
+                 named {id:?}",
+                options.id_field
+            );
+            (id, Some(warning))
+        }
+    };
+    Ok((Document { id, text, origin }, warning))
 }
 
 /// The two fields a JSONL line is read for; `None` when the line is not a JSON object.
@@ -1024,7 +1160,7 @@ pub struct Batch {
     pub documents: Vec<Document>,
     /// Skipped documents and unreadable paths.
     pub problems: Vec<Problem>,
-    /// Warnings about repeated ids.
+    /// Warnings about ids: repeated ones, and id fields that are not a string or a number.
     pub renamed: Vec<String>,
 }
 
@@ -1079,6 +1215,48 @@ mod tests {
         assert_eq!(batch.problems.len(), 1);
         assert!(batch.problems[0].is_note());
         assert_eq!(batch.skipped(), 0);
+    }
+
+    /// Regression: a `self -> .` link made the walk read each file 41 times (until the path
+    /// was too long), and two such links never ended.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_loop_is_walked_once() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.txt", b"first");
+        write(dir.path(), "sub/b.txt", b"second");
+        std::os::unix::fs::symlink(".", dir.path().join("self")).unwrap();
+        std::os::unix::fs::symlink("..", dir.path().join("sub/up")).unwrap();
+        std::os::unix::fs::symlink("sub", dir.path().join("twin")).unwrap();
+        let batch = Batch::read(&[dir.path().to_path_buf()], InputOptions::default());
+        let ids: Vec<_> = batch.documents.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["a.txt", "sub/b.txt"]);
+        assert_eq!(batch.skipped(), 0);
+        assert_eq!(batch.problems.len(), 3);
+        assert!(
+            batch
+                .problems
+                .iter()
+                .all(|p| p.kind == ProblemKind::AlreadyWalked)
+        );
+    }
+
+    /// Regression: a FIFO met in a directory walk blocked the reader forever.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_in_a_walked_directory_is_skipped_with_a_note() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.txt", b"first");
+        let fifo = dir.path().join("pipe.jsonl");
+        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: `name` is a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        let batch = Batch::read(&[dir.path().to_path_buf()], InputOptions::default());
+        assert_eq!(batch.documents.len(), 1);
+        assert_eq!(batch.problems[0].kind, ProblemKind::SpecialFile);
+        assert!(batch.problems[0].is_note());
+        assert_eq!(read_once(std::slice::from_ref(&fifo)), Some(&fifo));
+        assert_eq!(read_once(&[dir.path().join("a.txt")]), None);
     }
 
     #[test]
@@ -1151,6 +1329,93 @@ mod tests {
                 .ok()
                 .map(|f| f.map(|f| (f.text, f.id)));
             assert_eq!(fast, full, "{line}");
+        }
+    }
+
+    /// Regression: an id that is an object, array, null or boolean silently became
+    /// `file:line`.
+    #[test]
+    fn an_id_that_is_not_text_is_named_by_its_place_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "d.jsonl",
+            b"{\"id\":{\"a\":1},\"text\":\"one\"}\n{\"id\":[1],\"text\":\"two\"}\n\
+              {\"id\":null,\"text\":\"three\"}\n{\"id\":true,\"text\":\"four\"}\n\
+              {\"text\":\"five\"}\n{\"id\":6,\"text\":\"six\"}\n",
+        );
+        let batch = Batch::read(&[path], InputOptions::default());
+        let ids: Vec<_> = batch.documents.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "d.jsonl:1",
+                "d.jsonl:2",
+                "d.jsonl:3",
+                "d.jsonl:4",
+                "d.jsonl:5",
+                "6"
+            ]
+        );
+        assert_eq!(batch.renamed.len(), 4, "{:?}", batch.renamed);
+        for (warning, what) in
+            batch
+                .renamed
+                .iter()
+                .zip(["an object", "an array", "null", "a boolean"])
+        {
+            assert!(
+                warning.contains(&format!("is {what}, not a string")),
+                "{warning}"
+            );
+        }
+        assert!(batch.renamed[2].contains("d.jsonl:3: id field \"id\""));
+    }
+
+    /// A truncated `.gz` or `.zst` gives the documents of the complete lines its decoder can
+    /// still decompress, then a warning at the line where it stops. zstd decodes whole blocks
+    /// (up to 128 KiB of text) only, so the lines of the block the cut falls in are lost.
+    #[test]
+    fn truncated_compressed_files_give_the_lines_before_the_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = 1u64;
+        let mut word = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            format!("w{}", state >> 52)
+        };
+        let mut jsonl = String::new();
+        for i in 0..4000 {
+            let text: Vec<String> = (0..40).map(|_| word()).collect();
+            jsonl.push_str(&format!(
+                "{{\"id\":\"d{i}\",\"text\":\"{}\"}}\n",
+                text.join(" ")
+            ));
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(jsonl.as_bytes()).unwrap();
+        let compressed = [
+            ("d.jsonl.gz", gz.finish().unwrap()),
+            (
+                "d.jsonl.zst",
+                zstd::encode_all(jsonl.as_bytes(), 3).unwrap(),
+            ),
+        ];
+        for (name, bytes) in compressed {
+            let path = write(dir.path(), name, &bytes[..bytes.len() * 6 / 10]);
+            let batch = Batch::read(&[path], InputOptions::default());
+            let n = batch.documents.len();
+            assert!((1000..4000).contains(&n), "{name}: {n} documents");
+            let ids: Vec<_> = batch.documents.iter().map(|d| d.id.clone()).collect();
+            let expected: Vec<_> = (0..n).map(|i| format!("d{i}")).collect();
+            assert_eq!(ids, expected, "{name}");
+            assert_eq!(batch.problems.len(), 1, "{name}");
+            assert_eq!(batch.problems[0].origin.line, Some(n as u64 + 1), "{name}");
+            assert!(
+                matches!(batch.problems[0].kind, ProblemKind::Unreadable(_)),
+                "{name}"
+            );
         }
     }
 

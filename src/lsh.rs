@@ -124,8 +124,31 @@ impl Banding {
     /// (`dedup` of the 20,000-document harness corpus peaked at 630 MB when they were sorted,
     /// 168 MB since). In parallel; the result is the same for any thread count.
     pub fn candidates(&self, signatures: &[Signature]) -> Vec<(u32, u32)> {
+        self.weighted_candidates(signatures, None)
+            .unwrap_or_else(|| unreachable!("a bucket's rule depends on weights only"))
+    }
+
+    /// [`Banding::candidates`] of documents that each stand for `weights[doc]` documents with
+    /// the same signature (0: for none, nobody's candidate), as if those were all there:
+    /// `None` when a bucket would then be larger than [`MAX_BUCKET`], whose star the group's
+    /// other members would not be in.
+    pub fn candidates_among(
+        &self,
+        signatures: &[Signature],
+        weights: &[u32],
+    ) -> Option<Vec<(u32, u32)>> {
+        self.weighted_candidates(signatures, Some(weights))
+    }
+
+    fn weighted_candidates(
+        &self,
+        signatures: &[Signature],
+        weights: Option<&[u32]>,
+    ) -> Option<Vec<(u32, u32)>> {
         let live: Vec<u32> = (0..signatures.len() as u32)
-            .filter(|&i| is_live(&signatures[i as usize]))
+            .filter(|&i| {
+                is_live(&signatures[i as usize]) && weights.is_none_or(|w| w[i as usize] > 0)
+            })
             .collect();
         // Bands are taken in groups of up to MAX_GROUP, each keyed in one pass over the
         // signatures: a signature is fetched once per group rather than once per band. The
@@ -137,7 +160,7 @@ impl Banding {
             .map(|j| j * self.bands / jobs..(j + 1) * self.bands / jobs)
             .filter(|bands| !bands.is_empty())
             .collect();
-        let grouped: Vec<Vec<BandBuckets>> = groups
+        let grouped: Option<Vec<Vec<BandBuckets>>> = groups
             .into_par_iter()
             .map(|bands| {
                 let mut keys: Vec<Vec<(u64, u32)>> = bands
@@ -152,11 +175,11 @@ impl Banding {
                 }
                 bands
                     .zip(keys)
-                    .map(|(band, keys)| BandBuckets::new(band as u32, keys))
+                    .map(|(band, keys)| BandBuckets::new(band as u32, keys, weights))
                     .collect()
             })
             .collect();
-        let bands: Vec<BandBuckets> = grouped.into_iter().flatten().collect();
+        let bands: Vec<BandBuckets> = grouped?.into_iter().flatten().collect();
         let counters = Pool::default();
         let docs = signatures.len() as u32;
         let firsts: Vec<u32> = (0..docs).step_by(CANDIDATE_CHUNK).collect();
@@ -174,7 +197,7 @@ impl Banding {
                 out
             })
             .collect();
-        chunks.concat()
+        Some(chunks.concat())
     }
 
     /// The entries of every band of a live signature, as [`band_entry`] encodes them (none for
@@ -210,8 +233,10 @@ struct BandBuckets {
 }
 
 impl BandBuckets {
-    /// The buckets of band `band` from its `(key, document)` entries, given in document order.
-    fn new(band: u32, mut keys: Vec<(u64, u32)>) -> BandBuckets {
+    /// The buckets of band `band` from its `(key, document)` entries, given in document order;
+    /// `None` when a bucket's `weights` make it larger than [`MAX_BUCKET`]
+    /// ([`Banding::candidates_among`]).
+    fn new(band: u32, mut keys: Vec<(u64, u32)>, weights: Option<&[u32]>) -> Option<BandBuckets> {
         // Equal keys need only be adjacent, in document order: a stable radix sort on the
         // keys' top bytes (a byte more than log₂ of their number) does that but for the rare
         // keys that differ past them, whose runs are then sorted by (key, document).
@@ -229,6 +254,15 @@ impl BandBuckets {
             places: Vec::new(),
         };
         for bucket in keys.chunk_by(|a, b| a.0 == b.0) {
+            if let Some(weights) = weights {
+                let stands_for: u64 = bucket
+                    .iter()
+                    .map(|&(_, doc)| u64::from(weights[doc as usize]))
+                    .sum();
+                if stands_for != bucket.len() as u64 && stands_for > MAX_BUCKET as u64 {
+                    return None;
+                }
+            }
             match bucket {
                 [_] => {}
                 [(_, a), (_, b)] => buckets.places.push((*a, (PAIR, *b))),
@@ -248,7 +282,7 @@ impl BandBuckets {
             }
         }
         buckets.places.sort_unstable_by_key(|&(doc, _)| doc);
-        buckets
+        Some(buckets)
     }
 
     /// The later documents a document pairs with at its place `x` in this band.

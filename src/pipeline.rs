@@ -165,6 +165,54 @@ pub fn doc_freq(analyses: &[Analysis]) -> DocFreq {
         })
 }
 
+/// Documents without features named in one warning at most; the others are counted.
+pub const FEATURELESS_NAMED: usize = 5;
+
+/// Collects the documents that have no features (only punctuation, symbols, emoji or stop
+/// words): they match no document, not even a copy of themselves, so a user is told.
+#[derive(Debug, Default)]
+pub struct Featureless {
+    /// The first [`FEATURELESS_NAMED`], each as `"id" (file:line)`.
+    named: Vec<String>,
+    /// How many there are.
+    count: u64,
+}
+
+impl Featureless {
+    /// Notes one document without features.
+    pub fn add(&mut self, id: &str, origin: &crate::input::Origin) {
+        self.count += 1;
+        if self.named.len() < FEATURELESS_NAMED {
+            self.named.push(format!("{id:?} ({origin})"));
+        }
+    }
+
+    /// The warning naming them, or `None` when every document has features. `copies_match`:
+    /// the command pairs documents with the same normalized text (`dedup`) though they have
+    /// no features.
+    pub fn warning(&self, copies_match: bool) -> Option<String> {
+        (self.count > 0).then(|| {
+            let more = self.count - self.named.len() as u64;
+            format!(
+                "{} document(s) have no features (only punctuation, symbols, emoji or stop \
+                 words), so {}: {}{}",
+                self.count,
+                if copies_match {
+                    "only copies of their text match them"
+                } else {
+                    "they match no document, not even a copy of themselves"
+                },
+                self.named.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            )
+        })
+    }
+}
+
 /// Fingerprints of a batch of documents, and everything computed from them.
 #[derive(Debug, Clone)]
 pub struct Fingerprints {
@@ -253,6 +301,18 @@ impl Fingerprints {
         }
     }
 
+    /// The warning naming the documents without features (see [`Featureless`]), `docs` being
+    /// the documents fingerprinted.
+    pub fn featureless_warning(&self, docs: &[Document]) -> Option<String> {
+        let mut featureless = Featureless::default();
+        for (doc, features) in docs.iter().zip(&self.features) {
+            if features.is_empty() {
+                featureless.add(&doc.id, &doc.origin);
+            }
+        }
+        featureless.warning(false)
+    }
+
     /// Number of documents.
     pub fn len(&self) -> usize {
         self.ids.len()
@@ -303,6 +363,25 @@ impl Fingerprints {
                     .collect()
             })
             .collect()
+    }
+
+    /// The entries of the similarity matrix at or above `floor`, above its diagonal: each
+    /// pair `(i, j)`, `i < j`, in row order. Memory holds these entries only, never the dense
+    /// matrix.
+    pub fn sparse_matrix(&self, floor: f64) -> Vec<Scored> {
+        let n = self.len();
+        (0..n)
+            .into_par_iter()
+            .map(|i| {
+                (i + 1..n)
+                    .filter_map(|j| {
+                        let s = self.similarity(i, j);
+                        (s >= floor).then_some((i as u32, j as u32, s))
+                    })
+                    .collect::<Vec<Scored>>()
+            })
+            .collect::<Vec<_>>()
+            .concat()
     }
 
     /// The banding used to find candidates.

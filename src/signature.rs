@@ -76,6 +76,13 @@ pub struct Signature {
     pub weight: f64,
 }
 
+impl Signature {
+    /// Whether the signature is that of an empty feature set: every bin [`EMPTY`].
+    pub fn is_empty(&self) -> bool {
+        self.values.iter().all(|&v| v == EMPTY)
+    }
+}
+
 /// Copies the feature `hash` of this weight stands for: `weight / quantum` rounded up with
 /// probability equal to its fractional part, down otherwise, the draw being a hash of the
 /// feature (so its expectation is `weight / quantum`, and the same feature at the same

@@ -444,3 +444,441 @@ fn stdin_is_one_document_or_jsonl() {
         serde_json::json!(["a", "b"])
     );
 }
+
+/// Two copies of one story and another story, as JSONL.
+fn write_wire(path: &std::path::Path) -> String {
+    let story = "The central bank raised its key interest rate by half a point on Tuesday, \
+                 the first increase in three years, citing inflation and a weak currency.";
+    let text = format!(
+        "{{\"id\":\"a\",\"text\":\"{story}\"}}\n{{\"id\":\"b\",\"text\":\"{story}\"}}\n\
+         {{\"id\":\"c\",\"text\":\"Lukashenko met Putin in Minsk to discuss gas prices.\"}}\n"
+    );
+    std::fs::write(path, &text).unwrap();
+    text
+}
+
+/// Regression: `dedup -o in.jsonl in.jsonl` emptied its input before reading it, `--removed`
+/// and `--pairs` replaced it, and `cluster`, `matrix`, `pairs` and `report --html` overwrote it
+/// silently, through a symbolic link too.
+#[test]
+fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let text = write_wire(&input);
+    let link = dir.path().join("link.jsonl");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&input, &link).unwrap();
+    #[cfg(not(unix))]
+    std::fs::copy(&input, &link).unwrap();
+    let out = dir.path().join("out.jsonl");
+    let (i, o, l) = (
+        input.to_str().unwrap(),
+        out.to_str().unwrap(),
+        link.to_str().unwrap(),
+    );
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["dedup", i, "-o", i],
+        vec!["dedup", i, "-o", o, "--removed", i],
+        vec!["dedup", i, "-o", o, "--pairs", i],
+        vec!["dedup", i, "-o", l],
+        vec!["dedup", i, "-o", o, "--removed", o],
+        vec!["cluster", i, "-o", i],
+        vec!["matrix", i, "-o", i],
+        vec!["pairs", i, "-o", i],
+        vec!["report", i, "--html", i],
+        vec!["cluster", dir.path().to_str().unwrap(), "-o", i],
+    ];
+    for args in runs {
+        let run = storyprint().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("refusing to write"), "{args:?}: {stderr}");
+        assert_eq!(std::fs::read_to_string(&input).unwrap(), text, "{args:?}");
+        assert!(!out.exists(), "{args:?} wrote {o}");
+    }
+}
+
+/// Regression: `dedup` truncated `-o` and `--removed` before reading any input, so a failing
+/// run wiped the previous good output.
+#[test]
+fn a_failing_run_keeps_the_previous_outputs_and_leaves_no_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    write_wire(&input);
+    let (unique, removed) = (dir.path().join("u.jsonl"), dir.path().join("r.tsv"));
+    let dedup = |input: &std::path::Path, strict: bool| {
+        let mut cmd = storyprint();
+        cmd.arg("dedup")
+            .arg(input)
+            .arg("-o")
+            .arg(&unique)
+            .arg("--removed")
+            .arg(&removed);
+        if strict {
+            cmd.arg("--strict");
+        }
+        cmd.output().unwrap()
+    };
+    assert_eq!(dedup(&input, false).status.code(), Some(0));
+    let good = (
+        std::fs::read(&unique).unwrap(),
+        std::fs::read(&removed).unwrap(),
+    );
+    assert!(!good.0.is_empty() && !good.1.is_empty());
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"id\":\"x\",\"text\":\"one\"}\n{not json\n").unwrap();
+    assert_eq!(dedup(&bad, true).status.code(), Some(2));
+    let missing = dir.path().join("missing.jsonl");
+    assert_eq!(dedup(&missing, false).status.code(), Some(2));
+    assert_eq!(std::fs::read(&unique).unwrap(), good.0);
+    assert_eq!(std::fs::read(&removed).unwrap(), good.1);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["bad.jsonl", "in.jsonl", "r.tsv", "u.jsonl"]);
+}
+
+/// Regression: `-o -` wrote a file named `-` instead of standard output.
+#[test]
+fn dash_as_an_output_is_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    write_wire(&input);
+    let tsv = stdout_of(
+        storyprint()
+            .current_dir(dir.path())
+            .args(["cluster", "--format", "tsv", "in.jsonl", "-o", "-"]),
+    );
+    assert_eq!(tsv, "doc\tcluster\na\t0\nb\t0\nc\t1\n");
+    let kept = stdout_of(
+        storyprint()
+            .current_dir(dir.path())
+            .args(["dedup", "in.jsonl", "-o", "-", "--quiet"]),
+    );
+    assert_eq!(kept.lines().count(), 2, "{kept}");
+    let run = storyprint()
+        .current_dir(dir.path())
+        .args(["report", "in.jsonl", "--html", "-"])
+        .output()
+        .unwrap();
+    let html = String::from_utf8_lossy(&run.stdout);
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("wrote standard output:"), "{stderr}");
+    assert!(!dir.path().join("-").exists());
+}
+
+/// Regression: every I/O error printed its cause twice ("File exists (os error 17): File
+/// exists (os error 17)").
+#[test]
+fn an_io_error_prints_its_cause_once_with_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("index-file");
+    std::fs::write(&file, "").unwrap();
+    let run = storyprint()
+        .args(["check", "--index"])
+        .arg(&file)
+        .arg(seeds().join("000_230738a5742fa5e5.txt"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("index-file"), "{stderr}");
+    assert!(!stderr.contains("os error 17"), "{stderr}");
+    let out = dir.path().join("no-such-dir/out.json");
+    let run = storyprint()
+        .arg("cluster")
+        .arg(seeds())
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no-such-dir/out.json"), "{stderr}");
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+}
+
+/// Regression: `-j` had no upper bound, and `-j 100000` spawned threads until killed.
+#[test]
+fn an_absurd_thread_count_is_lowered_with_a_note() {
+    let run = storyprint()
+        .args(["cluster", "--format", "tsv", "-j", "100000"])
+        .arg(seeds())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("-j 100000 lowered to"), "{stderr}");
+}
+
+/// Regression: a FIFO met while walking a directory blocked forever; one named directly is
+/// read once, as a stream, and `dedup` (which reads twice) refuses it.
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_skipped_in_a_walk_and_read_once_when_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        seeds().join("000_230738a5742fa5e5.txt"),
+        dir.path().join("a.txt"),
+    )
+    .unwrap();
+    let fifo = dir.path().join("pipe.txt");
+    let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: `name` is a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let run = storyprint()
+        .args(["cluster", "--format", "tsv"])
+        .arg(dir.path())
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("pipe.txt: not a regular file"), "{stderr}");
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, "Rates rose by half a point."))
+    };
+    let tsv = stdout_of(
+        storyprint()
+            .args(["cluster", "--format", "tsv"])
+            .arg(&fifo)
+            .timeout(std::time::Duration::from_secs(60)),
+    );
+    writer.join().unwrap().unwrap();
+    assert_eq!(tsv, "doc\tcluster\npipe.txt\t0\n");
+    let run = storyprint()
+        .arg("dedup")
+        .arg(&fifo)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("cannot read standard input or a pipe"));
+}
+
+/// Regression: `report` and `cluster --format table` printed ids and titles with terminal
+/// escape sequences raw, and `dedup --removed`/`--pairs` wrote ids with tabs or newlines raw,
+/// breaking the TSV.
+#[test]
+fn ids_with_control_characters_are_escaped_on_terminals_and_in_tsv() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let story = "The central bank raised its key interest rate by half a point on Tuesday, \
+                 the first increase in three years, citing inflation and a weak currency.";
+    std::fs::write(
+        &input,
+        format!(
+            "{{\"id\":\"a\\u001b]0;pwned\\u0007\",\"text\":\"\\u001b[2J{story}\"}}\n\
+             {{\"id\":\"b\\tc\\nd\",\"text\":\"{story}\"}}\n"
+        ),
+    )
+    .unwrap();
+    for args in [
+        vec!["report", "--color", "never"],
+        vec!["cluster", "--format", "table"],
+        vec!["matrix", "--format", "table"],
+    ] {
+        let out = stdout_of(storyprint().args(&args).arg(&input));
+        assert!(
+            !out.contains('\x1b') && !out.contains('\x07') && !out.contains("b\tc"),
+            "{args:?}: {out:?}"
+        );
+        assert!(out.contains("a\\u{1b}]0;pwned\\u{7}"), "{args:?}: {out}");
+    }
+    let (removed, pairs) = (dir.path().join("r.tsv"), dir.path().join("p.tsv"));
+    stdout_of(
+        storyprint()
+            .arg("dedup")
+            .arg(&input)
+            .args(["-o", "-", "--quiet", "--removed"])
+            .arg(&removed)
+            .arg("--pairs")
+            .arg(&pairs),
+    );
+    let removed = std::fs::read_to_string(&removed).unwrap();
+    assert!(
+        removed.starts_with("removed_id\tkept_id\tsimilarity\nb\\tc\\nd\ta\u{1b}]0;pwned\u{7}\t"),
+        "{removed:?}"
+    );
+    assert_eq!(removed.lines().count(), 2, "{removed:?}");
+    let pairs = std::fs::read_to_string(&pairs).unwrap();
+    assert_eq!(pairs.lines().count(), 2, "{pairs:?}");
+}
+
+/// Regression: an id that is an object, array, null or boolean silently became `file:line`
+/// (`dedup` completes records on its own path, so it is checked as well as `cluster`).
+#[test]
+fn an_id_that_is_not_text_is_a_warning_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\":\"a\",\"text\":\"Rates rose by half a point.\"}\n\
+         {\"id\":{\"x\":1},\"text\":\"Lukashenko met Putin in Minsk.\"}\n",
+    )
+    .unwrap();
+    for command in ["cluster", "dedup"] {
+        let run = storyprint()
+            .args([command, "-o", "-"])
+            .arg(&input)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{stderr}");
+        assert!(
+            stderr.contains(
+                "warning: {}:2: id field \"id\" is an object, not a string or a number; \
+                 the document is named \"in.jsonl:2\""
+                    .replace("{}", input.to_str().unwrap())
+                    .as_str()
+            ),
+            "{command}: {stderr}"
+        );
+    }
+}
+
+/// Regression: two byte-identical documents of only punctuation or only emoji scored 0.0 and
+/// both survived `dedup`, with no word said.
+#[test]
+fn documents_without_features_are_named_in_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\":\"p1\",\"text\":\"!!! ??? ...\"}\n{\"id\":\"p2\",\"text\":\"!!! ??? ...\"}\n\
+         {\"id\":\"e1\",\"text\":\"\u{1f600}\u{1f600} \u{1f389}\"}\n\
+         {\"id\":\"x\",\"text\":\"Rates rose by half a point.\"}\n",
+    )
+    .unwrap();
+    for (args, so) in [
+        (
+            vec!["cluster", "--format", "json"],
+            "they match no document, not even a copy of themselves",
+        ),
+        (
+            vec!["dedup", "-o", "-"],
+            "only copies of their text match them",
+        ),
+        (
+            vec!["dedup", "-o", "-", "--preset", "classic", "--exact"],
+            "only copies of their text match them",
+        ),
+    ] {
+        let run = storyprint().args(&args).arg(&input).output().unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{stderr}");
+        let name = input.to_str().unwrap();
+        assert!(
+            stderr.contains(&format!(
+                "warning: 3 document(s) have no features (only punctuation, symbols, emoji or \
+                 stop words), so {so}: \"p1\" ({name}:1), \"p2\" ({name}:2), \"e1\" \
+                 ({name}:3)\n"
+            )),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// Regression: two byte-identical documents of only punctuation both survived `dedup`; copies
+/// of a featureless text are now duplicates (similarity 1), for both keep rules, in memory
+/// and spilled, estimated and exact.
+#[test]
+fn copies_of_a_featureless_text_are_removed_by_dedup() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\":\"p1\",\"text\":\"!!! ???\"}\n{\"id\":\"e1\",\"text\":\"\u{1f600}\"}\n\
+         {\"id\":\"p2\",\"text\":\"!!!   ???!\"}\n{\"id\":\"p3\",\"text\":\"!!! ???\"}\n\
+         {\"id\":\"x\",\"text\":\"Rates rose by half a point.\"}\n\
+         {\"id\":\"e2\",\"text\":\"\u{1f600}\"}\n",
+    )
+    .unwrap();
+    for extra in [
+        &[][..],
+        &["--exact"],
+        &["--keep", "longest"],
+        &["--preset", "classic", "--exact"],
+        &["--memory", "1"],
+    ] {
+        let removed = dir.path().join("r.tsv");
+        let kept = stdout_of(
+            storyprint()
+                .arg("dedup")
+                .arg(&input)
+                .args(["-o", "-", "--removed"])
+                .arg(&removed)
+                .args(extra),
+        );
+        let ids: Vec<String> = kept
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+            .collect();
+        assert_eq!(ids, ["\"p1\"", "\"e1\"", "\"p2\"", "\"x\""], "{extra:?}");
+        assert_eq!(
+            std::fs::read_to_string(&removed).unwrap(),
+            "removed_id\tkept_id\tsimilarity\np3\tp1\t1.0000\ne2\te1\t1.0000\n",
+            "{extra:?}"
+        );
+    }
+}
+
+/// Regression: `matrix` on a large input headed silently toward a dense output of many GB.
+/// Past 2,000 documents it needs `--force`; `--sparse` gives the entries above a floor.
+#[test]
+fn a_large_matrix_needs_force_and_a_sparse_one_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("many.jsonl");
+    let mut rng = util::Rng(5);
+    let mut lines = String::new();
+    for i in 0..2001 {
+        let text = if i == 2000 {
+            lines.lines().next().map_or(String::new(), |first| {
+                let doc: serde_json::Value = serde_json::from_str(first).unwrap();
+                doc["text"].as_str().unwrap_or_default().to_string()
+            })
+        } else {
+            rng.text(30)
+        };
+        lines.push_str(&format!("{{\"id\":\"d{i}\",\"text\":\"{text}\"}}\n"));
+    }
+    std::fs::write(&input, lines).unwrap();
+    let out = dir.path().join("m.csv");
+    let run = storyprint()
+        .arg("matrix")
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("2001 documents make a matrix of 4004001 cells"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--force") && stderr.contains("--sparse"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    let sparse = stdout_of(storyprint().args(["matrix", "--sparse", "0.9"]).arg(&input));
+    assert_eq!(sparse, "a,b,similarity\nd0,d2000,1.0000\n");
+    let seeds_sparse = stdout_of(storyprint().args(["matrix", "--sparse"]).arg(seeds()));
+    let rows: Vec<&str> = seeds_sparse.lines().collect();
+    assert_eq!(rows[0], "a,b,similarity");
+    assert!(
+        rows.contains(&"000_230738a5742fa5e5.txt,003_9a187d2a22a8d5d5.txt,0.2513"),
+        "{seeds_sparse}"
+    );
+    assert!(rows[1..].iter().all(|r| {
+        r.rsplit(',')
+            .next()
+            .and_then(|s| s.parse::<f64>().ok())
+            .is_some_and(|s| s >= 0.1)
+    }));
+}

@@ -372,3 +372,77 @@ fn a_memory_budget_must_be_a_positive_number_or_unlimited() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("`unlimited`"));
     }
 }
+
+/// Regression: a corpus of many copies of a few short documents (a million one-word documents,
+/// twenty copies of each word) made dedup quadratic, every bucket pairing all its copies in
+/// every band. Copies are now one document in LSH; oracle: the outputs and the summary's
+/// counts are those of the path that pairs every document (taken when `--pairs` asks for
+/// every pair), for both keep rules and with buckets past the star size.
+#[test]
+fn many_copies_of_few_documents_give_what_pairing_every_copy_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("words.jsonl");
+    let mut rng = util::Rng(17);
+    let mut lines = String::new();
+    for i in 0..4000 {
+        // 150 words, and a few with 300 copies: more than a bucket pairs in full.
+        let word = match i % 10 {
+            0 => rng.below(2),
+            _ => rng.below(150),
+        };
+        let text = rng_word(word) + if i % 7 == 0 { " again" } else { "" };
+        lines.push_str(&format!("{{\"id\":\"d{i}\",\"text\":\"{text}\"}}\n"));
+    }
+    std::fs::write(&path, lines).unwrap();
+    for extra in [&[][..], &["--keep", "longest"], &["--preset", "classic"]] {
+        let run = |pairs: bool| {
+            let (unique, removed) = (dir.path().join("u.jsonl"), dir.path().join("r.tsv"));
+            let mut cmd = storyprint();
+            cmd.arg("dedup")
+                .arg(&path)
+                .arg("-o")
+                .arg(&unique)
+                .arg("--removed")
+                .arg(&removed)
+                .args(extra);
+            if pairs {
+                cmd.args(["--pairs", "/dev/null"]);
+            }
+            let out = cmd.output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert_eq!(out.status.code(), Some(0), "{stderr}");
+            let counts = stderr
+                .split(": ")
+                .nth(1)
+                .and_then(|s| s.split(" (").next())
+                .unwrap_or_default()
+                .to_string();
+            let summary = stderr.split(" s: ").nth(1).unwrap_or_default();
+            let summary = summary
+                .split("; passes")
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            (
+                std::fs::read_to_string(unique).unwrap(),
+                std::fs::read_to_string(removed).unwrap(),
+                counts,
+                summary,
+            )
+        };
+        let (grouped, every_pair) = (run(false), run(true));
+        assert!(grouped.1.lines().count() > 3000, "{extra:?}");
+        assert_eq!(grouped, every_pair, "{extra:?}");
+    }
+}
+
+/// A made-up word for `n`.
+fn rng_word(n: u64) -> String {
+    let syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "te", "vo", "zi", "bu"];
+    format!(
+        "{}{}{}",
+        syllables[(n % 10) as usize],
+        syllables[(n / 10 % 10) as usize],
+        syllables[(n / 100 % 10) as usize]
+    )
+}

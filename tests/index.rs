@@ -477,3 +477,77 @@ fn answers_as_its_fixture(fixture: &Path, least: f64) {
     let record = index.get("orchard").unwrap().unwrap();
     assert!(record.text.contains("late frost"));
 }
+
+/// Regression: one flipped byte in `index.redb` made `check` and `index verify` panic inside
+/// redb and exit 101. Every damaged copy must give 0, 1 or 2.
+#[test]
+fn a_flipped_byte_anywhere_never_crashes_check_or_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    stdout_of(
+        storyprint()
+            .args(["index", "add", "--index"])
+            .arg(&index)
+            .arg(seeds()),
+    );
+    let good = std::fs::read(index.join("index.redb")).unwrap();
+    let damaged = dir.path().join("damaged");
+    std::fs::create_dir(&damaged).unwrap();
+    // Offsets spread over the whole file, and over the bytes in use (most of a fresh file is
+    // zeros that nothing reads).
+    let used: Vec<usize> = (0..good.len()).filter(|&i| good[i] != 0).collect();
+    let mut offsets: Vec<usize> = (0..60).map(|k| k * good.len() / 60).collect();
+    offsets.extend((0..180).map(|k| used[k * used.len() / 180]));
+    let mut crashes = Vec::new();
+    for (k, &offset) in offsets.iter().enumerate() {
+        let mut bytes = good.clone();
+        bytes[offset] ^= [0xff, 0x5a, 0x01][k % 3];
+        std::fs::write(damaged.join("index.redb"), &bytes).unwrap();
+        for args in [vec!["check"], vec!["index", "verify"]] {
+            let mut cmd = storyprint();
+            cmd.args(&args).arg("--index").arg(&damaged);
+            if args == ["check"] {
+                cmd.arg(seed("000"));
+            }
+            let run = cmd.timeout(Duration::from_secs(60)).output().unwrap();
+            if !matches!(run.status.code(), Some(0..=2)) {
+                crashes.push((offset, args[args.len() - 1], run.status.code()));
+            }
+        }
+    }
+    assert!(offsets.len() >= 200);
+    assert!(crashes.is_empty(), "{crashes:?}");
+}
+
+/// Regression: a 0-byte or foreign `index.redb` was taken for a new, empty index.
+#[test]
+fn an_empty_or_foreign_index_file_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in [
+        ("empty", &b""[..]),
+        ("foreign", &b"%PDF-1.7 not an index"[..]),
+    ] {
+        let index = dir.path().join(name);
+        std::fs::create_dir(&index).unwrap();
+        std::fs::write(index.join("index.redb"), bytes).unwrap();
+        for args in [
+            vec!["check"],
+            vec!["index", "stats"],
+            vec!["index", "verify"],
+        ] {
+            let mut cmd = storyprint();
+            cmd.args(&args).arg("--index").arg(&index);
+            if args == ["check"] {
+                cmd.arg(seed("000"));
+            }
+            let run = cmd.output().unwrap();
+            let stderr = String::from_utf8_lossy(&run.stderr);
+            assert_eq!(run.status.code(), Some(2), "{name} {args:?}: {stderr}");
+            assert!(
+                stderr.contains("is damaged or is not a storyprint index"),
+                "{name} {args:?}: {stderr}"
+            );
+            assert_eq!(std::fs::read(index.join("index.redb")).unwrap(), bytes);
+        }
+    }
+}

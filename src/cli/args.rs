@@ -130,21 +130,36 @@ pub struct EngineArgs {
     /// Print the configuration and LSH figures (bands, candidates per document) on stderr.
     #[arg(long, short, help_heading = "Engine")]
     pub verbose: bool,
-    /// Worker threads (default: all cores). Output is the same for any number. `dedup` reads
-    /// (and decompresses) on threads of its own besides.
+    /// Worker threads (default: all cores; at most 4 per core and 1,024). Output is the same
+    /// for any number. `dedup` reads (and decompresses) on threads of its own besides.
     #[arg(long, short = 'j', help_heading = "Engine")]
     pub threads: Option<usize>,
 }
 
+/// The most worker threads `-j` starts, whatever the machine.
+const MAX_THREADS: usize = 1024;
+
+/// Worker threads per core `-j` may ask for: more only add memory and switching.
+const THREADS_PER_CORE: usize = 4;
+
 impl EngineArgs {
-    /// Starts the global thread pool with `--threads` workers (rayon's default otherwise).
+    /// Starts the global thread pool with `--threads` workers (rayon's default otherwise),
+    /// lowered with a note to [`THREADS_PER_CORE`] per core, at most [`MAX_THREADS`].
     pub fn start_threads(&self) -> Result<(), rayon::ThreadPoolBuildError> {
-        match self.threads {
-            Some(threads) => rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build_global(),
-            None => Ok(()),
+        let Some(asked) = self.threads else {
+            return Ok(());
+        };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cap = cores.saturating_mul(THREADS_PER_CORE).min(MAX_THREADS);
+        if asked > cap {
+            eprintln!(
+                "storyprint: note: -j {asked} lowered to {cap} ({THREADS_PER_CORE} per core, at \
+                 most {MAX_THREADS})"
+            );
         }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(asked.min(cap))
+            .build_global()
     }
 
     /// The validated engine configuration.

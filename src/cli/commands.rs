@@ -11,7 +11,10 @@ use storyprint::eval;
 use storyprint::input::Batch;
 use storyprint::output::{self, Format};
 
-use super::{EXIT_OK, EngineArgs, FormatArg, InputArgs, choose_format, load, open_output};
+use super::{
+    EXIT_OK, EngineArgs, FormatArg, InputArgs, check_outputs, choose_format, load, open_output,
+    to_file,
+};
 
 /// Reads the inputs and fingerprints them with the configured engine.
 fn fingerprints(input: &InputArgs, engine: &EngineArgs) -> anyhow::Result<Fingerprints> {
@@ -27,6 +30,9 @@ pub(super) fn fingerprint_batch(
     engine.start_threads().context("starting the thread pool")?;
     let batch = load(input)?;
     let prints = Fingerprints::new(&batch.documents, &config)?;
+    if let Some(warning) = prints.featureless_warning(&batch.documents) {
+        eprintln!("storyprint: warning: {warning}");
+    }
     if engine.verbose {
         let banding = prints.banding();
         let candidates = prints.candidates().len();
@@ -56,7 +62,8 @@ pub struct BatchArgs {
     input: InputArgs,
     #[command(flatten)]
     engine: EngineArgs,
-    /// Write to FILE instead of standard output.
+    /// Write to FILE instead of standard output (`-`: standard output). FILE is replaced
+    /// only when the command succeeds, and may not be one of the inputs.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
 }
@@ -67,15 +74,20 @@ fn run_batch(
     batch: &BatchArgs,
     format: Option<FormatArg>,
     (terminal, piped): (Format, Format),
-    write: impl FnOnce(&mut dyn Write, &Fingerprints, Format) -> storyprint::Result<()>,
+    write: impl FnOnce(&mut dyn Write, &Fingerprints, Format) -> anyhow::Result<()>,
 ) -> anyhow::Result<u8> {
+    check_outputs(&batch.input, &[batch.output.as_ref()])?;
     let prints = fingerprints(&batch.input, &batch.engine)?;
-    let format = choose_format(format, batch.output.is_some(), terminal, piped);
+    let format = choose_format(format, to_file(batch.output.as_ref()), terminal, piped);
     let mut out = open_output(batch.output.as_ref())?;
     write(&mut out, &prints, format)?;
-    out.flush()?;
+    out.commit()?;
     Ok(EXIT_OK)
 }
+
+/// Documents above which `matrix` writes the dense matrix only with `--force`: 4 million
+/// cells, some 28 MB of CSV, and it grows with the square.
+const MATRIX_DOCUMENTS: usize = 2000;
 
 /// `storyprint matrix`.
 #[derive(Debug, Args)]
@@ -83,17 +95,55 @@ pub struct MatrixArgs {
     #[command(flatten)]
     batch: BatchArgs,
     /// Output format: table, csv, tsv or json (default: table on a terminal, else csv).
-    #[arg(long, short, value_enum)]
+    #[arg(long, short, value_enum, conflicts_with = "sparse")]
     format: Option<FormatArg>,
+    /// Write the dense matrix of more than 2,000 documents (it grows with the square of their
+    /// number).
+    #[arg(long)]
+    force: bool,
+    /// Write only the entries at or above FLOOR (`--sparse=0.2`; default 0.1), above the
+    /// diagonal, as CSV `a,b,similarity` (pandas, SciPy's coo_matrix), for any number of
+    /// documents.
+    #[arg(
+        long,
+        value_name = "FLOOR",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "0.1"
+    )]
+    sparse: Option<f64>,
 }
 
-/// Prints the dense similarity matrix.
+/// Prints the dense similarity matrix, or its entries above a floor.
 pub fn matrix(args: MatrixArgs) -> anyhow::Result<u8> {
+    if let Some(floor) = args.sparse {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&floor),
+            "--sparse {floor}: the floor is a similarity, from 0 to 1"
+        );
+    }
     run_batch(
         &args.batch,
         args.format,
         (Format::Table, Format::Csv),
-        |out, p, format| output::write_matrix(out, &p.ids, &p.matrix(), format),
+        |out, p, format| {
+            if let Some(floor) = args.sparse {
+                output::write_sparse_matrix(out, &p.ids, &p.sparse_matrix(floor))?;
+                return Ok(());
+            }
+            let n = p.len();
+            if n > MATRIX_DOCUMENTS && !args.force {
+                anyhow::bail!(
+                    "{n} documents make a matrix of {} cells (about {} MB as CSV): pass --force \
+                     to write it, --sparse[=FLOOR] for the entries at or above a floor, or use \
+                     `storyprint pairs` for the pairs at or above the threshold",
+                    n * n,
+                    n * n * 7 / 1_000_000
+                );
+            }
+            output::write_matrix(out, &p.ids, &p.matrix(), format)?;
+            Ok(())
+        },
     )
 }
 
@@ -113,7 +163,7 @@ pub fn pairs(args: PairsArgs) -> anyhow::Result<u8> {
         &args.batch,
         args.format,
         (Format::Tsv, Format::Tsv),
-        |out, p, format| output::write_pairs(out, &p.ids, &p.pairs(), format),
+        |out, p, format| Ok(output::write_pairs(out, &p.ids, &p.pairs(), format)?),
     )
 }
 
@@ -133,7 +183,7 @@ pub fn cluster(args: ClusterArgs) -> anyhow::Result<u8> {
         &args.batch,
         args.format,
         (Format::Table, Format::Json),
-        |out, p, format| output::write_clusters(out, &p.ids, &p.clusters(), format),
+        |out, p, format| Ok(output::write_clusters(out, &p.ids, &p.clusters(), format)?),
     )
 }
 
@@ -250,6 +300,6 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    out.flush()?;
+    out.commit()?;
     Ok(EXIT_OK)
 }

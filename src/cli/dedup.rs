@@ -12,7 +12,7 @@ use storyprint::dedup::{Dedup, Keep, Observer, Outputs, Pass};
 use storyprint::input::Problem;
 use storyprint::spill;
 
-use super::{EXIT_OK, EngineArgs, InputArgs, open_output};
+use super::{EXIT_OK, EngineArgs, InputArgs, check_outputs, open_output};
 
 /// The keep rule on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -30,7 +30,9 @@ pub struct DedupArgs {
     input: InputArgs,
     #[command(flatten)]
     engine: EngineArgs,
-    /// Write the kept documents (their original lines) to FILE instead of standard output.
+    /// Write the kept documents (their original lines) to FILE instead of standard output
+    /// (`-`: standard output). Every output file is replaced only when dedup succeeds, and may
+    /// not be one of the inputs.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Write a TSV of removed_id, kept_id, similarity: for each removed document, the kept
@@ -100,6 +102,10 @@ impl Observer for Console {
         self.println(&format!("storyprint: warning: {warning}"));
     }
 
+    fn warning(&mut self, warning: &str) {
+        self.println(&format!("storyprint: warning: {warning}"));
+    }
+
     fn start(&mut self, pass: Pass, total: Option<u64>) {
         self.started = Instant::now();
         self.pass = Some(pass);
@@ -153,6 +159,14 @@ impl Console {
 
 /// Deduplicates the inputs.
 pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
+    check_outputs(
+        &args.input,
+        &[
+            args.output.as_ref(),
+            args.removed.as_ref(),
+            args.pairs.as_ref(),
+        ],
+    )?;
     let config = args.engine.config()?;
     args.engine
         .start_threads()
@@ -208,6 +222,10 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
     }
     if args.input.strict && console.skipped > 0 {
         anyhow::bail!("--strict: {} document(s) skipped", console.skipped);
+    }
+    // Only a run that succeeded replaces the files.
+    for out in std::iter::once(unique).chain(removed).chain(pairs) {
+        out.commit()?;
     }
     if !args.quiet {
         let seconds = started.elapsed().as_secs_f64();

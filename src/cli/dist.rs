@@ -11,7 +11,7 @@ use storyprint::dedup::{Dedup, Keep};
 use storyprint::dist::{Cluster, Outputs};
 
 use super::dedup::KeepArg;
-use super::{EXIT_OK, EngineArgs, InputArgs};
+use super::{EXIT_OK, EngineArgs, InputArgs, check_outputs};
 
 /// `storyprint dist`.
 #[derive(Debug, Args)]
@@ -56,6 +56,19 @@ pub struct DistArgs {
 
 /// Deduplicates the inputs as one process of a dataflow job.
 pub fn dist(args: DistArgs) -> anyhow::Result<u8> {
+    #[cfg(feature = "parquet")]
+    let parquet = args.clusters_parquet.as_ref();
+    #[cfg(not(feature = "parquet"))]
+    let parquet = None;
+    check_outputs(
+        &args.input,
+        &[
+            Some(&args.output),
+            args.removed.as_ref(),
+            args.clusters.as_ref(),
+            parquet,
+        ],
+    )?;
     let config = args.engine.config()?;
     let mut dedup = Dedup::new(config, args.input.options());
     dedup.keep = match args.keep {

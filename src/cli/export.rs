@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{EXIT_OK, EngineArgs, InputArgs};
+use super::{EXIT_OK, EngineArgs, InputArgs, check_outputs};
 
 /// `storyprint signatures`.
 #[derive(Debug, Args)]
@@ -14,13 +14,14 @@ pub struct SignaturesArgs {
     input: InputArgs,
     #[command(flatten)]
     engine: EngineArgs,
-    /// The Parquet file to write.
+    /// The Parquet file to write (`-`: standard output).
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
 }
 
 /// Writes the signatures.
 pub fn signatures(args: SignaturesArgs) -> anyhow::Result<u8> {
+    check_outputs(&args.input, &[Some(&args.output)])?;
     let config = args.engine.config()?;
     args.engine.start_threads()?;
     let written = storyprint::export::signatures(

@@ -7,8 +7,10 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use storyprint::Config;
-use storyprint::index::{AddCounts, AddOptions, DEFAULT_PATH, Index, Match, OpenOptions, unix_now};
-use storyprint::output::{round4, short};
+use storyprint::index::{
+    AddCounts, AddOptions, DEFAULT_PATH, Index, Match, OpenOptions, guarded, unix_now,
+};
+use storyprint::output::{round4, short, terminal_text};
 
 use super::{EXIT_OK, EngineArgs, InputArgs, load, open_output};
 
@@ -185,8 +187,25 @@ fn parse_age(text: &str) -> Result<u64, String> {
     Ok(number.saturating_mul(seconds))
 }
 
-/// Runs `storyprint index …`.
+impl IndexCommand {
+    fn location(&self) -> &IndexLocation {
+        match self {
+            IndexCommand::Add(args) => &args.location,
+            IndexCommand::Stats(args) => &args.location,
+            IndexCommand::Remove(args) => &args.location,
+            IndexCommand::Expire(args) => &args.location,
+            IndexCommand::Verify(args) => &args.location,
+        }
+    }
+}
+
+/// Runs `storyprint index …`; a damaged index is an error, never a crash ([`guarded`]).
 pub fn index(args: IndexArgs) -> anyhow::Result<u8> {
+    let path = args.command.location().path();
+    guarded(&path, || run_index(args))
+}
+
+fn run_index(args: IndexArgs) -> anyhow::Result<u8> {
     match args.command {
         IndexCommand::Add(args) => add(args),
         IndexCommand::Stats(args) => stats(args),
@@ -258,7 +277,7 @@ fn add(args: AddArgs) -> anyhow::Result<u8> {
             )?;
         }
     }
-    out.flush()?;
+    out.commit()?;
     Ok(EXIT_OK)
 }
 
@@ -294,12 +313,18 @@ fn stats(args: StatsArgs) -> anyhow::Result<u8> {
             )?;
         }
     }
-    out.flush()?;
+    out.commit()?;
     Ok(EXIT_OK)
 }
 
-/// Runs `storyprint check`: exit 1 when any document has a duplicate in the index.
+/// Runs `storyprint check`: exit 1 when any document has a duplicate in the index; a damaged
+/// index is an error, never a crash ([`guarded`]).
 pub fn check(args: CheckArgs) -> anyhow::Result<u8> {
+    let path = args.location.path();
+    guarded(&path, || run_check(args))
+}
+
+fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
     let mut batch = load(&args.input)?;
     if let Some(id) = &args.id {
         anyhow::ensure!(
@@ -330,7 +355,7 @@ pub fn check(args: CheckArgs) -> anyhow::Result<u8> {
         any_duplicate |= !matches.is_empty();
         write_verdict(&mut out, &doc.id, &matches, added, args.format)?;
     }
-    out.flush()?;
+    out.commit()?;
     Ok(if any_duplicate {
         EXIT_DUPLICATE
     } else {
@@ -368,16 +393,16 @@ fn write_verdict(
                 (true, Some(_)) => "new, added",
                 (true, None) => "new",
             };
+            let id = short(&terminal_text(id), 40);
             if matches.is_empty() {
-                writeln!(out, "{:<40} {verdict:<10} {:>10}  -", short(id, 40), "-")?;
+                writeln!(out, "{id:<40} {verdict:<10} {:>10}  -", "-")?;
             }
             for m in matches {
                 writeln!(
                     out,
-                    "{:<40} {verdict:<10} {:>10.4}  {}",
-                    short(id, 40),
+                    "{id:<40} {verdict:<10} {:>10.4}  {}",
                     m.similarity,
-                    m.id
+                    terminal_text(&m.id)
                 )?;
             }
         }

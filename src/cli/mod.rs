@@ -14,14 +14,13 @@ mod report;
 #[cfg(feature = "serve")]
 mod serve;
 
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use storyprint::input::Batch;
-use storyprint::output::Format;
+use storyprint::output::{Format, OutputFile, STDOUT, is_stdout};
 
 pub use args::{EngineArgs, InputArgs};
 
@@ -165,14 +164,25 @@ pub fn load(input: &InputArgs) -> anyhow::Result<Batch> {
     Ok(batch)
 }
 
-/// Opens the output: a file for `-o FILE`, else stdout.
-pub fn open_output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn Write>> {
-    Ok(match path {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    })
+/// Refuses, before anything is opened for writing, an output that is one of the inputs or
+/// another output.
+pub fn check_outputs(input: &InputArgs, outputs: &[Option<&PathBuf>]) -> anyhow::Result<()> {
+    let outputs: Vec<&Path> = outputs.iter().flatten().map(|p| p.as_path()).collect();
+    storyprint::output::check_outputs(&outputs, &input.paths, &input.options())?;
+    Ok(())
+}
+
+/// Opens the output: `-o FILE`, replaced whole by [`OutputFile::commit`], else (or with `-`)
+/// standard output.
+pub fn open_output(path: Option<&PathBuf>) -> anyhow::Result<OutputFile> {
+    Ok(OutputFile::create(
+        path.map_or(Path::new(STDOUT), |p| p.as_path()),
+    )?)
+}
+
+/// Whether `-o` names a file rather than standard output.
+pub fn to_file(path: Option<&PathBuf>) -> bool {
+    path.is_some_and(|p| !is_stdout(p))
 }
 
 /// Whether an error is a closed pipe (`storyprint … | head`), which is not a failure.

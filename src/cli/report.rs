@@ -1,13 +1,14 @@
 //! `storyprint report`: the terminal report, or the HTML page with `--html`.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use storyprint::output::is_stdout;
 use storyprint::report::{Report, Style, html, write_terminal};
 
 use super::commands::fingerprint_batch;
-use super::{EXIT_OK, EngineArgs, InputArgs, open_output};
+use super::{EXIT_OK, EngineArgs, InputArgs, check_outputs, open_output};
 
 /// When to colour the terminal report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -27,7 +28,8 @@ pub struct ReportArgs {
     input: InputArgs,
     #[command(flatten)]
     engine: EngineArgs,
-    /// Write a self-contained HTML page to FILE instead of the terminal report.
+    /// Write a self-contained HTML page to FILE instead of the terminal report (`-`: standard
+    /// output).
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
     /// Colour the terminal report.
@@ -37,16 +39,20 @@ pub struct ReportArgs {
 
 /// Prints the report, or writes the HTML page.
 pub fn report(args: ReportArgs) -> anyhow::Result<u8> {
+    check_outputs(&args.input, &[args.html.as_ref()])?;
     let (batch, prints) = fingerprint_batch(&args.input, &args.engine)?;
     let report = Report::new(&prints, &batch.documents);
     match &args.html {
         Some(path) => {
             let mut out = open_output(Some(path))?;
             html::write_html(&mut out, &report, &prints)?;
-            out.flush()?;
+            out.commit()?;
+            let written = match is_stdout(path) {
+                true => "standard output".to_string(),
+                false => path.display().to_string(),
+            };
             eprintln!(
-                "storyprint: wrote {}: {} documents, {} cluster(s), {} singleton(s)",
-                path.display(),
+                "storyprint: wrote {written}: {} documents, {} cluster(s), {} singleton(s)",
                 prints.len(),
                 report.clusters.len(),
                 report.singletons.len()
@@ -62,7 +68,7 @@ pub fn report(args: ReportArgs) -> anyhow::Result<u8> {
             };
             let mut out = open_output(None)?;
             write_terminal(&mut out, &report, &prints, Style { color })?;
-            out.flush()?;
+            out.commit()?;
         }
     }
     Ok(EXIT_OK)

@@ -318,12 +318,48 @@ impl std::fmt::Debug for Index {
     }
 }
 
-/// Opens the redb file, waiting while another process holds it.
+/// Runs operations on the index in `dir`, turning a panic inside them into
+/// [`Error::IndexDamaged`]: redb panics on some damaged files (a flipped byte in a page it
+/// trusts) where it returns an error on others. For the boundary of a program: the index is
+/// not to be used after such a failure.
+///
+/// ```
+/// use std::path::Path;
+/// use storyprint::Error;
+/// use storyprint::index::guarded;
+/// let failed: Result<(), Error> = guarded(Path::new("idx"), || panic!("page checksum"));
+/// assert!(matches!(failed, Err(Error::IndexDamaged { .. })));
+/// ```
+pub fn guarded<T, E: From<Error>>(dir: &Path, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let detail = match panic.downcast::<String>() {
+            Ok(message) => *message,
+            Err(panic) => panic
+                .downcast_ref::<&str>()
+                .map_or("the store failed while reading it", |m| m)
+                .to_string(),
+        };
+        Err(Error::IndexDamaged {
+            path: dir.to_path_buf(),
+            detail,
+        }
+        .into())
+    })
+}
+
+/// Opens the redb file, waiting while another process holds it. An existing file is opened,
+/// never initialised: a 0-byte or foreign file is refused ([`Error::IndexDamaged`]) rather
+/// than taken for a new, empty index.
 fn open_database(dir: &Path, wait: Duration) -> Result<Database> {
     let file = dir.join(DB_FILE);
+    let exists = file.exists();
     let start = Instant::now();
     loop {
-        match Database::builder().create(&file) {
+        let opened = match exists {
+            true => Database::builder().open(&file),
+            false => Database::builder().create(&file),
+        };
+        match opened {
             Ok(db) => return Ok(db),
             Err(redb::DatabaseError::DatabaseAlreadyOpen) if start.elapsed() < wait => {
                 std::thread::sleep(Duration::from_millis(50));
@@ -332,6 +368,12 @@ fn open_database(dir: &Path, wait: Duration) -> Result<Database> {
                 return Err(Error::IndexLocked {
                     path: dir.to_path_buf(),
                     waited_secs: start.elapsed().as_secs(),
+                });
+            }
+            Err(e) if exists => {
+                return Err(Error::IndexDamaged {
+                    path: dir.to_path_buf(),
+                    detail: e.to_string(),
                 });
             }
             Err(e) => return Err(e.into()),
@@ -443,6 +485,12 @@ fn create_or_upgrade(
 impl Index {
     /// Opens the index in directory `dir`, creating it when asked to.
     pub fn open(dir: &Path, options: &OpenOptions) -> Result<Index> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(incompatible(
+                dir,
+                "it is a file; an index is a directory (give --index a directory)".into(),
+            ));
+        }
         let exists = dir.join(DB_FILE).exists();
         let create_with = match (&options.create, exists) {
             (_, true) => None,
@@ -451,9 +499,9 @@ impl Index {
         };
         if let Some(config) = create_with {
             config.validate()?;
-            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            std::fs::create_dir_all(dir).map_err(|error| Error::Io {
                 path: dir.to_path_buf(),
-                source,
+                error,
             })?;
         }
         let db = open_database(dir, options.wait)?;
@@ -691,7 +739,7 @@ impl Index {
             terms: txn.open_table(DOC_FREQ)?.len()?,
             band_entries: txn.open_multimap_table(BANDS)?.len()?,
             file_bytes: std::fs::metadata(&file)
-                .map_err(|source| Error::Io { path: file, source })?
+                .map_err(|error| Error::Io { path: file, error })?
                 .len(),
             oldest,
             newest,

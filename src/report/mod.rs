@@ -13,7 +13,7 @@ use crate::cluster::Cluster;
 use crate::error::Result;
 use crate::explain::{Explanation, FactKind, Span, explain};
 use crate::input::Document;
-use crate::output::singletons;
+use crate::output::{singletons, terminal_text};
 use crate::pipeline::Fingerprints;
 
 /// Titles are cut to this many characters.
@@ -136,11 +136,13 @@ pub struct Style {
 }
 
 impl Style {
+    /// Styles text from the inputs, its own control characters escaped ([`terminal_text`]).
     fn paint(self, code: &str, text: &str) -> String {
+        let text = terminal_text(text);
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
-            text.to_string()
+            text.into_owned()
         }
     }
     fn heading(self, text: &str) -> String {
@@ -191,7 +193,7 @@ pub fn write_terminal(
                     style.value(&format!("{s:.3}"))
                 )?;
             }
-            writeln!(out, "      {}", report.titles[m])?;
+            writeln!(out, "      {}", terminal_text(&report.titles[m]))?;
         }
         while let Some(e) = evidence.next_if(|e| e.a == c.representative) {
             writeln!(out)?;
@@ -206,7 +208,12 @@ pub fn write_terminal(
     )?;
     for &s in &report.singletons {
         let s = s as usize;
-        writeln!(out, "    {}  {}", style.id(&ids[s]), report.titles[s])?;
+        writeln!(
+            out,
+            "    {}  {}",
+            style.id(&ids[s]),
+            terminal_text(&report.titles[s])
+        )?;
     }
     writeln!(
         out,

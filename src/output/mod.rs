@@ -1,13 +1,19 @@
 //! Output stage: the similarity matrix, verified pairs and clusters as tables, CSV/TSV,
-//! JSON and JSON Lines. Similarities are rounded to 4 decimals everywhere.
+//! JSON and JSON Lines. Similarities are rounded to 4 decimals everywhere. Files are written
+//! whole or not at all ([`OutputFile`]).
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use serde::Serialize;
 
-use crate::cluster::{Cluster, Edge};
+use crate::cluster::{Cluster, Edge, Scored};
 use crate::error::Result;
 use crate::verdict::Level;
+
+mod file;
+
+pub use file::{OutputFile, STDOUT, check_outputs, is_stdout};
 
 /// Rounds a similarity to 4 decimals for display and serialisation.
 pub fn round4(x: f64) -> f64 {
@@ -38,9 +44,59 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// Makes a field safe for TSV (tabs and newlines become spaces).
-fn tsv_field(s: &str) -> String {
-    s.replace(['\t', '\n', '\r'], " ")
+/// Escapes a TSV field: a backslash, tab, newline or carriage return becomes `\\`, `\t`, `\n`
+/// or `\r` (the convention of PostgreSQL's and MySQL's text formats), so that a field never
+/// splits a row and the escaping is reversible. Every TSV storyprint writes does this.
+///
+/// ```
+/// use storyprint::output::tsv_field;
+/// assert_eq!(tsv_field("plain id"), "plain id");
+/// assert_eq!(tsv_field("a\tb\nc\\d"), "a\\tb\\nc\\\\d");
+/// ```
+pub fn tsv_field(s: &str) -> Cow<'_, str> {
+    if !s.contains(['\\', '\t', '\n', '\r']) {
+        return Cow::Borrowed(s);
+    }
+    let mut escaped = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' => escaped.push_str("\\\\"),
+            '\t' => escaped.push_str("\\t"),
+            '\n' => escaped.push_str("\\n"),
+            '\r' => escaped.push_str("\\r"),
+            c => escaped.push(c),
+        }
+    }
+    Cow::Owned(escaped)
+}
+
+/// Whether a character could steer a terminal or hide text: control characters (escape
+/// sequences start with one) and bidirectional overrides.
+fn steers_terminal(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Makes text from the inputs safe to print on a terminal: each control character (an escape
+/// sequence's start, a tab or newline in an id) and bidirectional override is shown as
+/// `\u{…}`, so an id or title cannot move the cursor, recolour or retitle the terminal.
+///
+/// ```
+/// use storyprint::output::terminal_text;
+/// assert_eq!(terminal_text("Reuters 17"), "Reuters 17");
+/// assert_eq!(terminal_text("x\x1b[2Jy"), "x\\u{1b}[2Jy");
+/// ```
+pub fn terminal_text(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(steers_terminal) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| match steers_terminal(c) {
+                true => format!("\\u{{{:x}}}", u32::from(c)),
+                false => c.to_string(),
+            })
+            .collect(),
+    )
 }
 
 /// Writes the matrix. CSV/TSV have a header `id,<id1>,<id2>,…`; JSON is
@@ -69,7 +125,7 @@ pub fn write_matrix(
             let (sep, field): (&str, fn(&str) -> String) = if format == Format::Csv {
                 (",", csv_field)
             } else {
-                ("\t", tsv_field)
+                ("\t", |id| tsv_field(id).into_owned())
             };
             let header: Vec<String> = std::iter::once("id".to_string())
                 .chain(ids.iter().map(|id| field(id)))
@@ -83,7 +139,7 @@ pub fn write_matrix(
         Format::Table => {
             let width = ids
                 .iter()
-                .map(|id| id.chars().count())
+                .map(|id| terminal_text(id).chars().count())
                 .max()
                 .unwrap_or(2)
                 .min(40);
@@ -96,7 +152,7 @@ pub fn write_matrix(
                 write!(
                     out,
                     "{:<w$} {:>5}",
-                    short(id, width),
+                    short(&terminal_text(id), width),
                     format!("[{i}]"),
                     w = width
                 )?;
@@ -110,6 +166,22 @@ pub fn write_matrix(
                 writeln!(out)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Writes a sparse similarity matrix: CSV `a,b,similarity` with a header, one line per entry
+/// (as [`crate::Fingerprints::sparse_matrix`] gives them), which pandas reads with `read_csv`
+/// and SciPy turns into a `coo_matrix` by id.
+pub fn write_sparse_matrix(out: &mut dyn Write, ids: &[String], entries: &[Scored]) -> Result<()> {
+    writeln!(out, "a,b,similarity")?;
+    for &(a, b, similarity) in entries {
+        writeln!(
+            out,
+            "{},{},{similarity:.4}",
+            csv_field(&ids[a as usize]),
+            csv_field(&ids[b as usize]),
+        )?;
     }
     Ok(())
 }
@@ -257,8 +329,9 @@ pub fn write_clusters(
             for (n, c) in clusters.iter().enumerate() {
                 writeln!(out, "cluster {n} ({} documents)", c.members.len())?;
                 for (&m, &s) in c.members.iter().zip(&c.to_representative) {
+                    let id = terminal_text(&ids[m as usize]);
                     if m == c.representative {
-                        writeln!(out, "  * {}  (representative)", ids[m as usize])?;
+                        writeln!(out, "  * {id}  (representative)")?;
                     } else {
                         let level = c
                             .pairs
@@ -267,7 +340,7 @@ pub fn write_clusters(
                                 (e.a, e.b) == (m.min(c.representative), m.max(c.representative))
                             })
                             .map_or(String::new(), |e| format!(" {}", e.level));
-                        writeln!(out, "    {}  {:.3}{level}", ids[m as usize], s)?;
+                        writeln!(out, "    {id}  {s:.3}{level}")?;
                     }
                 }
             }
@@ -279,7 +352,7 @@ pub fn write_clusters(
                 if single.is_empty() { "" } else { ":" }
             )?;
             for &i in &single {
-                writeln!(out, "    {}", ids[i as usize])?;
+                writeln!(out, "    {}", terminal_text(&ids[i as usize]))?;
             }
         }
     }
@@ -347,6 +420,41 @@ mod tests {
         assert_eq!(json["clusters"][0]["pairs"][0]["level"], "rewrite");
         let table = render(|b| write_clusters(b, &ids(), std::slice::from_ref(&c), Format::Table));
         assert!(table.contains("    c  0.700 rewrite\n"), "{table}");
+    }
+
+    /// Regression: ids with escape sequences were printed raw on the terminal, and ids with
+    /// tabs or newlines broke TSV rows.
+    #[test]
+    fn ids_with_control_characters_are_escaped_in_tables_and_tsv() {
+        let ids: Vec<String> = vec!["a\x1b]0;owned\x07".into(), "b\tc\nd\\".into()];
+        let c = Cluster {
+            representative: 0,
+            members: vec![0, 1],
+            to_representative: vec![1.0, 0.9],
+            pairs: Vec::new(),
+        };
+        let table = render(|b| write_clusters(b, &ids, std::slice::from_ref(&c), Format::Table));
+        assert!(
+            !table.contains('\x1b') && !table.contains('\x07'),
+            "{table:?}"
+        );
+        assert!(table.contains("a\\u{1b}]0;owned\\u{7}"), "{table}");
+        assert!(table.contains("b\\u{9}c\\u{a}d"), "{table}");
+        let matrix = vec![vec![1.0, 0.9], vec![0.9, 1.0]];
+        let table = render(|b| write_matrix(b, &ids, &matrix, Format::Table));
+        assert!(!table.contains('\x1b'), "{table:?}");
+        let tsv = render(|b| write_clusters(b, &ids, std::slice::from_ref(&c), Format::Tsv));
+        assert_eq!(tsv.lines().nth(2), Some("b\\tc\\nd\\\\\t0"));
+        assert_eq!(tsv.lines().count(), 3);
+    }
+
+    #[test]
+    fn a_sparse_matrix_is_a_csv_of_entries() {
+        let entries = [(0, 2, 0.123456), (1, 2, 0.5)];
+        assert_eq!(
+            render(|b| write_sparse_matrix(b, &ids(), &entries)),
+            "a,b,similarity\n\"a,1\",c,0.1235\nb,c,0.5000\n"
+        );
     }
 
     #[test]
