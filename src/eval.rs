@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::pipeline::Fingerprints;
+use crate::verdict::Level;
 
 /// One labelled pair.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -309,8 +310,23 @@ pub struct ClusterReport {
     pub pairwise: Pairwise,
     /// Adjusted Rand Index at the configured threshold.
     pub ari: f64,
-    /// The same figures over a range of thresholds.
+    /// The figures with each level as the lowest that counts ([`Level::ALL`] order).
+    pub levels: Vec<LevelClusters>,
+    /// The figures at level related over a range of similarity thresholds.
     pub sweep: Vec<ClusterFigures>,
+}
+
+/// Clustering figures with one level as the lowest that counts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LevelClusters {
+    /// The level.
+    pub level: Level,
+    /// Pairwise precision / recall / F1.
+    pub pairwise: Pairwise,
+    /// Adjusted Rand Index.
+    pub ari: f64,
+    /// Clusters with more than one member.
+    pub clusters: usize,
 }
 
 fn choose2(n: usize) -> f64 {
@@ -377,9 +393,10 @@ pub fn evaluate_clusters(prints: &mut Fingerprints, truth: &[(String, String)]) 
             None => missing += 1,
         }
     }
-    let configured = prints.config.threshold;
-    let mut figures_at = |threshold: f64| {
+    let configured = (prints.config.threshold, prints.config.level);
+    let mut figures_at = |level: Level, threshold: f64| {
         prints.config.threshold = threshold;
+        prints.config.level = level;
         let clusters = prints.clusters();
         let mut assignment: Vec<usize> = (0..prints.len()).map(|i| clusters.len() + i).collect();
         for (n, c) in clusters.iter().enumerate() {
@@ -396,14 +413,29 @@ pub fn evaluate_clusters(prints: &mut Fingerprints, truth: &[(String, String)]) 
             clusters: clusters.len(),
         }
     };
-    let at = figures_at(configured);
-    let sweep = (1..=19).map(|i| figures_at(i as f64 * 0.05)).collect();
-    prints.config.threshold = configured;
+    let at = figures_at(configured.1, configured.0);
+    let levels = Level::ALL
+        .into_iter()
+        .map(|level| {
+            let f = figures_at(level, configured.0);
+            LevelClusters {
+                level,
+                pairwise: f.pairwise,
+                ari: f.ari,
+                clusters: f.clusters,
+            }
+        })
+        .collect();
+    let sweep = (1..=19)
+        .map(|i| figures_at(Level::Related, i as f64 * 0.05))
+        .collect();
+    (prints.config.threshold, prints.config.level) = configured;
     ClusterReport {
         documents: docs.len(),
         missing,
         pairwise: at.pairwise,
         ari: at.ari,
+        levels,
         sweep,
     }
 }

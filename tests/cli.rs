@@ -235,6 +235,13 @@ fn seeds_eval_against_the_truth_gives_ari_one() {
     assert_eq!(json["ari"].as_f64(), Some(1.0));
     assert_eq!(json["pairwise"]["f1"].as_f64(), Some(1.0));
     assert_eq!(json["sweep"].as_array().unwrap().len(), 19);
+    let levels: Vec<_> = json["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["level"].as_str().unwrap(), l["ari"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(levels[1], ("rewrite", 1.0), "{levels:?}");
 }
 
 #[test]

@@ -288,6 +288,24 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<u8> {
             writeln!(
                 out,
                 "\n{:>9} {:>9} {:>7} {:>7} {:>7} {:>8}",
+                "level", "precision", "recall", "F1", "ARI", "clusters"
+            )?;
+            for l in &report.levels {
+                let p = &l.pairwise;
+                writeln!(
+                    out,
+                    "{:>9} {:>9.4} {:>7.4} {:>7.4} {:>7.4} {:>8}",
+                    l.level.name(),
+                    p.precision,
+                    p.recall,
+                    p.f1,
+                    l.ari,
+                    l.clusters
+                )?;
+            }
+            writeln!(
+                out,
+                "\n{:>9} {:>9} {:>7} {:>7} {:>7} {:>8}  (level related)",
                 "threshold", "precision", "recall", "F1", "ARI", "clusters"
             )?;
             for s in &report.sweep {
