@@ -287,7 +287,8 @@ pub struct Config {
     pub num_hashes: usize,
     /// The reported and thresholded similarity.
     pub measure: Measure,
-    /// Pairs at or above this similarity are duplicates (same story).
+    /// Pairs at or above this similarity are related ([`crate::verdict`]); the story score
+    /// decides rewrite and copy.
     pub threshold: f64,
     /// Verify and report exact (weighted) similarities from the feature sets: signatures and
     /// LSH only propose candidates. At the low similarities where rewrites live, a K-value

@@ -4,7 +4,8 @@
 //!
 //! The pipeline, one module per stage, in the order data flows:
 //! [`input`] → [`normalize`] → [`tokenize`] → [`shingle`] (features) → [`signature`]
-//! (weighted MinHash) → [`lsh`] → [`similarity`] → [`cluster`] → [`output`]; [`explain`] says
+//! (weighted MinHash) → [`lsh`] → [`similarity`] → [`contrast`] → [`verdict`] (copy, rewrite,
+//! related) → [`cluster`] → [`output`]; [`explain`] says
 //! why two documents match and [`report`] shows it.
 //! [`pipeline`] runs them end to end; [`config`] holds the settings; [`dedup`] streams a
 //! corpus of any size through the same stages and writes it back without its duplicates,

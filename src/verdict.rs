@@ -102,7 +102,7 @@ mod tests {
 
     #[test]
     fn the_story_score_decides_rewrite_and_copy() {
-        assert_eq!(level(0.9, 0.6, 0.134), Some(Level::Copy));
+        assert_eq!(level(0.9, 0.8, 0.134), Some(Level::Copy));
         assert_eq!(level(0.2, REWRITE_STORY, 0.134), Some(Level::Rewrite));
         assert_eq!(level(0.2, 0.05, 0.134), Some(Level::Related));
         assert_eq!(level(0.1, 0.05, 0.134), None);
