@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 
 use storyprint::Fingerprints;
-use storyprint::eval;
+use storyprint::eval::{self, Pairwise};
 use storyprint::input::Batch;
 use storyprint::output::{self, Format};
 
@@ -83,6 +83,29 @@ fn run_batch(
     write(&mut out, &prints, format)?;
     out.commit()?;
     Ok(EXIT_OK)
+}
+
+/// One table of clustering figures, a row per level or threshold: `(name, pairwise, ARI,
+/// clusters)`.
+fn figures_table(
+    out: &mut dyn Write,
+    heading: &str,
+    note: &str,
+    rows: impl Iterator<Item = (String, Pairwise, f64, usize)>,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "\n{heading:>9} {:>9} {:>7} {:>7} {:>7} {:>8}{note}",
+        "precision", "recall", "F1", "ARI", "clusters"
+    )?;
+    for (name, p, ari, clusters) in rows {
+        writeln!(
+            out,
+            "{name:>9} {:>9.4} {:>7.4} {:>7.4} {ari:>7.4} {clusters:>8}",
+            p.precision, p.recall, p.f1
+        )?;
+    }
+    Ok(())
 }
 
 /// Documents above which `matrix` writes the dense matrix only with `--force`: 4 million
@@ -285,37 +308,12 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<u8> {
                 p.precision, p.recall, p.f1
             )?;
             writeln!(out, "ARI         {:.4}", report.ari)?;
-            writeln!(
-                out,
-                "\n{:>9} {:>9} {:>7} {:>7} {:>7} {:>8}",
-                "level", "precision", "recall", "F1", "ARI", "clusters"
-            )?;
-            for l in &report.levels {
-                let p = &l.pairwise;
-                writeln!(
-                    out,
-                    "{:>9} {:>9.4} {:>7.4} {:>7.4} {:>7.4} {:>8}",
-                    l.level.name(),
-                    p.precision,
-                    p.recall,
-                    p.f1,
-                    l.ari,
-                    l.clusters
-                )?;
-            }
-            writeln!(
-                out,
-                "\n{:>9} {:>9} {:>7} {:>7} {:>7} {:>8}  (level related)",
-                "threshold", "precision", "recall", "F1", "ARI", "clusters"
-            )?;
-            for s in &report.sweep {
-                let p = &s.pairwise;
-                writeln!(
-                    out,
-                    "{:>9.2} {:>9.4} {:>7.4} {:>7.4} {:>7.4} {:>8}",
-                    s.threshold, p.precision, p.recall, p.f1, s.ari, s.clusters
-                )?;
-            }
+            let levels = (report.levels.iter())
+                .map(|l| (l.level.name().to_string(), l.pairwise, l.ari, l.clusters));
+            figures_table(&mut out, "level", "", levels)?;
+            let sweep = (report.sweep.iter())
+                .map(|s| (format!("{:.2}", s.threshold), s.pairwise, s.ari, s.clusters));
+            figures_table(&mut out, "threshold", "  (level related)", sweep)?;
         }
     }
     out.commit()?;
