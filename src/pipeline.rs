@@ -102,23 +102,6 @@ pub fn story_of(config: &Config, a: &Evidence<'_>, b: &Evidence<'_>) -> f64 {
     }
 }
 
-/// The score that decides `level` and its threshold (the similarity for related, the story
-/// score above).
-fn level_threshold(level: Level, threshold: f64) -> f64 {
-    match level {
-        Level::Related => threshold,
-        Level::Rewrite => verdict::REWRITE_STORY,
-        Level::Copy => verdict::COPY_STORY,
-    }
-}
-
-fn level_score(prints: &Fingerprints, level: Level, a: u32, b: u32) -> f64 {
-    match level {
-        Level::Related => prints.similarity(a as usize, b as usize),
-        _ => prints.story(a as usize, b as usize),
-    }
-}
-
 /// A document after normalizing and tokenizing: what features and explanations are built
 /// from.
 #[derive(Debug, Clone)]
@@ -416,7 +399,11 @@ impl Fingerprints {
     /// The verified pair of `a` and `b`, when they are at least related.
     pub fn judge(&self, a: u32, b: u32) -> Option<Edge> {
         let similarity = self.similarity(a as usize, b as usize);
-        let story = self.story(a as usize, b as usize);
+        self.verdict(a, b, similarity, self.story(a as usize, b as usize))
+    }
+
+    /// The pair of `a` and `b` with its scores, when they are at least related.
+    fn verdict(&self, a: u32, b: u32, similarity: f64, story: f64) -> Option<Edge> {
         verdict::level(similarity, story, self.config.threshold).map(|level| Edge {
             a,
             b,
@@ -436,28 +423,34 @@ impl Fingerprints {
             .collect()
     }
 
-    /// Clusters of the verified pairs (see [`crate::cluster`] for the chaining guard).
+    /// Clusters at the configured level ([`crate::cluster`]): every candidate pair's level
+    /// score (the similarity for related, the story score above) is averaged between groups,
+    /// and a merge needs one pair verified at the level. Each pair is judged once.
     pub fn clusters(&self) -> Vec<Cluster> {
-        self.clusters_from(&self.pairs())
-    }
-
-    /// Clusters of given verified pairs at the configured level ([`crate::cluster`]): every
-    /// candidate pair's level score (similarity for related, story score above) is averaged
-    /// between groups, and a merge needs one pair verified at the level.
-    pub fn clusters_from(&self, pairs: &[Edge]) -> Vec<Cluster> {
         let level = self.config.level;
-        let scored: Vec<Scored> = self
+        let judged: Vec<(Scored, Option<Edge>)> = self
             .neighbourhood()
             .candidates
             .par_iter()
-            .map(|&(a, b)| (a, b, level_score(self, level, a, b)))
+            .map(|&(a, b)| {
+                let similarity = self.similarity(a as usize, b as usize);
+                let story = self.story(a as usize, b as usize);
+                let score = match level {
+                    Level::Related => similarity,
+                    Level::Rewrite | Level::Copy => story,
+                };
+                let edge = self.verdict(a, b, similarity, story);
+                ((a, b, score), edge.filter(|e| e.level >= level))
+            })
             .collect();
-        cluster(
-            self.len(),
-            &scored,
-            level_threshold(level, self.config.threshold),
-            pairs,
-        )
+        let (scored, edges): (Vec<Scored>, Vec<Option<Edge>>) = judged.into_iter().unzip();
+        let edges: Vec<Edge> = edges.into_iter().flatten().collect();
+        let gate = match level {
+            Level::Related => self.config.threshold,
+            Level::Rewrite => verdict::REWRITE_STORY,
+            Level::Copy => verdict::COPY_STORY,
+        };
+        cluster(self.len(), &scored, gate, &edges)
     }
 
     /// The signature parameters.
