@@ -624,7 +624,7 @@ fn an_io_error_prints_its_cause_once_with_the_path() {
     let run = storyprint()
         .args(["check", "--index"])
         .arg(&file)
-        .arg(seeds().join("000_230738a5742fa5e5.txt"))
+        .arg(example("port-deal.txt"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
@@ -634,7 +634,7 @@ fn an_io_error_prints_its_cause_once_with_the_path() {
     let out = dir.path().join("no-such-dir/out.json");
     let run = storyprint()
         .arg("cluster")
-        .arg(seeds())
+        .arg(examples())
         .arg("-o")
         .arg(&out)
         .output()
@@ -650,7 +650,7 @@ fn an_io_error_prints_its_cause_once_with_the_path() {
 fn an_absurd_thread_count_is_lowered_with_a_note() {
     let run = storyprint()
         .args(["cluster", "--format", "tsv", "-j", "100000"])
-        .arg(seeds())
+        .arg(examples())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
@@ -664,11 +664,7 @@ fn an_absurd_thread_count_is_lowered_with_a_note() {
 #[test]
 fn a_fifo_is_skipped_in_a_walk_and_read_once_when_named() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        seeds().join("000_230738a5742fa5e5.txt"),
-        dir.path().join("a.txt"),
-    )
-    .unwrap();
+    std::fs::copy(example("port-deal.txt"), dir.path().join("a.txt")).unwrap();
     let fifo = dir.path().join("pipe.txt");
     let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     // SAFETY: `name` is a valid NUL-terminated path.
@@ -912,12 +908,12 @@ fn a_large_matrix_needs_force_and_a_sparse_one_does_not() {
     assert!(!out.exists());
     let sparse = stdout_of(storyprint().args(["matrix", "--sparse", "0.9"]).arg(&input));
     assert_eq!(sparse, "a,b,similarity\nd0,d2000,1.0000\n");
-    let seeds_sparse = stdout_of(storyprint().args(["matrix", "--sparse"]).arg(seeds()));
-    let rows: Vec<&str> = seeds_sparse.lines().collect();
+    let examples_sparse = stdout_of(storyprint().args(["matrix", "--sparse"]).arg(examples()));
+    let rows: Vec<&str> = examples_sparse.lines().collect();
     assert_eq!(rows[0], "a,b,similarity");
     assert!(
-        rows.contains(&"000_230738a5742fa5e5.txt,003_9a187d2a22a8d5d5.txt,0.2513"),
-        "{seeds_sparse}"
+        rows.contains(&"port-strike-daily.txt,port-strike-wire.txt,0.2195"),
+        "{examples_sparse}"
     );
     assert!(rows[1..].iter().all(|r| {
         r.rsplit(',')
