@@ -14,7 +14,8 @@ use std::time::Duration;
 use storyprint::index::{AddOptions, Index, OpenOptions};
 use storyprint::input::{Batch, InputOptions};
 use util::{
-    Rng, exact_repeat_groups, example, seeds, shared, stdout_of, storyprint, without_shared,
+    Rng, exact_repeat_groups, example, examples, seeds, shared, stdout_of, storyprint,
+    without_shared,
 };
 
 /// The seed file whose name starts with `prefix`.
@@ -488,7 +489,7 @@ fn a_flipped_byte_anywhere_never_crashes_check_or_verify() {
         storyprint()
             .args(["index", "add", "--index"])
             .arg(&index)
-            .arg(seeds()),
+            .arg(examples()),
     );
     let good = std::fs::read(index.join("index.redb")).unwrap();
     let damaged = dir.path().join("damaged");
@@ -507,7 +508,7 @@ fn a_flipped_byte_anywhere_never_crashes_check_or_verify() {
             let mut cmd = storyprint();
             cmd.args(&args).arg("--index").arg(&damaged);
             if args == ["check"] {
-                cmd.arg(seed("000"));
+                cmd.arg(example("port-strike-radio.txt"));
             }
             let run = cmd.timeout(Duration::from_secs(60)).output().unwrap();
             if !matches!(run.status.code(), Some(0..=2)) {
@@ -538,7 +539,7 @@ fn an_empty_or_foreign_index_file_is_refused_and_left_alone() {
             let mut cmd = storyprint();
             cmd.args(&args).arg("--index").arg(&index);
             if args == ["check"] {
-                cmd.arg(seed("000"));
+                cmd.arg(example("port-strike-radio.txt"));
             }
             let run = cmd.output().unwrap();
             let stderr = String::from_utf8_lossy(&run.stderr);
