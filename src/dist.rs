@@ -612,10 +612,8 @@ where
                     if frontier.frontier().less_equal(cap.time()) {
                         return true;
                     }
-                    let mut session = output.session(cap);
-                    finish(*cap.time(), std::mem::take(records), &mut |o| {
-                        session.give(o)
-                    });
+                    let mut give = output.session(cap);
+                    finish(*cap.time(), std::mem::take(records), &mut |o| give.give(o));
                     false
                 });
             }
