@@ -73,14 +73,37 @@ fn request(
     auth: Option<&str>,
     body: &str,
 ) -> (u16, String) {
+    let auth = auth.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+    raw_request(addr, method, path, &headers, body)
+}
+
+/// One HTTP/1.1 request with these extra header lines (and `Host: localhost:PORT`,
+/// `Content-Type: application/json` unless given).
+fn raw_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
-    let auth = auth.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let given = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    let mut extra = String::new();
+    if !given("Host") {
+        extra.push_str(&format!("Host: localhost:{}\r\n", addr.port()));
+    }
+    if !given("Content-Type") {
+        extra.push_str("Content-Type: application/json\r\n");
+    }
+    for (name, value) in headers {
+        extra.push_str(&format!("{name}: {value}\r\n"));
+    }
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n{auth}\r\n",
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n{extra}\r\n",
         body.len()
     );
     // A refused body may be cut short by the server: what matters is its answer.
@@ -161,6 +184,35 @@ fn a_token_is_required_when_configured() {
     assert_eq!(request(addr, "GET", "/health", None, "").0, 401);
     assert_eq!(request(addr, "GET", "/v1/stats", Some("wrong"), "").0, 401);
     assert_eq!(request(addr, "GET", "/v1/stats", Some("s3cret"), "").0, 200);
+    server.terminate();
+}
+
+#[test]
+fn finding_13_token_compare_is_exact_and_scheme_case_insensitive() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").unwrap();
+    let server = Server::start(
+        &dir.path().join("idx"),
+        &["--token-file", token_file.to_str().unwrap()],
+    );
+    let addr = server.addr;
+    let status =
+        |auth: &str| raw_request(addr, "GET", "/v1/stats", &[("Authorization", auth)], "").0;
+    assert_eq!(status("Bearer s3cret"), 200);
+    assert_eq!(
+        status("bearer s3cret"),
+        200,
+        "the scheme is case-insensitive"
+    );
+    assert_eq!(status("BEARER s3cret"), 200);
+    assert_eq!(status("Bearer  s3cret"), 401, "a padded token is wrong");
+    assert_eq!(status("Bearer s3cret x"), 401);
+    assert_eq!(status("Bearer s3cre"), 401, "a prefix is wrong");
+    assert_eq!(status("Bearer s3cretX"), 401, "a longer token is wrong");
+    assert_eq!(status("Bearer S3CRET"), 401);
+    assert_eq!(status("Basic s3cret"), 401);
+    assert_eq!(status("s3cret"), 401);
     server.terminate();
 }
 

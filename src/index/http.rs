@@ -203,14 +203,32 @@ async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
+/// Compares two byte strings in time that depends only on `expected`'s length: no early exit
+/// on the first differing byte, and a length mismatch still scans `expected` to the end.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    let mut diff = u8::from(given.len() != expected.len());
+    for (i, &e) in expected.iter().enumerate() {
+        let g = given.get(i).copied().unwrap_or(!e);
+        diff |= std::hint::black_box(g ^ e);
+    }
+    diff == 0
+}
+
+/// The token of an `Authorization` value: the scheme `Bearer` in any case (RFC 9110 §11.1),
+/// one space, and the token as given (no padding trimmed).
+fn bearer_token(value: &[u8]) -> Option<&[u8]> {
+    let space = value.iter().position(|&b| b == b' ')?;
+    let (scheme, rest) = value.split_at(space);
+    scheme.eq_ignore_ascii_case(b"bearer").then(|| &rest[1..])
+}
+
 /// Refuses requests without the bearer token.
 async fn authorize(State(token): State<Arc<str>>, request: Request, next: Next) -> Response {
     let given = request
         .headers()
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if given.is_some_and(|g| g.trim() == &*token) {
+        .and_then(|v| bearer_token(v.as_bytes()));
+    if given.is_some_and(|g| same_secret(g, token.as_bytes())) {
         next.run(request).await
     } else {
         ApiError(
@@ -251,4 +269,28 @@ pub async fn serve(
     axum::serve(listener, router(index, options))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bearer_token, same_secret};
+
+    #[test]
+    fn secrets_compare_by_every_byte_and_length() {
+        assert!(same_secret(b"s3cret", b"s3cret"));
+        assert!(!same_secret(b"s3cre", b"s3cret"));
+        assert!(!same_secret(b"s3cretX", b"s3cret"));
+        assert!(!same_secret(b"S3cret", b"s3cret"));
+        assert!(!same_secret(b"", b"s3cret"));
+        assert!(!same_secret(b" s3cret", b"s3cret"));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_the_token_untrimmed() {
+        assert_eq!(bearer_token(b"Bearer abc"), Some(&b"abc"[..]));
+        assert_eq!(bearer_token(b"bEaReR abc"), Some(&b"abc"[..]));
+        assert_eq!(bearer_token(b"Bearer  abc"), Some(&b" abc"[..]));
+        assert_eq!(bearer_token(b"Basic abc"), None);
+        assert_eq!(bearer_token(b"Bearerabc"), None);
+    }
 }
