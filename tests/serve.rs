@@ -1,4 +1,4 @@
-//! `storyprint serve` on a loopback port: the API, its errors (400, 401, 404, 413), a bounded
+//! `storyprint serve` on a loopback port: the API, its errors (400 to 421), a bounded
 //! load of 10,000 mixed requests (one in five an add) from 8 clients, and a clean SIGTERM
 //! shutdown.
 
@@ -27,16 +27,26 @@ impl Server {
     fn start(index: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_storyprint"))
             .env_remove("STORYPRINT_INDEX")
-            .args(["serve", "--addr", "127.0.0.1:0", "--index"])
+            .args(["serve", "--index"])
             .arg(index)
             .args(extra)
+            .args(if extra.contains(&"--addr") {
+                &[][..]
+            } else {
+                &["--addr", "127.0.0.1:0"][..]
+            })
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stderr.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.as_mut().unwrap());
+        // Warnings may come first: the address is on the `serving` line.
+        while !line.contains("http://") {
+            line.clear();
+            if stderr.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+        }
         let addr = line
             .trim()
             .rsplit("http://")
@@ -214,6 +224,87 @@ fn finding_13_token_compare_is_exact_and_scheme_case_insensitive() {
     assert_eq!(status("Basic s3cret"), 401);
     assert_eq!(status("s3cret"), 401);
     server.terminate();
+}
+
+#[test]
+fn finding_12_cross_site_requests_and_foreign_hosts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("idx"), &[]);
+    let addr = server.addr;
+    let port = addr.port();
+    let get = |headers: &[(&str, &str)]| raw_request(addr, "GET", "/v1/stats", headers, "");
+    for host in [
+        format!("localhost:{port}"),
+        format!("LocalHost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        assert_eq!(get(&[("Host", &host)]).0, 200, "{host}");
+    }
+    for host in [
+        format!("evil.example:{port}"),
+        "localhost".to_string(),
+        format!("localhost:{}", port.wrapping_add(1)),
+    ] {
+        let (status, body) = get(&[("Host", &host)]);
+        assert_eq!(status, 421, "{host}: {body}");
+        assert!(body.contains("\"error\""), "{body}");
+    }
+    let same = format!("http://localhost:{port}");
+    assert_eq!(get(&[("Origin", &same)]).0, 200);
+    assert_eq!(
+        get(&[("Origin", &format!("http://127.0.0.1:{port}"))]).0,
+        200
+    );
+    for origin in [
+        "http://evil.example",
+        "null",
+        &format!("http://evil.example:{port}"),
+    ] {
+        let (status, body) = get(&[("Origin", origin)]);
+        assert_eq!(status, 403, "{origin}: {body}");
+        assert!(body.contains("\"error\""), "{body}");
+    }
+    let form = [("Content-Type", "text/plain")];
+    let body = json!({"id": "x", "text": "some words here"}).to_string();
+    assert_eq!(
+        raw_request(addr, "POST", "/v1/documents", &form, &body).0,
+        415
+    );
+    assert_eq!(raw_request(addr, "POST", "/v1/check", &form, &body).0, 415);
+    let none = [("Content-Type", "")];
+    assert_eq!(raw_request(addr, "POST", "/v1/check", &none, &body).0, 415);
+    assert_eq!(
+        raw_request(addr, "DELETE", "/v1/documents/x", &form, "x").0,
+        415
+    );
+    let charset = [("Content-Type", "application/json; charset=utf-8")];
+    assert_eq!(
+        raw_request(addr, "POST", "/v1/documents", &charset, &body).0,
+        200
+    );
+    assert_eq!(
+        raw_request(addr, "DELETE", "/v1/documents/x", &[], "").0,
+        200
+    );
+    server.terminate();
+
+    // A non-loopback bind needs a token, or an explicit override with a warning.
+    let refused = Command::new(env!("CARGO_BIN_EXE_storyprint"))
+        .env_remove("STORYPRINT_INDEX")
+        .args(["serve", "--addr", "0.0.0.0:0", "--index"])
+        .arg(dir.path().join("idx"))
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--allow-remote-without-token"), "{stderr}");
+    let server = Server::start(
+        &dir.path().join("idx"),
+        &["--addr", "0.0.0.0:0", "--allow-remote-without-token"],
+    );
+    let stderr = server.terminate();
+    assert!(stderr.contains("shut down cleanly"), "{stderr}");
 }
 
 #[test]
