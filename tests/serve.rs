@@ -308,6 +308,58 @@ fn finding_12_cross_site_requests_and_foreign_hosts_are_refused() {
 }
 
 #[test]
+fn finding_14_ids_over_1024_bytes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    let server = Server::start(&index, &[]);
+    let addr = server.addr;
+    let text = Rng(3).text(40);
+    let long = "é".repeat(513);
+    let (status, body) = post(addr, "/v1/documents", &json!({"id": long, "text": text}));
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"].as_str().unwrap_or("").contains("1024"),
+        "{body}"
+    );
+    let (status, _) = post(addr, "/v1/check", &json!({"id": long, "text": text}));
+    assert_eq!(status, 400);
+    let (status, _) = post(
+        addr,
+        "/v1/check",
+        &json!({"id": long, "text": text, "add": true}),
+    );
+    assert_eq!(status, 400);
+    let most = "a".repeat(1024);
+    let (status, body) = post(addr, "/v1/documents", &json!({"id": most, "text": text}));
+    assert_eq!(status, 200, "{body}");
+    server.terminate();
+
+    // `index add` skips such a document with a warning naming its file and line.
+    let corpus = dir.path().join("corpus.jsonl");
+    let lines = [
+        json!({"id": "ok", "text": Rng(4).text(40)}),
+        json!({"id": "b".repeat(1025), "text": Rng(5).text(40)}),
+    ];
+    std::fs::write(&corpus, format!("{}\n{}\n", lines[0], lines[1])).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_storyprint"))
+        .env_remove("STORYPRINT_INDEX")
+        .args(["index", "add", "--index"])
+        .arg(&index)
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("corpus.jsonl:2: id of 1025 bytes"),
+        "{stderr}"
+    );
+    let opened = Index::open(&index, &OpenOptions::existing()).unwrap();
+    assert!(opened.contains("ok").unwrap());
+    assert!(!opened.contains(&"b".repeat(1025)).unwrap());
+}
+
+#[test]
 fn ten_thousand_mixed_requests_from_eight_clients_lose_nothing() {
     const CLIENTS: u64 = 8;
     const PER_CLIENT: u64 = 1250;

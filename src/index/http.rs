@@ -5,7 +5,7 @@
 //! `GET /v1/stats`, `GET /health`. Every index call runs on tokio's blocking pool: readers run
 //! concurrently, redb serialises the writes. With a token, every request needs
 //! `Authorization: Bearer TOKEN` (401 otherwise); bodies over the limit get 413; malformed
-//! JSON gets 400 with the parser's message.
+//! JSON gets 400 with the parser's message, an id over [`MAX_ID_BYTES`] 400 too.
 //!
 //! Against cross-site requests and DNS rebinding from a browser: a `Host` other than the bound
 //! address (or `localhost`, `127.0.0.1`, `[::1]` with its port, for a loopback bind) gets 421,
@@ -27,7 +27,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
-use super::{AddOptions, AddOutcome, AddStatus, Index, Match, unix_now};
+use super::{AddOptions, AddOutcome, AddStatus, Index, MAX_ID_BYTES, Match, unix_now};
 use crate::error::Error;
 use crate::input::{Document, Origin};
 
@@ -127,6 +127,12 @@ fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
 fn document(id: Option<String>, text: String) -> Result<Document, ApiError> {
     if text.trim().is_empty() {
         return Err(ApiError(StatusCode::BAD_REQUEST, "text is empty".into()));
+    }
+    if let Some(id) = id.as_ref().filter(|id| id.len() > MAX_ID_BYTES) {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("\"id\" is {} bytes, over {MAX_ID_BYTES}", id.len()),
+        ));
     }
     Ok(Document {
         id: id.unwrap_or_default(),
