@@ -21,6 +21,8 @@ use util::Rng;
 struct Server {
     child: Child,
     addr: SocketAddr,
+    /// What it printed up to its address (warnings included).
+    banner: String,
 }
 
 impl Server {
@@ -39,6 +41,7 @@ impl Server {
             .spawn()
             .unwrap();
         let mut line = String::new();
+        let mut banner = String::new();
         let mut stderr = BufReader::new(child.stderr.as_mut().unwrap());
         // Warnings may come first: the address is on the `serving` line.
         while !line.contains("http://") {
@@ -46,6 +49,7 @@ impl Server {
             if stderr.read_line(&mut line).unwrap() == 0 {
                 break;
             }
+            banner.push_str(&line);
         }
         let addr = line
             .trim()
@@ -53,7 +57,11 @@ impl Server {
             .next()
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("no address in {line:?}"));
-        Server { child, addr }
+        Server {
+            child,
+            addr,
+            banner,
+        }
     }
 
     /// Sends SIGTERM and waits: the exit must be clean.
@@ -302,6 +310,11 @@ fn finding_12_cross_site_requests_and_foreign_hosts_are_refused() {
     let server = Server::start(
         &dir.path().join("idx"),
         &["--addr", "0.0.0.0:0", "--allow-remote-without-token"],
+    );
+    assert!(
+        server.banner.contains("warning: serving"),
+        "{}",
+        server.banner
     );
     let stderr = server.terminate();
     assert!(stderr.contains("shut down cleanly"), "{stderr}");
