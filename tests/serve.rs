@@ -1,4 +1,4 @@
-//! `storyprint serve` on a loopback port: the API, its errors (400, 401, 404, 413), a bounded
+//! `storyprint serve` on a loopback port: the API, its errors (400 to 421), a bounded
 //! load of 10,000 mixed requests (one in five an add) from 8 clients, and a clean SIGTERM
 //! shutdown.
 
@@ -21,29 +21,47 @@ use util::Rng;
 struct Server {
     child: Child,
     addr: SocketAddr,
+    /// What it printed up to its address (warnings included).
+    banner: String,
 }
 
 impl Server {
     fn start(index: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_storyprint"))
             .env_remove("STORYPRINT_INDEX")
-            .args(["serve", "--addr", "127.0.0.1:0", "--index"])
+            .args(["serve", "--index"])
             .arg(index)
             .args(extra)
+            .args(if extra.contains(&"--addr") {
+                &[][..]
+            } else {
+                &["--addr", "127.0.0.1:0"][..]
+            })
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stderr.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let mut banner = String::new();
+        let mut stderr = BufReader::new(child.stderr.as_mut().unwrap());
+        // Warnings may come first: the address is on the `serving` line.
+        while !line.contains("http://") {
+            line.clear();
+            if stderr.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            banner.push_str(&line);
+        }
         let addr = line
             .trim()
             .rsplit("http://")
             .next()
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("no address in {line:?}"));
-        Server { child, addr }
+        Server {
+            child,
+            addr,
+            banner,
+        }
     }
 
     /// Sends SIGTERM and waits: the exit must be clean.
@@ -73,14 +91,37 @@ fn request(
     auth: Option<&str>,
     body: &str,
 ) -> (u16, String) {
+    let auth = auth.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+    raw_request(addr, method, path, &headers, body)
+}
+
+/// One HTTP/1.1 request with these extra header lines (and `Host: localhost:PORT`,
+/// `Content-Type: application/json` unless given).
+fn raw_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
-    let auth = auth.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let given = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    let mut extra = String::new();
+    if !given("Host") {
+        extra.push_str(&format!("Host: localhost:{}\r\n", addr.port()));
+    }
+    if !given("Content-Type") {
+        extra.push_str("Content-Type: application/json\r\n");
+    }
+    for (name, value) in headers {
+        extra.push_str(&format!("{name}: {value}\r\n"));
+    }
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n{auth}\r\n",
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n{extra}\r\n",
         body.len()
     );
     // A refused body may be cut short by the server: what matters is its answer.
@@ -162,6 +203,173 @@ fn a_token_is_required_when_configured() {
     assert_eq!(request(addr, "GET", "/v1/stats", Some("wrong"), "").0, 401);
     assert_eq!(request(addr, "GET", "/v1/stats", Some("s3cret"), "").0, 200);
     server.terminate();
+}
+
+#[test]
+fn finding_13_token_compare_is_exact_and_scheme_case_insensitive() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").unwrap();
+    let server = Server::start(
+        &dir.path().join("idx"),
+        &["--token-file", token_file.to_str().unwrap()],
+    );
+    let addr = server.addr;
+    let status =
+        |auth: &str| raw_request(addr, "GET", "/v1/stats", &[("Authorization", auth)], "").0;
+    assert_eq!(status("Bearer s3cret"), 200);
+    assert_eq!(
+        status("bearer s3cret"),
+        200,
+        "the scheme is case-insensitive"
+    );
+    assert_eq!(status("BEARER s3cret"), 200);
+    assert_eq!(status("Bearer  s3cret"), 401, "a padded token is wrong");
+    assert_eq!(status("Bearer s3cret x"), 401);
+    assert_eq!(status("Bearer s3cre"), 401, "a prefix is wrong");
+    assert_eq!(status("Bearer s3cretX"), 401, "a longer token is wrong");
+    assert_eq!(status("Bearer S3CRET"), 401);
+    assert_eq!(status("Basic s3cret"), 401);
+    assert_eq!(status("s3cret"), 401);
+    server.terminate();
+}
+
+#[test]
+fn finding_12_cross_site_requests_and_foreign_hosts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("idx"), &[]);
+    let addr = server.addr;
+    let port = addr.port();
+    let get = |headers: &[(&str, &str)]| raw_request(addr, "GET", "/v1/stats", headers, "");
+    for host in [
+        format!("localhost:{port}"),
+        format!("LocalHost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        assert_eq!(get(&[("Host", &host)]).0, 200, "{host}");
+    }
+    for host in [
+        format!("evil.example:{port}"),
+        "localhost".to_string(),
+        format!("localhost:{}", port.wrapping_add(1)),
+    ] {
+        let (status, body) = get(&[("Host", &host)]);
+        assert_eq!(status, 421, "{host}: {body}");
+        assert!(body.contains("\"error\""), "{body}");
+    }
+    let same = format!("http://localhost:{port}");
+    assert_eq!(get(&[("Origin", &same)]).0, 200);
+    assert_eq!(
+        get(&[("Origin", &format!("http://127.0.0.1:{port}"))]).0,
+        200
+    );
+    for origin in [
+        "http://evil.example",
+        "null",
+        &format!("http://evil.example:{port}"),
+    ] {
+        let (status, body) = get(&[("Origin", origin)]);
+        assert_eq!(status, 403, "{origin}: {body}");
+        assert!(body.contains("\"error\""), "{body}");
+    }
+    let form = [("Content-Type", "text/plain")];
+    let body = json!({"id": "x", "text": "some words here"}).to_string();
+    assert_eq!(
+        raw_request(addr, "POST", "/v1/documents", &form, &body).0,
+        415
+    );
+    assert_eq!(raw_request(addr, "POST", "/v1/check", &form, &body).0, 415);
+    let none = [("Content-Type", "")];
+    assert_eq!(raw_request(addr, "POST", "/v1/check", &none, &body).0, 415);
+    assert_eq!(
+        raw_request(addr, "DELETE", "/v1/documents/x", &form, "x").0,
+        415
+    );
+    let charset = [("Content-Type", "application/json; charset=utf-8")];
+    assert_eq!(
+        raw_request(addr, "POST", "/v1/documents", &charset, &body).0,
+        200
+    );
+    assert_eq!(
+        raw_request(addr, "DELETE", "/v1/documents/x", &[], "").0,
+        200
+    );
+    server.terminate();
+
+    // A non-loopback bind needs a token, or an explicit override with a warning.
+    let refused = Command::new(env!("CARGO_BIN_EXE_storyprint"))
+        .env_remove("STORYPRINT_INDEX")
+        .args(["serve", "--addr", "0.0.0.0:0", "--index"])
+        .arg(dir.path().join("idx"))
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--allow-remote-without-token"), "{stderr}");
+    let server = Server::start(
+        &dir.path().join("idx"),
+        &["--addr", "0.0.0.0:0", "--allow-remote-without-token"],
+    );
+    assert!(
+        server.banner.contains("warning: serving"),
+        "{}",
+        server.banner
+    );
+    let stderr = server.terminate();
+    assert!(stderr.contains("shut down cleanly"), "{stderr}");
+}
+
+#[test]
+fn finding_14_ids_over_1024_bytes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    let server = Server::start(&index, &[]);
+    let addr = server.addr;
+    let text = Rng(3).text(40);
+    let long = "é".repeat(513);
+    let (status, body) = post(addr, "/v1/documents", &json!({"id": long, "text": text}));
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"].as_str().unwrap_or("").contains("1024"),
+        "{body}"
+    );
+    let (status, _) = post(addr, "/v1/check", &json!({"id": long, "text": text}));
+    assert_eq!(status, 400);
+    let (status, _) = post(
+        addr,
+        "/v1/check",
+        &json!({"id": long, "text": text, "add": true}),
+    );
+    assert_eq!(status, 400);
+    let most = "a".repeat(1024);
+    let (status, body) = post(addr, "/v1/documents", &json!({"id": most, "text": text}));
+    assert_eq!(status, 200, "{body}");
+    server.terminate();
+
+    // `index add` skips such a document with a warning naming its file and line.
+    let corpus = dir.path().join("corpus.jsonl");
+    let lines = [
+        json!({"id": "ok", "text": Rng(4).text(40)}),
+        json!({"id": "b".repeat(1025), "text": Rng(5).text(40)}),
+    ];
+    std::fs::write(&corpus, format!("{}\n{}\n", lines[0], lines[1])).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_storyprint"))
+        .env_remove("STORYPRINT_INDEX")
+        .args(["index", "add", "--index"])
+        .arg(&index)
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("corpus.jsonl:2: id of 1025 bytes"),
+        "{stderr}"
+    );
+    let opened = Index::open(&index, &OpenOptions::existing()).unwrap();
+    assert!(opened.contains("ok").unwrap());
+    assert!(!opened.contains(&"b".repeat(1025)).unwrap());
 }
 
 #[test]

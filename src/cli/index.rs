@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use storyprint::Config;
 use storyprint::index::{
-    AddCounts, AddOptions, DEFAULT_PATH, Index, Match, OpenOptions, guarded, unix_now,
+    AddCounts, AddOptions, DEFAULT_PATH, Index, MAX_ID_BYTES, Match, OpenOptions, guarded, unix_now,
 };
 use storyprint::output::{round4, short, terminal_text};
 
@@ -245,7 +245,18 @@ fn add(args: AddArgs) -> anyhow::Result<u8> {
         expect,
         ..OpenOptions::create(config)
     })?;
-    let batch = load(&args.input)?;
+    let mut batch = load(&args.input)?;
+    batch.documents.retain(|doc| {
+        let fits = doc.id.len() <= MAX_ID_BYTES;
+        if !fits {
+            eprintln!(
+                "storyprint: warning: {}: id of {} bytes (over {MAX_ID_BYTES}), skipped",
+                doc.origin,
+                doc.id.len()
+            );
+        }
+        fits
+    });
     let total = batch.documents.len();
     let mut counts = AddCounts::default();
     let mut done = 0;

@@ -23,6 +23,10 @@ pub struct ServeArgs {
     /// File holding a bearer token every request must carry.
     #[arg(long, value_name = "FILE")]
     token_file: Option<PathBuf>,
+    /// Allow a non-loopback `--addr` without `--token-file` (anyone who reaches the port can
+    /// read and write the index).
+    #[arg(long)]
+    allow_remote_without_token: bool,
     /// Largest request body accepted, in bytes (larger: 413).
     #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
     max_body_bytes: usize,
@@ -30,6 +34,19 @@ pub struct ServeArgs {
 
 /// Runs `storyprint serve` until SIGTERM or Ctrl-C.
 pub fn serve(args: ServeArgs) -> anyhow::Result<u8> {
+    if !args.addr.ip().is_loopback() && args.token_file.is_none() {
+        anyhow::ensure!(
+            args.allow_remote_without_token,
+            "refusing to serve {} (not loopback) without --token-file; \
+             --allow-remote-without-token overrides",
+            args.addr
+        );
+        eprintln!(
+            "storyprint: warning: serving {} without a token: anyone who reaches it can \
+             read and change the index",
+            args.addr
+        );
+    }
     let token = match &args.token_file {
         Some(path) => {
             let token = std::fs::read_to_string(path)

@@ -109,6 +109,10 @@ pub const MAX_QUERY_BUCKET: u64 = 512;
 /// (docs/performance.md).
 pub const MAX_VERIFIED: usize = 32;
 
+/// The longest document id the service accepts and `index add` indexes, in bytes: an id is a
+/// key in every table, not a place for text.
+pub const MAX_ID_BYTES: usize = 1024;
+
 /// How to open an index.
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
