@@ -196,28 +196,11 @@ pub fn exact(a: &[Feature], b: &[Feature], measure: Measure, calibration: Calibr
 /// context is shared, so that texts without numbers are judged on their words alone.
 pub fn fact_agreement(a: &[Slot], b: &[Slot]) -> f64 {
     let (mut agree, mut total) = (0usize, 0usize);
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        let (ca, cb) = (a[i].0, b[j].0);
-        if ca != cb {
-            if ca < cb {
-                i += a[i..].iter().take_while(|s| s.0 == ca).count();
-            } else {
-                j += b[j..].iter().take_while(|s| s.0 == cb).count();
-            }
-            continue;
-        }
-        let na = a[i..].iter().take_while(|s| s.0 == ca).count();
-        let nb = b[j..].iter().take_while(|s| s.0 == cb).count();
-        let shared = a[i..i + na]
-            .iter()
-            .filter(|s| b[j..j + nb].binary_search(s).is_ok())
-            .count();
+    for_each_shared_context(a, b, |sa, sb| {
+        let shared = sa.iter().filter(|s| sb.binary_search(s).is_ok()).count();
         agree += shared;
-        total += na + nb - shared;
-        i += na;
-        j += nb;
-    }
+        total += sa.len() + sb.len() - shared;
+    });
     (agree + 1) as f64 / (total + 1) as f64
 }
 
@@ -230,29 +213,34 @@ pub fn fact_agreement(a: &[Slot], b: &[Slot]) -> f64 {
 /// flat contradiction is evidence of another event.
 pub fn quantity_agreement(a: &[Slot], b: &[Slot]) -> f64 {
     let (mut agree, mut disagree) = (0usize, 0usize);
+    for_each_shared_context(a, b, |sa, sb| {
+        if sa.iter().any(|s| sb.binary_search(s).is_ok()) {
+            agree += 1;
+        } else if sa.len() == 1 && sb.len() == 1 {
+            disagree += 1;
+        }
+    });
+    (agree + 1) as f64 / (agree + disagree + 1) as f64
+}
+
+/// Calls `f` with the slots of `a` and of `b` for each context word both fill (slots sorted
+/// by context, then number), in one merge.
+fn for_each_shared_context(a: &[Slot], b: &[Slot], mut f: impl FnMut(&[Slot], &[Slot])) {
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         let (ca, cb) = (a[i].0, b[j].0);
         let na = a[i..].iter().take_while(|s| s.0 == ca).count();
         let nb = b[j..].iter().take_while(|s| s.0 == cb).count();
-        if ca < cb {
+        if ca <= cb {
             i += na;
-            continue;
         }
-        if cb < ca {
+        if cb <= ca {
             j += nb;
-            continue;
         }
-        let (sa, sb) = (&a[i..i + na], &b[j..j + nb]);
-        if sa.iter().any(|s| sb.binary_search(s).is_ok()) {
-            agree += 1;
-        } else if na == 1 && nb == 1 {
-            disagree += 1;
+        if ca == cb {
+            f(&a[i - na..i], &b[j - nb..j]);
         }
-        i += na;
-        j += nb;
     }
-    (agree + 1) as f64 / (agree + disagree + 1) as f64
 }
 
 /// The factor fact agreement scales a similarity by: [`fact_agreement`] squared. Squared,
@@ -376,6 +364,19 @@ mod tests {
         // The factor squares the agreement.
         assert_eq!(fact_factor(&a, &c), 0.25);
         assert_eq!(fact_factor(&a, &b), 1.0);
+    }
+
+    #[test]
+    fn quantities_disagree_only_where_each_gives_one_number() {
+        // Context 1: one number each, different (23 / 30): a disagreement. Context 2: a
+        // common number among several: an agreement. Context 3: several numbers against one,
+        // none shared: no evidence. Context 9 is in one document only.
+        let a = [(1, 23), (2, 20), (2, 21), (3, 5), (3, 6), (9, 1)];
+        let b = [(1, 30), (2, 20), (3, 7)];
+        assert_eq!(quantity_agreement(&a, &b), 2.0 / 3.0);
+        assert_eq!(quantity_agreement(&a, &[]), 1.0);
+        // The same slots through fact_agreement count every number: (1 + 1) / (7 + 1).
+        assert_eq!(fact_agreement(&a, &b), 2.0 / 8.0);
     }
 
     #[test]
