@@ -189,15 +189,20 @@ fn api_round_trip_and_errors() {
     assert!(server.terminate().contains("shut down cleanly"));
 }
 
+/// A server on a fresh index in `dir` that needs the token `s3cret`.
+fn token_server(dir: &Path) -> Server {
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, "s3cret\n").unwrap();
+    Server::start(
+        &dir.join("idx"),
+        &["--token-file", token_file.to_str().unwrap()],
+    )
+}
+
 #[test]
 fn a_token_is_required_when_configured() {
     let dir = tempfile::tempdir().unwrap();
-    let token_file = dir.path().join("token");
-    std::fs::write(&token_file, "s3cret\n").unwrap();
-    let server = Server::start(
-        &dir.path().join("idx"),
-        &["--token-file", token_file.to_str().unwrap()],
-    );
+    let server = token_server(dir.path());
     let addr = server.addr;
     assert_eq!(request(addr, "GET", "/health", None, "").0, 401);
     assert_eq!(request(addr, "GET", "/v1/stats", Some("wrong"), "").0, 401);
@@ -208,12 +213,7 @@ fn a_token_is_required_when_configured() {
 #[test]
 fn finding_13_token_compare_is_exact_and_scheme_case_insensitive() {
     let dir = tempfile::tempdir().unwrap();
-    let token_file = dir.path().join("token");
-    std::fs::write(&token_file, "s3cret\n").unwrap();
-    let server = Server::start(
-        &dir.path().join("idx"),
-        &["--token-file", token_file.to_str().unwrap()],
-    );
+    let server = token_server(dir.path());
     let addr = server.addr;
     let status =
         |auth: &str| raw_request(addr, "GET", "/v1/stats", &[("Authorization", auth)], "").0;
