@@ -74,16 +74,18 @@ pub const REWRITE_STORY: f64 = 0.1;
 pub const COPY_STORY: f64 = 0.7;
 
 /// The level of a pair from its similarity and story score, `None` when it is not even
-/// related (below the configured `threshold`).
+/// related (similarity below the configured `threshold`). A pair is related before it can
+/// be a rewrite or a copy: on the Reuters audit every pair with a rewrite's story score but a
+/// similarity below the threshold was another news item, and on ECB+ the gate costs nothing.
 pub fn level(similarity: f64, story: f64, threshold: f64) -> Option<Level> {
-    if story >= COPY_STORY {
+    if similarity < threshold {
+        None
+    } else if story >= COPY_STORY {
         Some(Level::Copy)
     } else if story >= REWRITE_STORY {
         Some(Level::Rewrite)
-    } else if similarity >= threshold {
-        Some(Level::Related)
     } else {
-        None
+        Some(Level::Related)
     }
 }
 
@@ -106,5 +108,11 @@ mod tests {
         assert_eq!(level(0.2, REWRITE_STORY, 0.134), Some(Level::Rewrite));
         assert_eq!(level(0.2, 0.05, 0.134), Some(Level::Related));
         assert_eq!(level(0.1, 0.05, 0.134), None);
+    }
+
+    #[test]
+    fn a_pair_below_the_threshold_is_no_rewrite_whatever_its_story() {
+        assert_eq!(level(0.12, 0.3, 0.134), None);
+        assert_eq!(level(0.12, 0.9, 0.134), None);
     }
 }
