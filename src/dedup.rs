@@ -23,6 +23,11 @@
 //! inputs fewer. Otherwise (the keep order is not the input order, or the pairs are on disk)
 //! it takes a read of its own between steps 3 and 4.
 //!
+//! **Levels.** Above [`Level::Related`] (`config.level`), a verified pair must also reach the
+//! level ([`crate::verdict`]): the run verifies exactly, contrasts the documents in verified
+//! pairs with their candidates ([`Levels`]), and removes only what is a copy (or a rewrite).
+//! The streaming verification does not apply then: a document's later neighbours are needed.
+//!
 //! **The keep rule.** Documents are visited in keep order: input order for
 //! [`Keep::First`], longest text first for [`Keep::Longest`] (ties: input order). A document
 //! is removed when it has a verified pair with a document already kept; it names the kept
@@ -71,6 +76,10 @@ use crate::shingle::{
 use crate::signature::{Signature, Sketcher};
 use crate::spill::{FixedRecord, ListFile, Run, RunWriter, SignatureTable, SortedRuns, SpillDir};
 use crate::tokenize::{Analyzer, TermRef};
+use crate::verdict::Level;
+
+mod levels;
+pub use levels::Levels;
 
 /// Which document of a group of duplicates is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -165,11 +174,12 @@ pub struct Summary {
 pub struct Outputs<'a> {
     /// The kept documents' lines.
     pub unique: &'a mut dyn Write,
-    /// TSV `removed_id`, `kept_id`, `similarity`: one line per removed document (ids escaped
-    /// by [`tsv_field`], as in every TSV).
+    /// TSV `removed_id`, `kept_id`, `similarity`, `story`, `level`: one line per removed
+    /// document (ids escaped by [`tsv_field`], as in every TSV; story and level empty when
+    /// the run does not judge levels, [`Dedup::judges_levels`]).
     pub removed: Option<&'a mut dyn Write>,
-    /// TSV `a`, `b`, `similarity`: every verified pair (what the removals were chosen from),
-    /// sorted by document.
+    /// TSV `a`, `b`, `similarity`, `story`, `level`: every verified pair at the level (what
+    /// the removals were chosen from), sorted by document.
     pub pairs: Option<&'a mut dyn Write>,
 }
 
@@ -648,20 +658,25 @@ impl Dedup {
         let first_pass = self.config.weighting == Weighting::None;
         let mut sketches =
             self.sketch(paths, &freq, &analyzers, first_pass, observer, &mut summary)?;
+        let exact = self.judges_levels() || self.verify_exact;
         // Every verified pair is wanted with --pairs: the twins' shortcut would not list them.
-        if !self.verify_exact
+        if !exact
             && outputs.pairs.is_none()
             && let Some((edges, removals)) = Twins::select(self, &sketches, &mut summary)?
         {
             drop(freq);
-            return self.write_known(
-                paths, sketches, &edges, &removals, outputs, observer, summary,
-            );
+            let known = Removals::Known {
+                edges: &edges,
+                removals: &removals,
+                levels: None,
+            };
+            return self.write_known(paths, sketches, known, outputs, observer, summary);
         }
         let candidates = self.candidates(&mut sketches, &mut summary)?;
         let candidates = match candidates {
             Candidates::Memory(pairs)
                 if self.verify_exact
+                    && !self.judges_levels()
                     && self.keep == Keep::First
                     && featureless_pairs(&sketches, self.keep).is_empty() =>
             {
@@ -673,37 +688,58 @@ impl Dedup {
             }
             candidates => candidates,
         };
-        let edges = if self.verify_exact {
-            self.verify_exactly(
+        let (edges, mut levels) = if exact {
+            let features = self.exact_features(
                 paths,
                 &freq,
                 &analyzers,
                 &mut sketches,
                 &candidates,
                 observer,
-            )?
+            )?;
+            let config = &self.exact_config();
+            let edges = self.verify(&sketches, &candidates, config, &features)?;
+            if self.judges_levels() {
+                let (edges, levels) =
+                    Levels::judge(config, &sketches, &candidates, &features, edges)?;
+                (edges, Some(levels))
+            } else {
+                (edges, None)
+            }
         } else {
             let config = &estimating(&self.config);
-            self.verify(&sketches, &candidates, config, &FeatureSets::Estimated)?
+            let edges = self.verify(&sketches, &candidates, config, &FeatureSets::Estimated)?;
+            (edges, None)
         };
         drop(freq);
         drop(candidates);
+        if let Some(levels) = &mut levels {
+            levels.add_copies(&featureless_pairs(&sketches, self.keep));
+        }
         let edges = with_featureless_pairs(edges, &sketches, self.keep);
         let removals = self.select(&sketches, &edges, &mut summary);
-        self.write_known(
-            paths, sketches, &edges, &removals, outputs, observer, summary,
-        )
+        let known = Removals::Known {
+            edges: &edges,
+            removals: &removals,
+            levels: levels.as_ref(),
+        };
+        self.write_known(paths, sketches, known, outputs, observer, summary)
     }
 
-    /// The writing read once the removals are known ([`Dedup::write_pass`]), the sketches
+    /// Whether the run judges each pair's level ([`crate::verdict`]): when it removes only
+    /// rewrites or copies (`config.level` above related). It then verifies exactly, whatever
+    /// [`Dedup::verify_exact`] says: the story score needs the feature sets.
+    pub fn judges_levels(&self) -> bool {
+        self.config.level > Level::Related
+    }
+
+    /// The writing read once the removals are `known` ([`Dedup::write_pass`]), the sketches
     /// dropped first.
-    #[allow(clippy::too_many_arguments)]
     fn write_known(
         &self,
         paths: &[PathBuf],
         mut sketches: Sketches,
-        edges: &[Edge],
-        removals: &[Removal],
+        known: Removals<'_>,
         outputs: Outputs<'_>,
         observer: &mut dyn Observer,
         mut summary: Summary,
@@ -711,7 +747,6 @@ impl Dedup {
         summary.spilled = sketches.spilled();
         let layout = std::mem::take(&mut sketches.layout);
         drop(sketches);
-        let known = Removals::Known { edges, removals };
         self.write_pass(paths, known, Some(&layout), outputs, observer, &mut summary)?;
         Ok(summary)
     }
@@ -1105,10 +1140,9 @@ impl Dedup {
         }
     }
 
-    /// The candidate pairs whose exact similarity reaches the threshold: the feature sets of
-    /// the documents in candidate pairs are recomputed in one more read (only theirs are held,
-    /// in memory, or on disk on the spill path).
-    fn verify_exactly(
+    /// The feature sets of the documents in candidate pairs, recomputed in one more read (only
+    /// theirs are held, in memory, or on disk on the spill path), for exact verification.
+    fn exact_features(
         &self,
         paths: &[PathBuf],
         freq: &DocFreq,
@@ -1116,7 +1150,7 @@ impl Dedup {
         sketches: &mut Sketches,
         candidates: &Candidates,
         observer: &mut dyn Observer,
-    ) -> Result<Vec<Edge>> {
+    ) -> Result<FeatureSets> {
         let config = &self.exact_config();
         let n = sketches.n;
         let mut wanted = vec![false; n];
@@ -1169,7 +1203,7 @@ impl Dedup {
         {
             list.finish(&mut spilled.dir)?;
         }
-        self.verify(sketches, candidates, config, &features)
+        Ok(features)
     }
 
     /// The greedy keep pass over the verified pairs: the removals, sorted by removed document.
@@ -1197,7 +1231,11 @@ impl Dedup {
         observer: &mut dyn Observer,
         summary: &mut Summary,
     ) -> Result<()> {
-        let removals = Removals::Known { edges, removals };
+        let removals = Removals::Known {
+            edges,
+            removals,
+            levels: None,
+        };
         self.write_pass(paths, removals, None, outputs, observer, summary)
     }
 
@@ -1227,7 +1265,9 @@ impl Dedup {
             named.insert(doc, String::new());
         };
         match &removals {
-            Removals::Known { edges, removals } => {
+            Removals::Known {
+                edges, removals, ..
+            } => {
                 for r in *removals {
                     is_removed[r.removed as usize] = true;
                     if removed.is_some() {
@@ -1313,37 +1353,48 @@ impl Dedup {
         }
         found.same_as_first(n)?;
         unique.flush()?;
-        let (edges, removals) = match removals {
-            Removals::Known { edges, removals } => (Cow::Borrowed(edges), Cow::Borrowed(removals)),
+        let (edges, removals, levels) = match removals {
+            Removals::Known {
+                edges,
+                removals,
+                levels,
+            } => (Cow::Borrowed(edges), Cow::Borrowed(removals), levels),
             Removals::Streaming(streaming) => {
                 let (edges, removals) = streaming.finish();
                 summary.verified = edges.len() as u64;
                 summary.removed = removals.len() as u64;
                 summary.kept = n as u64 - summary.removed;
-                (Cow::Owned(edges), Cow::Owned(removals))
+                (Cow::Owned(edges), Cow::Owned(removals), None)
             }
         };
+        // The story score and level of a pair: empty when the run does not judge levels.
+        let judged = |a: u32, b: u32| match levels.and_then(|l| l.get(a, b)) {
+            Some((story, level)) => format!("{story:.4}\t{level}"),
+            None => "\t".to_string(),
+        };
         if let Some(out) = removed {
-            writeln!(out, "removed_id\tkept_id\tsimilarity")?;
+            writeln!(out, "removed_id\tkept_id\tsimilarity\tstory\tlevel")?;
             for r in removals.iter() {
                 writeln!(
                     out,
-                    "{}\t{}\t{:.4}",
+                    "{}\t{}\t{:.4}\t{}",
                     tsv_field(&named[&r.removed]),
                     tsv_field(&named[&r.kept]),
-                    r.similarity
+                    r.similarity,
+                    judged(r.removed, r.kept)
                 )?;
             }
             out.flush()?;
         }
         if let Some(out) = pairs {
-            writeln!(out, "a\tb\tsimilarity")?;
+            writeln!(out, "a\tb\tsimilarity\tstory\tlevel")?;
             for &(a, b, similarity) in edges.iter() {
                 writeln!(
                     out,
-                    "{}\t{}\t{similarity:.4}",
+                    "{}\t{}\t{similarity:.4}\t{}",
                     tsv_field(&named[&a]),
-                    tsv_field(&named[&b])
+                    tsv_field(&named[&b]),
+                    judged(a, b)
                 )?;
             }
             out.flush()?;
@@ -1364,6 +1415,8 @@ enum Removals<'a> {
     Known {
         edges: &'a [Edge],
         removals: &'a [Removal],
+        /// Each pair's story score and level, when the run judges them.
+        levels: Option<&'a Levels>,
     },
     /// None yet: they are decided as the documents are read ([`Streaming`]).
     Streaming(Box<Streaming<'a>>),

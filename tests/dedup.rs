@@ -46,7 +46,10 @@ fn kept_lines_are_written_unchanged_and_removals_name_the_kept_document() {
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     let (unique, removed, stderr) = dedup(dir.path(), &[&path], &["--preset", "classic"]);
     assert_eq!(unique, format!("{}\n{}\n", lines[0], lines[1]));
-    assert_eq!(removed, "removed_id\tkept_id\tsimilarity\nc\ta\t1.0000\n");
+    assert_eq!(
+        removed,
+        "removed_id\tkept_id\tsimilarity\tstory\tlevel\nc\ta\t1.0000\t\t\n"
+    );
     assert!(
         stderr.contains("wire.jsonl:4: malformed JSON line"),
         "{stderr}"
@@ -99,7 +102,9 @@ fn keep_longest_keeps_the_longer_copy_and_text_files_become_json_lines() {
     );
     let kept: serde_json::Value = serde_json::from_str(unique.trim_end()).unwrap();
     assert_eq!(kept["id"], "long.txt");
-    assert!(removed.starts_with("removed_id\tkept_id\tsimilarity\nshort.txt\tlong.txt\t"));
+    assert!(
+        removed.starts_with("removed_id\tkept_id\tsimilarity\tstory\tlevel\nshort.txt\tlong.txt\t")
+    );
     let (unique, _, _) = dedup(
         dir.path(),
         &[&short, &long],
@@ -128,12 +133,17 @@ fn output_is_identical_for_any_thread_count_at_defaults() {
     let two = dedup(dir.path(), &[&examples()], &["-j2"]);
     assert_eq!(one.0, two.0);
     assert_eq!(one.1, two.1);
-    // The strike's rewrites and the refiled results are one story each: the later ones go.
-    for later in [
-        "norvik-results.txt",
-        "port-strike-radio.txt",
-        "port-strike-wire.txt",
-    ] {
+    // At the default level, copy, only the refiled results go; the strike's rewrites stay.
+    assert_eq!(
+        one.1,
+        "removed_id\tkept_id\tsimilarity\tstory\tlevel\n\
+         norvik-results.txt\tnorvik-results-refile.txt\t0.9864\t0.9838\tcopy\n"
+    );
+    // At rewrite the strike's later versions go too.
+    let one = dedup(dir.path(), &[&examples()], &["-j1", "--level", "rewrite"]);
+    let two = dedup(dir.path(), &[&examples()], &["-j2", "--level", "rewrite"]);
+    assert_eq!((&one.0, &one.1), (&two.0, &two.1));
+    for later in ["port-strike-radio.txt", "port-strike-wire.txt"] {
         assert!(one.1.contains(&format!("{later}\t")), "{later}: {}", one.1);
     }
 }
@@ -196,7 +206,7 @@ fn pairs_lists_every_verified_pair_not_only_the_removals() {
     assert_eq!(removed.lines().count(), 3);
     assert_eq!(
         std::fs::read_to_string(pairs).unwrap(),
-        "a\tb\tsimilarity\na\tb\t1.0000\na\tc\t1.0000\nb\tc\t1.0000\n"
+        "a\tb\tsimilarity\tstory\tlevel\na\tb\t1.0000\t\t\na\tc\t1.0000\t\t\nb\tc\t1.0000\t\t\n"
     );
 }
 
@@ -204,13 +214,20 @@ fn pairs_lists_every_verified_pair_not_only_the_removals() {
 fn exact_verification_reports_what_the_batch_engine_reports() {
     // Oracle: `--exact` judges candidate pairs on recomputed feature sets, so its verified
     // pairs and similarities are those of `storyprint pairs` (the batch engine, exact) whose
-    // similarity reaches the threshold (dedup judges with the similarity alone).
+    // similarity reaches the threshold (at level related dedup judges with the similarity
+    // alone, and leaves the story and level empty).
     let dir = tempfile::tempdir().unwrap();
     let pairs = dir.path().join("pairs.tsv");
     let (_, removed, stderr) = dedup(
         dir.path(),
         &[&examples()],
-        &["--exact", "--pairs", pairs.to_str().unwrap()],
+        &[
+            "--exact",
+            "--level",
+            "related",
+            "--pairs",
+            pairs.to_str().unwrap(),
+        ],
     );
     assert!(stderr.contains("(exact similarity"), "{stderr}");
     let batch = util::stdout_of(
@@ -218,16 +235,55 @@ fn exact_verification_reports_what_the_batch_engine_reports() {
             .args(["pairs", "-f", "tsv", "--level", "related"])
             .arg(examples()),
     );
-    let mut expected = String::from("a\tb\tsimilarity\n");
+    let mut expected = String::from("a\tb\tsimilarity\tstory\tlevel\n");
     for row in batch.lines().skip(1) {
         let fields: Vec<&str> = row.split('\t').collect();
         if fields[2].parse::<f64>().unwrap() >= 0.134 {
             expected.push_str(&fields[..3].join("\t"));
-            expected.push('\n');
+            expected.push_str("\t\t\n");
         }
     }
     assert_eq!(std::fs::read_to_string(pairs).unwrap(), expected);
     assert!(removed.contains("port-strike-wire.txt\t"), "{removed}");
+}
+
+#[test]
+fn dedup_judges_the_levels_the_batch_engine_judges() {
+    // The same pairs at the same levels as `storyprint pairs`; the story scores differ a
+    // little, as dedup's LSH (tuned lower) proposes more neighbours to contrast with.
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = dir.path().join("pairs.tsv");
+    let (_, _, stderr) = dedup(
+        dir.path(),
+        &[&examples()],
+        &["--level", "rewrite", "--pairs", pairs.to_str().unwrap()],
+    );
+    assert!(
+        stderr.contains("verified at level rewrite (exact similarity"),
+        "{stderr}"
+    );
+    let batch = util::stdout_of(
+        storyprint()
+            .args(["pairs", "-f", "tsv", "--level", "rewrite"])
+            .arg(examples()),
+    );
+    let rows = |tsv: &str| -> Vec<(String, String, String, f64, String)> {
+        tsv.lines()
+            .skip(1)
+            .map(|row| {
+                let f: Vec<&str> = row.split('\t').collect();
+                let story = f[3].parse().unwrap();
+                (f[0].into(), f[1].into(), f[2].into(), story, f[4].into())
+            })
+            .collect()
+    };
+    let (ours, theirs) = (rows(&std::fs::read_to_string(pairs).unwrap()), rows(&batch));
+    assert_eq!(ours.len(), 4);
+    assert_eq!(ours.len(), theirs.len());
+    for (o, t) in ours.iter().zip(&theirs) {
+        assert_eq!((&o.0, &o.1, &o.2, &o.4), (&t.0, &t.1, &t.2, &t.4));
+        assert!((o.3 - t.3).abs() < 0.01, "{o:?} {t:?}");
+    }
 }
 
 /// Runs dedup on `inputs` with `--pairs`, returning unique.jsonl, removed.tsv, pairs.tsv and

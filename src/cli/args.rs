@@ -96,8 +96,8 @@ pub struct EngineArgs {
     #[arg(long, short, value_name = "T", help_heading = "Engine")]
     pub threshold: Option<f64>,
     /// The lowest level that counts as a match: copy (the same text), rewrite (the same news
-    /// item told again) or related (the same subject). Default: rewrite (related with
-    /// `--preset classic`).
+    /// item told again) or related (the same subject). Default: rewrite (`dedup`: copy;
+    /// related with `--preset classic`).
     #[arg(long, value_name = "LEVEL", help_heading = "Engine")]
     pub level: Option<Level>,
     /// Verify and report exact similarities from the feature sets (the default preset's
@@ -160,6 +160,16 @@ impl EngineArgs {
         rayon::ThreadPoolBuilder::new()
             .num_threads(asked.min(cap))
             .build_global()
+    }
+
+    /// The validated engine configuration, at `level` unless `--level` or `--preset classic`
+    /// says otherwise (a command whose default level is not the engine's).
+    pub fn config_at(&self, level: Level) -> storyprint::Result<Config> {
+        let mut config = self.config()?;
+        if self.level.is_none() && self.preset == Preset::Default {
+            config.level = level;
+        }
+        Ok(config)
     }
 
     /// The validated engine configuration.
