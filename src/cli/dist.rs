@@ -9,6 +9,7 @@ use clap::Args;
 
 use storyprint::dedup::{Dedup, Keep};
 use storyprint::dist::{Cluster, Outputs};
+use storyprint::verdict::Level;
 
 use super::dedup::KeepArg;
 use super::{EXIT_OK, EngineArgs, InputArgs, check_outputs};
@@ -69,7 +70,12 @@ pub fn dist(args: DistArgs) -> anyhow::Result<u8> {
             parquet,
         ],
     )?;
-    let config = args.engine.config()?;
+    let config = args.engine.config_at(Level::Related)?;
+    anyhow::ensure!(
+        config.level == Level::Related,
+        "dist judges pairs by their similarity alone (--level related); the copy and rewrite \
+         levels need the neighbours' features: use dedup"
+    );
     let mut dedup = Dedup::new(config, args.input.options());
     dedup.keep = match args.keep {
         KeepArg::First => Keep::First,
