@@ -93,6 +93,22 @@ pub fn contrast_all(features: &[Vec<Feature>], neighbours: &[Vec<u32>]) -> Vec<V
         .collect()
 }
 
+/// Each member of a group of mutual neighbours contrasted with all the others: what a check
+/// against an index uses, where a draft's neighbours are the indexed documents LSH proposes
+/// and each of those is taken to neighbour the draft and the others (its own neighbours in
+/// the index are not looked up).
+pub fn contrast_group(group: &[&[Feature]]) -> Vec<Vec<Feature>> {
+    (0..group.len())
+        .map(|i| {
+            let others: Vec<&[Feature]> = (group.iter().enumerate())
+                .filter(|&(j, _)| j != i)
+                .map(|(_, f)| *f)
+                .collect();
+            contrasted(group[i], others.into_iter())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +128,27 @@ mod tests {
         assert_eq!(out[1], (2, 10.0 * kept(1, 3)));
         assert_eq!(out[2], (3, 10.0));
         assert!(out[0].1 < out[1].1 && out[1].1 < out[2].1);
+    }
+
+    #[test]
+    fn a_group_contrasts_each_member_with_the_others() {
+        let members = [
+            vec![(1, 1.0), (2, 1.0)],
+            vec![(1, 1.0), (3, 1.0)],
+            vec![(1, 1.0), (2, 1.0), (3, 1.0)],
+        ];
+        let group: Vec<&[Feature]> = members.iter().map(Vec::as_slice).collect();
+        let out = contrast_group(&group);
+        for (i, own) in members.iter().enumerate() {
+            let others = (members.iter().enumerate())
+                .filter(|&(j, _)| j != i)
+                .map(|(_, f)| f.as_slice());
+            assert_eq!(
+                out[i],
+                contrasted(own, others.collect::<Vec<_>>().into_iter())
+            );
+        }
+        assert_eq!(out[0][0], (1, kept(2, 2)));
     }
 
     #[test]

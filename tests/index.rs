@@ -552,3 +552,55 @@ fn an_empty_or_foreign_index_file_is_refused_and_left_alone() {
         }
     }
 }
+
+/// `check` gives each match its level, and blocks at the level asked for: by default a
+/// rewrite of an indexed story is a duplicate (exit 1); at `--level copy` the same draft is
+/// new (exit 0) and its matches are still listed.
+#[test]
+fn check_reports_levels_and_blocks_at_the_level_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    stdout_of(
+        storyprint()
+            .args(["index", "add", "--index"])
+            .arg(&index)
+            .arg(examples()),
+    );
+    let check = |file: &str, extra: &[&str]| {
+        let run = storyprint()
+            .args(["check", "--format", "json", "--index"])
+            .arg(&index)
+            .args(extra)
+            .arg(example(file))
+            .output()
+            .unwrap();
+        let line: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        (run.status.code(), line)
+    };
+    // The file's own id is in the index, so it is never its own match.
+    let (code, rewrite) = check("port-strike-wire.txt", &[]);
+    assert_eq!(code, Some(1), "{rewrite}");
+    assert_eq!(rewrite["duplicate"], true);
+    let levels: Vec<&str> = (rewrite["matches"].as_array().unwrap().iter())
+        .map(|m| m["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["rewrite", "rewrite"], "{rewrite}");
+    let (code, at_copy) = check("port-strike-wire.txt", &["--level", "copy"]);
+    assert_eq!(code, Some(0), "{at_copy}");
+    assert_eq!(at_copy["duplicate"], false);
+    assert_eq!(at_copy["matches"], rewrite["matches"]);
+    let (code, copy) = check("norvik-results.txt", &["--level", "copy"]);
+    assert_eq!(code, Some(1), "{copy}");
+    assert_eq!(copy["matches"][0]["id"], "norvik-results-refile.txt");
+    assert_eq!(copy["matches"][0]["level"], "copy");
+    assert!(
+        copy["matches"][0]["story"].as_f64().unwrap() > 0.9,
+        "{copy}"
+    );
+    // A story on the subject with no rewrite indexed is new.
+    let (code, new) = check("port-deal.txt", &[]);
+    assert_eq!(
+        (code, &new["duplicate"]),
+        (Some(0), &serde_json::json!(false))
+    );
+}

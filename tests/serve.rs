@@ -78,7 +78,8 @@ impl Server {
             .unwrap()
             .read_to_string(&mut stderr)
             .unwrap();
-        assert!(self.child.wait().unwrap().success(), "{stderr}");
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{status:?} {stderr}");
         stderr
     }
 }
@@ -158,6 +159,12 @@ fn api_round_trip_and_errors() {
     assert_eq!(body["duplicate"], true);
     assert_eq!(body["matches"][0]["id"], "s1");
     assert_eq!(body["matches"][0]["similarity"], 1.0);
+    assert_eq!(body["matches"][0]["level"], "copy", "{body}");
+    // A copy is a match at every level; "level" names the lowest that blocks.
+    let (_, body) = post(addr, "/v1/check", &json!({"text": story, "level": "copy"}));
+    assert_eq!(body["duplicate"], true, "{body}");
+    let (status, _) = post(addr, "/v1/check", &json!({"text": story, "level": "same"}));
+    assert_eq!(status, 400);
     let (_, body) = post(
         addr,
         "/v1/check",

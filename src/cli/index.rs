@@ -8,9 +8,11 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use storyprint::Config;
 use storyprint::index::{
-    AddCounts, AddOptions, DEFAULT_PATH, Index, MAX_ID_BYTES, Match, OpenOptions, guarded, unix_now,
+    AddCounts, AddOptions, DEFAULT_PATH, Index, MAX_ID_BYTES, Match, OpenOptions, duplicate_at,
+    guarded, unix_now,
 };
 use storyprint::output::{round4, short, terminal_text};
+use storyprint::verdict::Level;
 
 use super::{EXIT_OK, EngineArgs, InputArgs, load, open_output};
 
@@ -151,10 +153,14 @@ pub struct CheckArgs {
     input: InputArgs,
     #[command(flatten)]
     location: IndexLocation,
-    /// Similarity at or above which a document is a duplicate (default: the index's). The
+    /// Similarity at or above which a document is related (default: the index's). The
     /// index's LSH bands were cut for its own threshold: far lower values lose recall.
     #[arg(long, short, value_name = "T")]
     threshold: Option<f64>,
+    /// The lowest level that makes a duplicate: copy, rewrite or related (default: the
+    /// index's, rewrite). Related matches below it are listed, and the draft is new.
+    #[arg(long, value_name = "LEVEL")]
+    level: Option<Level>,
     /// Output format.
     #[arg(long, short, value_enum, default_value = "table")]
     format: IndexFormat,
@@ -352,19 +358,21 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
     if args.format == IndexFormat::Table {
         writeln!(
             out,
-            "{:<40} {:<10} {:>10}  match",
-            "document", "verdict", "similarity"
+            "{:<40} {:<10} {:>10} {:<8} match",
+            "document", "verdict", "similarity", "level"
         )?;
     }
+    let level = args.level.unwrap_or(index.config().level);
     let mut any_duplicate = false;
     for doc in &batch.documents {
         let (matches, added) = if args.add {
-            index.check_and_add(doc, args.threshold, unix_now())?
+            index.check_and_add(doc, args.threshold, Some(level), unix_now())?
         } else {
             (index.check(&doc.text, Some(&doc.id), args.threshold)?, None)
         };
-        any_duplicate |= !matches.is_empty();
-        write_verdict(&mut out, &doc.id, &matches, added, args.format)?;
+        let duplicate = duplicate_at(&matches, level);
+        any_duplicate |= duplicate;
+        write_verdict(&mut out, &doc.id, duplicate, &matches, added, args.format)?;
     }
     out.commit()?;
     Ok(if any_duplicate {
@@ -378,6 +386,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
 fn write_verdict(
     out: &mut dyn Write,
     id: &str,
+    duplicate: bool,
     matches: &[Match],
     added: Option<storyprint::index::AddStatus>,
     format: IndexFormat,
@@ -386,11 +395,18 @@ fn write_verdict(
         IndexFormat::Json => {
             let matches: Vec<_> = matches
                 .iter()
-                .map(|m| serde_json::json!({ "id": m.id, "similarity": round4(m.similarity) }))
+                .map(|m| {
+                    serde_json::json!({
+                        "id": m.id,
+                        "similarity": round4(m.similarity),
+                        "story": m.story.map(round4),
+                        "level": m.level,
+                    })
+                })
                 .collect();
             let mut line = serde_json::json!({
                 "id": id,
-                "duplicate": !matches.is_empty(),
+                "duplicate": duplicate,
                 "matches": matches,
             });
             if let Some(status) = added {
@@ -399,20 +415,21 @@ fn write_verdict(
             writeln!(out, "{line}")?;
         }
         IndexFormat::Table => {
-            let verdict = match (matches.is_empty(), added) {
-                (false, _) => "duplicate",
-                (true, Some(_)) => "new, added",
-                (true, None) => "new",
+            let verdict = match (duplicate, added) {
+                (true, _) => "duplicate",
+                (false, Some(_)) => "new, added",
+                (false, None) => "new",
             };
             let id = short(&terminal_text(id), 40);
             if matches.is_empty() {
-                writeln!(out, "{id:<40} {verdict:<10} {:>10}  -", "-")?;
+                writeln!(out, "{id:<40} {verdict:<10} {:>10} {:<8} -", "-", "-")?;
             }
             for m in matches {
                 writeln!(
                     out,
-                    "{id:<40} {verdict:<10} {:>10.4}  {}",
+                    "{id:<40} {verdict:<10} {:>10.4} {:<8} {}",
                     m.similarity,
+                    m.level.name(),
                     terminal_text(&m.id)
                 )?;
             }

@@ -75,39 +75,41 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<u8> {
             .await
             .with_context(|| format!("listening on {}", args.addr))?;
         let addr = listener.local_addr()?;
+        // Handlers in place before the banner: a client that signals as soon as it reads the
+        // address must get a clean shutdown, not the default action.
+        let shutdown = shutdown_signal()?;
         eprintln!(
             "storyprint: serving {} on http://{addr}",
             index.path().display()
         );
-        http::serve(index, listener, &options, shutdown_signal()).await?;
+        http::serve(index, listener, &options, shutdown).await?;
         eprintln!("storyprint: shut down cleanly");
         anyhow::Ok(())
     })?;
     Ok(EXIT_OK)
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// A future that resolves on Ctrl-C or SIGTERM, the handlers installed when it is made.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    let (mut interrupt, mut terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        )
+    };
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+    })
 }
 
 #[cfg(test)]

@@ -27,9 +27,12 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
-use super::{AddOptions, AddOutcome, AddStatus, Index, MAX_ID_BYTES, Match, unix_now};
+use super::{
+    AddOptions, AddOutcome, AddStatus, Index, MAX_ID_BYTES, Match, duplicate_at, unix_now,
+};
 use crate::error::Error;
 use crate::input::{Document, Origin};
+use crate::verdict::Level;
 
 /// Service settings.
 #[derive(Debug, Clone)]
@@ -53,12 +56,14 @@ pub struct CheckRequest {
     pub add: bool,
     /// Threshold for this check (default: the index's).
     pub threshold: Option<f64>,
+    /// The lowest level that makes a duplicate (default: the index's, `rewrite`).
+    pub level: Option<Level>,
 }
 
 /// `POST /v1/check` answer.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CheckResponse {
-    /// Whether any indexed document reaches the threshold.
+    /// Whether any match reaches the level asked for.
     pub duplicate: bool,
     /// The matching documents, best first.
     pub matches: Vec<MatchBody>,
@@ -74,6 +79,12 @@ pub struct MatchBody {
     pub id: String,
     /// Its similarity, rounded to 4 decimals.
     pub similarity: f64,
+    /// Its story score, rounded to 4 decimals (absent when the index does not verify
+    /// exactly).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub story: Option<f64>,
+    /// How alike they are.
+    pub level: Level,
 }
 
 impl From<Match> for MatchBody {
@@ -81,6 +92,8 @@ impl From<Match> for MatchBody {
         MatchBody {
             id: m.id,
             similarity: crate::output::round4(m.similarity),
+            story: m.story.map(crate::output::round4),
+            level: m.level,
         }
     }
 }
@@ -162,9 +175,10 @@ async fn check(State(index): State<Arc<Index>>, body: Bytes) -> ApiResult<CheckR
         ));
     }
     let doc = document(request.id, request.text)?;
+    let level = request.level.unwrap_or(index.config().level);
     let (matches, added) = blocking(move || {
         if request.add {
-            Ok(index.check_and_add(&doc, request.threshold, unix_now())?)
+            Ok(index.check_and_add(&doc, request.threshold, Some(level), unix_now())?)
         } else {
             let id = (!doc.id.is_empty()).then_some(doc.id.as_str());
             Ok((index.check(&doc.text, id, request.threshold)?, None))
@@ -172,7 +186,7 @@ async fn check(State(index): State<Arc<Index>>, body: Bytes) -> ApiResult<CheckR
     })
     .await?;
     Ok(Json(CheckResponse {
-        duplicate: !matches.is_empty(),
+        duplicate: duplicate_at(&matches, level),
         matches: matches.into_iter().map(MatchBody::from).collect(),
         added,
     }))

@@ -54,14 +54,18 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::{Config, Language, Weighting};
+use crate::contrast::contrast_group;
 use crate::error::{Error, Result};
 use crate::input::Document;
 use crate::lsh::Banding;
 use crate::normalize::normalize;
-use crate::pipeline::{Analysis, Evidence, analyze, lsh_threshold, params, similarity_of};
+use crate::pipeline::{
+    Analysis, Evidence, analyze, lsh_threshold, params, similarity_of, story_of,
+};
 use crate::shingle::{DocFreq, Feature, FeatureTerms, Slot, fact_slots, features};
 use crate::signature::{EMPTY, Params, Signature, Sketcher};
 use crate::tokenize::Analyzer;
+use crate::verdict::{self, Level};
 
 use cache::{FreqCache, Stamp};
 use store::{
@@ -214,6 +218,17 @@ pub struct Match {
     pub id: String,
     /// Similarity under the index's measure.
     pub similarity: f64,
+    /// The story score ([`crate::verdict`]), when the index verifies exactly: the draft and
+    /// the indexed documents LSH proposes with it, each contrasted with the others
+    /// ([`crate::contrast::contrast_group`]).
+    pub story: Option<f64>,
+    /// How alike they are (`related` when there is no story score).
+    pub level: Level,
+}
+
+/// Whether `matches` hold one at `level` or above: a duplicate at that level.
+pub fn duplicate_at(matches: &[Match], level: Level) -> bool {
+    matches.iter().any(|m| m.level >= level)
 }
 
 /// Figures about an index.
@@ -563,7 +578,7 @@ impl Index {
     }
 
     /// Indexed documents similar to `text` at or above `threshold` (default: the index's),
-    /// best first. `id`, when given, is never reported as a match of itself.
+    /// each with its level, best first. `id`, when given, is never reported as a match of itself.
     pub fn check(
         &self,
         text: &str,
@@ -597,15 +612,17 @@ impl Index {
         self.matches(&tables, query, exclude, self.threshold(threshold)?)
     }
 
-    /// Checks `doc` and, when it is not a duplicate, adds it, in one transaction: no other
-    /// write can come between the verdict and the add. Returns the matches and, when added,
-    /// what the add did.
+    /// Checks `doc` and, when it is not a duplicate at `level` (default: the index's), adds
+    /// it, in one transaction: no other write can come between the verdict and the add.
+    /// Returns the matches and, when added, what the add did.
     pub fn check_and_add(
         &self,
         doc: &Document,
         threshold: Option<f64>,
+        level: Option<Level>,
         added_at: u64,
     ) -> Result<(Vec<Match>, Option<AddStatus>)> {
+        let level = level.unwrap_or(self.config.level);
         let threshold = self.threshold(threshold)?;
         let prepared = self.prepare_one(doc);
         let txn = self.db.begin_write()?;
@@ -614,7 +631,7 @@ impl Index {
             let exclude = tables.tables.ids.get(doc.id.as_str())?.map(|v| v.value());
             let query = self.query(&tables, &prepared.analysis, false, None)?;
             let matches = self.matches(&tables, query, exclude, threshold)?;
-            if !matches.is_empty() {
+            if duplicate_at(&matches, level) {
                 return Ok((matches, None));
             }
             let status = self.insert(&mut tables, &prepared, added_at)?;
@@ -1010,29 +1027,68 @@ impl Index {
             signature: &query.signature,
             slots: &query.slots,
         };
-        let similarities: Vec<f64> = records
+        let features: Vec<Vec<Feature>> = records
             .iter()
-            .map(|(record, stored)| {
-                let features = if config.exact {
+            .map(|(_, stored)| {
+                if config.exact {
                     stored.features.weighted(config.weighting, &query.freq)
                 } else {
                     Vec::new()
-                };
-                let evidence = Evidence {
-                    features: &features,
-                    signature: &record.signature,
-                    slots: &stored.slots,
-                };
-                similarity_of(config, &query_evidence, &evidence)
+                }
             })
             .collect();
+        fn evidence<'a>(
+            (record, stored): &'a (RecordHead, StoredEvidence),
+            features: &'a [Feature],
+        ) -> Evidence<'a> {
+            Evidence {
+                features,
+                signature: &record.signature,
+                slots: &stored.slots,
+            }
+        }
+        let similarities: Vec<f64> = (0..records.len())
+            .map(|i| {
+                similarity_of(
+                    config,
+                    &query_evidence,
+                    &evidence(&records[i], &features[i]),
+                )
+            })
+            .collect();
+        // The story scores, from the draft and its candidates contrasted with each other.
+        let stories: Vec<Option<f64>> = if config.exact {
+            let group: Vec<&[Feature]> = std::iter::once(query.features.as_slice())
+                .chain(features.iter().map(Vec::as_slice))
+                .collect();
+            let contrasted = contrast_group(&group);
+            let draft = Evidence {
+                features: &contrasted[0],
+                ..query_evidence
+            };
+            (0..records.len())
+                .map(|i| {
+                    Some(story_of(
+                        config,
+                        &draft,
+                        &evidence(&records[i], &contrasted[i + 1]),
+                    ))
+                })
+                .collect()
+        } else {
+            vec![None; records.len()]
+        };
         let mut matches: Vec<Match> = records
             .into_iter()
-            .zip(similarities)
-            .filter(|(_, s)| *s >= threshold)
-            .map(|((r, _), similarity)| Match {
+            .zip(similarities.into_iter().zip(stories))
+            .filter(|(_, (s, _))| *s >= threshold)
+            .map(|((r, _), (similarity, story))| Match {
                 id: r.id,
                 similarity,
+                story,
+                level: story
+                    .and_then(|story| verdict::level(similarity, story, threshold))
+                    .unwrap_or(Level::Related),
             })
             .collect();
         matches.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then(a.id.cmp(&b.id)));
@@ -1617,15 +1673,22 @@ mod tests {
     fn check_and_add_adds_only_what_is_new() {
         let dir = tempfile::tempdir().unwrap();
         let index = open(dir.path());
-        let (matches, added) = index.check_and_add(&doc("a", PARDON), None, 1).unwrap();
+        let (matches, added) = index
+            .check_and_add(&doc("a", PARDON), None, None, 1)
+            .unwrap();
         assert!(matches.is_empty());
         assert_eq!(added, Some(AddStatus::New));
-        let (matches, added) = index
-            .check_and_add(&doc("b", PARDON_REWRITE), None, 2)
-            .unwrap();
+        // A match below the level asked for does not block the add.
+        let (matches, added) =
+            (index.check_and_add(&doc("b", PARDON_REWRITE), None, None, 2)).unwrap();
         assert_eq!(matches[0].id, "a");
+        assert!(matches[0].level >= Level::Rewrite, "{matches:?}");
         assert_eq!(added, None);
         assert!(!index.contains("b").unwrap());
+        let copy = Some(Level::Copy);
+        let (matches, added) =
+            (index.check_and_add(&doc("b", PARDON_REWRITE), None, copy, 2)).unwrap();
+        assert_eq!((matches.len(), added), (1, Some(AddStatus::New)));
     }
 
     #[test]
