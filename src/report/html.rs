@@ -19,6 +19,7 @@ use super::{Evidence, Report, evidence};
 use crate::error::Result;
 use crate::explain::Span;
 use crate::pipeline::Fingerprints;
+use crate::verdict::Level;
 
 /// The heatmap shows at most this many documents.
 pub const HEATMAP_DOCS: usize = 100;
@@ -53,6 +54,8 @@ struct PagePair {
     a: u32,
     b: u32,
     s: f64,
+    /// The pair's level, when it is at least related.
+    l: Option<&'static str>,
     /// `[kind, start_a, end_a, start_b, end_b]`.
     facts: Vec<(&'static str, u32, u32, u32, u32)>,
     /// `[start_a, end_a, start_b, end_b, words]`.
@@ -113,6 +116,7 @@ fn page_pair(e: &Evidence, prints: &Fingerprints) -> PagePair {
         a: e.a,
         b: e.b,
         s: round3(e.similarity),
+        l: e.level.map(Level::name),
         facts: e
             .explanation
             .facts

@@ -15,6 +15,7 @@ use crate::explain::{Explanation, FactKind, Span, explain};
 use crate::input::Document;
 use crate::output::{singletons, terminal_text};
 use crate::pipeline::Fingerprints;
+use crate::verdict::Level;
 
 /// Titles are cut to this many characters.
 pub const TITLE_CHARS: usize = 100;
@@ -41,8 +42,11 @@ pub struct Evidence {
     pub a: u32,
     /// The second document.
     pub b: u32,
-    /// Their similarity.
+    /// Their score: the similarity, or the story score when the report is at a level above
+    /// related (what put them in one cluster).
     pub similarity: f64,
+    /// Their level ([`crate::verdict`]), when they are at least related.
+    pub level: Option<Level>,
     /// Shared facts and passages.
     pub explanation: Explanation,
 }
@@ -94,6 +98,7 @@ pub fn evidence(prints: &Fingerprints, pairs: &[(u32, u32, f64)]) -> Vec<Evidenc
             a,
             b,
             similarity,
+            level: prints.judge(a.min(b), a.max(b)).map(|e| e.level),
             explanation: explain(
                 &prints.analyses[a as usize],
                 &prints.analyses[b as usize],
@@ -186,11 +191,15 @@ pub fn write_terminal(
             if m == c.representative as usize {
                 writeln!(out, "  * {}  (representative)", style.id(&ids[m]))?;
             } else {
+                let level = (report.evidence.iter())
+                    .find(|e| e.a == c.representative && e.b as usize == m)
+                    .and_then(|e| e.level);
                 writeln!(
                     out,
-                    "    {}  {}",
+                    "    {}  {}{}",
                     style.id(&ids[m]),
-                    style.value(&format!("{s:.3}"))
+                    style.value(&format!("{s:.3}")),
+                    level.map_or(String::new(), |l| format!(" {l}"))
                 )?;
             }
             writeln!(out, "      {}", terminal_text(&report.titles[m]))?;
@@ -235,10 +244,11 @@ fn write_evidence(
     let (text_a, text_b) = (&prints.analyses[a].text, &prints.analyses[b].text);
     writeln!(
         out,
-        "  why {} matches {} ({})",
+        "  why {} matches {} ({}{})",
         style.id(&prints.ids[b]),
         style.id(&prints.ids[a]),
-        style.value(&format!("{:.3}", e.similarity))
+        style.value(&format!("{:.3}", e.similarity)),
+        e.level.map_or(String::new(), |l| format!(", {l}"))
     )?;
     let why = &e.explanation;
     if why.facts.is_empty() {

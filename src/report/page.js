@@ -132,7 +132,7 @@
         el("ul", {}, ...members));
     });
     paged(document.getElementById("pairs"), "Explained pairs, most similar first", data.pairs, 50, (p) =>
-      el("li", {}, el("span", { class: "value" }, fmt(p.s)), " ",
+      el("li", {}, el("span", { class: "value" }, fmt(p.s)), " ", p.l ? el("span", { class: "id" }, p.l) : "", " ",
         pairButton(p.a, p.b, (docs[p.a].title || docs[p.a].id) + "  ↔  " + (docs[p.b].title || docs[p.b].id))));
     paged(document.getElementById("singletons"), "Singletons", data.singletons, 100, (s) =>
       el("li", {}, el("span", { class: "id" }, docs[s].id), " ", docs[s].title));
