@@ -101,6 +101,9 @@ pub enum Error {
         /// What failed.
         detail: String,
     },
+    /// A write was asked of an index opened read-only.
+    #[error("the index was opened read-only")]
+    IndexReadOnly,
     /// The index's tables disagree with each other (found by `index verify`).
     #[error("index is corrupt: {0}")]
     IndexCorrupt(String),

@@ -4,6 +4,7 @@
 mod util;
 
 use std::path::Path;
+use std::time::Duration;
 
 use util::{examples, shared, storyprint, without_shared};
 
@@ -514,4 +515,68 @@ fn rng_word(n: u64) -> String {
         syllables[(n / 10 % 10) as usize],
         syllables[(n / 100 % 10) as usize]
     )
+}
+
+/// The names in `dir` that a killed run leaves: temporary outputs and spill directories.
+fn leftovers(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".partial") || name.starts_with("storyprint-spill-"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Regression: a killed `dedup` left its temporary outputs (`.NAME.*.partial`) behind for
+/// good. Killed with SIGKILL while it spills, its temporary outputs and spill directory are
+/// removed by the next run writing the same outputs, whose own outputs are complete.
+#[test]
+fn finding_3_a_killed_runs_temporary_files_are_removed_by_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let mut rng = util::Rng(31);
+    let lines: Vec<String> = (0..4_000)
+        .map(|i| serde_json::json!({"id": format!("d{i}"), "text": rng.text(30)}).to_string())
+        .collect();
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let command = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_storyprint"));
+        cmd.current_dir(dir.path())
+            .args([
+                "dedup",
+                "in.jsonl",
+                "-o",
+                "unique.jsonl",
+                "--removed",
+                "removed.tsv",
+            ])
+            .args([
+                "--memory",
+                "1",
+                "--temp-dir",
+                ".",
+                "-j1",
+                "--chunk-docs",
+                "500",
+            ])
+            .stderr(std::process::Stdio::null());
+        cmd
+    };
+    let mut child = command().spawn().unwrap();
+    let start = std::time::Instant::now();
+    while leftovers(dir.path()).len() < 3 && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = leftovers(dir.path());
+    assert_eq!(left.len(), 3, "{left:?}");
+    assert!(left[0].starts_with(".removed.tsv.") && left[1].starts_with(".unique.jsonl."));
+    assert!(!dir.path().join("unique.jsonl").exists());
+
+    assert!(command().status().unwrap().success());
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    let kept = std::fs::read_to_string(dir.path().join("unique.jsonl")).unwrap();
+    assert_eq!(kept.lines().count(), 4_000);
 }

@@ -328,6 +328,54 @@ fn finding_12_cross_site_requests_and_foreign_hosts_are_refused() {
 }
 
 #[test]
+fn finding_12_an_unspecified_bind_answers_to_addresses_and_given_names_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &dir.path().join("idx"),
+        &[
+            "--addr",
+            "0.0.0.0:0",
+            "--allow-remote-without-token",
+            "--host",
+            "news.example",
+        ],
+    );
+    let addr = SocketAddr::from(([127, 0, 0, 1], server.addr.port()));
+    let port = addr.port();
+    let get = |host: &str| raw_request(addr, "GET", "/v1/stats", &[("Host", host)], "").0;
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("192.0.2.7:{port}"),
+        format!("[::1]:{port}"),
+        format!("localhost:{port}"),
+        format!("news.example:{port}"),
+    ] {
+        assert_eq!(get(&host), 200, "{host}");
+    }
+    for host in [
+        format!("evil.example:{port}"),
+        format!("127.0.0.1:{}", port.wrapping_add(1)),
+        "news.example".to_string(),
+    ] {
+        assert_eq!(get(&host), 421, "{host}");
+    }
+    let origin = |origin: &str| {
+        let host = format!("127.0.0.1:{port}");
+        raw_request(
+            addr,
+            "GET",
+            "/v1/stats",
+            &[("Host", &host), ("Origin", origin)],
+            "",
+        )
+        .0
+    };
+    assert_eq!(origin(&format!("http://192.0.2.7:{port}")), 200);
+    assert_eq!(origin(&format!("http://evil.example:{port}")), 403);
+    server.terminate();
+}
+
+#[test]
 fn finding_14_ids_over_1024_bytes_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let index = dir.path().join("idx");
@@ -351,6 +399,17 @@ fn finding_14_ids_over_1024_bytes_are_refused() {
     assert_eq!(status, 400);
     let most = "a".repeat(1024);
     let (status, body) = post(addr, "/v1/documents", &json!({"id": most, "text": text}));
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = request(
+        addr,
+        "DELETE",
+        &format!("/v1/documents/{}", "a".repeat(1025)),
+        None,
+        "",
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("1024"), "{body}");
+    let (status, body) = request(addr, "DELETE", &format!("/v1/documents/{most}"), None, "");
     assert_eq!(status, 200, "{body}");
     server.terminate();
 
@@ -437,4 +496,180 @@ fn ten_thousand_mixed_requests_from_eight_clients_lose_nothing() {
         opened.verify().unwrap().documents,
         acknowledged.len() as u64
     );
+}
+
+/// A connection that sends `head` (and `body`) and then holds the line open.
+fn held_connection(addr: SocketAddr, sent: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.write_all(sent.as_bytes()).unwrap();
+    stream
+}
+
+/// The status line a held connection gets within `wait`, or `None` when the server closes it
+/// without an answer.
+fn answer_within(stream: &mut TcpStream, wait: Duration) -> Option<String> {
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let mut response = Vec::new();
+    match stream.read_to_end(&mut response) {
+        Ok(_) => {}
+        Err(e) if response.is_empty() => panic!("no answer within {wait:?}: {e}"),
+        Err(_) => {}
+    }
+    let response = String::from_utf8_lossy(&response);
+    response.lines().next().map(str::to_string)
+}
+
+/// Regression: with no header or body timeout and no connection limit, idle connections used
+/// up the server's file descriptors and every other request timed out; a `Content-Length`
+/// over the limit with a short body got no 413.
+#[test]
+fn finding_10_idle_connections_do_not_stop_a_normal_client() {
+    const IDLE: usize = 500;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &dir.path().join("idx"),
+        &[
+            "--header-timeout",
+            "2",
+            "--body-timeout",
+            "2",
+            "--max-body-bytes",
+            "1000",
+        ],
+    );
+    let addr = server.addr;
+    let host = format!("Host: localhost:{}\r\n", addr.port());
+    // Silent connections, half-sent headers and half-sent bodies.
+    let idle: Vec<TcpStream> = (0..IDLE)
+        .map(|i| match i % 3 {
+            0 => held_connection(addr, ""),
+            1 => held_connection(addr, &format!("GET /v1/stats HTTP/1.1\r\n{host}")),
+            _ => held_connection(
+                addr,
+                &format!(
+                    "POST /v1/check HTTP/1.1\r\n{host}Content-Type: application/json\r\n\
+                     Content-Length: 500\r\n\r\n{{\"text\": "
+                ),
+            ),
+        })
+        .collect();
+    let text = Rng(11).text(40);
+    let mut latencies: Vec<Duration> = (0..200)
+        .map(|i| {
+            let start = std::time::Instant::now();
+            let (status, body) = if i % 2 == 0 {
+                request(addr, "GET", "/v1/stats", None, "")
+            } else {
+                request(
+                    addr,
+                    "POST",
+                    "/v1/check",
+                    None,
+                    &json!({"text": text}).to_string(),
+                )
+            };
+            assert_eq!(status, 200, "{body}");
+            start.elapsed()
+        })
+        .collect();
+    latencies.sort();
+    let p99 = latencies[latencies.len() * 99 / 100 - 1];
+    let line = format!("normal client beside {IDLE} idle connections: p99 {p99:?}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    assert!(p99 < Duration::from_millis(500), "p99 {p99:?}");
+
+    // The idle connections are closed by their timeouts: silent and half-sent headers without
+    // an answer, half-sent bodies with 408.
+    for (i, mut stream) in idle.into_iter().enumerate().take(6) {
+        let answer = answer_within(&mut stream, Duration::from_secs(10));
+        match i % 3 {
+            2 => assert!(
+                answer.as_deref().is_some_and(|a| a.contains(" 408 ")),
+                "{answer:?}"
+            ),
+            _ => assert_eq!(answer, None),
+        }
+    }
+
+    // A declared length over the limit is refused before any body is sent.
+    let mut stream = held_connection(
+        addr,
+        &format!(
+            "POST /v1/check HTTP/1.1\r\n{host}Content-Type: application/json\r\n\
+             Content-Length: 10000000\r\n\r\n"
+        ),
+    );
+    let start = std::time::Instant::now();
+    let answer = answer_within(&mut stream, Duration::from_secs(1));
+    assert!(
+        answer.as_deref().is_some_and(|a| a.contains(" 413 ")),
+        "{answer:?}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(1));
+    server.terminate();
+}
+
+/// Regression: after SIGTERM, one half-sent request kept the server (and the index lock)
+/// alive indefinitely.
+#[test]
+fn finding_11_sigterm_exits_within_its_deadline_with_a_half_sent_request_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    let server = Server::start(
+        &index,
+        &[
+            "--shutdown-deadline",
+            "1",
+            "--header-timeout",
+            "600",
+            "--body-timeout",
+            "600",
+        ],
+    );
+    let addr = server.addr;
+    let host = format!("Host: localhost:{}\r\n", addr.port());
+    let _half_head = held_connection(addr, &format!("POST /v1/check HTTP/1.1\r\n{host}"));
+    let _half_body = held_connection(
+        addr,
+        &format!(
+            "POST /v1/check HTTP/1.1\r\n{host}Content-Type: application/json\r\n\
+             Content-Length: 500\r\n\r\n{{\"text\": "
+        ),
+    );
+    // Both are read by the server before the signal.
+    assert_eq!(request(addr, "GET", "/health", None, "").0, 200);
+    let start = std::time::Instant::now();
+    let stderr = server.terminate();
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_secs(5),
+        "exit after {took:?}: {stderr}"
+    );
+    assert!(stderr.contains("closed 2 connection(s)"), "{stderr}");
+    assert!(stderr.contains("shut down cleanly"), "{stderr}");
+    // The index lock is released: another process opens it at once.
+    let opened = Index::open(&index, &OpenOptions::existing().waiting(Duration::ZERO));
+    assert!(opened.is_ok(), "{opened:?}");
+}
+
+/// Beyond `--max-connections`, a client waits to be accepted until an idle connection's
+/// header timeout frees a place, then is served.
+#[test]
+fn finding_10_the_connection_limit_holds_until_idle_ones_time_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &dir.path().join("idx"),
+        &["--max-connections", "3", "--header-timeout", "1"],
+    );
+    let addr = server.addr;
+    let _idle: Vec<TcpStream> = (0..3).map(|_| held_connection(addr, "")).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let start = std::time::Instant::now();
+    assert_eq!(request(addr, "GET", "/health", None, "").0, 200);
+    let waited = start.elapsed();
+    assert!(
+        waited > Duration::from_millis(500),
+        "served after {waited:?}"
+    );
+    server.terminate();
 }

@@ -8,8 +8,8 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use storyprint::Config;
 use storyprint::index::{
-    AddCounts, AddOptions, DEFAULT_PATH, Index, MAX_ID_BYTES, Match, OpenOptions, duplicate_at,
-    guarded, unix_now,
+    AddCounts, AddOptions, DEFAULT_PATH, Index, MAX_ID_BYTES, Match, OpenOptions, RepairOutcome,
+    duplicate_at, guarded, repair, unix_now,
 };
 use storyprint::output::{round4, short, terminal_text};
 use storyprint::verdict::Level;
@@ -51,6 +51,11 @@ impl IndexLocation {
     fn open_existing(&self) -> anyhow::Result<Index> {
         self.open(OpenOptions::existing())
     }
+
+    /// Opens an existing index to read it only: the file is left as it was.
+    fn open_to_read(&self) -> anyhow::Result<Index> {
+        self.open(OpenOptions::existing().read_only())
+    }
 }
 
 /// Output format of the index commands.
@@ -83,6 +88,10 @@ enum IndexCommand {
     Expire(ExpireArgs),
     /// Checks the index's integrity: store checksums, and that its tables agree.
     Verify(VerifyArgs),
+    /// Repairs a damaged index: redb's recovery, else a rebuild from the readable documents
+    /// (the damaged file is kept beside it).
+    #[command(after_help = "Example:\n  storyprint index repair --index my-index")]
+    Repair(VerifyArgs),
 }
 
 /// `storyprint index add`.
@@ -139,7 +148,7 @@ pub struct ExpireArgs {
     location: IndexLocation,
 }
 
-/// `storyprint index verify`.
+/// `storyprint index verify` and `storyprint index repair`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     #[command(flatten)]
@@ -200,7 +209,7 @@ impl IndexCommand {
             IndexCommand::Stats(args) => &args.location,
             IndexCommand::Remove(args) => &args.location,
             IndexCommand::Expire(args) => &args.location,
-            IndexCommand::Verify(args) => &args.location,
+            IndexCommand::Verify(args) | IndexCommand::Repair(args) => &args.location,
         }
     }
 }
@@ -231,12 +240,32 @@ fn run_index(args: IndexArgs) -> anyhow::Result<u8> {
             Ok(EXIT_OK)
         }
         IndexCommand::Verify(args) => {
-            let mut index = args.location.open_existing()?;
+            let mut index = args.location.open_to_read()?;
             let report = index.verify()?;
             println!(
                 "ok: {} documents, {} band entries, {} document frequencies",
                 report.documents, report.band_entries, report.terms
             );
+            Ok(EXIT_OK)
+        }
+        IndexCommand::Repair(args) => {
+            let path = args.location.path();
+            let report = repair(&path, Duration::from_secs(args.location.wait))
+                .with_context(|| format!("repairing the index {}", path.display()))?;
+            let documents = report.documents;
+            match report.outcome {
+                RepairOutcome::Sound => println!("sound: {documents} documents, nothing to do"),
+                RepairOutcome::Recovered { kept_as } => println!(
+                    "recovered: the store was repaired, {documents} documents verify; the \
+                     damaged file is kept as {}",
+                    kept_as.display()
+                ),
+                RepairOutcome::Rebuilt { kept_as } => println!(
+                    "rebuilt from {documents} readable document(s); the damaged file is kept \
+                     as {}",
+                    kept_as.display()
+                ),
+            }
             Ok(EXIT_OK)
         }
     }
@@ -299,7 +328,7 @@ fn add(args: AddArgs) -> anyhow::Result<u8> {
 }
 
 fn stats(args: StatsArgs) -> anyhow::Result<u8> {
-    let index = args.location.open_existing()?;
+    let index = args.location.open_to_read()?;
     let stats = index.stats()?;
     let mut out = open_output(None)?;
     match args.format {
@@ -351,9 +380,11 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
         );
         batch.documents[0].id = id.clone();
     }
-    let index = args
-        .location
-        .open(OpenOptions::create(Config::default()).any_settings())?;
+    let options = OpenOptions::create(Config::default()).any_settings();
+    let index = args.location.open(match args.add {
+        true => options,
+        false => options.read_only(),
+    })?;
     let mut out = open_output(None)?;
     if args.format == IndexFormat::Table {
         writeln!(

@@ -4,28 +4,41 @@
 //! Routes: `POST /v1/check`, `POST /v1/documents`, `DELETE /v1/documents/{id}`,
 //! `GET /v1/stats`, `GET /health`. Every index call runs on tokio's blocking pool: readers run
 //! concurrently, redb serialises the writes. With a token, every request needs
-//! `Authorization: Bearer TOKEN` (401 otherwise); bodies over the limit get 413; malformed
-//! JSON gets 400 with the parser's message, an id over [`MAX_ID_BYTES`] 400 too.
+//! `Authorization: Bearer TOKEN` (401 otherwise); bodies over the limit get 413 (at once when
+//! their `Content-Length` says so); malformed JSON gets 400 with the parser's message, an id
+//! over [`MAX_ID_BYTES`] 400 too.
 //!
 //! Against cross-site requests and DNS rebinding from a browser: a `Host` other than the bound
-//! address (or `localhost`, `127.0.0.1`, `[::1]` with its port, for a loopback bind) gets 421,
-//! an `Origin` other than those gets 403, and a POST or DELETE body that is not
-//! `application/json` gets 415.
+//! address (or `localhost`, `127.0.0.1`, `[::1]` with its port, for a loopback bind; any IP
+//! address with the port, for an unspecified bind; a name given in
+//! [`ServiceOptions::hosts`]) gets 421, an `Origin` other than those gets 403, and a POST or
+//! DELETE body that is not `application/json` gets 415.
+//!
+//! Against clients that hold connections: headers must arrive within
+//! [`ServiceOptions::header_timeout`] (also between requests on a kept-alive connection), a
+//! body within [`ServiceOptions::body_timeout`] (408 otherwise), at most
+//! [`ServiceOptions::max_connections`] are open at once (more wait to be accepted), and a
+//! shutdown waits at most [`ServiceOptions::shutdown_deadline`] for open connections.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
 
 use super::{
     AddOptions, AddOutcome, AddStatus, Index, MAX_ID_BYTES, Match, duplicate_at, unix_now,
@@ -34,13 +47,39 @@ use crate::error::Error;
 use crate::input::{Document, Origin};
 use crate::verdict::Level;
 
-/// Service settings.
+/// Service settings; [`Default`] gives those of `storyprint serve`.
 #[derive(Debug, Clone)]
 pub struct ServiceOptions {
     /// When set, every request must carry `Authorization: Bearer <token>`.
     pub token: Option<String>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Time a client has to send a request's headers, from the connection's start or the end
+    /// of its previous answer: an idle connection is closed after it.
+    pub header_timeout: Duration,
+    /// Time a client has to send a request's body once its headers are in (408 after it).
+    pub body_timeout: Duration,
+    /// Connections served at once; further ones wait in the listen queue.
+    pub max_connections: usize,
+    /// Time a shutdown waits for open connections before closing them.
+    pub shutdown_deadline: Duration,
+    /// Further host names (`name` or `name:port`) the service answers to in `Host` and
+    /// `Origin`, beside its address.
+    pub hosts: Vec<String>,
+}
+
+impl Default for ServiceOptions {
+    fn default() -> ServiceOptions {
+        ServiceOptions {
+            token: None,
+            max_body_bytes: 4 * 1024 * 1024,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            shutdown_deadline: Duration::from_secs(10),
+            hosts: Vec::new(),
+        }
+    }
 }
 
 /// `POST /v1/check` body.
@@ -136,17 +175,23 @@ fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
         .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("malformed JSON body: {e}")))
 }
 
-/// A document from a request.
-fn document(id: Option<String>, text: String) -> Result<Document, ApiError> {
-    if text.trim().is_empty() {
-        return Err(ApiError(StatusCode::BAD_REQUEST, "text is empty".into()));
-    }
-    if let Some(id) = id.as_ref().filter(|id| id.len() > MAX_ID_BYTES) {
+/// Refuses an id over [`MAX_ID_BYTES`].
+fn short_id(id: &str) -> Result<(), ApiError> {
+    if id.len() > MAX_ID_BYTES {
         return Err(ApiError(
             StatusCode::BAD_REQUEST,
             format!("\"id\" is {} bytes, over {MAX_ID_BYTES}", id.len()),
         ));
     }
+    Ok(())
+}
+
+/// A document from a request.
+fn document(id: Option<String>, text: String) -> Result<Document, ApiError> {
+    if text.trim().is_empty() {
+        return Err(ApiError(StatusCode::BAD_REQUEST, "text is empty".into()));
+    }
+    id.as_deref().map_or(Ok(()), short_id)?;
     Ok(Document {
         id: id.unwrap_or_default(),
         text,
@@ -209,6 +254,7 @@ async fn remove(
     State(index): State<Arc<Index>>,
     Path(id): Path<String>,
 ) -> ApiResult<serde_json::Value> {
+    short_id(&id)?;
     let key = id.clone();
     let missing = blocking(move || Ok(index.remove(&[key])?)).await?;
     if missing.is_empty() {
@@ -265,21 +311,50 @@ async fn authorize(State(token): State<Arc<str>>, request: Request, next: Next) 
     }
 }
 
-/// The `host:port` names a request may carry in `Host` and `Origin` for a bound address:
-/// that address, and for a loopback bind its `localhost`, `127.0.0.1` and `[::1]` spellings.
-/// Empty for an unspecified bind (`0.0.0.0`): its names are unknown, the token guards it.
-fn allowed_hosts(bound: SocketAddr) -> Vec<String> {
-    if bound.ip().is_unspecified() {
-        return Vec::new();
-    }
-    let port = bound.port();
-    let mut hosts = vec![bound.to_string()];
-    if bound.ip().is_loopback() {
-        for name in ["localhost", "127.0.0.1", "[::1]"] {
-            hosts.push(format!("{name}:{port}"));
+/// The `host:port` names a request may carry in `Host` and `Origin`.
+#[derive(Debug)]
+struct AllowedHosts {
+    /// Names allowed as they are: the bound address, for a loopback bind its `localhost`,
+    /// `127.0.0.1` and `[::1]` spellings, the names the options add.
+    names: Vec<String>,
+    /// For an unspecified bind (`0.0.0.0`, `[::]`): any IP address with this port. An address
+    /// cannot be rebound by DNS; a name can, so names are only those given.
+    any_address_on: Option<u16>,
+}
+
+impl AllowedHosts {
+    fn new(bound: SocketAddr, extra: &[String]) -> AllowedHosts {
+        let port = bound.port();
+        let mut names: Vec<String> = extra.iter().map(|name| with_port(name, port)).collect();
+        let mut any_address_on = None;
+        if bound.ip().is_unspecified() {
+            any_address_on = Some(port);
+            names.push(format!("localhost:{port}"));
+        } else {
+            names.push(bound.to_string());
+            if bound.ip().is_loopback() {
+                for name in ["localhost", "127.0.0.1", "[::1]"] {
+                    names.push(format!("{name}:{port}"));
+                }
+            }
+        }
+        AllowedHosts {
+            names,
+            any_address_on,
         }
     }
-    hosts
+
+    /// Whether `host_port` (lower case, with its port) is allowed.
+    fn allows(&self, host_port: &str) -> bool {
+        if self.names.iter().any(|name| name == host_port) {
+            return true;
+        }
+        self.any_address_on.is_some_and(|port| {
+            host_port
+                .parse::<SocketAddr>()
+                .is_ok_and(|addr| addr.port() == port)
+        })
+    }
 }
 
 /// `authority` as `host:port` in lower case, with `default_port` when it has none.
@@ -329,12 +404,12 @@ fn wrong_content_type(method: &Method, headers: &HeaderMap) -> bool {
 /// Refuses what a browser on another site could send: a foreign `Host` (DNS rebinding, 421),
 /// a foreign `Origin` (403), a body that is not JSON (415, no CORS preflight skips it).
 async fn same_origin(
-    State(allowed): State<Arc<Vec<String>>>,
+    State(allowed): State<Arc<AllowedHosts>>,
     request: Request,
     next: Next,
 ) -> Response {
     let headers = request.headers();
-    let allowed_name = |name: &str| allowed.is_empty() || allowed.iter().any(|a| a == name);
+    let allowed_name = |name: &str| allowed.allows(name);
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -370,8 +445,64 @@ async fn same_origin(
     next.run(request).await
 }
 
+/// The limits a request body is read under.
+#[derive(Debug, Clone, Copy)]
+struct BodyLimits {
+    max_bytes: usize,
+    timeout: Duration,
+}
+
+/// Reads a request's body before the handler runs: 413 at once when its `Content-Length` is
+/// over the limit (the body is not waited for), 408 when it does not arrive in time.
+async fn read_body(State(limits): State<BodyLimits>, request: Request, next: Next) -> Response {
+    let too_large = || {
+        let mut response = ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is over {} bytes", limits.max_bytes),
+        )
+        .into_response();
+        // The rest of the body is not read: the connection cannot carry another request.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        response
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limits.max_bytes as u64) {
+        return too_large();
+    }
+    let (parts, body) = request.into_parts();
+    let read = axum::body::to_bytes(body, limits.max_bytes);
+    match tokio::time::timeout(limits.timeout, read).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Ok(Err(_)) => too_large(),
+        Err(_) => {
+            let mut response = ApiError(
+                StatusCode::REQUEST_TIMEOUT,
+                format!("the body did not arrive within {:?}", limits.timeout),
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
+}
+
 /// The service's routes over an open index bound to `bound`.
 pub fn router(index: Arc<Index>, options: &ServiceOptions, bound: SocketAddr) -> Router {
+    let limits = BodyLimits {
+        max_bytes: options.max_body_bytes,
+        timeout: options.body_timeout,
+    };
     let routes = Router::new()
         .route("/v1/check", post(check))
         .route("/v1/documents", post(add))
@@ -379,7 +510,8 @@ pub fn router(index: Arc<Index>, options: &ServiceOptions, bound: SocketAddr) ->
         .route("/v1/stats", get(stats))
         .route("/health", get(health))
         .with_state(index)
-        .layer(DefaultBodyLimit::max(options.max_body_bytes));
+        .layer(DefaultBodyLimit::max(options.max_body_bytes))
+        .layer(middleware::from_fn_with_state(limits, read_body));
     let routes = match &options.token {
         Some(token) => routes.layer(middleware::from_fn_with_state(
             Arc::<str>::from(token.as_str()),
@@ -388,28 +520,90 @@ pub fn router(index: Arc<Index>, options: &ServiceOptions, bound: SocketAddr) ->
         None => routes,
     };
     routes.layer(middleware::from_fn_with_state(
-        Arc::new(allowed_hosts(bound)),
+        Arc::new(AllowedHosts::new(bound, &options.hosts)),
         same_origin,
     ))
 }
 
-/// Serves until `shutdown` resolves, then stops accepting, finishes the requests in flight
-/// (writes included) and returns.
+/// Serves until `shutdown` resolves, then stops accepting, lets the connections finish the
+/// requests in flight (writes included) for at most [`ServiceOptions::shutdown_deadline`],
+/// closes those still open (a half-sent request) and returns how many it closed.
 pub async fn serve(
     index: Arc<Index>,
     listener: TcpListener,
     options: &ServiceOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<usize> {
     let bound = listener.local_addr()?;
-    axum::serve(listener, router(index, options, bound))
-        .with_graceful_shutdown(shutdown)
+    let service = TowerToHyperService::new(router(index, options, bound));
+    let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
+    let (stop, stopping) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            () = &mut shutdown => break,
+            slot = Arc::clone(&slots).acquire_owned() => slot,
+        };
+        let Ok(slot) = slot else { break };
+        let stream = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        match stream {
+            Ok((stream, _)) => {
+                let (service, stopping) = (service.clone(), stopping.clone());
+                let header_timeout = options.header_timeout;
+                connections.spawn(async move {
+                    connection(stream, service, header_timeout, stopping).await;
+                    drop(slot);
+                });
+            }
+            // Out of file descriptors, or a connection reset before it was accepted: the
+            // connections open will end by their timeouts.
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    // No receiver left means no connection left to tell.
+    let _ = stop.send(true);
+    let drained = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(options.shutdown_deadline, drained)
         .await
+        .is_ok()
+    {
+        return Ok(0);
+    }
+    let closed = connections.len();
+    connections.shutdown().await;
+    Ok(closed)
+}
+
+/// Serves one connection over HTTP/1.1 until the client closes it, a timeout ends it, or a
+/// shutdown (`stopping` turning true) lets its request in flight finish.
+async fn connection(
+    stream: TcpStream,
+    service: TowerToHyperService<Router>,
+    header_timeout: Duration,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let served = http.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(served);
+    tokio::select! {
+        _ = served.as_mut() => return,
+        _ = stopping.wait_for(|stop| *stop) => served.as_mut().graceful_shutdown(),
+    }
+    // An error here is the client's (a reset, a timeout): nothing to answer.
+    let _ = served.await;
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{allowed_hosts, bearer_token, origin_host, same_secret};
+    use super::{AllowedHosts, bearer_token, origin_host, same_secret};
 
     #[test]
     fn secrets_compare_by_every_byte_and_length() {
@@ -432,9 +626,10 @@ mod tests {
 
     #[test]
     fn origins_and_hosts_carry_their_port() {
-        let hosts = allowed_hosts("127.0.0.1:7878".parse().unwrap());
-        assert!(hosts.contains(&"localhost:7878".to_string()));
-        assert!(hosts.contains(&"[::1]:7878".to_string()));
+        let hosts = AllowedHosts::new("127.0.0.1:7878".parse().unwrap(), &[]);
+        assert!(hosts.allows("localhost:7878"));
+        assert!(hosts.allows("[::1]:7878"));
+        assert!(!hosts.allows("10.0.0.1:7878"));
         assert_eq!(
             origin_host("http://LOCALHOST:7878").as_deref(),
             Some("localhost:7878")
@@ -445,5 +640,19 @@ mod tests {
         );
         assert_eq!(origin_host("http://[::1]").as_deref(), Some("[::1]:80"));
         assert_eq!(origin_host("null"), None);
+    }
+
+    #[test]
+    fn an_unspecified_bind_allows_addresses_on_its_port_and_given_names_only() {
+        let extra = ["news.example".to_string(), "cms.example:8080".to_string()];
+        let hosts = AllowedHosts::new("0.0.0.0:7878".parse().unwrap(), &extra);
+        assert!(hosts.allows("192.168.1.20:7878"));
+        assert!(hosts.allows("[fe80::1]:7878"));
+        assert!(hosts.allows("localhost:7878"));
+        assert!(hosts.allows("news.example:7878"));
+        assert!(hosts.allows("cms.example:8080"));
+        assert!(!hosts.allows("192.168.1.20:80"));
+        assert!(!hosts.allows("evil.example:7878"));
+        assert!(!hosts.allows("cms.example:7878"));
     }
 }

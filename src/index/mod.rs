@@ -38,6 +38,7 @@
 mod cache;
 #[cfg(feature = "serve")]
 pub mod http;
+mod repair;
 mod store;
 
 use std::cell::RefCell;
@@ -47,8 +48,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
 use redb::{
-    Database, ReadableDatabase, ReadableMultimapTable, ReadableTable, ReadableTableMetadata,
-    WriteTransaction,
+    Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, ReadableMultimapTable,
+    ReadableTable, ReadableTableMetadata, WriteTransaction,
 };
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
@@ -68,6 +69,7 @@ use crate::tokenize::Analyzer;
 use crate::verdict::{self, Level};
 
 use cache::{FreqCache, Stamp};
+pub use repair::{RepairOutcome, RepairReport, repair};
 use store::{
     BANDING_KEY, BANDS, CONFIG_KEY, DOC_FREQ, DOCS, EVIDENCE, FORMAT_KEY, IDS, META, NEXT_SEQ_KEY,
     PARAMS_KEY, RecordHead, StoredEvidence, UPGRADE_KEY,
@@ -128,6 +130,11 @@ pub struct OpenOptions {
     pub expect: Option<Config>,
     /// How long to wait for another process to close the index.
     pub wait: Duration,
+    /// Open an existing index without writing to it (for `check`, `stats`, `verify`): its file
+    /// is opened read-only, so a read-only file can be read, and the file is left byte for
+    /// byte as it was. An index that must be written first (an older format to upgrade, a
+    /// write interrupted by a crash to recover) is opened for writing when the file allows it.
+    pub read_only: bool,
 }
 
 impl OpenOptions {
@@ -137,6 +144,7 @@ impl OpenOptions {
             create: Some(config.clone()),
             expect: Some(config),
             wait: Duration::ZERO,
+            read_only: false,
         }
     }
 
@@ -146,6 +154,7 @@ impl OpenOptions {
             create: None,
             expect: None,
             wait: Duration::ZERO,
+            read_only: false,
         }
     }
 
@@ -158,6 +167,12 @@ impl OpenOptions {
     /// The same, waiting up to `wait` for another process to close the index.
     pub fn waiting(mut self, wait: Duration) -> OpenOptions {
         self.wait = wait;
+        self
+    }
+
+    /// The same, without writing to an existing index ([`OpenOptions::read_only`]).
+    pub fn read_only(mut self) -> OpenOptions {
+        self.read_only = true;
         self
     }
 }
@@ -317,9 +332,31 @@ fn term_keys(analysis: &Analysis) -> Vec<u64> {
     crate::shingle::term_keys(&analysis.terms)
 }
 
+/// The redb handle of an open index: one that may write, or one opened read-only.
+enum Store {
+    Writable(Database),
+    ReadOnly(ReadOnlyDatabase),
+}
+
+impl Store {
+    fn begin_read(&self) -> Result<ReadTransaction> {
+        Ok(match self {
+            Store::Writable(db) => db.begin_read()?,
+            Store::ReadOnly(db) => db.begin_read()?,
+        })
+    }
+
+    fn begin_write(&self) -> Result<WriteTransaction> {
+        match self {
+            Store::Writable(db) => Ok(db.begin_write()?),
+            Store::ReadOnly(_) => Err(Error::IndexReadOnly),
+        }
+    }
+}
+
 /// An open index.
 pub struct Index {
-    db: Database,
+    db: Store,
     path: PathBuf,
     config: Config,
     banding: Banding,
@@ -366,20 +403,15 @@ pub fn guarded<T, E: From<Error>>(dir: &Path, f: impl FnOnce() -> Result<T, E>) 
     })
 }
 
-/// Opens the redb file, waiting while another process holds it. An existing file is opened,
-/// never initialised: a 0-byte or foreign file is refused ([`Error::IndexDamaged`]) rather
-/// than taken for a new, empty index.
-fn open_database(dir: &Path, wait: Duration) -> Result<Database> {
-    let file = dir.join(DB_FILE);
-    let exists = file.exists();
+/// Runs `open` again while another process holds the file, for `wait` at most.
+fn while_locked<D>(
+    dir: &Path,
+    wait: Duration,
+    open: impl Fn() -> std::result::Result<D, redb::DatabaseError>,
+) -> Result<std::result::Result<D, redb::DatabaseError>> {
     let start = Instant::now();
     loop {
-        let opened = match exists {
-            true => Database::builder().open(&file),
-            false => Database::builder().create(&file),
-        };
-        match opened {
-            Ok(db) => return Ok(db),
+        match open() {
             Err(redb::DatabaseError::DatabaseAlreadyOpen) if start.elapsed() < wait => {
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -389,14 +421,77 @@ fn open_database(dir: &Path, wait: Duration) -> Result<Database> {
                     waited_secs: start.elapsed().as_secs(),
                 });
             }
-            Err(e) if exists => {
-                return Err(Error::IndexDamaged {
-                    path: dir.to_path_buf(),
-                    detail: e.to_string(),
-                });
-            }
-            Err(e) => return Err(e.into()),
+            opened => return Ok(opened),
         }
+    }
+}
+
+/// The error for an existing index file redb cannot open: one it may not write to is an I/O
+/// error, anything else a damaged file.
+fn unopenable(dir: &Path, error: redb::DatabaseError) -> Error {
+    if let redb::DatabaseError::Storage(redb::StorageError::Io(io)) = &error
+        && matches!(
+            io.kind(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+        )
+    {
+        return Error::Io {
+            path: dir.join(DB_FILE),
+            error: std::io::Error::new(
+                io.kind(),
+                "the index must be written first (an older format to upgrade, or a write \
+                 a crash interrupted to recover) and the file cannot be written",
+            ),
+        };
+    }
+    Error::IndexDamaged {
+        path: dir.to_path_buf(),
+        detail: error.to_string(),
+    }
+}
+
+/// Opens the redb file, waiting while another process holds it. An existing file is opened,
+/// never initialised: a 0-byte or foreign file is refused ([`Error::IndexDamaged`]) rather
+/// than taken for a new, empty index.
+fn open_database(dir: &Path, wait: Duration) -> Result<Database> {
+    let file = dir.join(DB_FILE);
+    let exists = file.exists();
+    let opened = while_locked(dir, wait, || match exists {
+        true => Database::builder().open(&file),
+        false => Database::builder().create(&file),
+    })?;
+    match opened {
+        Ok(db) => Ok(db),
+        Err(e) if exists => Err(unopenable(dir, e)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Opens the existing redb file read-only, waiting while another process writes it; `None`
+/// when a crash interrupted a write and redb must recover it (which writes).
+fn open_read_only(dir: &Path, wait: Duration) -> Result<Option<ReadOnlyDatabase>> {
+    let file = dir.join(DB_FILE);
+    match while_locked(dir, wait, || Database::builder().open_read_only(&file))? {
+        Ok(db) => Ok(Some(db)),
+        Err(redb::DatabaseError::RepairAborted) => Ok(None),
+        Err(e) => Err(unopenable(dir, e)),
+    }
+}
+
+/// The stored settings of an index in the current format, read from `txn`; `None` when it has
+/// none yet or an older format.
+fn current_settings(
+    txn: &ReadTransaction,
+    dir: &Path,
+    options: &OpenOptions,
+) -> Result<Option<(Config, Banding)>> {
+    match txn.open_table(META) {
+        Ok(meta) => Ok(match stored_settings(&meta, dir, options)? {
+            Some((config, banding, FORMAT_VERSION)) => Some((config, banding)),
+            _ => None,
+        }),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -523,29 +618,34 @@ impl Index {
                 error,
             })?;
         }
+        if options.read_only
+            && create_with.is_none()
+            && let Some(db) = open_read_only(dir, options.wait)?
+        {
+            let current = current_settings(&db.begin_read()?, dir, options)?;
+            if let Some((config, banding)) = current {
+                return Ok(Index::new(Store::ReadOnly(db), dir, config, banding));
+            }
+        }
         let db = open_database(dir, options.wait)?;
         // An index already in the current format opens without writing (no commit, no sync):
         // what a one-off `check` pays.
-        let current = {
-            let txn = db.begin_read()?;
-            match txn.open_table(META) {
-                Ok(meta) => stored_settings(&meta, dir, options)?,
-                Err(redb::TableError::TableDoesNotExist(_)) => None,
-                Err(e) => return Err(e.into()),
-            }
+        let (config, banding) = match current_settings(&db.begin_read()?, dir, options)? {
+            Some(settings) => settings,
+            None => create_or_upgrade(&db, dir, options)?,
         };
-        let (config, banding) = match current {
-            Some((config, banding, FORMAT_VERSION)) => (config, banding),
-            _ => create_or_upgrade(&db, dir, options)?,
-        };
-        Ok(Index {
+        Ok(Index::new(Store::Writable(db), dir, config, banding))
+    }
+
+    fn new(db: Store, dir: &Path, config: Config, banding: Banding) -> Index {
+        Index {
             sketcher: Sketcher::for_config(&config),
             db,
             path: dir.to_path_buf(),
             config,
             banding,
             freq_cache: FreqCache::default(),
-        })
+        }
     }
 
     /// The engine configuration the index was made with.
@@ -776,11 +876,46 @@ impl Index {
     /// band entries are present and no other, and the document frequencies are those of the
     /// stored texts.
     pub fn verify(&mut self) -> Result<VerifyReport> {
-        if !self.db.check_integrity()? {
+        if !self.store_integrity()? {
             return Err(Error::IndexCorrupt(
-                "the store failed its integrity check and was repaired; re-run verify".into(),
+                match self.db {
+                    Store::Writable(_) => {
+                        "the store failed its integrity check and was repaired; re-run verify"
+                    }
+                    Store::ReadOnly(_) => {
+                        "the store failed its integrity check; `storyprint index repair` repairs it"
+                    }
+                }
+                .into(),
             ));
         }
+        self.verify_tables()
+    }
+
+    /// redb's integrity check (page checksums, B-tree structure): whether the store passed.
+    /// It repairs what it can, so on a read-only index it runs on a copy of the file in the
+    /// temporary directory, and the index itself is left as it was.
+    fn store_integrity(&mut self) -> Result<bool> {
+        match &mut self.db {
+            Store::Writable(db) => Ok(db.check_integrity()?),
+            Store::ReadOnly(_) => {
+                let file = self.path.join(DB_FILE);
+                let temp_error = |error| Error::Io {
+                    path: std::env::temp_dir(),
+                    error,
+                };
+                let copy = tempfile::NamedTempFile::new().map_err(temp_error)?;
+                std::fs::copy(&file, copy.path()).map_err(temp_error)?;
+                let mut db = Database::builder()
+                    .open(copy.path())
+                    .map_err(|e| unopenable(&self.path, e))?;
+                Ok(db.check_integrity()?)
+            }
+        }
+    }
+
+    /// That the tables agree with each other and with the stored texts (see [`Index::verify`]).
+    fn verify_tables(&self) -> Result<VerifyReport> {
         let txn = self.db.begin_read()?;
         let ids = txn.open_table(IDS)?;
         let docs = txn.open_table(DOCS)?;

@@ -163,8 +163,49 @@ impl Write for OutputFile {
     }
 }
 
+/// The suffix of the temporary files outputs are written to.
+const PARTIAL: &str = ".partial";
+
+/// Removes the temporary files `.NAME.*.partial` in `dir` that a killed run writing `NAME`
+/// left: those nobody holds locked (a run holds its own locked until it ends). Best effort:
+/// what cannot be removed stays.
+fn remove_abandoned(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        // Neither follows a symbolic link; only a regular file is opened (a pipe could block).
+        let abandoned = name.starts_with(prefix)
+            && name.ends_with(PARTIAL)
+            && entry.file_type().is_ok_and(|t| t.is_file());
+        if !abandoned {
+            continue;
+        }
+        if let Ok(file) = File::open(entry.path())
+            && file.try_lock().is_ok()
+        {
+            // Removed while locked: a run that created it and waits for its lock finds it gone.
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// A temporary file for `target` in `dir`, named with `prefix`, held locked for the life of the
+/// run (see [`remove_abandoned`]; unlocked where the file system does not lock files). When
+/// another run removed it between its creation and its lock, another is made.
+fn locked_temp(builder: &tempfile::Builder, dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+    loop {
+        let temp = builder.tempfile_in(dir)?;
+        if temp.as_file().lock().is_err() || std::fs::symlink_metadata(temp.path()).is_ok() {
+            return Ok(temp);
+        }
+    }
+}
+
 /// A temporary file beside `target` (named after it, hidden) with the permissions `target`
-/// has, or those a new file gets.
+/// has, or those a new file gets. Those a killed run left for `target` are removed first.
 fn replacing(
     target: PathBuf,
     permissions: Option<std::fs::Permissions>,
@@ -179,7 +220,7 @@ fn replacing(
         .unwrap_or_default();
     let prefix = format!(".{name}.");
     let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".partial");
+    builder.prefix(&prefix).suffix(PARTIAL);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -189,7 +230,8 @@ fn replacing(
     // The directory's own error says what is wrong more plainly than the temporary file's,
     // which names the temporary file.
     std::fs::metadata(dir)?;
-    let temp = builder.tempfile_in(dir).map_err(|e| {
+    remove_abandoned(dir, &prefix);
+    let temp = locked_temp(&builder, dir).map_err(|e| {
         let kind = e.kind();
         io::Error::new(
             kind,
