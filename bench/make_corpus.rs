@@ -26,6 +26,8 @@
 //! cargo run --release --example make_corpus -- --docs 20000 --unicode 0.7 -o unicode.jsonl
 //! ```
 
+mod typeset;
+
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
@@ -162,94 +164,11 @@ fn edit<'a>(words: &[&'a str], rate: f64, rng: &mut Rng, vocab: &[&'a str]) -> V
     out
 }
 
-/// Accented names that replace title-case words in the Unicode twin.
-const NAMES: &[&str] = &[
-    "Müller",
-    "São Paulo",
-    "Zelenskyy",
-    "Gdańsk",
-    "Kraków",
-    "Zürich",
-    "Bogotá",
-    "Erdoğan",
-    "Nestlé",
-    "Citroën",
-    "Société Générale",
-    "Peña",
-    "José",
-    "Montréal",
-    "Düsseldorf",
-    "Škoda",
-    "Dvořák",
-    "Orbán",
-    "Łódź",
-    "Sánchez",
-    "Gonçalves",
-    "Malmö",
-    "Tromsø",
-    "Curaçao",
-    "Nuñez",
-    "Françoise",
-    "Björn",
-];
-
 /// Whether the documents of original number `original` are typeset as news sites write, in
 /// the Unicode twin: decided by the original, so every copy is typeset as its original.
-fn typeset(original: u64, seed: u64, share: f64) -> bool {
+fn typeset_original(original: u64, seed: u64, share: f64) -> bool {
     share > 0.0
         && Rng::new(seed ^ original.wrapping_mul(0xc2b2_ae3d_27d4_eb4f) ^ 0x5eed).unit() < share
-}
-
-/// A word typeset: a title-case word (possessive or not) is one in ten times (by its hash) an
-/// accented name; apostrophes become `’`, quotes `“` and `”`, dashes `—` and `–`.
-fn typeset_word(word: &str, seed: u64) -> String {
-    let letters = word.trim_end_matches(|c: char| !c.is_ascii_alphabetic());
-    let letters = letters.strip_suffix("'s").unwrap_or(letters);
-    let mut chars = letters.chars();
-    let title_case = chars.next().is_some_and(|c| c.is_ascii_uppercase())
-        && letters.len() > 2
-        && chars.all(|c| c.is_ascii_lowercase());
-    let hash = storyprint::signature::mix(xxhash_rust::xxh3::xxh3_64(letters.as_bytes()) ^ seed);
-    let word = if title_case && hash.is_multiple_of(10) {
-        format!(
-            "{}{}",
-            NAMES[(hash >> 8) as usize % NAMES.len()],
-            &word[letters.len()..]
-        )
-    } else {
-        word.to_string()
-    };
-    match word.as_str() {
-        "--" => return "—".to_string(),
-        "-" => return "–".to_string(),
-        _ => {}
-    }
-    let last = word.len().saturating_sub(1);
-    word.char_indices()
-        .map(|(i, c)| match c {
-            '\'' => '’',
-            '"' if i == 0 && last > 0 => '“',
-            '"' => '”',
-            c => c,
-        })
-        .collect()
-}
-
-/// The text of a document's words, typeset for the Unicode twin when `unicode` (a
-/// non-breaking space after each number), else joined by spaces.
-fn text_of(words: &[&str], unicode: bool, seed: u64) -> String {
-    if !unicode {
-        return words.join(" ");
-    }
-    let mut text = String::with_capacity(words.iter().map(|w| w.len() + 3).sum());
-    for (i, word) in words.iter().enumerate() {
-        if i > 0 {
-            let number = words[i - 1].starts_with(|c: char| c.is_ascii_digit());
-            text.push(if number { '\u{a0}' } else { ' ' });
-        }
-        text.push_str(&typeset_word(word, seed));
-    }
-    text
 }
 
 fn main() -> anyhow::Result<()> {
@@ -287,9 +206,13 @@ fn main() -> anyhow::Result<()> {
             originals.push(i);
             (original(k, args.seed, &docs, &vocab), k)
         };
-        let unicode = typeset(k, args.seed, args.unicode);
+        let unicode = typeset_original(k, args.seed, args.unicode);
         typeset_docs += u64::from(unicode);
-        let text = text_of(&words, unicode, args.seed);
+        let text = if unicode {
+            typeset::typeset(&words, args.seed)
+        } else {
+            words.join(" ")
+        };
         serde_json::to_writer(
             &mut out,
             &serde_json::json!({"id": format!("d{i}"), "text": text}),

@@ -26,6 +26,10 @@ pub struct Token {
 /// ASCII text takes the fast path; in a text with other characters, so does all of it but
 /// the pieces around them ([`unicode_pieces`]), which take the Unicode path.
 pub fn for_each_token(text: &str, mut f: impl FnMut(usize, usize)) {
+    if text.is_ascii() {
+        ascii_tokens(text.as_bytes(), 0, &mut f);
+        return;
+    }
     let mut done = 0;
     for (start, end) in unicode_pieces(text.as_bytes()) {
         ascii_tokens(&text.as_bytes()[done..start], done, &mut f);
