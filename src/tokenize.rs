@@ -785,6 +785,32 @@ mod tests {
         );
     }
 
+    /// A mark after spaces attaches to them (UAX #29 rule WB4): the piece sent to the
+    /// Unicode path must start before the spaces, not at the last one.
+    #[test]
+    fn words_straddling_ascii_and_other_characters_are_whole() {
+        let text = "Müller's café's 1,5é U.É. a.é \u{93e}x  \u{93e}x naïve 🇩🇪 z";
+        assert_eq!(
+            words(text),
+            [
+                "Müller's",
+                "café's",
+                "1,5é",
+                "U.É",
+                "a.é",
+                " \u{93e}",
+                "x",
+                "  \u{93e}",
+                "x",
+                "naïve",
+                "z"
+            ]
+        );
+        let mut whole = Vec::new();
+        unicode_tokens(text, 0, &mut |s, e| whole.push(&text[s..e]));
+        assert_eq!(words(text), whole);
+    }
+
     proptest! {
         /// Oracle: the eight-bytes-at-a-time classes are the table's, byte by byte.
         #[test]
