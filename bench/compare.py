@@ -4,6 +4,7 @@ with word 5-grams, 128 permutations, threshold 0.8 — or the scoring of every t
     compare.py run TOOL CORPUS PAIRS_OUT   # prints JSON timings; writes verified pairs (TSV ids)
     compare.py score CORPUS TRUTH PAIRS... # exact Jaccard of the pair union; precision/recall
     compare.py table WORK                  # the Markdown table of a finished run
+    compare.py ratio ASCII_WORK UNICODE_WORK  # storyprint's Unicode-twin times over ASCII's
 
 The reference pairs are the pairs with exact Jaccard (same tokenization, word 5-grams) at or
 above the threshold among the union of: every pair inside a planted cluster (an original and
@@ -230,10 +231,28 @@ def table(work):
           f"({default_seconds:.2f} s)")
 
 
+def ratio(ascii_work, unicode_work):
+    """storyprint's times on the Unicode twin over its times on the ASCII twin."""
+    print("| storyprint, 1 core | ASCII twin | Unicode twin | Unicode / ASCII |")
+    print("|---|---|---|---|")
+    for name, label in (("storyprint", "classic dedup (0.8, --exact), wall s"),
+                        ("storyprint-defaults", "dedup at the defaults, wall s")):
+        a = peak_and_wall(f"{ascii_work}/{name}.time")[1]
+        u = peak_and_wall(f"{unicode_work}/{name}.time")[1]
+        print(f"| {label} | {a:.2f} | {u:.2f} | {u / a:.2f}x |")
+    sigs = [json.load(open(f"{w}/storyprint-signatures.json")) for w in (ascii_work, unicode_work)]
+    for key, label in (("signature_seconds", "classic signatures, MB/s"),
+                       ("default_signature_seconds", "default signatures, MB/s")):
+        a, u = (s["bytes"] / 1e6 / s[key] for s in sigs)
+        print(f"| {label} | {a:.1f} | {u:.1f} | {a / u:.2f}x (time per MB) |")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "run":
         run(sys.argv[2], sys.argv[3], sys.argv[4])
     elif sys.argv[1] == "score":
         score(sys.argv[2], sys.argv[3], sys.argv[4:])
+    elif sys.argv[1] == "ratio":
+        ratio(sys.argv[2], sys.argv[3])
     else:
         table(sys.argv[2])

@@ -13,6 +13,20 @@
 //! word edited (substituted, deleted, or followed by an inserted word, equally likely) with a
 //! probability drawn uniformly from `--edit-rate`. The truth file (`OUTPUT.truth.tsv`) lists
 //! `copy_id, original_id, edit_rate`. Output is deterministic for a given `--seed`.
+//!
+//! `--unicode SHARE` writes the *Unicode twin*: the same documents, ids and truth file, with
+//! the originals of a share `SHARE` of the documents (and all their copies) typeset as news
+//! sites write: apostrophes `’`, quotes `“…”`, dashes `—` and `–`, a non-breaking space after
+//! each number, and title-case words replaced, one distinct word in ten, by an accented
+//! name (`Müller`, `São Paulo`, `Gdańsk`…), the same one wherever the word occurs. So a copy
+//! is typeset as its original and the near-duplicates are those of the ASCII twin (written
+//! with `--unicode 0`, the default).
+//!
+//! ```text
+//! cargo run --release --example make_corpus -- --docs 20000 --unicode 0.7 -o unicode.jsonl
+//! ```
+
+mod typeset;
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -48,6 +62,7 @@ struct Args {
     edit: (f64, f64),
     dup_share: f64,
     seed: u64,
+    unicode: f64,
     source: PathBuf,
     output: PathBuf,
 }
@@ -58,6 +73,7 @@ fn parse_args() -> anyhow::Result<Args> {
         edit: (0.01, 0.10),
         dup_share: 0.2,
         seed: 1,
+        unicode: 0.0,
         source: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../shared/corpora/reuters21578.jsonl.gz"),
         output: PathBuf::from("corpus.jsonl.zst"),
@@ -77,13 +93,17 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             "--dup-share" => args.dup_share = value()?.parse()?,
             "--seed" => args.seed = value()?.parse()?,
+            "--unicode" => args.unicode = value()?.parse()?,
             "--source" => args.source = value()?.into(),
             "-o" | "--output" => args.output = value()?.into(),
             other => anyhow::bail!(
                 "unknown flag {other}; flags: --docs N --edit-rate LO..HI --dup-share F \
-                 --seed N --source FILE -o FILE(.jsonl|.jsonl.gz|.jsonl.zst)"
+                 --seed N --unicode SHARE --source FILE -o FILE(.jsonl|.jsonl.gz|.jsonl.zst)"
             ),
         }
+    }
+    if !(0.0..=1.0).contains(&args.unicode) {
+        anyhow::bail!("--unicode must be a share within 0..1");
     }
     if !(0.0..=1.0).contains(&args.edit.0) || args.edit.1 < args.edit.0 || args.edit.1 > 1.0 {
         anyhow::bail!("--edit-rate must be LO..HI within 0..1");
@@ -144,6 +164,13 @@ fn edit<'a>(words: &[&'a str], rate: f64, rng: &mut Rng, vocab: &[&'a str]) -> V
     out
 }
 
+/// Whether the documents of original number `original` are typeset as news sites write, in
+/// the Unicode twin: decided by the original, so every copy is typeset as its original.
+fn typeset_original(original: u64, seed: u64, share: f64) -> bool {
+    share > 0.0
+        && Rng::new(seed ^ original.wrapping_mul(0xc2b2_ae3d_27d4_eb4f) ^ 0x5eed).unit() < share
+}
+
 fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
     let docs = load(&args.source)?;
@@ -166,21 +193,29 @@ fn main() -> anyhow::Result<()> {
     let mut rng = Rng::new(args.seed);
     // Document id of each original, by original number.
     let mut originals: Vec<u64> = Vec::new();
+    let mut typeset_docs = 0u64;
     for i in 0..args.docs {
-        let (text, id) = if !originals.is_empty() && rng.unit() < args.dup_share {
-            let k = rng.below(originals.len());
+        let (words, k) = if !originals.is_empty() && rng.unit() < args.dup_share {
+            let k = rng.below(originals.len()) as u64;
             let rate = args.edit.0 + (args.edit.1 - args.edit.0) * rng.unit();
-            let source = original(k as u64, args.seed, &docs, &vocab);
-            writeln!(truth, "d{i}\td{}\t{rate:.4}", originals[k])?;
-            (edit(&source, rate, &mut rng, &vocab).join(" "), i)
+            let source = original(k, args.seed, &docs, &vocab);
+            writeln!(truth, "d{i}\td{}\t{rate:.4}", originals[k as usize])?;
+            (edit(&source, rate, &mut rng, &vocab), k)
         } else {
             let k = originals.len() as u64;
             originals.push(i);
-            (original(k, args.seed, &docs, &vocab).join(" "), i)
+            (original(k, args.seed, &docs, &vocab), k)
+        };
+        let unicode = typeset_original(k, args.seed, args.unicode);
+        typeset_docs += u64::from(unicode);
+        let text = if unicode {
+            typeset::typeset(&words, args.seed)
+        } else {
+            words.join(" ")
         };
         serde_json::to_writer(
             &mut out,
-            &serde_json::json!({"id": format!("d{id}"), "text": text}),
+            &serde_json::json!({"id": format!("d{i}"), "text": text}),
         )?;
         out.write_all(b"\n")?;
     }
@@ -188,9 +223,11 @@ fn main() -> anyhow::Result<()> {
     drop(out);
     truth.flush()?;
     eprintln!(
-        "wrote {} documents ({} originals) to {} and its .truth.tsv",
+        "wrote {} documents ({} originals, {} typeset with non-ASCII text) to {} and its \
+         .truth.tsv",
         args.docs,
         originals.len(),
+        typeset_docs,
         name
     );
     Ok(())

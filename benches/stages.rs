@@ -1,8 +1,13 @@
 //! Per-stage throughput on one core, on the Reuters-21578 corpus read from `../shared/corpora`
 //! (skipped with a message when it is absent): tokenize, shingle, signature (classic preset
-//! and defaults, tokenization included), LSH, and end-to-end dedup.
+//! and defaults, tokenization included), LSH, and end-to-end dedup. The `…/unicode` cases
+//! run on the same stories typeset as news sites write them (`bench/typeset.rs`: curly
+//! quotes, dashes, non-breaking spaces, accented names), line by line.
 //!
 //! `cargo bench --bench stages`; criterion prints MB/s (bytes of document text).
+
+#[path = "../bench/typeset.rs"]
+mod typeset;
 
 use std::hint::black_box;
 use std::io::BufRead;
@@ -40,6 +45,20 @@ fn texts() -> Option<Vec<String>> {
     Some(texts)
 }
 
+/// A text typeset as news sites write it, line by line ([`typeset::typeset`]).
+fn typeset_text(text: &str) -> String {
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| typeset::typeset(&line.split(' ').collect::<Vec<_>>(), 1))
+        .collect();
+    lines.join("\n")
+}
+
+/// The total length of texts in bytes, for throughput.
+fn total_bytes(texts: &[String]) -> Throughput {
+    Throughput::Bytes(texts.iter().map(|t| t.len() as u64).sum())
+}
+
 /// Signatures of every text with a configuration, one core (document frequencies given), as
 /// dedup's signature pass computes them.
 fn sign_all(texts: &[String], config: &Config, freq: &DocFreq) -> Vec<Signature> {
@@ -53,7 +72,6 @@ fn sign_all(texts: &[String], config: &Config, freq: &DocFreq) -> Vec<Signature>
 
 fn stages(c: &mut Criterion) {
     let Some(texts) = texts() else { return };
-    let bytes: u64 = texts.iter().map(|t| t.len() as u64).sum();
     let classic = Config::classic();
     let default = Config::default();
     let analyzer = Analyzer::new(default.language);
@@ -62,27 +80,39 @@ fn stages(c: &mut Criterion) {
         freq.add(&analyzer.terms(&normalize(text, default.strip_chrome)));
     }
     let empty = DocFreq::default();
+    let unicode: Vec<String> = texts.iter().map(|t| typeset_text(t)).collect();
 
     let mut group = c.benchmark_group("stages");
     group.sample_size(10);
-    group.throughput(Throughput::Bytes(bytes));
-    group.bench_function("tokenize", |b| {
-        b.iter(|| {
-            for text in &texts {
-                black_box(analyzer.terms(&normalize(text, false)));
-            }
-        })
-    });
-    group.bench_function("tokenize/word-hashes", |b| {
-        let (mut lower, mut hashes) = (Vec::new(), Vec::new());
-        b.iter(|| {
-            for text in &texts {
-                hashes.clear();
-                word_hashes(&fold(text), &mut lower, &mut hashes);
-                black_box(&hashes);
-            }
-        })
-    });
+    for (suffix, texts) in [("", &texts), ("/unicode", &unicode)] {
+        group.throughput(total_bytes(texts));
+        group.bench_function(format!("tokenize{suffix}"), |b| {
+            b.iter(|| {
+                for text in texts {
+                    black_box(analyzer.terms(&normalize(text, false)));
+                }
+            })
+        });
+        group.bench_function(format!("tokenize/word-hashes{suffix}"), |b| {
+            let (mut lower, mut hashes) = (Vec::new(), Vec::new());
+            b.iter(|| {
+                for text in texts {
+                    hashes.clear();
+                    word_hashes(&fold(text), &mut lower, &mut hashes);
+                    black_box(&hashes);
+                }
+            })
+        });
+        for (name, config, freq) in [
+            ("signature/classic", &classic, &empty),
+            ("signature/default", &default, &freq),
+        ] {
+            group.bench_function(format!("{name}{suffix}"), |b| {
+                b.iter(|| black_box(sign_all(texts, config, freq)))
+            });
+        }
+    }
+    group.throughput(total_bytes(&texts));
     let analysed: Vec<(String, Vec<_>)> = texts
         .iter()
         .map(|t| {
@@ -101,14 +131,6 @@ fn stages(c: &mut Criterion) {
                     black_box(features(text, terms, config, freq));
                 }
             })
-        });
-    }
-    for (name, config, freq) in [
-        ("signature/classic", &classic, &empty),
-        ("signature/default", &default, &freq),
-    ] {
-        group.bench_function(name, |b| {
-            b.iter(|| black_box(sign_all(&texts, config, freq)))
         });
     }
     let signatures = sign_all(&texts, &classic, &empty);

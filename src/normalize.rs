@@ -18,12 +18,81 @@ fn fold_char(c: char) -> char {
     }
 }
 
-/// NFKC plus typographic folding; ASCII text is returned as is, without allocation work.
+/// Whether a character is one of the typographic characters news text is full of (curly
+/// quotes, dashes, the non-breaking space), which NFKC leaves alone or turns into a space,
+/// and which no composition holds (a test checks every decomposition): next to ASCII, they
+/// fold without NFKC.
+fn typographic(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2018}' | '\u{2019}' | '\u{201C}' | '\u{201D}' | '\u{2013}' | '\u{2014}' | '\u{00A0}'
+    )
+}
+
+/// NFKC plus typographic folding. ASCII is its own NFKC and is copied as is: only the pieces
+/// around other characters are normalized ([`unicode_pieces`]), and a piece of ASCII and
+/// [`typographic`] characters only is folded character by character.
 pub fn fold(text: &str) -> String {
     if text.is_ascii() {
         return text.to_string();
     }
-    text.nfkc().map(fold_char).collect()
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (start, end) in unicode_pieces(text.as_bytes()) {
+        out.push_str(&text[copied..start]);
+        let piece = &text[start..end];
+        if piece.chars().all(|c| c.is_ascii() || typographic(c)) {
+            out.extend(piece.chars().map(fold_char));
+        } else {
+            out.extend(piece.nfkc().map(fold_char));
+        }
+        copied = end;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// The byte ranges of `text` that NFKC may change, in order; NFKC of the text is NFKC of each
+/// range with the ASCII between them unchanged. A range runs from the ASCII character before
+/// a non-ASCII one (which a combining mark after it may compose with) to the next ASCII
+/// byte. Cutting before an ASCII character changes nothing: it has combining class 0, so no
+/// mark is reordered or composed across it, and no composition takes it as its second
+/// character (a test checks every decomposition).
+fn unicode_pieces(text: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    pieces_around_non_ascii(text, |text, at| text[at].is_ascii())
+}
+
+/// The ranges of `text` around its non-ASCII characters, in order: each from the last cut at
+/// or before a non-ASCII byte to the first cut after it, where `is_cut(text, at)` tells
+/// whether a range may start or end before byte `at` (`0 < at < text.len()`; the start and
+/// end of the text are cuts). What lies between the ranges is ASCII.
+pub(crate) fn pieces_around_non_ascii<F>(
+    text: &[u8],
+    is_cut: F,
+) -> impl Iterator<Item = (usize, usize)> + '_
+where
+    F: Fn(&[u8], usize) -> bool + 'static,
+{
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let other = from + first_non_ascii(&text[from..])?;
+        let start = (from + 1..=other)
+            .rev()
+            .find(|&at| is_cut(text, at))
+            .unwrap_or(from);
+        let end = (other + 1..text.len())
+            .find(|&at| is_cut(text, at))
+            .unwrap_or(text.len());
+        from = end;
+        Some((start, end))
+    })
+}
+
+/// The position of the first non-ASCII byte, looked for 32 bytes at a time.
+fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
+    let k = bytes.chunks(32).position(|chunk| !chunk.is_ascii())?;
+    let n = bytes[32 * k..].iter().position(|b| !b.is_ascii())?;
+    Some(32 * k + n)
 }
 
 /// Whether a white-space separated token looks like a link, a domain or a handle.
@@ -169,6 +238,47 @@ fn kept_text(lines: &[&str], chrome: &[bool]) -> String {
 mod tests {
     use super::*;
 
+    /// What [`fold`] must give: NFKC and typographic folding of the whole text at once.
+    fn fold_whole(text: &str) -> String {
+        text.nfkc().map(fold_char).collect()
+    }
+
+    #[test]
+    fn no_composition_takes_an_ascii_second_character_or_a_typographic_one() {
+        // Every pair NFC composes is a canonical decomposition, so every second character of
+        // one appears after the first character of some full decomposition.
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let mut parts = Vec::new();
+            unicode_normalization::char::decompose_canonical(c, |part| parts.push(part));
+            assert!(parts.iter().skip(1).all(|p| !p.is_ascii()), "{c:?}");
+            let composed = parts.len() > 1 || parts.first() != Some(&c);
+            assert!(
+                !(composed && parts.iter().any(|&p| typographic(p))),
+                "{c:?}"
+            );
+        }
+        for c in (0..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|&c| typographic(c))
+        {
+            assert_eq!(unicode_normalization::char::canonical_combining_class(c), 0);
+            assert_eq!(fold_whole(&c.to_string()), fold_char(c).to_string());
+        }
+    }
+
+    #[test]
+    fn marks_after_ascii_compose_across_pieces() {
+        for text in [
+            "Cafe\u{301}",
+            "e\u{301}\u{300}x",
+            "\u{301}a",
+            "ﬁ\u{2019}s a\u{308}b",
+        ] {
+            assert_eq!(fold(text), fold_whole(text), "{text:?}");
+        }
+        assert_eq!(fold("Mu\u{308}ller\u{2019}s"), "M\u{fc}ller's");
+    }
+
     #[test]
     fn typography_is_folded() {
         assert_eq!(
@@ -221,6 +331,34 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Oracle: folding piece by piece equals folding the whole text, on mixed text with
+        /// what NFKC and the folding change: quotes, dashes, spaces, compatibility forms,
+        /// combining marks (after ASCII letters too), Hangul jamo, CJK and emoji.
+        #[test]
+        fn folding_pieces_equals_folding_the_whole_text(
+            text in "([a-zA-Z0-9 .,'\"\n-]|[\u{300}-\u{36f}\u{1dc0}\u{20d0}]|\
+                     [\u{2018}-\u{201f}\u{2010}-\u{2015}\u{a0}\u{202f}\u{ab}\u{bb}]|\
+                     [\u{fb00}-\u{fb06}\u{ff01}-\u{ff5e}\u{2460}-\u{2473}\u{bd}\u{2126}]|\
+                     [\u{1100}-\u{1112}\u{1161}-\u{1175}\u{11a8}-\u{11c2}\u{ac00}]|\
+                     [\u{e9}\u{fc}\u{141}\u{4e2d}\u{6587}\u{1f600}\u{1f44d}\u{1f3fd}\u{200d}]|\
+                     [\u{b47}\u{b3e}\u{dd9}\u{dcf}\u{1025}\u{102e}\u{3099}\u{304b}])*",
+        ) {
+            proptest::prop_assert_eq!(fold(&text), fold_whole(&text));
+        }
+
+        /// Oracle: the first non-ASCII byte, 32 bytes at a time, is the first one by one.
+        #[test]
+        fn first_non_ascii_is_found(
+            mut bytes in proptest::collection::vec(0u8..128, 0..100),
+            at in 0usize..120, other in 128u8..=255,
+        ) {
+            if let Some(b) = bytes.get_mut(at) {
+                *b = other;
+            }
+            let slow = bytes.iter().position(|b| !b.is_ascii());
+            proptest::prop_assert_eq!(first_non_ascii(&bytes), slow);
+        }
+
         /// Oracle: the ASCII fast path counts what the Unicode path counts.
         #[test]
         fn words_and_links_equal_the_unicode_count(

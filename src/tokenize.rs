@@ -10,6 +10,7 @@ use ahash::AHashMap;
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::config::Language;
+use crate::normalize::pieces_around_non_ascii;
 use crate::slots::HashSlots;
 
 /// A word or number in the normalized text, by byte range.
@@ -22,22 +23,41 @@ pub struct Token {
 }
 
 /// Calls `f(start, end)` for each word token of `text`, in order, without collecting them.
-/// An all-ASCII text is scanned in one pass (tokens never span lines); otherwise each line
-/// takes the ASCII fast path or the Unicode path.
+/// ASCII text takes the fast path; in a text with other characters, so does all of it but
+/// the pieces around them ([`unicode_pieces`]), which take the Unicode path.
 pub fn for_each_token(text: &str, mut f: impl FnMut(usize, usize)) {
     if text.is_ascii() {
         ascii_tokens(text.as_bytes(), 0, &mut f);
         return;
     }
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if line.is_ascii() {
-            ascii_tokens(line.as_bytes(), offset, &mut f);
-        } else {
-            unicode_tokens(line, offset, &mut f);
-        }
-        offset += line.len();
+    let mut done = 0;
+    for (start, end) in unicode_pieces(text.as_bytes()) {
+        ascii_tokens(&text.as_bytes()[done..start], done, &mut f);
+        unicode_tokens(&text[start..end], start, &mut f);
+        done = end;
     }
+    ascii_tokens(&text.as_bytes()[done..], done, &mut f);
+}
+
+/// Whether UAX #29 segments a text cut before byte `at` (inside it) as it segments the whole:
+/// after a line break, or after a space that an ASCII character other than a space follows.
+/// No rule looks across such a cut: a line break ends a segment whatever surrounds it (a mark
+/// after it stands alone); a space is no letter, digit or joining punctuation that a rule
+/// looks back or ahead to, and the ASCII character after it neither attaches to it (as a mark
+/// or another space would) nor is a regional indicator.
+fn is_cut(text: &[u8], at: usize) -> bool {
+    match text[at - 1] {
+        b'\n' => true,
+        b' ' => text[at].is_ascii() && text[at] != b' ',
+        _ => false,
+    }
+}
+
+/// The byte ranges of `text` that need the Unicode path, in order, each from a cut
+/// ([`is_cut`]) to the next cut after a non-ASCII character: usually the word holding it and
+/// the space after.
+fn unicode_pieces(text: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    pieces_around_non_ascii(text, is_cut)
 }
 
 /// UAX #29 word segments that contain a letter or digit, as `f(start, end)` (plus `offset`).
@@ -765,6 +785,32 @@ mod tests {
         );
     }
 
+    /// A mark after spaces attaches to them (UAX #29 rule WB4): the piece sent to the
+    /// Unicode path must start before the spaces, not at the last one.
+    #[test]
+    fn words_straddling_ascii_and_other_characters_are_whole() {
+        let text = "Müller's café's 1,5é U.É. a.é \u{93e}x  \u{93e}x naïve 🇩🇪 z";
+        assert_eq!(
+            words(text),
+            [
+                "Müller's",
+                "café's",
+                "1,5é",
+                "U.É",
+                "a.é",
+                " \u{93e}",
+                "x",
+                "  \u{93e}",
+                "x",
+                "naïve",
+                "z"
+            ]
+        );
+        let mut whole = Vec::new();
+        unicode_tokens(text, 0, &mut |s, e| whole.push(&text[s..e]));
+        assert_eq!(words(text), whole);
+    }
+
     proptest! {
         /// Oracle: the eight-bytes-at-a-time classes are the table's, byte by byte.
         #[test]
@@ -781,6 +827,24 @@ mod tests {
             }
             let beyond = u64::MAX.checked_shl(block.len() as u32).unwrap_or(0);
             prop_assert_eq!((c.word | c.letter_join | c.digit_join) & beyond, 0);
+        }
+
+        /// Oracle: tokens of mixed text, the ASCII runs on the fast path, are the UAX #29
+        /// tokens of the whole text, with words straddling both ("Müller", "café's"), the
+        /// joining punctuation around them, marks, spaces of every kind, CJK, emoji and flags.
+        #[test]
+        fn mixed_text_tokens_equal_unicode_segmentation(
+            text in "([a-zA-Z0-9_ .,;:'\"!?()\n\r\t-]|[\u{e9}\u{fc}\u{e3}\u{141}\u{3b1}]|\
+                     [\u{300}\u{308}\u{93e}\u{ad}\u{200b}-\u{200d}\u{2060}\u{feff}]|\
+                     [\u{a0}\u{2003}\u{3000}\u{85}\u{2028}\u{b7}\u{2019}\u{ff0e}\u{fe13}]|\
+                     [\u{4e2d}\u{6587}\u{30ab}\u{30fc}\u{3005}\u{5d0}\u{5d1}\u{661}\u{ff11}]|\
+                     [\u{1f600}\u{1f44d}\u{1f3fd}\u{2764}\u{fe0f}\u{1f1e9}\u{1f1ea}])*",
+        ) {
+            let mut mixed = Vec::new();
+            for_each_token(&text, |s, e| mixed.push((s, e)));
+            let mut whole = Vec::new();
+            unicode_tokens(&text, 0, &mut |s, e| whole.push((s, e)));
+            prop_assert_eq!(mixed, whole);
         }
 
         /// The ASCII fast path is exactly UAX #29 on ASCII text.
