@@ -11,14 +11,14 @@ use storyprint::verdict::Level;
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Files or directories to read (`-` for standard input). `.txt`/`.md` files are one
-    /// document each; `.jsonl`/`.jsonl.gz`/`.jsonl.zst` files one per line; directories are
-    /// walked.
+    /// document each; `.jsonl`/`.jsonl.gz`/`.jsonl.zst` files one per line, `.parquet` files
+    /// one per row; directories are walked.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// JSONL field holding the document id.
+    /// JSONL field (Parquet column) holding the document id.
     #[arg(long, default_value = "id", help_heading = "Input")]
     pub id_field: String,
-    /// JSONL field holding the document text.
+    /// JSONL field (Parquet column) holding the document text.
     #[arg(long, default_value = "text", help_heading = "Input")]
     pub text_field: String,
     /// Skip (with a warning) documents larger than this many bytes.
