@@ -43,6 +43,10 @@ from storyprint import _native
 # What the command's reader skips: documents over 16 MiB (its --max-doc-bytes default).
 MAX_DOC_BYTES = 16 * 1024 * 1024
 
+# A bucket larger than this pairs its first document with the others only (the library's
+# `lsh::MAX_BUCKET`): a value thousands of documents share is boilerplate.
+MAX_BUCKET = 256
+
 SIGNATURES = (
     "doc long, signature array<long>, weight double, band_keys array<long>, "
     "fact_slots array<struct<context:long,number:long>>"
@@ -177,6 +181,8 @@ def main():
         conf.set("spark.master", "local[*]")
     conf.setIfMissing("spark.executorEnv.RAYON_NUM_THREADS", "1")
     conf.setIfMissing("spark.sql.shuffle.partitions", "16")
+    # Local mode: the driver is the executor, and the bucket pairs go through its heap.
+    conf.setIfMissing("spark.driver.memory", "4g")
     conf.setIfMissing("spark.ui.showConsoleProgress", "false")
     spark = SparkSession.builder.appName("storyprint dedup").config(conf=conf).getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
@@ -245,25 +251,27 @@ def main():
 
     signatures = docs.select("doc", "text").mapInArrow(sign, SIGNATURES).cache()
 
-    # 3. Candidates: documents that share a band key, in at least min_hits bands.
+    # 3. Candidates: the pairs of each bucket (band, key), a pair key `a << 32 | b` each
+    # (a < b), kept when they collide in at least min_hits bands.
     live = signatures.filter(F.col("signature")[0] != F.lit(_native.EMPTY))
-    entries = live.select("doc", F.posexplode("band_keys").alias("band", "key"))
-    bucket = Window.partitionBy("band", "key")
-    entries = (
-        entries.withColumn("size", F.count("*").over(bucket))
-        .withColumn("first", F.min("doc").over(bucket))
-        .filter(F.col("size") > 1)
+    buckets = (
+        live.select("doc", F.posexplode("band_keys").alias("band", "key"))
+        .groupBy("band", "key")
+        .agg(F.sort_array(F.collect_list("doc")).alias("docs"))
+        .filter(F.size("docs") > 1)
     )
-    left = entries.filter((F.col("size") <= 256) | (F.col("doc") == F.col("first")))
-    left = left.select("band", "key", F.col("doc").alias("a"))
-    right = entries.select("band", "key", F.col("doc").alias("b"))
+    bucket_pairs = F.expr(
+        f"""IF(size(docs) <= {MAX_BUCKET},
+               flatten(transform(sequence(1, size(docs) - 1), i ->
+                   transform(slice(docs, i + 1, size(docs) - i), b -> docs[i - 1] * 4294967296 + b))),
+               transform(slice(docs, 2, size(docs) - 1), b -> docs[0] * 4294967296 + b))"""
+    )
     candidates = (
-        left.join(right, ["band", "key"])
-        .filter(F.col("a") < F.col("b"))
-        .groupBy("a", "b")
+        buckets.select(F.explode(bucket_pairs).alias("pair"))
+        .groupBy("pair")
         .count()
         .filter(F.col("count") >= min_hits)
-        .select("a", "b")
+        .select(F.shiftright("pair", 32).alias("a"), (F.col("pair") % 4294967296).alias("b"))
     )
 
     # 4. Verification.
