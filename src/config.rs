@@ -403,6 +403,148 @@ impl Config {
     }
 }
 
+/// A named starting configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Preset {
+    /// storyprint's defaults ([`Config::default`]).
+    #[default]
+    Default,
+    /// What the peer tools ship ([`Config::classic`]).
+    Classic,
+}
+
+/// Parses a setting's value by its lower-case name among `names`, or says what the names are.
+fn by_name<T: Copy>(what: &str, s: &str, names: &[(&str, T)]) -> Result<T> {
+    names
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(s))
+        .map(|&(_, value)| value)
+        .ok_or_else(|| {
+            let all: Vec<&str> = names.iter().map(|(name, _)| *name).collect();
+            Error::Config(format!("unknown {what} {s:?}; one of: {}", all.join(", ")))
+        })
+}
+
+impl FromStr for Preset {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Preset> {
+        by_name(
+            "preset",
+            s,
+            &[("default", Preset::Default), ("classic", Preset::Classic)],
+        )
+    }
+}
+
+impl FromStr for Weighting {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Weighting> {
+        by_name(
+            "weighting",
+            s,
+            &[("none", Weighting::None), ("idf", Weighting::Idf)],
+        )
+    }
+}
+
+impl FromStr for Measure {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Measure> {
+        by_name(
+            "measure",
+            s,
+            &[
+                ("jaccard", Measure::Jaccard),
+                ("containment", Measure::Containment),
+                ("cosine", Measure::Cosine),
+            ],
+        )
+    }
+}
+
+/// Engine settings as a user names them (the command's flags, the Python package's keyword
+/// arguments): a preset, then overrides of it. [`Overrides::config`] makes the validated
+/// configuration, so that every front end turns the same settings into the same [`Config`].
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// The starting configuration.
+    pub preset: Preset,
+    /// Feature families.
+    pub features: Option<Features>,
+    /// Feature weighting.
+    pub weighting: Option<Weighting>,
+    /// MinHash values per signature (K).
+    pub hashes: Option<usize>,
+    /// Similarity measure.
+    pub measure: Option<Measure>,
+    /// Similarity threshold.
+    pub threshold: Option<f64>,
+    /// The lowest level that counts as a match.
+    pub level: Option<Level>,
+    /// Exact verification (`Some(true)`), estimates (`Some(false)`), or the preset's.
+    pub exact: Option<bool>,
+    /// Stemming language.
+    pub language: Option<Language>,
+    /// Keep stop words in stem shingles.
+    pub keep_stop_words: bool,
+    /// Judge pairs without the fact check.
+    pub no_fact_check: bool,
+    /// Keep page chrome.
+    pub keep_chrome: bool,
+    /// Content words below which a document is a statement.
+    pub statement_words: Option<usize>,
+    /// Hash seed.
+    pub seed: Option<u64>,
+}
+
+impl Overrides {
+    /// The preset with the overrides applied, validated.
+    pub fn config(&self) -> Result<Config> {
+        let mut config = match self.preset {
+            Preset::Default => Config::default(),
+            Preset::Classic => Config::classic(),
+        };
+        if let Some(features) = &self.features {
+            config.features = features.clone();
+        }
+        if let Some(weighting) = self.weighting {
+            config.weighting = weighting;
+        }
+        if let Some(k) = self.hashes {
+            config.num_hashes = k;
+        }
+        if let Some(measure) = self.measure {
+            config.measure = measure;
+        }
+        if let Some(t) = self.threshold {
+            config.threshold = t;
+        }
+        if let Some(level) = self.level {
+            config.level = level;
+        }
+        if let Some(exact) = self.exact {
+            config.exact = exact;
+        }
+        if let Some(language) = self.language {
+            config.language = language;
+        }
+        if let Some(n) = self.statement_words {
+            config.statement_words = n;
+        }
+        if let Some(seed) = self.seed {
+            config.seed = seed;
+        }
+        config.stop_words &= !self.keep_stop_words;
+        config.strip_chrome &= !self.keep_chrome;
+        config.fact_check &= !self.no_fact_check;
+        config.validate()?;
+        Ok(config)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,6 +578,35 @@ mod tests {
             let err = bad.parse::<Features>().unwrap_err().to_string();
             assert!(err.starts_with("invalid setting"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn overrides_apply_to_their_preset() {
+        let classic = Overrides {
+            preset: "classic".parse().unwrap(),
+            threshold: Some(0.8),
+            ..Overrides::default()
+        };
+        let config = classic.config().unwrap();
+        assert_eq!((config.threshold, config.num_hashes), (0.8, 128));
+        let estimating = Overrides {
+            exact: Some(false),
+            measure: Some("Jaccard".parse().unwrap()),
+            no_fact_check: true,
+            ..Overrides::default()
+        };
+        let config = estimating.config().unwrap();
+        assert!(!config.exact && !config.fact_check && config.measure == Measure::Jaccard);
+        let err = "tfidf".parse::<Weighting>().unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "invalid setting: unknown weighting \"tfidf\"; one of: none, idf"
+        );
+        let bad = Overrides {
+            hashes: Some(0),
+            ..Overrides::default()
+        };
+        assert!(bad.config().is_err());
     }
 
     #[test]

@@ -1708,6 +1708,11 @@ impl<'f> Sketching<'f> {
         Sketching::with_analyzer(config, freq, None)
     }
 
+    /// The state's analyzer, with the words it has stemmed, for a later state.
+    pub fn into_analyzer(self) -> Analyzer {
+        self.analyzer
+    }
+
     /// A state that analyses with `analyzer` (one for the configuration's language, such as
     /// the frequency pass's, whose vocabulary has every word of the corpus stemmed already),
     /// or a fresh one.

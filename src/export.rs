@@ -9,12 +9,15 @@
 //! | `signature` | list<uint32> | the K MinHash values |
 //! | `weight` | float64 | the weighted size of its feature set |
 //! | `band_keys` | list<uint64> | the LSH band keys (xxh3, stable) |
+//! | `fact_slots` | list<struct<context: uint64, number: uint64>> | the fact slots the fact check compares (empty without it) |
 //!
 //! with the parameters in the file's key-value metadata (`storyprint.num_hashes`,
 //! `storyprint.seed`, `storyprint.features`, `storyprint.bands`, `storyprint.rows`,
 //! `storyprint.min_hits`, `storyprint.threshold`, `storyprint.measure`, `storyprint.format`:
 //! the index format version, whose hashes the signatures use). Two documents are a
 //! candidate pair when at least `min_hits` of their band keys agree position by position.
+//! [`Signer`] makes the same rows from texts in memory (the Python package's
+//! `Fingerprinter.signatures`), and [`evidence`] reads a row back for verification.
 //!
 //! Clusters file: `doc_id` (string), `cluster_id` (string: the id of the first document of
 //! its connected component, in input order), `kept` (bool).
@@ -23,8 +26,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::builder::{ListBuilder, StringBuilder, UInt32Builder, UInt64Builder};
-use arrow_array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray};
-use arrow_schema::{DataType, Field, Schema};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, UInt32Type, UInt64Type};
+use arrow_array::{
+    ArrayRef, BooleanArray, Float64Array, ListArray, RecordBatch, StringArray, StructArray,
+    UInt64Array,
+};
+use arrow_buffer::OffsetBuffer;
+use arrow_schema::{DataType, Field, Fields, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
@@ -38,7 +47,7 @@ use crate::lsh::Banding;
 use crate::output::OutputFile;
 use crate::pipeline::params;
 use crate::pool::Pool;
-use crate::shingle::DocFreq;
+use crate::shingle::{DocFreq, Slot};
 use crate::signature::{Signature, Sketcher};
 use crate::tokenize::Analyzer;
 
@@ -71,16 +80,16 @@ fn close(writer: ArrowWriter<OutputFile>, path: &Path) -> Result<()> {
         .commit()
 }
 
-/// Writes every document's signature and band keys to `out` (see the module docs); returns
-/// the number of documents. With IDF weighting the inputs are read twice (frequencies
-/// first), as `dedup` does, so the signatures are those `dedup` computes.
+/// Writes every document's signature, band keys and fact slots to `out` (see the module
+/// docs); returns the number of documents. With IDF weighting the inputs are read twice
+/// (frequencies first), as `dedup` does, so the signatures are those `dedup` computes.
 pub fn signatures(
     paths: &[PathBuf],
     options: &InputOptions,
     config: &Config,
     out: &Path,
 ) -> Result<u64> {
-    config.validate()?;
+    let signer = Signer::new(config.clone())?;
     if config.weighting == Weighting::Idf
         && let Some(path) = crate::input::read_once(paths)
     {
@@ -91,81 +100,33 @@ pub fn signatures(
         )));
     }
     let mut freq = DocFreq::default();
-    // The frequency pass's analyzer, with every word it stemmed, serves the signature pass.
-    let analyzers = Pool::default();
     if config.weighting == Weighting::Idf {
-        let analyzer = Analyzer::new(config.language);
+        // The frequency pass's analyzer, with every word it stemmed, serves the signature pass.
+        let analyzer = signer
+            .analyzers
+            .take()
+            .unwrap_or_else(|| Analyzer::new(config.language));
         for_each_chunk(paths, options, |chunk| {
             for record in chunk {
                 count_terms(&mut freq, &analyzer, config, &record.doc.text);
             }
             Ok(())
         })?;
-        analyzers.give(analyzer);
+        signer.analyzers.give(analyzer);
     }
-    let states = Pool::default();
-    let banding = Banding::optimal(dedup_lsh_threshold(config), config.num_hashes);
-    let sketcher = Sketcher::for_config(config);
-    let p = params(config);
-    let metadata = [
-        ("num_hashes", p.num_hashes.to_string()),
-        ("seed", p.seed.to_string()),
-        ("features", p.features),
-        ("bands", banding.bands.to_string()),
-        ("rows", banding.rows.to_string()),
-        ("min_hits", banding.min_hits.to_string()),
-        ("threshold", config.threshold.to_string()),
-        ("measure", format!("{:?}", config.measure)),
-        // Signatures of one configuration differ across index formats (format 3 changed the
-        // shingle hashes and the copies), so the file says which it holds.
-        ("format", crate::index::FORMAT_VERSION.to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| KeyValue::new(format!("storyprint.{k}"), v))
-    .collect();
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("doc_id", DataType::Utf8, false),
-        Field::new(
-            "signature",
-            DataType::List(Arc::new(Field::new("item", DataType::UInt32, true))),
-            false,
-        ),
-        Field::new("weight", DataType::Float64, false),
-        Field::new(
-            "band_keys",
-            DataType::List(Arc::new(Field::new("item", DataType::UInt64, true))),
-            false,
-        ),
-    ]));
+    let metadata = signer
+        .metadata()
+        .into_iter()
+        .map(|(k, v)| KeyValue::new(k, v))
+        .collect();
+    let schema = signer.schema();
     let mut writer = open(out, &schema, metadata)?;
     let mut written = 0u64;
     for_each_chunk(paths, options, |chunk| {
-        let sigs: Vec<Signature> = chunk
-            .par_iter()
-            .map_init(
-                || states.lend(|| Sketching::with_analyzer(config, &freq, analyzers.take())),
-                |state, record| sketch_of(state, &sketcher, config, &record.doc.text).0,
-            )
-            .collect();
-        let mut values = ListBuilder::new(UInt32Builder::new());
-        let mut keys = ListBuilder::new(UInt64Builder::new());
-        for sig in &sigs {
-            values.values().append_slice(&sig.values);
-            values.append(true);
-            for band in 0..banding.bands {
-                keys.values().append_value(banding.band_key(sig, band));
-            }
-            keys.append(true);
-        }
-        let ids = StringArray::from_iter_values(chunk.iter().map(|r| r.doc.id.as_str()));
-        let weights = Float64Array::from_iter_values(sigs.iter().map(|s| s.weight));
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(ids),
-            Arc::new(values.finish()),
-            Arc::new(weights),
-            Arc::new(keys.finish()),
-        ];
-        let batch = RecordBatch::try_new(Arc::clone(&schema), columns)
+        let ids: Vec<&str> = chunk.iter().map(|r| r.doc.id.as_str()).collect();
+        let texts: Vec<&str> = chunk.iter().map(|r| r.doc.text.as_str()).collect();
+        let batch = signer
+            .batch(&freq, &ids, &texts)
             .map_err(|e| parquet_error(out, e))?;
         writer.write(&batch).map_err(|e| parquet_error(out, e))?;
         written += chunk.len() as u64;
@@ -173,6 +134,231 @@ pub fn signatures(
     })?;
     close(writer, out)?;
     Ok(written)
+}
+
+/// Makes the signatures file's rows from texts in memory, as `storyprint signatures` does for
+/// each chunk of its inputs (the Python package's `Fingerprinter` is one).
+pub struct Signer {
+    config: Config,
+    sketcher: Sketcher,
+    banding: Banding,
+    /// Analyzers for the configuration's language, kept between batches with the words they
+    /// have stemmed.
+    analyzers: Pool<Analyzer>,
+}
+
+impl Signer {
+    /// A signer for a configuration (validated).
+    pub fn new(config: Config) -> Result<Signer> {
+        config.validate()?;
+        Ok(Signer {
+            sketcher: Sketcher::for_config(&config),
+            banding: Banding::optimal(dedup_lsh_threshold(&config), config.num_hashes),
+            config,
+            analyzers: Pool::default(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The banding the band keys are cut by (dedup's).
+    pub fn banding(&self) -> Banding {
+        self.banding
+    }
+
+    /// The file's key-value metadata (`storyprint.num_hashes`, …; see the module docs).
+    pub fn metadata(&self) -> Vec<(String, String)> {
+        let (config, banding) = (&self.config, &self.banding);
+        let p = params(config);
+        [
+            ("num_hashes", p.num_hashes.to_string()),
+            ("seed", p.seed.to_string()),
+            ("features", p.features),
+            ("bands", banding.bands.to_string()),
+            ("rows", banding.rows.to_string()),
+            ("min_hits", banding.min_hits.to_string()),
+            ("threshold", config.threshold.to_string()),
+            ("measure", format!("{:?}", config.measure)),
+            // Signatures of one configuration differ across index formats (format 3 changed
+            // the shingle hashes and the copies), so the file says which it holds.
+            ("format", crate::index::FORMAT_VERSION.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (format!("storyprint.{k}"), v))
+        .collect()
+    }
+
+    /// The columns (without metadata).
+    pub fn schema(&self) -> Arc<Schema> {
+        Arc::new(Schema::new(vec![
+            Field::new("doc_id", DataType::Utf8, false),
+            Field::new("signature", list_of(DataType::UInt32), false),
+            Field::new("weight", DataType::Float64, false),
+            Field::new("band_keys", list_of(DataType::UInt64), false),
+            Field::new(
+                "fact_slots",
+                list_of(DataType::Struct(slot_fields())),
+                false,
+            ),
+        ]))
+    }
+
+    /// The document frequencies of `texts`, counted as the frequency pass counts them.
+    pub fn frequencies(&self, texts: &[&str]) -> DocFreq {
+        let config = &self.config;
+        texts
+            .par_iter()
+            .fold(
+                || (DocFreq::default(), self.analyzer()),
+                |(mut freq, analyzer), text| {
+                    count_terms(&mut freq, &analyzer, config, text);
+                    (freq, analyzer)
+                },
+            )
+            .map(|(freq, analyzer)| {
+                self.analyzers.give(analyzer);
+                freq
+            })
+            .reduce(DocFreq::default, |mut a, b| {
+                a.merge(b);
+                a
+            })
+    }
+
+    /// A waiting analyzer, or a new one.
+    fn analyzer(&self) -> Analyzer {
+        self.analyzers
+            .take()
+            .unwrap_or_else(|| Analyzer::new(self.config.language))
+    }
+
+    /// The rows of documents `ids` with texts `texts` (as many), weighted by `freq`, sketched
+    /// in parallel.
+    pub fn batch(&self, freq: &DocFreq, ids: &[&str], texts: &[&str]) -> Result<RecordBatch> {
+        let config = &self.config;
+        let states = Pool::default();
+        let sketches: Vec<(Signature, Vec<Slot>)> = texts
+            .par_iter()
+            .map_init(
+                || states.lend(|| Sketching::with_analyzer(config, freq, self.analyzers.take())),
+                |state, text| sketch_of(state, &self.sketcher, config, text),
+            )
+            .collect();
+        for state in states.into_inner() {
+            self.analyzers.give(state.into_analyzer());
+        }
+        let mut values = ListBuilder::new(UInt32Builder::new());
+        let mut keys = ListBuilder::new(UInt64Builder::new());
+        let (mut contexts, mut numbers, mut offsets) = (Vec::new(), Vec::new(), vec![0i32]);
+        for (sig, slots) in &sketches {
+            values.values().append_slice(&sig.values);
+            values.append(true);
+            for band in 0..self.banding.bands {
+                keys.values().append_value(self.banding.band_key(sig, band));
+            }
+            keys.append(true);
+            for &(context, number) in slots {
+                contexts.push(context);
+                numbers.push(number);
+            }
+            offsets.push(i32::try_from(contexts.len()).map_err(|e| Error::Export(e.to_string()))?);
+        }
+        let slots = StructArray::try_new(
+            slot_fields(),
+            vec![
+                Arc::new(UInt64Array::from(contexts)),
+                Arc::new(UInt64Array::from(numbers)),
+            ],
+            None,
+        )
+        .map_err(|e| Error::Export(e.to_string()))?;
+        let slots = ListArray::try_new(
+            Arc::new(Field::new("item", DataType::Struct(slot_fields()), true)),
+            OffsetBuffer::new(offsets.into()),
+            Arc::new(slots),
+            None,
+        )
+        .map_err(|e| Error::Export(e.to_string()))?;
+        let weights = Float64Array::from_iter_values(sketches.iter().map(|(s, _)| s.weight));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from_iter_values(ids)),
+            Arc::new(values.finish()),
+            Arc::new(weights),
+            Arc::new(keys.finish()),
+            Arc::new(slots),
+        ];
+        RecordBatch::try_new(self.schema(), columns).map_err(|e| Error::Export(e.to_string()))
+    }
+}
+
+/// A list column's type, items of type `item`.
+fn list_of(item: DataType) -> DataType {
+    DataType::List(Arc::new(Field::new("item", item, true)))
+}
+
+/// The fields of a fact slot.
+fn slot_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("context", DataType::UInt64, false),
+        Field::new("number", DataType::UInt64, false),
+    ])
+}
+
+/// Each row's signature and fact slots, read back from the `signature`, `weight` and
+/// `fact_slots` columns of signatures rows (a file's, or [`Signer::batch`]'s), to judge pairs
+/// with [`crate::dedup::estimated_similarity`].
+pub fn evidence(batch: &RecordBatch) -> Result<Vec<(Signature, Vec<Slot>)>> {
+    let column = |name: &str| {
+        batch
+            .column_by_name(name)
+            .ok_or_else(|| Error::Config(format!("no {name:?} column in the signatures")))
+    };
+    let wrong = |name: &str| {
+        Error::Config(format!(
+            "column {name:?} is not as a signatures file has it"
+        ))
+    };
+    let signatures = column("signature")?
+        .as_list_opt::<i32>()
+        .ok_or_else(|| wrong("signature"))?;
+    let weights = column("weight")?
+        .as_primitive_opt::<Float64Type>()
+        .ok_or_else(|| wrong("weight"))?;
+    let slots = column("fact_slots")?
+        .as_list_opt::<i32>()
+        .ok_or_else(|| wrong("fact_slots"))?;
+    let mut rows = Vec::with_capacity(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        let values = signatures.value(row);
+        let values = values
+            .as_primitive_opt::<UInt32Type>()
+            .ok_or_else(|| wrong("signature"))?;
+        let doc_slots = slots.value(row);
+        let doc_slots = doc_slots
+            .as_struct_opt()
+            .ok_or_else(|| wrong("fact_slots"))?;
+        let part = |i: usize| {
+            doc_slots
+                .column(i)
+                .as_primitive_opt::<UInt64Type>()
+                .ok_or_else(|| wrong("fact_slots"))
+        };
+        let (contexts, numbers) = (part(0)?, part(1)?);
+        let signature = Signature {
+            values: values.values().to_vec(),
+            weight: weights.value(row),
+        };
+        let slots = contexts
+            .values()
+            .iter()
+            .copied()
+            .zip(numbers.values().iter().copied());
+        rows.push((signature, slots.collect()));
+    }
+    Ok(rows)
 }
 
 /// Writes the cluster assignment, rows of `(doc_id, cluster_id, kept)` (see the module

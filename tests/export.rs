@@ -57,7 +57,10 @@ print(sorted(x.decode() for x in meta if x.startswith(b"storyprint.")))
     assert_eq!(
         lines[1],
         "doc_id: string not null;signature: list<item: uint32> not null;  child 0, item: uint32;\
-         weight: double not null;band_keys: list<item: uint64> not null;  child 0, item: uint64"
+         weight: double not null;band_keys: list<item: uint64> not null;  child 0, item: uint64;\
+         fact_slots: list<item: struct<context: uint64 not null, number: uint64 not null>> not \
+         null;  child 0, item: struct<context: uint64 not null, number: uint64 not null>;      \
+         child 0, context: uint64 not null;      child 1, number: uint64 not null"
     );
     assert_eq!(lines[2..4], ["True", "True"]);
     assert_eq!(

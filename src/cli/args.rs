@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use storyprint::config::{Config, Features, Language, Measure, Weighting};
+use storyprint::config::{self, Config, Features, Language, Measure, Overrides, Weighting};
 use storyprint::input::InputOptions;
 use storyprint::verdict::Level;
 
@@ -11,14 +11,14 @@ use storyprint::verdict::Level;
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Files or directories to read (`-` for standard input). `.txt`/`.md` files are one
-    /// document each; `.jsonl`/`.jsonl.gz`/`.jsonl.zst` files one per line; directories are
-    /// walked.
+    /// document each; `.jsonl`/`.jsonl.gz`/`.jsonl.zst` files one per line, `.parquet` files
+    /// one per row; directories are walked.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// JSONL field holding the document id.
+    /// JSONL field (Parquet column) holding the document id.
     #[arg(long, default_value = "id", help_heading = "Input")]
     pub id_field: String,
-    /// JSONL field holding the document text.
+    /// JSONL field (Parquet column) holding the document text.
     #[arg(long, default_value = "text", help_heading = "Input")]
     pub text_field: String,
     /// Skip (with a warning) documents larger than this many bytes.
@@ -174,49 +174,37 @@ impl EngineArgs {
 
     /// The validated engine configuration.
     pub fn config(&self) -> storyprint::Result<Config> {
-        let mut config = match self.preset {
-            Preset::Default => Config::default(),
-            Preset::Classic => Config::classic(),
+        let exact = if self.estimate {
+            Some(false)
+        } else {
+            self.exact.then_some(true)
         };
-        if let Some(features) = &self.features {
-            config.features = features.clone();
-        }
-        if let Some(w) = self.weighting {
-            config.weighting = match w {
+        Overrides {
+            preset: match self.preset {
+                Preset::Default => config::Preset::Default,
+                Preset::Classic => config::Preset::Classic,
+            },
+            features: self.features.clone(),
+            weighting: self.weighting.map(|w| match w {
                 WeightingArg::None => Weighting::None,
                 WeightingArg::Idf => Weighting::Idf,
-            };
-        }
-        if let Some(k) = self.hashes {
-            config.num_hashes = k;
-        }
-        if let Some(m) = self.measure {
-            config.measure = match m {
+            }),
+            hashes: self.hashes,
+            measure: self.measure.map(|m| match m {
                 MeasureArg::Jaccard => Measure::Jaccard,
                 MeasureArg::Containment => Measure::Containment,
                 MeasureArg::Cosine => Measure::Cosine,
-            };
+            }),
+            threshold: self.threshold,
+            level: self.level,
+            exact,
+            language: self.language,
+            keep_stop_words: self.keep_stop_words,
+            no_fact_check: self.no_fact_check,
+            keep_chrome: self.keep_chrome,
+            statement_words: self.statement_words,
+            seed: self.seed,
         }
-        if let Some(t) = self.threshold {
-            config.threshold = t;
-        }
-        if let Some(level) = self.level {
-            config.level = level;
-        }
-        if let Some(language) = self.language {
-            config.language = language;
-        }
-        if let Some(n) = self.statement_words {
-            config.statement_words = n;
-        }
-        if let Some(seed) = self.seed {
-            config.seed = seed;
-        }
-        config.exact = (config.exact || self.exact) && !self.estimate;
-        config.stop_words &= !self.keep_stop_words;
-        config.strip_chrome &= !self.keep_chrome;
-        config.fact_check &= !self.no_fact_check;
-        config.validate()?;
-        Ok(config)
+        .config()
     }
 }

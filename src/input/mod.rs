@@ -1,7 +1,8 @@
 //! Input stage: turns paths (files, directories, `-`) into documents, in a stable order.
 //!
 //! A `.txt`/`.md` file is one document; a `.jsonl`/`.jsonl.gz`/`.jsonl.zst` file holds one
-//! document per line. Directories are walked recursively in sorted order, following symbolic
+//! document per line, a `.parquet` file one per row ([`parquet`](self::parquet), feature
+//! `parquet`). Directories are walked recursively in sorted order, following symbolic
 //! links but each directory once, and skipping FIFOs, sockets and devices. A bad document (invalid UTF-8,
 //! empty, too large, a malformed JSON line) becomes a [`Problem`] naming the file and line;
 //! the reader goes on with the next one, so one bad file never loses the others.
@@ -15,6 +16,8 @@ use std::path::{Path, PathBuf};
 use ahash::AHashMap;
 use serde_json::Value;
 use std::collections::hash_map::Entry;
+
+mod parquet;
 
 /// Where a document came from: shown in warnings and kept in reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,7 +154,7 @@ impl fmt::Display for Problem {
             ProblemKind::UnsupportedExtension => {
                 write!(
                     f,
-                    "not a .txt, .md, .jsonl, .jsonl.gz or .jsonl.zst file; ignored"
+                    "not a .txt, .md, .jsonl, .jsonl.gz, .jsonl.zst or .parquet file; ignored"
                 )
             }
             ProblemKind::AlreadyWalked => write!(
@@ -170,9 +173,9 @@ impl fmt::Display for Problem {
 /// How inputs are read.
 #[derive(Debug, Clone)]
 pub struct InputOptions {
-    /// JSONL field holding the id (a string or a number).
+    /// JSONL field (or Parquet column) holding the id (a string or a number).
     pub id_field: String,
-    /// JSONL field holding the text.
+    /// JSONL field (or Parquet column) holding the text.
     pub text_field: String,
     /// Documents larger than this many bytes are skipped with a problem.
     pub max_doc_bytes: u64,
@@ -198,6 +201,7 @@ enum SourceKind {
     Jsonl,
     JsonlGz,
     JsonlZst,
+    Parquet,
 }
 
 fn kind_of(path: &Path) -> Option<SourceKind> {
@@ -208,6 +212,8 @@ fn kind_of(path: &Path) -> Option<SourceKind> {
         Some(SourceKind::JsonlZst)
     } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
         Some(SourceKind::Jsonl)
+    } else if name.ends_with(".parquet") {
+        Some(SourceKind::Parquet)
     } else if name.ends_with(".txt") || name.ends_with(".md") {
         Some(SourceKind::Text)
     } else {
@@ -410,6 +416,8 @@ pub struct Reader {
     sources: std::vec::IntoIter<Source>,
     pending: std::vec::IntoIter<Problem>,
     current: Option<Lines>,
+    /// The Parquet file being read.
+    rows: Option<parquet::Rows>,
     options: InputOptions,
     /// Each id seen, by its 128-bit hash ([`id_key`]): where it was first met (index into
     /// `opened`, line) and how many times. Keys, not strings: a fixed 16 bytes per document
@@ -588,6 +596,7 @@ impl Reader {
             sources: sources.into_iter(),
             pending: problems.into_iter(),
             current: None,
+            rows: None,
             options,
             seen: AHashMap::new(),
             opened: Vec::new(),
@@ -605,6 +614,7 @@ impl Reader {
             sources: vec![shard.source.clone()].into_iter(),
             pending: Vec::new().into_iter(),
             current: None,
+            rows: None,
             options,
             seen: AHashMap::new(),
             opened: Vec::new(),
@@ -856,6 +866,12 @@ impl Reader {
             return Some(Raw::Ready(Err(problem)));
         }
         loop {
+            if let Some(rows) = &mut self.rows {
+                match rows.next_row() {
+                    Some(item) => return Some(Raw::Ready(item)),
+                    None => self.rows = None,
+                }
+            }
             if self.current.is_some() {
                 match self.next_line() {
                     Some(raw) => return Some(raw),
@@ -872,6 +888,10 @@ impl Reader {
                         warning: None,
                     })));
                 }
+                SourceKind::Parquet => match parquet::Rows::open(&source.path, &self.options) {
+                    Ok(rows) => self.rows = Some(rows),
+                    Err(problem) => return Some(Raw::Ready(Err(problem))),
+                },
                 SourceKind::Jsonl | SourceKind::JsonlGz | SourceKind::JsonlZst => {
                     match self.open_lines(&source) {
                         Ok(lines) => self.current = Some(lines),
