@@ -501,6 +501,17 @@ pub struct Overrides {
 }
 
 impl Overrides {
+    /// [`Overrides::config`] at `level` unless a level is given or the preset is not the
+    /// default: what a command whose default level is not the engine's uses (`dedup`, at
+    /// [`crate::dedup::DEFAULT_LEVEL`]).
+    pub fn config_at(&self, level: Level) -> Result<Config> {
+        let mut config = self.config()?;
+        if self.level.is_none() && self.preset == Preset::Default {
+            config.level = level;
+        }
+        Ok(config)
+    }
+
     /// The preset with the overrides applied, validated.
     pub fn config(&self) -> Result<Config> {
         let mut config = match self.preset {

@@ -19,7 +19,9 @@ use pyo3::types::{PyDict, PyIterator};
 use std::sync::Arc;
 
 use storyprint::config::{Config, Overrides};
-use storyprint::dedup::{Dedup, Keep, Observer, Outputs, estimated_similarity, estimating};
+use storyprint::dedup::{
+    DEFAULT_LEVEL, Dedup, Keep, Observer, Outputs, estimated_similarity, estimating,
+};
 use storyprint::export::{Signer, evidence};
 use storyprint::index::{AddOptions, AddStatus, Index as StoredIndex, OpenOptions};
 use storyprint::input::{InputOptions, Problem};
@@ -46,9 +48,14 @@ fn py_error(error: Error) -> PyErr {
 /// `level`, `exact`, `estimate`, `language`, `keep_stop_words`, `no_fact_check`,
 /// `keep_chrome`, `statement_words`, `seed`. `None` values are left out.
 fn config_of(options: Option<&Bound<'_, PyDict>>) -> PyResult<Config> {
+    overrides_of(options)?.config().map_err(py_error)
+}
+
+/// The settings named by keyword options, as the library takes them.
+fn overrides_of(options: Option<&Bound<'_, PyDict>>) -> PyResult<Overrides> {
     let mut o = Overrides::default();
     let Some(options) = options else {
-        return o.config().map_err(py_error);
+        return Ok(o);
     };
     let parsed = |value: &Bound<'_, PyAny>| -> PyResult<String> { value.extract::<String>() };
     for (key, value) in options.iter() {
@@ -88,7 +95,7 @@ fn config_of(options: Option<&Bound<'_, PyDict>>) -> PyResult<Config> {
             }
         }
     }
-    o.config().map_err(py_error)
+    Ok(o)
 }
 
 /// Documents from ids and texts given in memory.
@@ -215,7 +222,9 @@ fn dedup(
     memory_mb: Option<u64>,
     temp_dir: Option<PathBuf>,
 ) -> PyResult<(u64, Vec<(u64, u64, f64)>, Vec<(u64, String)>)> {
-    let config = config_of(options)?;
+    let config = (overrides_of(options)?)
+        .config_at(DEFAULT_LEVEL)
+        .map_err(py_error)?;
     let keep = match keep {
         "first" => Keep::First,
         "longest" => Keep::Longest,

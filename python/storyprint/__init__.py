@@ -157,7 +157,8 @@ def dedup(
     file in ``temp_dir`` (the runner reads its input twice), never all in memory; beyond
     ``memory_mb`` the runner spills to disk. ``keep`` is "first" or "longest"; ``exact``
     verifies pairs exactly (``--exact``). A record is removed when it has a verified pair with
-    a record already kept, and each removal names that kept record.
+    a record already kept, and each removal names that kept record. As the command, it removes
+    copies only unless ``level`` ("rewrite", "related") or ``preset="classic"`` says otherwise.
 
     Example::
 

@@ -60,11 +60,12 @@ def test_matrix_is_a_numpy_array_of_the_command_s_similarities(cli, examples):
 
 
 def cli_dedup(cli, tmp_path, inputs, *flags):
-    """The command's dedup: (kept ids, removed.tsv lines)."""
+    """The command's dedup: (kept ids, removed.tsv lines as removed, kept, similarity)."""
     unique, removed = tmp_path / "unique.jsonl", tmp_path / "removed.tsv"
     cli("dedup", *inputs, "-o", unique, "--removed", removed, *flags)
     kept = [json.loads(line)["id"] for line in unique.read_text().splitlines()]
-    return kept, removed.read_text().splitlines()[1:]
+    lines = removed.read_text().splitlines()[1:]
+    return kept, ["\t".join(line.split("\t")[:3]) for line in lines]
 
 
 def removed_lines(result):
@@ -155,7 +156,8 @@ def test_global_frequencies_summed_from_parts_give_the_whole_batch_s_signatures(
 
 def test_similarities_of_rows_are_dedup_s_judgements(cli, examples, tmp_path):
     ids, texts = examples
-    _, removed = cli_dedup(cli, tmp_path, ["examples"])
+    # At level related dedup judges by the estimated similarity, as `similarities` does.
+    _, removed = cli_dedup(cli, tmp_path, ["examples"], "--level", "related")
     fp = storyprint.Fingerprinter()
     batch = fp.signatures(texts, ids=ids)
     place = {doc: i for i, doc in enumerate(ids)}

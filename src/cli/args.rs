@@ -165,15 +165,16 @@ impl EngineArgs {
     /// The validated engine configuration, at `level` unless `--level` or `--preset classic`
     /// says otherwise (a command whose default level is not the engine's).
     pub fn config_at(&self, level: Level) -> storyprint::Result<Config> {
-        let mut config = self.config()?;
-        if self.level.is_none() && self.preset == Preset::Default {
-            config.level = level;
-        }
-        Ok(config)
+        self.overrides().config_at(level)
     }
 
     /// The validated engine configuration.
     pub fn config(&self) -> storyprint::Result<Config> {
+        self.overrides().config()
+    }
+
+    /// The settings as the library takes them.
+    fn overrides(&self) -> Overrides {
         let exact = if self.estimate {
             Some(false)
         } else {
@@ -205,6 +206,5 @@ impl EngineArgs {
             statement_words: self.statement_words,
             seed: self.seed,
         }
-        .config()
     }
 }

@@ -8,10 +8,9 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use storyprint::dedup::{Dedup, Keep, Observer, Outputs, Pass};
+use storyprint::dedup::{DEFAULT_LEVEL, Dedup, Keep, Observer, Outputs, Pass};
 use storyprint::input::Problem;
 use storyprint::spill;
-use storyprint::verdict::Level;
 
 use super::{EXIT_OK, EngineArgs, InputArgs, check_outputs, open_output};
 
@@ -169,8 +168,7 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
             args.pairs.as_ref(),
         ],
     )?;
-    // The lowest level whose precision on the Reuters audit is at least 0.95 (README).
-    let config = args.engine.config_at(Level::Copy)?;
+    let config = args.engine.config_at(DEFAULT_LEVEL)?;
     args.engine
         .start_threads()
         .context("starting the thread pool")?;
