@@ -603,13 +603,12 @@ impl Index {
                 error,
             })?;
         }
-        if options.read_only && create_with.is_none() {
-            if let Some(db) = open_read_only(dir, options.wait)? {
-                let current = current_settings(&db.begin_read()?, dir, options)?;
-                if let Some((config, banding)) = current {
-                    return Ok(Index::new(Store::ReadOnly(db), dir, config, banding));
-                }
-            }
+        if options.read_only
+            && create_with.is_none()
+            && let Some(db) = open_read_only(dir, options.wait)?
+            && let Some((config, banding)) = current_settings(&db.begin_read()?, dir, options)?
+        {
+            return Ok(Index::new(Store::ReadOnly(db), dir, config, banding));
         }
         let db = open_database(dir, options.wait)?;
         // An index already in the current format opens without writing (no commit, no sync):

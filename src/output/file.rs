@@ -177,9 +177,8 @@ fn remove_abandoned(dir: &Path, prefix: &str) {
         let name = entry.file_name();
         let name = name.to_string_lossy();
         // Neither follows a symbolic link; only a regular file is opened (a pipe could block).
-        if !(name.starts_with(prefix) && name.ends_with(PARTIAL))
-            || !entry.file_type().is_ok_and(|t| t.is_file())
-        {
+        let ours = name.starts_with(prefix) && name.ends_with(PARTIAL);
+        if !(ours && entry.file_type().is_ok_and(|t| t.is_file())) {
             continue;
         }
         if let Ok(file) = File::open(entry.path())
