@@ -412,4 +412,20 @@ mod tests {
         assert_eq!(decode_banding(&encode_banding(&banding)), Some(banding));
         assert_eq!(decode_banding(&[1, 2]), None);
     }
+
+    proptest::proptest! {
+        /// Whatever bytes a damaged file holds, the decoders answer `None` or a value, never a
+        /// panic; a record or evidence they accept encodes back to the same bytes.
+        #[test]
+        fn decoders_take_arbitrary_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            if let Some(record) = Record::decode(&bytes) {
+                proptest::prop_assert_eq!(record.encode(), bytes.clone());
+            }
+            let _ = RecordHead::decode(&bytes);
+            if let Some(evidence) = StoredEvidence::decode(&bytes) {
+                proptest::prop_assert_eq!(evidence.encode(), bytes.clone());
+            }
+            let _ = decode_banding(&bytes);
+        }
+    }
 }
