@@ -1,4 +1,4 @@
-"""`storyprint dedup` as a PySpark job: the same removals, computed by Spark.
+"""`storyprint dedup --level related` as a PySpark job: the same removals, computed by Spark.
 
     python spark_dedup.py INPUT OUTPUT [--threshold T] [--preset classic] [--master local[2]]
     spark-submit --master URL spark_dedup.py INPUT OUTPUT ...          (on a cluster)

@@ -29,6 +29,11 @@ use storyprint::output::{self, Format};
 use storyprint::shingle::DocFreq;
 use storyprint::{Document, Error, Fingerprints, Origin};
 
+/// The allocator the `storyprint` command runs with (src/main.rs): the engine allocates per
+/// document and per feature, and runs markedly slower on the system's allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The Python exception for a library error: `ValueError` for settings and inputs the caller
 /// can change, `OSError` for files and the index on disk, with the library's message (the
 /// command's).

@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cli():
     """Runs the release build of the command (`cargo build --release` first) in the
     repository, returning its standard output."""
@@ -29,14 +29,14 @@ def cli():
     return run
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def examples():
     """The example corpus: (ids, texts), in the order the command reads the directory."""
     paths = sorted((REPO / "examples").glob("*.txt"))
     return [p.name for p in paths], [p.read_text(encoding="utf-8") for p in paths]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def shared():
     """../shared, or a skip."""
     if not SHARED.is_dir():

@@ -1,5 +1,6 @@
 """The Spark job (`examples/spark_dedup.py`, PySpark in local mode on two cores) removes
-exactly what `storyprint dedup` removes, and keeps the same records."""
+exactly what `storyprint dedup --level related` removes (it judges pairs by their similarity
+alone, as `dist` does), and keeps the same records."""
 
 import json
 import os
@@ -35,9 +36,11 @@ def kept_lines(kept):
 
 
 def command_dedup(cli, tmp_path, source, *flags):
+    """`storyprint dedup --level related`: (kept lines, removed.tsv's first three columns)."""
     unique, removed = tmp_path / "unique.jsonl", tmp_path / "removed.tsv"
-    cli("dedup", source, "-o", unique, "--removed", removed, *flags)
-    return unique.read_text().splitlines(), removed.read_text().splitlines()[1:]
+    cli("dedup", source, "-o", unique, "--removed", removed, "--level", "related", *flags)
+    lines = removed.read_text().splitlines()[1:]
+    return unique.read_text().splitlines(), ["\t".join(line.split("\t")[:3]) for line in lines]
 
 
 def examples_jsonl(examples, path):
