@@ -283,6 +283,10 @@ def test_other_threads_run_python_while_the_engine_works():
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores")
 def test_two_threads_cluster_at_once_faster_than_one_after_the_other():
+    # Two free cores are what is measured: on a busy machine the threads cannot run at once,
+    # whatever the GIL (the test above holds the GIL's release there).
+    if os.getloadavg()[0] > (os.cpu_count() or 1) - 1.5:
+        pytest.skip(f"the machine is busy (load average {os.getloadavg()[0]:.1f})")
     # One engine thread per call, so that only the GIL could keep the two calls apart.
     env = dict(os.environ, RAYON_NUM_THREADS="1")
     done = subprocess.run([sys.executable, "-c", GIL_SCRIPT], env=env, capture_output=True,
