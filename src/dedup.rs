@@ -636,7 +636,10 @@ impl Dedup {
     /// let summary = dedup.run(&[path], outputs, &mut ()).unwrap();
     /// assert_eq!((summary.kept, summary.removed), (1, 1));
     /// assert!(String::from_utf8(unique).unwrap().starts_with("{\"id\":\"a\""));
-    /// assert_eq!(String::from_utf8(removed).unwrap(), "removed_id\tkept_id\tsimilarity\nb\ta\t1.0000\n");
+    /// assert_eq!(
+    ///     String::from_utf8(removed).unwrap(),
+    ///     "removed_id\tkept_id\tsimilarity\tstory\tlevel\nb\ta\t1.0000\t\t\n"
+    /// );
     /// ```
     pub fn run(
         &self,

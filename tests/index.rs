@@ -695,13 +695,7 @@ fn finding_4_index_repair_rebuilds_a_damaged_index_or_says_why_not() {
 #[test]
 fn check_reports_levels_and_blocks_at_the_level_asked() {
     let dir = tempfile::tempdir().unwrap();
-    let index = dir.path().join("idx");
-    stdout_of(
-        storyprint()
-            .args(["index", "add", "--index"])
-            .arg(&index)
-            .arg(examples()),
-    );
+    let (index, _) = example_index(dir.path());
     let check = |file: &str, extra: &[&str]| {
         let run = storyprint()
             .args(["check", "--format", "json", "--index"])
