@@ -23,7 +23,7 @@ use storyprint::dedup::{
     DEFAULT_LEVEL, Dedup, Keep, Observer, Outputs, estimated_similarity, estimating,
 };
 use storyprint::export::{Signer, evidence};
-use storyprint::index::{AddOptions, AddStatus, Index as StoredIndex, OpenOptions};
+use storyprint::index::{AddOptions, AddStatus, Index as StoredIndex, OpenOptions, duplicate_at};
 use storyprint::input::{InputOptions, Problem};
 use storyprint::output::{self, Format};
 use storyprint::shingle::DocFreq;
@@ -562,11 +562,20 @@ impl Index {
         text: String,
         id: Option<String>,
         threshold: Option<f64>,
-    ) -> PyResult<Vec<(String, f64)>> {
-        let matches = py
-            .detach(|| self.locked()?.check(&text, id.as_deref(), threshold))
+    ) -> PyResult<(bool, Vec<CheckedMatch>)> {
+        let (matches, level) = py
+            .detach(|| {
+                let index = self.locked()?;
+                let matches = index.check(&text, id.as_deref(), threshold)?;
+                Ok::<_, Error>((matches, index.config().level))
+            })
             .map_err(py_error)?;
-        Ok(matches.into_iter().map(|m| (m.id, m.similarity)).collect())
+        let duplicate = duplicate_at(&matches, level);
+        let matches = matches
+            .into_iter()
+            .map(|m| (m.id, m.similarity, m.story, m.level.name()))
+            .collect();
+        Ok((duplicate, matches))
     }
 
     /// Documents held.
@@ -575,6 +584,9 @@ impl Index {
         Ok(usize::try_from(stats.documents).unwrap_or(usize::MAX))
     }
 }
+
+/// A match as `Index.check` gives it: id, similarity, story score, level.
+type CheckedMatch = (String, f64, Option<f64>, &'static str);
 
 impl Index {
     fn locked(&self) -> storyprint::Result<std::sync::MutexGuard<'_, StoredIndex>> {

@@ -296,13 +296,21 @@ class Index:
         return self._native.add(str(id), text)
 
     def check(self, text: str, id: Optional[str] = None, threshold: Optional[float] = None) -> dict:
-        """The verdict on ``text``: ``{"duplicate": bool, "matches": [{"id", "similarity"}]}``,
-        best match first, as ``storyprint check --format json`` gives it (``id`` is never its
-        own match)."""
-        matches = self._native.check(text, id, threshold)
+        """The verdict on ``text``: ``{"duplicate": bool, "matches": [{"id", "similarity",
+        "story", "level"}]}``, best match first, as ``storyprint check --format json`` gives it
+        (``id`` is never its own match; a duplicate is a match at the index's level)."""
+        duplicate, matches = self._native.check(text, id, threshold)
         return {
-            "duplicate": bool(matches),
-            "matches": [{"id": m, "similarity": round(s, 4)} for m, s in matches],
+            "duplicate": duplicate,
+            "matches": [
+                {
+                    "id": m,
+                    "similarity": round(s, 4),
+                    "story": None if story is None else round(story, 4),
+                    "level": level,
+                }
+                for m, s, story, level in matches
+            ],
         }
 
     def __len__(self) -> int:
