@@ -28,13 +28,8 @@
 //! pairs with their candidates ([`Levels`]), and removes only what is a copy (or a rewrite).
 //! The streaming verification does not apply then: a document's later neighbours are needed.
 //!
-//! **The keep rule.** Documents are visited in keep order: input order for
-//! [`Keep::First`], longest text first for [`Keep::Longest`] (ties: input order). A document
-//! is removed when it has a verified pair with a document already kept; it names the kept
-//! document it is most similar to (ties: earliest in keep order) and that similarity.
-//! Otherwise it is kept. So every removed document duplicates a kept one *directly*, never
-//! through a chain (A ~ B ~ C with A and C unalike keeps A and C), and a removal can always
-//! be checked by comparing the two documents named in `removed.tsv`.
+//! **The keep rule** ([`crate::keep`]): a greedy pass in keep order removes each document
+//! that has a verified pair with a document already kept.
 //!
 //! **Beyond memory.** While the state that the in-memory path holds per document (the
 //! signature, its slots, and the band keys LSH sorts) fits the budget, nothing changes. When
@@ -62,20 +57,19 @@ use rayon::prelude::*;
 use crate::config::{Config, Weighting};
 use crate::error::{Error, Result};
 use crate::input::{InputOptions, Problem, Raw, Reader, Record, read_once};
+use crate::keep::{Adjacency, greedy, keep_order, most_similar_kept, ranks};
+pub use crate::keep::{Edge, Keep, Removal};
 use crate::lsh::{
-    Banding, PairCounter, bucket_pairs, is_live, pair_key, split_band_entry, split_pair_key,
+    Banding, PairCounter, Scan, bucket_pairs, is_live, pair_key, split_band_entry, split_pair_key,
 };
 use crate::normalize::normalize;
 use crate::output::tsv_field;
-use crate::pipeline::{Evidence, Featureless, lsh_threshold, similarity_of};
 use crate::pool::Pool;
-use crate::shingle::{
-    DocFreq, Feature, SketchBuffers, Slot, WordIdf, fact_slots, fast_features, fast_sketch,
-    features, sketch_features,
-};
-use crate::signature::{Signature, Sketcher};
+use crate::shingle::{DocFreq, Feature, Slot};
+use crate::sign::{Featureless, Signing, Sketching};
+use crate::signature::Signature;
+use crate::similarity::{Evidence, estimating, similarity_of};
 use crate::spill::{FixedRecord, ListFile, Run, RunWriter, SignatureTable, SortedRuns, SpillDir};
-use crate::tokenize::{Analyzer, TermRef};
 use crate::verdict::Level;
 
 mod levels;
@@ -84,16 +78,6 @@ pub use levels::Levels;
 /// The level dedup removes at unless told otherwise: the lowest whose precision on the
 /// Reuters audit (`tests/audit/`) is at least 0.95, so that a distinct story is not lost.
 pub const DEFAULT_LEVEL: Level = Level::Copy;
-
-/// Which document of a group of duplicates is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Keep {
-    /// The first in input order.
-    #[default]
-    First,
-    /// The one with the longest text (in bytes); ties: the first in input order.
-    Longest,
-}
 
 /// The passes over the input, for progress reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,18 +124,6 @@ pub trait Observer {
 
 /// An observer that ignores everything.
 impl Observer for () {}
-
-/// A removed document, the kept document it duplicates, and their similarity.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Removal {
-    /// Index of the removed document, in input order.
-    pub removed: u32,
-    /// Index of the kept document.
-    pub kept: u32,
-    /// Their similarity under the configured measure (estimated, or exact with
-    /// [`Dedup::verify_exact`]).
-    pub similarity: f64,
-}
 
 /// What a dedup run did.
 #[derive(Debug, Clone, Default)]
@@ -229,10 +201,6 @@ pub const CHUNK_THREADS: usize = 16;
 /// rayon's own pieces (a quarter of a chunk on two threads) left them idle for 4 % of the
 /// signature pass at 1 M documents, two threads; smaller pieces cost one state each.
 const PIECE_DOCS: usize = 64;
-
-/// A verified pair: two documents (input order, `a < b`) and their similarity (estimated, or
-/// exact with [`Dedup::verify_exact`]).
-pub type Edge = (u32, u32, f64);
 
 /// How a pass reads the inputs (see [`Dedup::for_each_chunk`]).
 #[derive(Clone, Copy)]
@@ -320,12 +288,10 @@ struct Layout {
 
 /// The documents a later read recomputes exact feature sets for, by number, and how.
 struct Recompute<'a> {
-    /// The exact configuration.
-    config: &'a Config,
+    /// The signing stage, whose analyzers are lent to the read's jobs.
+    signing: &'a Signing,
     freq: &'a DocFreq,
     wanted: &'a (dyn Fn(usize) -> bool + Sync),
-    /// Analyzers for `config`'s language, lent to the read's jobs.
-    analyzers: &'a Pool<Analyzer>,
 }
 
 /// A parsed chunk: each item's number when the read numbers documents, and its record with
@@ -657,14 +623,14 @@ impl Dedup {
         }
         let mut summary = Summary::default();
         // The frequency pass's analyzers, with every word they stemmed, serve the next pass.
-        let analyzers = Pool::default();
+        let signing = Signing::new(&self.config);
         let freq = match self.config.weighting {
-            Weighting::Idf => self.frequencies(paths, &analyzers, observer, &mut summary),
+            Weighting::Idf => self.frequencies(paths, &signing, observer, &mut summary),
             Weighting::None => DocFreq::default(),
         };
         let first_pass = self.config.weighting == Weighting::None;
         let mut sketches =
-            self.sketch(paths, &freq, &analyzers, first_pass, observer, &mut summary)?;
+            self.sketch(paths, &freq, &signing, first_pass, observer, &mut summary)?;
         let exact = self.judges_levels() || self.verify_exact;
         // Every verified pair is wanted with --pairs: the twins' shortcut would not list them.
         if !exact
@@ -688,7 +654,7 @@ impl Dedup {
                     && featureless_pairs(&sketches, self.keep).is_empty() =>
             {
                 let config = self.exact_config();
-                let streaming = Streaming::new(config, &freq, &analyzers, &sketches, pairs);
+                let streaming = Streaming::new(config, &freq, &signing, &sketches, pairs);
                 let removals = Removals::Streaming(Box::new(streaming));
                 self.write_pass(paths, removals, None, outputs, observer, &mut summary)?;
                 return Ok(summary);
@@ -696,14 +662,8 @@ impl Dedup {
             candidates => candidates,
         };
         let (edges, mut levels) = if exact {
-            let features = self.exact_features(
-                paths,
-                &freq,
-                &analyzers,
-                &mut sketches,
-                &candidates,
-                observer,
-            )?;
+            let features =
+                self.exact_features(paths, &freq, &signing, &mut sketches, &candidates, observer)?;
             let config = &self.exact_config();
             let edges = self.verify(&sketches, &candidates, config, &features)?;
             if self.judges_levels() {
@@ -924,11 +884,11 @@ impl Dedup {
             paths,
             read,
             observer,
-            || recompute.map(|r| r.analyzers.lend(|| Analyzer::new(r.config.language))),
+            || recompute.map(|r| r.signing.analyzer()),
             |analyzer, doc, record| {
                 let (r, analyzer) = (recompute?, analyzer.as_deref()?);
                 (doc.is_some_and(r.wanted))
-                    .then(|| exact_features(&record.doc.text, analyzer, r.config, r.freq))
+                    .then(|| r.signing.exact_features(analyzer, r.freq, &record.doc.text))
             },
             consume,
         )
@@ -937,11 +897,10 @@ impl Dedup {
     fn frequencies(
         &self,
         paths: &[PathBuf],
-        analyzers: &Pool<Analyzer>,
+        signing: &Signing,
         observer: &mut dyn Observer,
         summary: &mut Summary,
     ) -> DocFreq {
-        let config = &self.config;
         let mut freq = DocFreq::default();
         let read = Reading {
             pass: Pass::Frequencies,
@@ -954,10 +913,10 @@ impl Dedup {
             paths,
             read,
             observer,
-            || analyzers.lend(|| Analyzer::new(config.language)),
+            || signing.analyzer(),
             |analyzer, _, record| {
                 let mut one = DocFreq::default();
-                count_terms(&mut one, analyzer, config, &record.doc.text);
+                signing.count_terms(&mut one, analyzer, &record.doc.text);
                 one
             },
             |_, counts| {
@@ -976,13 +935,12 @@ impl Dedup {
         &self,
         paths: &[PathBuf],
         freq: &DocFreq,
-        analyzers: &Pool<Analyzer>,
+        signing: &Signing,
         report: bool,
         observer: &mut dyn Observer,
         summary: &mut Summary,
     ) -> Result<Sketches> {
         let config = &self.config;
-        let sketcher = Sketcher::for_config(config);
         let banding = self.banding();
         let longest = self.keep == Keep::Longest;
         let mut sketches = Sketches {
@@ -998,7 +956,7 @@ impl Dedup {
         };
         let mut failure: Option<Error> = None;
         let mut featureless = Featureless::default();
-        let states = Pool::default();
+        let states: Pool<Sketching<'_>> = Pool::default();
         let read = Reading {
             pass: Pass::Signatures,
             total: (!report).then_some(summary.documents),
@@ -1010,15 +968,10 @@ impl Dedup {
             paths,
             read,
             observer,
-            || {
-                states.lend(|| {
-                    let analyzer = analyzers.take();
-                    Sketching::with_analyzer(config, freq, analyzer)
-                })
-            },
+            || states.lend(|| signing.state(freq)),
             |state, _, record| {
                 let length = u32::try_from(record.doc.text.len()).unwrap_or(u32::MAX);
-                let (signature, slots) = sketch_of(state, &sketcher, config, &record.doc.text);
+                let (signature, slots) = signing.sign(state, &record.doc.text);
                 let text_key = signature
                     .is_empty()
                     .then(|| normalized_key(&record.doc.text, config));
@@ -1053,9 +1006,8 @@ impl Dedup {
             observer.warning(&warning);
         }
         sketches.layout = found.layout;
-        for state in states.into_inner() {
-            analyzers.give(state.analyzer);
-        }
+        // The states' analyzers go back to the stage for the later reads.
+        drop(states);
         if let Some(e) = failure {
             return Err(e);
         }
@@ -1067,7 +1019,7 @@ impl Dedup {
 
     /// The banding dedup uses.
     fn banding(&self) -> Banding {
-        Banding::optimal(dedup_lsh_threshold(&self.config), self.config.num_hashes)
+        Banding::for_config(&self.config, Scan::Streaming)
     }
 
     /// Keeps a chunk's signatures and slots: in memory while they fit the budget; once they
@@ -1153,12 +1105,11 @@ impl Dedup {
         &self,
         paths: &[PathBuf],
         freq: &DocFreq,
-        analyzers: &Pool<Analyzer>,
+        signing: &Signing,
         sketches: &mut Sketches,
         candidates: &Candidates,
         observer: &mut dyn Observer,
     ) -> Result<FeatureSets> {
-        let config = &self.exact_config();
         let n = sketches.n;
         let mut wanted = vec![false; n];
         candidates.for_each_batch(|batch| {
@@ -1176,10 +1127,9 @@ impl Dedup {
             },
         };
         let recompute = Recompute {
-            config,
+            signing,
             freq,
             wanted: &|doc| wanted.get(doc).copied().unwrap_or(false),
-            analyzers,
         };
         let mut failure: Option<Error> = None;
         let mut next = 0usize;
@@ -1309,10 +1259,9 @@ impl Dedup {
         let layout = judging.map_or(layout, |judging| Some(&judging.sketches.layout));
         let wanted = |doc: usize| judging.is_some_and(|j| j.in_pairs(doc));
         let recompute = judging.map(|judging| Recompute {
-            config: &judging.config,
+            signing: judging.signing,
             freq: judging.freq,
             wanted: &wanted,
-            analyzers: judging.analyzers,
         });
         let read = Reading::again(Pass::Writing, Some(summary.documents), true, layout);
         let found = self.reread(
@@ -1446,8 +1395,8 @@ struct Judging<'a> {
     /// The exact configuration.
     config: Config,
     freq: &'a DocFreq,
-    /// Analyzers for the configuration's language.
-    analyzers: &'a Pool<Analyzer>,
+    /// The signing stage the features are recomputed with.
+    signing: &'a Signing,
     sketches: &'a Sketches,
     /// The candidate pairs as (later, earlier) document, sorted: by the document that decides
     /// when they are judged.
@@ -1479,7 +1428,7 @@ impl<'a> Streaming<'a> {
     fn new(
         config: Config,
         freq: &'a DocFreq,
-        analyzers: &'a Pool<Analyzer>,
+        signing: &'a Signing,
         sketches: &'a Sketches,
         mut pairs: Vec<(u32, u32)>,
     ) -> Streaming<'a> {
@@ -1498,7 +1447,7 @@ impl<'a> Streaming<'a> {
             judging: Judging {
                 config,
                 freq,
-                analyzers,
+                signing,
                 sketches,
                 pairs,
                 last_use,
@@ -1646,188 +1595,6 @@ fn judge_all(
 /// few microseconds).
 const PARALLEL_JUDGING: usize = 4096;
 
-/// The features of a raw text, as exact verification compares them.
-fn exact_features(
-    text: &str,
-    analyzer: &Analyzer,
-    config: &Config,
-    freq: &DocFreq,
-) -> Vec<Feature> {
-    if let Some(features) = fast_features(text, config) {
-        return features;
-    }
-    analysed(analyzer, config, text, |text, terms| {
-        features(text, terms, config, freq)
-    })
-}
-
-/// `f` of a raw text's normalized text and its terms (borrowed from the analyzer's
-/// vocabulary): what features and fact slots are made of.
-fn analysed<R>(
-    analyzer: &Analyzer,
-    config: &Config,
-    text: &str,
-    f: impl FnOnce(&str, &[TermRef]) -> R,
-) -> R {
-    let text = normalize(text, config.strip_chrome);
-    analyzer.with_terms(&text, |terms| f(&text, terms))
-}
-
-/// The Jaccard similarity dedup tunes LSH to: three standard deviations of a K-value estimate
-/// below the engine's (but at least three quarters of it). The optimal banding puts the
-/// middle of its S-curve at the threshold, so a pair just above it would be a candidate only
-/// about half the time, and then pass the equally noisy estimate about half the time again;
-/// tuned lower, LSH lets through every pair whose estimate can reach the threshold and the
-/// verification alone decides (measured with `bench/compare.sh`: recall of verified pairs
-/// 0.90 → see docs/performance.md).
-pub fn dedup_lsh_threshold(config: &Config) -> f64 {
-    let t = lsh_threshold(config);
-    let sigma = (t * (1.0 - t) / config.num_hashes as f64).sqrt();
-    (t - 3.0 * sigma).max(0.75 * t)
-}
-
-/// Documents in the order the keep rule visits them.
-pub fn keep_order(n: usize, keep: Keep, lengths: &[u32]) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    if keep == Keep::Longest {
-        order.sort_by_key(|&i| (std::cmp::Reverse(lengths[i as usize]), i));
-    }
-    order
-}
-
-/// Counts one document's terms in `freq`, as the frequency pass counts them.
-pub fn count_terms(freq: &mut DocFreq, analyzer: &Analyzer, config: &Config, text: &str) {
-    analysed(analyzer, config, text, |_, terms| freq.add(terms));
-}
-
-/// What one thread sketches documents with: the analyzer, the document frequencies that weight
-/// features (with the IDF of the words seen so far), and the buffers the signature paths reuse
-/// from one document to the next.
-pub struct Sketching<'f> {
-    analyzer: Analyzer,
-    idf: WordIdf<'f>,
-    buffers: SketchBuffers,
-}
-
-impl<'f> Sketching<'f> {
-    /// A fresh state for a configuration's language, weighting features with `freq`.
-    pub fn new(config: &Config, freq: &'f DocFreq) -> Sketching<'f> {
-        Sketching::with_analyzer(config, freq, None)
-    }
-
-    /// The state's analyzer, with the words it has stemmed, for a later state.
-    pub fn into_analyzer(self) -> Analyzer {
-        self.analyzer
-    }
-
-    /// A state that analyses with `analyzer` (one for the configuration's language, such as
-    /// the frequency pass's, whose vocabulary has every word of the corpus stemmed already),
-    /// or a fresh one.
-    pub fn with_analyzer(
-        config: &Config,
-        freq: &'f DocFreq,
-        analyzer: Option<Analyzer>,
-    ) -> Sketching<'f> {
-        Sketching {
-            analyzer: analyzer.unwrap_or_else(|| Analyzer::new(config.language)),
-            idf: WordIdf::new(freq),
-            buffers: SketchBuffers::default(),
-        }
-    }
-}
-
-/// One document's signature and fact slots, as the signature pass computes them (also for
-/// runners that sketch documents one at a time, such as the distributed one).
-pub fn sketch_of(
-    state: &mut Sketching,
-    sketcher: &Sketcher,
-    config: &Config,
-    text: &str,
-) -> (Signature, Vec<Slot>) {
-    let Sketching {
-        analyzer,
-        idf,
-        buffers,
-    } = state;
-    if !config.fact_check
-        && let Some(signature) = fast_sketch(text, config, sketcher, buffers)
-    {
-        return (signature, Vec::new());
-    }
-    analysed(analyzer, config, text, |text, terms| {
-        let slots = fact_slots(terms, config);
-        let signature = sketch_features(text, terms, config, idf, sketcher, buffers);
-        (signature, slots)
-    })
-}
-
-/// The configuration dedup judges pairs with: `config` with estimates, since the feature sets
-/// are not kept.
-pub fn estimating(config: &Config) -> Config {
-    Config {
-        exact: false,
-        ..config.clone()
-    }
-}
-
-/// The similarity dedup judges a pair by, from each document's signature and fact slots: the
-/// same judgement as every command ([`similarity_of`]) under an [`estimating`] configuration.
-pub fn estimated_similarity(
-    config: &Config,
-    a: (&Signature, &[Slot]),
-    b: (&Signature, &[Slot]),
-) -> f64 {
-    similarity_of(
-        config,
-        &Evidence {
-            features: &[],
-            signature: a.0,
-            slots: a.1,
-        },
-        &Evidence {
-            features: &[],
-            signature: b.0,
-            slots: b.1,
-        },
-    )
-}
-
-/// The kept document a document is removed in favour of, among its `neighbours` (document,
-/// similarity): the most similar kept one, ties broken by the earlier `rank` in keep order;
-/// `None` when no neighbour is kept (the document is kept).
-fn most_similar_kept(
-    neighbours: impl Iterator<Item = (u32, f64)>,
-    kept: &[bool],
-    rank: impl Fn(u32) -> u32,
-) -> Option<(u32, f64)> {
-    neighbours
-        .filter(|&(other, _)| kept[other as usize])
-        .min_by(|x, y| y.1.total_cmp(&x.1).then(rank(x.0).cmp(&rank(y.0))))
-}
-
-/// The greedy keep pass (see the module docs): visits documents in `order`; one with a
-/// verified pair to an already kept document is removed in favour of the most similar one.
-/// Returns the removals sorted by removed document.
-pub fn greedy(n: usize, edges: &[Edge], order: &[u32]) -> Vec<Removal> {
-    let rank = ranks(n, order);
-    let neighbours = Adjacency::new(n, edges);
-    let mut kept = vec![false; n];
-    let mut removals = Vec::new();
-    for &doc in order {
-        let mine = neighbours.of(doc).iter();
-        match most_similar_kept(mine.copied(), &kept, |other| rank[other as usize]) {
-            Some((other, similarity)) => removals.push(Removal {
-                removed: doc,
-                kept: other,
-                similarity,
-            }),
-            None => kept[doc as usize] = true,
-        }
-    }
-    removals.sort_by_key(|r| r.removed);
-    removals
-}
-
 /// The key of a text's normalized form: documents without features are duplicates when
 /// their normalized texts are the same.
 fn normalized_key(text: &str, config: &Config) -> u128 {
@@ -1866,47 +1633,6 @@ fn with_featureless_pairs(mut edges: Vec<Edge>, sketches: &Sketches, keep: Keep)
         edges.sort_by_key(|&(a, b, _)| (a, b));
     }
     edges
-}
-
-/// Each document's place in `order`.
-fn ranks(n: usize, order: &[u32]) -> Vec<u32> {
-    let mut rank = vec![0u32; n];
-    for (r, &i) in order.iter().enumerate() {
-        rank[i as usize] = r as u32;
-    }
-    rank
-}
-
-/// Verified pairs in compressed rows: each document's neighbours with their similarity.
-struct Adjacency {
-    start: Vec<usize>,
-    neighbours: Vec<(u32, f64)>,
-}
-
-impl Adjacency {
-    fn new(n: usize, edges: &[Edge]) -> Adjacency {
-        let mut start = vec![0usize; n + 1];
-        for &(a, b, _) in edges {
-            start[a as usize + 1] += 1;
-            start[b as usize + 1] += 1;
-        }
-        for i in 0..n {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let mut neighbours = vec![(0u32, 0.0f64); start[n]];
-        for &(a, b, s) in edges {
-            neighbours[fill[a as usize]] = (b, s);
-            fill[a as usize] += 1;
-            neighbours[fill[b as usize]] = (a, s);
-            fill[b as usize] += 1;
-        }
-        Adjacency { start, neighbours }
-    }
-
-    fn of(&self, doc: u32) -> &[(u32, f64)] {
-        &self.neighbours[self.start[doc as usize]..self.start[doc as usize + 1]]
-    }
 }
 
 /// Groups of documents with identical signatures and fact slots (copies of one text, as a
@@ -2234,44 +1960,5 @@ mod tests {
         assert!(found.changed && consumed == 1);
         let message = found.same_as_first(2).unwrap_err().to_string();
         assert!(message.contains("the inputs changed"), "{message}");
-    }
-
-    #[test]
-    fn greedy_removes_direct_duplicates_of_kept_documents_only() {
-        // 0 ~ 1 ~ 2 (a chain: 0 and 2 unalike), 3 ~ 4.
-        let edges = [(0, 1, 0.9), (1, 2, 0.85), (3, 4, 0.95)];
-        let removals = greedy(5, &edges, &[0, 1, 2, 3, 4]);
-        assert_eq!(
-            removals,
-            [
-                Removal {
-                    removed: 1,
-                    kept: 0,
-                    similarity: 0.9
-                },
-                Removal {
-                    removed: 4,
-                    kept: 3,
-                    similarity: 0.95
-                }
-            ]
-        );
-    }
-
-    #[test]
-    fn greedy_names_the_most_similar_kept_document() {
-        // 0 and 1 unalike, both kept; 2 is closer to 1.
-        let edges = [(0, 2, 0.8), (1, 2, 0.9)];
-        let removals = greedy(3, &edges, &[0, 1, 2]);
-        assert_eq!(removals.len(), 1);
-        assert_eq!((removals[0].removed, removals[0].kept), (2, 1));
-    }
-
-    #[test]
-    fn keep_longest_visits_long_documents_first_ties_in_input_order() {
-        assert_eq!(keep_order(4, Keep::Longest, &[5, 9, 5, 9]), [1, 3, 0, 2]);
-        assert_eq!(keep_order(3, Keep::First, &[]), [0, 1, 2]);
-        let removals = greedy(2, &[(0, 1, 0.9)], &keep_order(2, Keep::Longest, &[3, 7]));
-        assert_eq!((removals[0].removed, removals[0].kept), (0, 1));
     }
 }

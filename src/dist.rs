@@ -4,7 +4,7 @@
 //! The inputs are split into shards ([`crate::input::shards`]): whole files, or byte ranges
 //! of a plain JSONL file (a range owns the lines that *start* in it; compressed files go
 //! whole to one worker). Every worker computes the same plan and reads only its own shards,
-//! sketching their documents with the library's [`sketch_of`]. Then:
+//! signing their documents with the library's signing stage ([`Signing`]). Then:
 //!
 //! 1. *(IDF weighting only)* each worker counts the document frequencies of its shards; the
 //!    partial tables are broadcast and summed, so every worker weighs with the global table.
@@ -54,17 +54,16 @@ use timely::dataflow::operators::{Capability, Exchange as _, Inspect as _, Probe
 use timely::worker::Worker;
 
 use crate::config::Weighting;
-use crate::dedup::{
-    Dedup, Keep, Sketching, Summary, count_terms, dedup_lsh_threshold, estimated_similarity,
-    estimating, greedy, keep_order, sketch_of,
-};
+use crate::dedup::{Dedup, Summary};
 use crate::error::{Error, Result};
 use crate::input::{Problem, Reader, Record, Shard};
-use crate::lsh::{Banding, each_bucket_pair, split_pair_key};
+use crate::keep::{Keep, greedy, keep_order};
+use crate::lsh::{Banding, Scan, each_bucket_pair, split_pair_key};
 use crate::output::{OutputFile, tsv_field};
 use crate::shingle::DocFreq;
-use crate::signature::{EMPTY, Signature, Sketcher, mix};
-use crate::tokenize::Analyzer;
+use crate::sign::Signing;
+use crate::signature::{EMPTY, Signature, mix};
+use crate::similarity::{estimated_similarity, estimating};
 
 /// Where the workers run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,14 +290,14 @@ fn work(
     let mine: Vec<usize> = (0..shards.len())
         .filter(|&s| owner[s] == worker.index())
         .collect();
+    let signing = Signing::new(&dedup.config);
     let freq = match dedup.config.weighting {
-        Weighting::Idf => frequencies(worker, dedup, &shards, &mine),
+        Weighting::Idf => frequencies(worker, dedup, &signing, &shards, &mine),
         Weighting::None => DocFreq::default(),
     };
 
     // Sketch this worker's shards, numbering documents within each shard.
-    let sketcher = Sketcher::for_config(&dedup.config);
-    let mut state = Sketching::new(&dedup.config, &freq);
+    let mut state = signing.state(&freq);
     let mut sketches: Vec<(usize, u32, Sketch, u32)> = Vec::new();
     let mut problems: Vec<(usize, Problem)> = Vec::new();
     let counts = read_shards(
@@ -306,8 +305,7 @@ fn work(
         &shards,
         &mine,
         |shard, local, record| {
-            let (signature, slots) =
-                sketch_of(&mut state, &sketcher, &dedup.config, &record.doc.text);
+            let (signature, slots) = signing.sign(&mut state, &record.doc.text);
             let length = u32::try_from(record.doc.text.len()).unwrap_or(u32::MAX);
             let sketch = Sketch {
                 weight: signature.weight.to_bits(),
@@ -318,6 +316,7 @@ fn work(
         },
         |shard, problem| problems.push((shard, problem)),
     );
+    drop(state);
     drop(freq);
 
     // The census: every shard's counts, so that each worker numbers its documents in input
@@ -356,7 +355,7 @@ fn work(
     }
 
     let config = estimating(&dedup.config);
-    let banding = Banding::optimal(dedup_lsh_threshold(&config), config.num_hashes);
+    let banding = Banding::for_config(&config, Scan::Streaming);
     let edges: Gathered<(u32, u32, u64)> = Rc::default();
     let labels: Gathered<(u32, u32)> = Rc::default();
     let lengths: Rc<RefCell<Vec<(u32, u32)>>> = Rc::default();
@@ -401,8 +400,8 @@ fn work(
         }
         if sketch.values.first().is_some_and(|&v| v != EMPTY) {
             let signature = sketch.signature();
-            for band in 0..banding.bands {
-                band_input.send(((band as u32, banding.band_key(&signature, band)), doc));
+            for (band, key) in banding.band_keys(&signature) {
+                band_input.send(((band as u32, key), doc));
             }
         }
         sketch_input.insert((doc, sketch));
@@ -705,16 +704,23 @@ fn all_gather<D: timely::ExchangeData + Clone>(
 
 /// Global document frequencies: each worker counts its shards, the tables are broadcast and
 /// summed (counts: the sum is the same in any order).
-fn frequencies(worker: &mut Worker, dedup: &Dedup, shards: &[Shard], mine: &[usize]) -> DocFreq {
-    let analyzer = Analyzer::new(dedup.config.language);
+fn frequencies(
+    worker: &mut Worker,
+    dedup: &Dedup,
+    signing: &Signing,
+    shards: &[Shard],
+    mine: &[usize],
+) -> DocFreq {
+    let analyzer = signing.analyzer();
     let mut local = DocFreq::default();
     read_shards(
         dedup,
         shards,
         mine,
-        |_, _, record| count_terms(&mut local, &analyzer, &dedup.config, &record.doc.text),
+        |_, _, record| signing.count_terms(&mut local, &analyzer, &record.doc.text),
         |_, _| {},
     );
+    drop(analyzer);
     let global = Rc::new(RefCell::new(DocFreq::default()));
     let sink = Rc::clone(&global);
     let items = std::iter::once((None, local.docs)).chain(
