@@ -18,30 +18,22 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use storyprint::Config;
-use storyprint::dedup::{Sketching, count_terms, sketch_of};
 use storyprint::input::{InputOptions, Reader};
 use storyprint::shingle::DocFreq;
-use storyprint::signature::Sketcher;
-use storyprint::tokenize::Analyzer;
+use storyprint::sign::Signing;
 
 /// The allocator the `storyprint` command runs with (src/main.rs).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Seconds to sketch every text with `config` on this thread, analysing with `analyzer` (a
-/// fresh one when `None`).
-fn sign_seconds(
-    texts: &[String],
-    config: &Config,
-    freq: &DocFreq,
-    analyzer: Option<Analyzer>,
-) -> f64 {
-    let sketcher = Sketcher::for_config(config);
-    let mut state = Sketching::with_analyzer(config, freq, analyzer);
+/// Seconds to sketch every text on this thread with `signing`, analysing with one of its
+/// analyzers (a fresh one when it has none yet).
+fn sign_seconds(texts: &[String], signing: &Signing, freq: &DocFreq) -> f64 {
+    let mut state = signing.state(freq);
     let started = Instant::now();
     for text in texts {
-        black_box(sketch_of(&mut state, &sketcher, config, text));
+        black_box(signing.sign(&mut state, text));
     }
     started.elapsed().as_secs_f64()
 }
@@ -57,15 +49,20 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let bytes: usize = texts.iter().map(String::len).sum();
-    let classic = sign_seconds(&texts, &Config::classic(), &DocFreq::default(), None);
+    let classic = sign_seconds(
+        &texts,
+        &Signing::new(&Config::classic()),
+        &DocFreq::default(),
+    );
     let defaults = Config::default();
-    let analyzer = Analyzer::new(defaults.language);
-    let mut freq = DocFreq::default();
-    for text in &texts {
-        count_terms(&mut freq, &analyzer, &defaults, text);
-    }
-    let fresh = sign_seconds(&texts, &defaults, &freq, None);
-    let default = sign_seconds(&texts, &defaults, &freq, Some(analyzer));
+    let counted = Signing::new(&defaults);
+    let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+    let freq = one_thread.install(|| {
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        counted.frequencies(&texts)
+    });
+    let fresh = sign_seconds(&texts, &Signing::new(&defaults), &freq);
+    let default = sign_seconds(&texts, &counted, &freq);
     println!(
         "{}",
         serde_json::json!({

@@ -15,13 +15,13 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use storyprint::Config;
-use storyprint::dedup::{Dedup, Outputs, Sketching, sketch_of};
+use storyprint::dedup::{Dedup, Outputs};
 use storyprint::input::InputOptions;
-use storyprint::lsh::Banding;
+use storyprint::lsh::{Banding, Scan};
 use storyprint::normalize::{fold, normalize};
-use storyprint::pipeline::lsh_threshold;
 use storyprint::shingle::{DocFreq, features};
-use storyprint::signature::{Signature, Sketcher};
+use storyprint::sign::Signing;
+use storyprint::signature::Signature;
 use storyprint::tokenize::{Analyzer, word_hashes};
 
 fn corpus_path() -> PathBuf {
@@ -62,11 +62,11 @@ fn total_bytes(texts: &[String]) -> Throughput {
 /// Signatures of every text with a configuration, one core (document frequencies given), as
 /// dedup's signature pass computes them.
 fn sign_all(texts: &[String], config: &Config, freq: &DocFreq) -> Vec<Signature> {
-    let mut state = Sketching::new(config, freq);
-    let sketcher = Sketcher::for_config(config);
+    let signing = Signing::new(config);
+    let mut state = signing.state(freq);
     texts
         .iter()
-        .map(|text| sketch_of(&mut state, &sketcher, config, text).0)
+        .map(|text| signing.sign(&mut state, text).0)
         .collect()
 }
 
@@ -138,7 +138,7 @@ fn stages(c: &mut Criterion) {
         threshold: 0.8,
         ..classic.clone()
     };
-    let banding = Banding::optimal(lsh_threshold(&threshold), threshold.num_hashes);
+    let banding = Banding::for_config(&threshold, Scan::Batch);
     let one_core = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()

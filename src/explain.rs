@@ -10,8 +10,8 @@ use ahash::{AHashMap, AHashSet};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::pipeline::Analysis;
 use crate::shingle::{DocFreq, number_facts, quotes};
+use crate::sign::Analysis;
 use crate::tokenize::{Term, TermLike};
 
 /// Shared passages are at least this many content words long.
@@ -355,7 +355,7 @@ pub fn longest_disjoint(
 /// Explains why documents `a` and `b` match: their shared facts and longest shared passages.
 ///
 /// ```
-/// use storyprint::{Config, explain::{FactKind, explain}, pipeline::analyze};
+/// use storyprint::{Config, explain::{FactKind, explain}, sign::analyze};
 /// let config = Config::default();
 /// let docs = analyze(
 ///     &[
@@ -448,7 +448,7 @@ pub fn explain(a: &Analysis, b: &Analysis, config: &Config, freq: &DocFreq) -> E
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::analyze;
+    use crate::sign::analyze;
     use proptest::prelude::*;
 
     /// The obvious quadratic version: every start pair, extended as far as it goes.

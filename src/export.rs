@@ -40,16 +40,14 @@ use parquet::file::properties::WriterProperties;
 use rayon::prelude::*;
 
 use crate::config::{Config, Weighting};
-use crate::dedup::{Sketching, count_terms, dedup_lsh_threshold, sketch_of};
 use crate::error::{Error, Result};
 use crate::input::{InputOptions, Reader, Record};
-use crate::lsh::Banding;
+use crate::lsh::{Banding, Scan};
 use crate::output::OutputFile;
-use crate::pipeline::params;
 use crate::pool::Pool;
 use crate::shingle::{DocFreq, Slot};
-use crate::signature::{Signature, Sketcher};
-use crate::tokenize::Analyzer;
+use crate::sign::{Signing, params};
+use crate::signature::Signature;
 
 /// Rows per record batch (and per chunk of documents sketched in parallel).
 const BATCH_ROWS: usize = 4096;
@@ -102,17 +100,14 @@ pub fn signatures(
     let mut freq = DocFreq::default();
     if config.weighting == Weighting::Idf {
         // The frequency pass's analyzer, with every word it stemmed, serves the signature pass.
-        let analyzer = signer
-            .analyzers
-            .take()
-            .unwrap_or_else(|| Analyzer::new(config.language));
+        let signing = &signer.signing;
+        let analyzer = signing.analyzer();
         for_each_chunk(paths, options, |chunk| {
             for record in chunk {
-                count_terms(&mut freq, &analyzer, config, &record.doc.text);
+                signing.count_terms(&mut freq, &analyzer, &record.doc.text);
             }
             Ok(())
         })?;
-        signer.analyzers.give(analyzer);
     }
     let metadata = signer
         .metadata()
@@ -139,12 +134,10 @@ pub fn signatures(
 /// Makes the signatures file's rows from texts in memory, as `storyprint signatures` does for
 /// each chunk of its inputs (the Python package's `Fingerprinter` is one).
 pub struct Signer {
-    config: Config,
-    sketcher: Sketcher,
+    /// The signing stage, whose analyzers are kept between batches with the words they have
+    /// stemmed.
+    signing: Signing,
     banding: Banding,
-    /// Analyzers for the configuration's language, kept between batches with the words they
-    /// have stemmed.
-    analyzers: Pool<Analyzer>,
 }
 
 impl Signer {
@@ -152,16 +145,14 @@ impl Signer {
     pub fn new(config: Config) -> Result<Signer> {
         config.validate()?;
         Ok(Signer {
-            sketcher: Sketcher::for_config(&config),
-            banding: Banding::optimal(dedup_lsh_threshold(&config), config.num_hashes),
-            config,
-            analyzers: Pool::default(),
+            banding: Banding::for_config(&config, Scan::Streaming),
+            signing: Signing::new(&config),
         })
     }
 
     /// The configuration.
     pub fn config(&self) -> &Config {
-        &self.config
+        self.signing.config()
     }
 
     /// The banding the band keys are cut by (dedup's).
@@ -171,7 +162,7 @@ impl Signer {
 
     /// The file's key-value metadata (`storyprint.num_hashes`, …; see the module docs).
     pub fn metadata(&self) -> Vec<(String, String)> {
-        let (config, banding) = (&self.config, &self.banding);
+        let (config, banding) = (self.config(), &self.banding);
         let p = params(config);
         [
             ("num_hashes", p.num_hashes.to_string()),
@@ -208,56 +199,31 @@ impl Signer {
 
     /// The document frequencies of `texts`, counted as the frequency pass counts them.
     pub fn frequencies(&self, texts: &[&str]) -> DocFreq {
-        let config = &self.config;
-        texts
-            .par_iter()
-            .fold(
-                || (DocFreq::default(), self.analyzer()),
-                |(mut freq, analyzer), text| {
-                    count_terms(&mut freq, &analyzer, config, text);
-                    (freq, analyzer)
-                },
-            )
-            .map(|(freq, analyzer)| {
-                self.analyzers.give(analyzer);
-                freq
-            })
-            .reduce(DocFreq::default, |mut a, b| {
-                a.merge(b);
-                a
-            })
-    }
-
-    /// A waiting analyzer, or a new one.
-    fn analyzer(&self) -> Analyzer {
-        self.analyzers
-            .take()
-            .unwrap_or_else(|| Analyzer::new(self.config.language))
+        self.signing.frequencies(texts)
     }
 
     /// The rows of documents `ids` with texts `texts` (as many), weighted by `freq`, sketched
     /// in parallel.
     pub fn batch(&self, freq: &DocFreq, ids: &[&str], texts: &[&str]) -> Result<RecordBatch> {
-        let config = &self.config;
+        let signing = &self.signing;
         let states = Pool::default();
         let sketches: Vec<(Signature, Vec<Slot>)> = texts
             .par_iter()
             .map_init(
-                || states.lend(|| Sketching::with_analyzer(config, freq, self.analyzers.take())),
-                |state, text| sketch_of(state, &self.sketcher, config, text),
+                || states.lend(|| signing.state(freq)),
+                |state, text| signing.sign(state, text),
             )
             .collect();
-        for state in states.into_inner() {
-            self.analyzers.give(state.into_analyzer());
-        }
+        // The states' analyzers go back to the stage for the next batch.
+        drop(states);
         let mut values = ListBuilder::new(UInt32Builder::new());
         let mut keys = ListBuilder::new(UInt64Builder::new());
         let (mut contexts, mut numbers, mut offsets) = (Vec::new(), Vec::new(), vec![0i32]);
         for (sig, slots) in &sketches {
             values.values().append_slice(&sig.values);
             values.append(true);
-            for band in 0..self.banding.bands {
-                keys.values().append_value(self.banding.band_key(sig, band));
+            for (_, key) in self.banding.band_keys(sig) {
+                keys.values().append_value(key);
             }
             keys.append(true);
             for &(context, number) in slots {
@@ -309,7 +275,7 @@ fn slot_fields() -> Fields {
 
 /// Each row's signature and fact slots, read back from the `signature`, `weight` and
 /// `fact_slots` columns of signatures rows (a file's, or [`Signer::batch`]'s), to judge pairs
-/// with [`crate::dedup::estimated_similarity`].
+/// with [`crate::similarity::estimated_similarity`].
 pub fn evidence(batch: &RecordBatch) -> Result<Vec<(Signature, Vec<Slot>)>> {
     let column = |name: &str| {
         batch

@@ -6,7 +6,9 @@
 //! [`input`] → [`normalize`] → [`tokenize`] → [`shingle`] (features) → [`signature`]
 //! (weighted MinHash) → [`lsh`] → [`similarity`] → [`contrast`] → [`verdict`] (copy, rewrite,
 //! related) → [`cluster`] → [`output`]; [`explain`] says
-//! why two documents match and [`report`] shows it.
+//! why two documents match and [`report`] shows it. [`sign`] is the signing stage every
+//! runner signs documents with (text to signature and fact slots), [`keep`] the keep rule
+//! of a dedup.
 //! [`pipeline`] runs them end to end; [`config`] holds the settings; [`dedup`] streams a
 //! corpus of any size through the same stages and writes it back without its duplicates,
 //! spilling sorted runs to disk ([`spill`]) beyond its memory budget.
@@ -45,6 +47,7 @@ pub mod export;
 #[cfg(feature = "index")]
 pub mod index;
 pub mod input;
+pub mod keep;
 pub mod lsh;
 pub mod normalize;
 pub mod output;
@@ -52,6 +55,7 @@ pub mod pipeline;
 mod pool;
 pub mod report;
 pub mod shingle;
+pub mod sign;
 pub mod signature;
 pub mod similarity;
 mod slots;

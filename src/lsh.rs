@@ -11,6 +11,7 @@
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
+use crate::config::{Config, Measure};
 use crate::pool::Pool;
 use crate::signature::{EMPTY, Signature};
 use crate::sort::radix_sort_by_key;
@@ -19,6 +20,54 @@ use crate::sort::radix_sort_by_key;
 /// all pairs: a value shared by thousands of documents is boilerplate, and all its pairs
 /// would be quadratic.
 pub const MAX_BUCKET: usize = 256;
+
+/// For containment and cosine, LSH must find pairs whose *Jaccard* is lower than the
+/// measure's threshold: for sizes 1 and `r`, `J = I / (1 + r − I)` where the intersection `I`
+/// is `T` (containment) or `T·√r` (cosine). Recall is designed for pairs whose weighted sizes
+/// differ by at most this ratio; more lopsided pairs are found when they collide anyway.
+pub const SIZE_RATIO: f64 = 4.0;
+
+/// The Jaccard similarity LSH is tuned to for a configuration.
+pub fn lsh_threshold(config: &Config) -> f64 {
+    let t = config.threshold;
+    let intersection = match config.measure {
+        Measure::Jaccard => return t,
+        Measure::Containment => t,
+        Measure::Cosine => (t * SIZE_RATIO.sqrt()).min(1.0),
+    };
+    intersection / (1.0 + SIZE_RATIO - intersection)
+}
+
+/// What a banding serves, which sets the similarity it is tuned to ([`Banding::for_config`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scan {
+    /// A batch in memory or an index (`cluster`, `pairs`, `check`): tuned to the threshold
+    /// ([`lsh_threshold`]).
+    Batch,
+    /// A streaming dedup (`dedup`, `dist`, the signatures file's band keys), whose pairs are
+    /// verified by their estimate: tuned lower ([`Scan::threshold`]).
+    Streaming,
+}
+
+impl Scan {
+    /// The Jaccard similarity the banding is tuned to. Streaming: three standard deviations
+    /// of a K-value estimate below [`lsh_threshold`] (but at least three quarters of it). The
+    /// optimal banding puts the middle of its S-curve at the threshold, so a pair just above
+    /// it would be a candidate only about half the time, and then pass the equally noisy
+    /// estimate about half the time again; tuned lower, LSH lets through every pair whose
+    /// estimate can reach the threshold and the verification alone decides (measured with
+    /// `bench/compare.sh`: recall of verified pairs 0.90 → see docs/performance.md).
+    pub fn threshold(self, config: &Config) -> f64 {
+        let t = lsh_threshold(config);
+        match self {
+            Scan::Batch => t,
+            Scan::Streaming => {
+                let sigma = (t * (1.0 - t) / config.num_hashes as f64).sqrt();
+                (t - 3.0 * sigma).max(0.75 * t)
+            }
+        }
+    }
+}
 
 /// Banding parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +143,20 @@ impl Banding {
             }
         }
         best
+    }
+
+    /// The banding a configuration's candidates are found with, for a purpose: the one place
+    /// a banding is derived from a threshold.
+    pub fn for_config(config: &Config, scan: Scan) -> Banding {
+        Banding::optimal(scan.threshold(config), config.num_hashes)
+    }
+
+    /// Every band of a signature with its key ([`Banding::band_key`]), in band order.
+    pub fn band_keys<'a>(
+        &'a self,
+        signature: &'a Signature,
+    ) -> impl Iterator<Item = (usize, u64)> + 'a {
+        (0..self.bands).map(move |band| (band, self.band_key(signature, band)))
     }
 
     /// The key of band `band` of a signature (stable: xxh3 of the values' bytes).
@@ -206,8 +269,8 @@ impl Banding {
         if !is_live(signature) {
             return Vec::new();
         }
-        (0..self.bands)
-            .map(|band| band_entry(band, self.band_key(signature, band), doc))
+        self.band_keys(signature)
+            .map(|(band, key)| band_entry(band, key, doc))
             .collect()
     }
 }

@@ -8,193 +8,16 @@
 use rayon::prelude::*;
 
 use crate::cluster::{Cluster, Edge, Scored, cluster};
-use crate::config::{Config, Measure, Weighting};
+use crate::config::{Config, Weighting};
 use crate::contrast::{contrast_all, neighbours};
 use crate::error::Result;
 use crate::input::Document;
-use crate::lsh::Banding;
-use crate::normalize::normalize;
-use crate::pool::Pool;
-use crate::shingle::{DocFreq, Feature, Slot, fact_slots, features};
-use crate::signature::{Params, Signature, Sketcher};
-use crate::similarity;
-use crate::tokenize::{Analyzer, Term};
+use crate::lsh::{Banding, Scan};
+use crate::shingle::{DocFreq, Feature, Slot};
+use crate::sign::{Analysis, Featureless, Signing, doc_freq, params};
+use crate::signature::{Params, Signature};
+use crate::similarity::{Evidence, similarity_of, story_of};
 use crate::verdict::{self, Level};
-
-/// For containment and cosine, LSH must find pairs whose *Jaccard* is lower than the
-/// measure's threshold: for sizes 1 and `r`, `J = I / (1 + r − I)` where the intersection `I`
-/// is `T` (containment) or `T·√r` (cosine). Recall is designed for pairs whose weighted sizes
-/// differ by at most this ratio; more lopsided pairs are found when they collide anyway.
-pub const SIZE_RATIO: f64 = 4.0;
-
-/// The Jaccard similarity LSH is tuned to for a configuration.
-pub fn lsh_threshold(config: &Config) -> f64 {
-    let t = config.threshold;
-    let intersection = match config.measure {
-        Measure::Jaccard => return t,
-        Measure::Containment => t,
-        Measure::Cosine => (t * SIZE_RATIO.sqrt()).min(1.0),
-    };
-    intersection / (1.0 + SIZE_RATIO - intersection)
-}
-
-/// The signature parameters implied by a configuration.
-pub fn params(config: &Config) -> Params {
-    Params {
-        num_hashes: config.num_hashes,
-        seed: config.seed,
-        features: format!(
-            "{};weighting={:?};language={};stop_words={};strip_chrome={}{}",
-            config.features,
-            config.weighting,
-            config.language.name(),
-            config.stop_words,
-            config.strip_chrome,
-            // Absent when off, as in the parameters stored before statements existed.
-            match config.statement_words {
-                0 => String::new(),
-                n => format!(";statement_words={n}"),
-            }
-        ),
-    }
-}
-
-/// What verifying a pair needs of each document: its features, signature and fact slots.
-#[derive(Debug, Clone, Copy)]
-pub struct Evidence<'a> {
-    /// Weighted features, sorted by hash.
-    pub features: &'a [Feature],
-    /// The signature.
-    pub signature: &'a Signature,
-    /// Fact slots (empty unless `config.fact_check`).
-    pub slots: &'a [Slot],
-}
-
-/// The similarity of two documents under `config`, the one judgement every command makes
-/// (batch, index, report): the configured measure, estimated from signatures or exact from
-/// the features with `config.exact` (containment calibrated for the configuration,
-/// [`similarity::Calibration`]), scaled by their fact agreement with `config.fact_check`
-/// ([`similarity::fact_factor`]).
-pub fn similarity_of(config: &Config, a: &Evidence<'_>, b: &Evidence<'_>) -> f64 {
-    let calibration = similarity::Calibration::of(config);
-    let words = if config.exact {
-        similarity::exact(a.features, b.features, config.measure, calibration)
-    } else {
-        similarity::estimate(a.signature, b.signature, config.measure, calibration)
-    };
-    if config.fact_check {
-        words * similarity::fact_factor(a.slots, b.slots)
-    } else {
-        words
-    }
-}
-
-/// The story score of two documents ([`crate::verdict`]): the configured measure over their
-/// features contrasted with their neighbours' ([`crate::contrast`]), exact, scaled by their
-/// fact agreement. `a.features` and `b.features` are the contrasted features.
-pub fn story_of(config: &Config, a: &Evidence<'_>, b: &Evidence<'_>) -> f64 {
-    let calibration = similarity::Calibration::of(config);
-    let words = similarity::exact(a.features, b.features, config.measure, calibration);
-    if config.fact_check {
-        words * similarity::quantity_agreement(a.slots, b.slots)
-    } else {
-        words
-    }
-}
-
-/// A document after normalizing and tokenizing: what features and explanations are built
-/// from.
-#[derive(Debug, Clone)]
-pub struct Analysis {
-    /// The normalized text (case kept, chrome removed).
-    pub text: String,
-    /// Its terms.
-    pub terms: Vec<Term>,
-}
-
-/// Normalizes and tokenizes documents in parallel, in input order (the jobs share their
-/// analyzers' vocabularies through a pool).
-pub fn analyze(texts: &[&str], config: &Config) -> Vec<Analysis> {
-    let analyzers = Pool::default();
-    texts
-        .par_iter()
-        .map_init(
-            || analyzers.lend(|| Analyzer::new(config.language)),
-            |analyzer, text| {
-                let text = normalize(text, config.strip_chrome);
-                let terms = analyzer.terms(&text);
-                Analysis { text, terms }
-            },
-        )
-        .collect()
-}
-
-/// Document frequencies over analyses (the batch's own statistics).
-pub fn doc_freq(analyses: &[Analysis]) -> DocFreq {
-    analyses
-        .par_chunks(1024)
-        .map(|chunk| {
-            let mut freq = DocFreq::default();
-            for a in chunk {
-                freq.add(&a.terms);
-            }
-            freq
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .fold(DocFreq::default(), |mut acc, f| {
-            acc.merge(f);
-            acc
-        })
-}
-
-/// Documents without features named in one warning at most; the others are counted.
-pub const FEATURELESS_NAMED: usize = 5;
-
-/// Collects the documents that have no features (only punctuation, symbols, emoji or stop
-/// words): they match no document, not even a copy of themselves, so a user is told.
-#[derive(Debug, Default)]
-pub struct Featureless {
-    /// The first [`FEATURELESS_NAMED`], each as `"id" (file:line)`.
-    named: Vec<String>,
-    /// How many there are.
-    count: u64,
-}
-
-impl Featureless {
-    /// Notes one document without features.
-    pub fn add(&mut self, id: &str, origin: &crate::input::Origin) {
-        self.count += 1;
-        if self.named.len() < FEATURELESS_NAMED {
-            self.named.push(format!("{id:?} ({origin})"));
-        }
-    }
-
-    /// The warning naming them, or `None` when every document has features. `copies_match`:
-    /// the command pairs documents with the same normalized text (`dedup`) though they have
-    /// no features.
-    pub fn warning(&self, copies_match: bool) -> Option<String> {
-        (self.count > 0).then(|| {
-            let more = self.count - self.named.len() as u64;
-            format!(
-                "{} document(s) have no features (only punctuation, symbols, emoji or stop \
-                 words), so {}: {}{}",
-                self.count,
-                if copies_match {
-                    "only copies of their text match them"
-                } else {
-                    "they match no document, not even a copy of themselves"
-                },
-                self.named.join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                }
-            )
-        })
-    }
-}
 
 /// Fingerprints of a batch of documents, and everything computed from them.
 #[derive(Debug, Clone)]
@@ -246,7 +69,7 @@ impl Fingerprints {
     pub fn new(docs: &[Document], config: &Config) -> Result<Fingerprints> {
         config.validate()?;
         let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
-        let analyses = analyze(&texts, config);
+        let analyses = Signing::new(config).analyze(&texts);
         let freq = match config.weighting {
             Weighting::Idf => doc_freq(&analyses),
             Weighting::None => DocFreq::default(),
@@ -262,13 +85,11 @@ impl Fingerprints {
         config: &Config,
         freq: DocFreq,
     ) -> Fingerprints {
-        let sketcher = Sketcher::for_config(config);
+        let signing = Signing::new(config);
         let ((features, signatures), slots): ((Vec<_>, Vec<_>), Vec<_>) = analyses
             .par_iter()
             .map(|a| {
-                let f = features(&a.text, &a.terms, config, &freq);
-                let s = sketcher.sketch(&f);
-                let slots = fact_slots(&a.terms, config);
+                let (f, s, slots) = signing.sign_analysis(a, &freq);
                 ((f, s), slots)
             })
             .unzip();
@@ -369,7 +190,7 @@ impl Fingerprints {
 
     /// The banding used to find candidates.
     pub fn banding(&self) -> Banding {
-        Banding::optimal(lsh_threshold(&self.config), self.config.num_hashes)
+        Banding::for_config(&self.config, Scan::Batch)
     }
 
     /// LSH candidate pairs, before verification.

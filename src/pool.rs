@@ -42,6 +42,7 @@ impl<T> Pool<T> {
     }
 
     /// Every waiting state.
+    #[cfg(test)]
     pub fn into_inner(self) -> Vec<T> {
         self.0.into_inner().unwrap_or_else(PoisonError::into_inner)
     }

@@ -1,5 +1,6 @@
 //! Similarity stage: Jaccard and containment, estimated from signatures or computed exactly
-//! from the weighted feature sets.
+//! from the weighted feature sets, and the one judgement of a pair every runner makes
+//! ([`similarity_of`]).
 
 use crate::config::{Config, Measure, Weighting};
 use crate::shingle::{Feature, RARE_WEIGHT, Slot};
@@ -251,6 +252,80 @@ fn for_each_shared_context(a: &[Slot], b: &[Slot], mut f: impl FnMut(&[Slot], &[
 /// A single disagreement in many agreements still costs little (9 of 10 agree: 0.83).
 pub fn fact_factor(a: &[Slot], b: &[Slot]) -> f64 {
     fact_agreement(a, b).powi(2)
+}
+
+/// What verifying a pair needs of each document: its features, signature and fact slots.
+#[derive(Debug, Clone, Copy)]
+pub struct Evidence<'a> {
+    /// Weighted features, sorted by hash.
+    pub features: &'a [Feature],
+    /// The signature.
+    pub signature: &'a Signature,
+    /// Fact slots (empty unless `config.fact_check`).
+    pub slots: &'a [Slot],
+}
+
+/// The similarity of two documents under `config`, the one judgement every command makes
+/// (batch, dedup, index, report): the configured measure, estimated from signatures or exact
+/// from the features with `config.exact` (containment calibrated for the configuration,
+/// [`Calibration`]), scaled by their fact agreement with `config.fact_check`
+/// ([`fact_factor`]).
+pub fn similarity_of(config: &Config, a: &Evidence<'_>, b: &Evidence<'_>) -> f64 {
+    let calibration = Calibration::of(config);
+    let words = if config.exact {
+        exact(a.features, b.features, config.measure, calibration)
+    } else {
+        estimate(a.signature, b.signature, config.measure, calibration)
+    };
+    if config.fact_check {
+        words * fact_factor(a.slots, b.slots)
+    } else {
+        words
+    }
+}
+
+/// The story score of two documents ([`crate::verdict`]): the configured measure over their
+/// features contrasted with their neighbours' ([`crate::contrast`]), exact, scaled by their
+/// fact agreement. `a.features` and `b.features` are the contrasted features.
+pub fn story_of(config: &Config, a: &Evidence<'_>, b: &Evidence<'_>) -> f64 {
+    let calibration = Calibration::of(config);
+    let words = exact(a.features, b.features, config.measure, calibration);
+    if config.fact_check {
+        words * quantity_agreement(a.slots, b.slots)
+    } else {
+        words
+    }
+}
+
+/// The configuration a pair is judged with from signatures alone (dedup, dist, the
+/// signatures file): `config` with estimates, since the feature sets are not kept.
+pub fn estimating(config: &Config) -> Config {
+    Config {
+        exact: false,
+        ..config.clone()
+    }
+}
+
+/// The similarity of a pair from each document's signature and fact slots: the same
+/// judgement as every command ([`similarity_of`]) under an [`estimating`] configuration.
+pub fn estimated_similarity(
+    config: &Config,
+    a: (&Signature, &[Slot]),
+    b: (&Signature, &[Slot]),
+) -> f64 {
+    similarity_of(
+        config,
+        &Evidence {
+            features: &[],
+            signature: a.0,
+            slots: a.1,
+        },
+        &Evidence {
+            features: &[],
+            signature: b.0,
+            slots: b.1,
+        },
+    )
 }
 
 #[cfg(test)]

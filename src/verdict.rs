@@ -8,7 +8,7 @@
 //! - [`Level::Related`]: the same subject, a different news item (the same company's next
 //!   announcement, another week's auction, the other earthquake).
 //!
-//! *Related* is judged on the similarity every command reports ([`crate::pipeline::
+//! *Related* is judged on the similarity every command reports ([`crate::similarity::
 //! similarity_of`]): shared weighted vocabulary, checked against the numbers both give.
 //! *Rewrite* and *copy* are judged on the **story score**: the same measure over features
 //! contrasted with the documents' neighbours ([`crate::contrast`]), where the subject's and

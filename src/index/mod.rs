@@ -58,13 +58,12 @@ use crate::config::{Config, Language, Weighting};
 use crate::contrast::contrast_group;
 use crate::error::{Error, Result};
 use crate::input::Document;
-use crate::lsh::Banding;
+use crate::lsh::{Banding, lsh_threshold};
 use crate::normalize::normalize;
-use crate::pipeline::{
-    Analysis, Evidence, analyze, lsh_threshold, params, similarity_of, story_of,
-};
 use crate::shingle::{DocFreq, Feature, FeatureTerms, Slot, fact_slots, features};
+use crate::sign::{Analysis, analyze, params};
 use crate::signature::{EMPTY, Params, Signature, Sketcher};
+use crate::similarity::{Evidence, similarity_of, story_of};
 use crate::tokenize::Analyzer;
 use crate::verdict::{self, Level};
 
@@ -1142,7 +1141,7 @@ impl Index {
             };
             records.push((record, evidence));
         }
-        // Verification as every command does it (pipeline::similarity_of), the candidates'
+        // Verification as every command does it (similarity::similarity_of), the candidates'
         // features weighted with the current frequencies.
         let config = &self.config;
         if config.exact && config.weighting == Weighting::Idf {

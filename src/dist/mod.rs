@@ -4,7 +4,7 @@
 //! The inputs are split into shards ([`crate::input::shards`]): whole files, or byte ranges
 //! of a plain JSONL file (a range owns the lines that *start* in it; compressed files go
 //! whole to one worker). Every worker computes the same plan and reads only its own shards,
-//! sketching their documents with the library's [`sketch_of`]. Then:
+//! signing their documents with the library's signing stage ([`Signing`]). Then:
 //!
 //! 1. *(IDF weighting only)* each worker counts the document frequencies of its shards; the
 //!    partial tables are broadcast and summed, so every worker weighs with the global table.
@@ -15,7 +15,7 @@
 //! 3. `((band, band_key), doc)` is exchanged by bucket, so a bucket lands on one worker; its
 //!    members are paired (a star from the first member when it holds more than
 //!    [`crate::lsh::MAX_BUCKET`], as [`Banding::candidates`] does); pairs are exchanged by pair, and
-//!    those that collide in at least `min_hits` bands are candidates ([`candidates`]).
+//!    those that collide in at least `min_hits` bands are candidates ([`dataflow::candidates`]).
 //! 4. A candidate is joined with both signatures (they meet on one worker) and kept when its
 //!    estimated similarity reaches the threshold: the verified edges.
 //! 5. Connected components of the verified edges, by label propagation (differential's
@@ -33,38 +33,33 @@
 //! leaves them waiting for a peer that never connects); rerun the job.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use differential_dataflow::algorithms::graphs::propagate::propagate_at;
 use differential_dataflow::input::Input as _;
-use differential_dataflow::{AsCollection as _, VecCollection};
 use serde::{Deserialize, Serialize};
-use timely::container::CapacityContainerBuilder;
-use timely::dataflow::StreamVec;
-use timely::dataflow::channels::pact::Exchange;
-use timely::dataflow::operators::generic::operator::Operator as _;
 use timely::dataflow::operators::probe::Handle as Probe;
-use timely::dataflow::operators::vec::Broadcast as _;
 use timely::dataflow::operators::vec::Input as _;
-use timely::dataflow::operators::{Capability, Exchange as _, Inspect as _, Probe as _};
+use timely::dataflow::operators::{Exchange as _, Inspect as _, Probe as _};
 use timely::worker::Worker;
 
 use crate::config::Weighting;
-use crate::dedup::{
-    Dedup, Keep, Sketching, Summary, count_terms, dedup_lsh_threshold, estimated_similarity,
-    estimating, greedy, keep_order, sketch_of,
-};
+use crate::dedup::{Dedup, Summary};
 use crate::error::{Error, Result};
 use crate::input::{Problem, Reader, Record, Shard};
-use crate::lsh::{Banding, each_bucket_pair, split_pair_key};
+use crate::keep::{Keep, greedy, keep_order};
+use crate::lsh::{Banding, Scan};
 use crate::output::{OutputFile, tsv_field};
 use crate::shingle::DocFreq;
-use crate::signature::{EMPTY, Signature, Sketcher, mix};
-use crate::tokenize::Analyzer;
+use crate::sign::Signing;
+use crate::signature::{EMPTY, Signature};
+use crate::similarity::{estimated_similarity, estimating};
+
+mod dataflow;
+
+use dataflow::{Gathered, all_gather, candidates, components, consolidate, gather};
 
 /// Where the workers run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,8 +205,6 @@ impl Sketch {
     }
 }
 
-type Gathered<D> = Rc<RefCell<Vec<(D, isize)>>>;
-
 /// Runs the distributed dedup of `paths` as this process of `cluster`; every process must
 /// be started with the same settings and inputs (at the same paths: each process lists them
 /// and reads its own shards). Returns this process's report, with the run's outcome on
@@ -291,14 +284,14 @@ fn work(
     let mine: Vec<usize> = (0..shards.len())
         .filter(|&s| owner[s] == worker.index())
         .collect();
+    let signing = Signing::new(&dedup.config);
     let freq = match dedup.config.weighting {
-        Weighting::Idf => frequencies(worker, dedup, &shards, &mine),
+        Weighting::Idf => frequencies(worker, dedup, &signing, &shards, &mine),
         Weighting::None => DocFreq::default(),
     };
 
     // Sketch this worker's shards, numbering documents within each shard.
-    let sketcher = Sketcher::for_config(&dedup.config);
-    let mut state = Sketching::new(&dedup.config, &freq);
+    let mut state = signing.state(&freq);
     let mut sketches: Vec<(usize, u32, Sketch, u32)> = Vec::new();
     let mut problems: Vec<(usize, Problem)> = Vec::new();
     let counts = read_shards(
@@ -306,8 +299,7 @@ fn work(
         &shards,
         &mine,
         |shard, local, record| {
-            let (signature, slots) =
-                sketch_of(&mut state, &sketcher, &dedup.config, &record.doc.text);
+            let (signature, slots) = signing.sign(&mut state, &record.doc.text);
             let length = u32::try_from(record.doc.text.len()).unwrap_or(u32::MAX);
             let sketch = Sketch {
                 weight: signature.weight.to_bits(),
@@ -318,6 +310,7 @@ fn work(
         },
         |shard, problem| problems.push((shard, problem)),
     );
+    drop(state);
     drop(freq);
 
     // The census: every shard's counts, so that each worker numbers its documents in input
@@ -356,7 +349,7 @@ fn work(
     }
 
     let config = estimating(&dedup.config);
-    let banding = Banding::optimal(dedup_lsh_threshold(&config), config.num_hashes);
+    let banding = Banding::for_config(&config, Scan::Streaming);
     let edges: Gathered<(u32, u32, u64)> = Rc::default();
     let labels: Gathered<(u32, u32)> = Rc::default();
     let lengths: Rc<RefCell<Vec<(u32, u32)>>> = Rc::default();
@@ -401,8 +394,8 @@ fn work(
         }
         if sketch.values.first().is_some_and(|&v| v != EMPTY) {
             let signature = sketch.signature();
-            for band in 0..banding.bands {
-                band_input.send(((band as u32, banding.band_key(&signature, band)), doc));
+            for (band, key) in banding.band_keys(&signature) {
+                band_input.send(((band as u32, key), doc));
             }
         }
         sketch_input.insert((doc, sketch));
@@ -524,127 +517,6 @@ fn warning(problem: &Problem) -> String {
     let level = if problem.is_note() { "note" } else { "warning" };
     format!("{level}: {problem}")
 }
-/// Connected components of undirected `edges`: `(doc, label)` for every document with an
-/// edge, the label being the smallest document of its component. Label propagation (each
-/// round, every document takes the smallest label among its own and its neighbours'), with
-/// labels introduced by magnitude, small ones first ([`propagate_at`]): plain propagation
-/// lets every local minimum of a long chain spread and be overwritten again, which on
-/// Reuters at the defaults (one component of half the corpus) took 99 s and 4 GB.
-fn components<'scope>(
-    edges: VecCollection<'scope, u32, (u32, u32)>,
-) -> VecCollection<'scope, u32, (u32, u32)> {
-    let links = edges.flat_map(|(a, b)| [(a, b), (b, a)]);
-    let nodes = links.clone().map(|(a, _)| (a, a)).distinct();
-    propagate_at(links, nodes, |&label| u64::from(label))
-}
-
-/// LSH candidates from `((band, band_key), doc)` records: each bucket is gathered on one
-/// worker and its pairs are sent on by pair, where the pairs found in at least `min_hits`
-/// bands are kept. The same computation as [`Banding::candidates`], in two [`barrier`]s of
-/// plain timely: as differential operators (a `reduce` per bucket, then `count`) the pair
-/// occurrences were arranged twice with their times and diffs, 4 GB on Reuters at the
-/// defaults where `dedup` needs 0.8 GB; held as sorted `u64`s they cost what they cost in
-/// `dedup`.
-fn candidates<'scope>(
-    bands: StreamVec<'scope, u32, ((u32, u64), u32)>,
-    min_hits: usize,
-) -> VecCollection<'scope, u32, (u32, u32)> {
-    let pairs = barrier(
-        bands,
-        "Buckets",
-        |&((band, key), _)| mix(key ^ u64::from(band)),
-        |_, mut members, give: &mut dyn FnMut(u64)| {
-            members.sort_unstable();
-            for bucket in members.chunk_by(|x, y| x.0 == y.0) {
-                each_bucket_pair(bucket, |&(_, doc)| doc, &mut *give);
-            }
-        },
-    );
-    barrier(
-        pairs,
-        "Hits",
-        |&pair| mix(pair),
-        move |time, mut pairs, give: &mut dyn FnMut(((u32, u32), u32, isize))| {
-            pairs.sort_unstable();
-            for run in pairs.chunk_by(|x, y| x == y) {
-                if run.len() >= min_hits {
-                    give((split_pair_key(run[0]), time, 1));
-                }
-            }
-        },
-    )
-    .as_collection()
-}
-
-/// Routes `stream` by `route`, holds every record until the input is complete, then hands
-/// each time's records to `finish`, which gives the output: a barrier, for steps that need
-/// whole groups (a bucket's members, a pair's hits) and hold them more compactly than an
-/// arrangement.
-fn barrier<'scope, D, O>(
-    stream: StreamVec<'scope, u32, D>,
-    name: &str,
-    route: impl Fn(&D) -> u64 + 'static,
-    mut finish: impl FnMut(u32, Vec<D>, &mut dyn FnMut(O)) + 'static,
-) -> StreamVec<'scope, u32, O>
-where
-    D: timely::ExchangeData + Clone,
-    O: Clone + 'static,
-{
-    stream.unary_frontier::<CapacityContainerBuilder<Vec<O>>, _, _, _>(
-        Exchange::new(move |d: &D| route(d)),
-        name,
-        |_capability, _info| {
-            let mut stash: Vec<(Capability<u32>, Vec<D>)> = Vec::new();
-            move |(input, frontier), output| {
-                input.for_each_stamp(|cap, data| {
-                    if let Some(cap) = cap.retain_least(output.output_index()) {
-                        let at = match stash.iter().position(|(c, _)| c.time() == cap.time()) {
-                            Some(at) => at,
-                            None => {
-                                stash.push((cap, Vec::new()));
-                                stash.len() - 1
-                            }
-                        };
-                        stash[at].1.extend(data.flat_map(|d| d.drain(..)));
-                    }
-                });
-                stash.retain_mut(|(cap, records)| {
-                    if frontier.frontier().less_equal(cap.time()) {
-                        return true;
-                    }
-                    let mut give = output.session(cap);
-                    finish(*cap.time(), std::mem::take(records), &mut |o| give.give(o));
-                    false
-                });
-            }
-        },
-    )
-}
-
-/// Sends a collection's updates to worker 0, which keeps them in `into`.
-fn gather<D: timely::ExchangeData + Clone>(
-    stream: timely::dataflow::StreamVec<'_, u32, (D, u32, isize)>,
-    into: &Gathered<D>,
-    probe: &Probe<u32>,
-) {
-    let into = Rc::clone(into);
-    stream
-        .exchange(|_| 0)
-        .inspect(move |(data, _time, diff)| into.borrow_mut().push((data.clone(), *diff)))
-        .probe_with(probe);
-}
-
-/// The records whose updates sum to a positive count, sorted.
-fn consolidate<D: Ord + Clone>(updates: &[(D, isize)]) -> Vec<D> {
-    let mut sums: BTreeMap<&D, isize> = BTreeMap::new();
-    for (data, diff) in updates {
-        *sums.entry(data).or_insert(0) += diff;
-    }
-    sums.into_iter()
-        .filter(|&(_, sum)| sum > 0)
-        .map(|(data, _)| data.clone())
-        .collect()
-}
 
 /// Reads `mine` of the `shards`, calling `each` with every document's shard, its index in
 /// the shard and its record, and `problem` with every skipped document; returns each shard's
@@ -680,41 +552,25 @@ fn read_shards(
     counts
 }
 
-/// Sends `items` to every worker; each calls `sink` with every worker's items (in no fixed
-/// order, so `sink` must not depend on it).
-fn all_gather<D: timely::ExchangeData + Clone>(
-    worker: &mut Worker,
-    items: impl IntoIterator<Item = D>,
-    mut sink: impl FnMut(&D) + 'static,
-) {
-    let probe = Probe::new();
-    let mut input = worker.dataflow::<u32, _, _>(|scope| {
-        let (input, stream) = scope.new_input::<D>();
-        stream
-            .broadcast()
-            .inspect(move |item| sink(item))
-            .probe_with(&probe);
-        input
-    });
-    for item in items {
-        input.send(item);
-    }
-    drop(input);
-    worker.step_while(|| !probe.done());
-}
-
 /// Global document frequencies: each worker counts its shards, the tables are broadcast and
 /// summed (counts: the sum is the same in any order).
-fn frequencies(worker: &mut Worker, dedup: &Dedup, shards: &[Shard], mine: &[usize]) -> DocFreq {
-    let analyzer = Analyzer::new(dedup.config.language);
+fn frequencies(
+    worker: &mut Worker,
+    dedup: &Dedup,
+    signing: &Signing,
+    shards: &[Shard],
+    mine: &[usize],
+) -> DocFreq {
+    let analyzer = signing.analyzer();
     let mut local = DocFreq::default();
     read_shards(
         dedup,
         shards,
         mine,
-        |_, _, record| count_terms(&mut local, &analyzer, &dedup.config, &record.doc.text),
+        |_, _, record| signing.count_terms(&mut local, &analyzer, &record.doc.text),
         |_, _| {},
     );
+    drop(analyzer);
     let global = Rc::new(RefCell::new(DocFreq::default()));
     let sink = Rc::clone(&global);
     let items = std::iter::once((None, local.docs)).chain(
@@ -756,62 +612,4 @@ fn for_each_assignment(
         each(id, cluster, assignment.kept[doc])?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cluster::UnionFind;
-
-    /// Oracle: label propagation in dataflow gives the components union-find gives.
-    #[test]
-    fn components_match_union_find() {
-        for seed in 0..20u64 {
-            let n = 60u32;
-            let edges: Vec<(u32, u32)> = (0..40u64)
-                .map(|i| {
-                    let h = crate::signature::mix(seed * 1000 + i);
-                    ((h % n as u64) as u32, ((h >> 32) % n as u64) as u32)
-                })
-                .filter(|(a, b)| a != b)
-                .collect();
-            let input = edges.clone();
-            let labels = timely::execute_directly(move |worker| {
-                let labels: Gathered<(u32, u32)> = Rc::default();
-                let probe = Probe::new();
-                let mut handle = worker.dataflow::<u32, _, _>(|scope| {
-                    let (handle, edges) = scope.new_collection::<(u32, u32), isize>();
-                    gather(components(edges).inner, &labels, &probe);
-                    handle
-                });
-                for e in input {
-                    handle.insert(e);
-                }
-                drop(handle);
-                worker.step_while(|| !probe.done());
-                consolidate(&labels.borrow())
-            });
-            let mut union = UnionFind::new(n as usize);
-            for &(a, b) in &edges {
-                union.union(a, b);
-            }
-            let mut smallest: BTreeMap<u32, u32> = BTreeMap::new();
-            for &(a, b) in &edges {
-                for d in [a, b] {
-                    let root = union.find(d);
-                    let e = smallest.entry(root).or_insert(d);
-                    *e = (*e).min(d);
-                }
-            }
-            let mut expected: Vec<(u32, u32)> = Vec::new();
-            for &(a, b) in &edges {
-                for d in [a, b] {
-                    expected.push((d, smallest[&union.find(d)]));
-                }
-            }
-            expected.sort_unstable();
-            expected.dedup();
-            assert_eq!(labels, expected, "seed {seed}");
-        }
-    }
 }

@@ -1,0 +1,142 @@
+//! Exact verification's feature sets: those of the documents in candidate pairs, recomputed
+//! from the text in a read of their own, held in memory or on disk.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+
+use super::candidates::Candidates;
+use super::read::{Reading, Recompute};
+use super::sketches::{Sketches, Store};
+use super::{Dedup, Observer, Pass};
+use crate::error::{Error, Result};
+use crate::shingle::{DocFreq, Feature};
+use crate::sign::Signing;
+use crate::spill::ListFile;
+
+/// The feature sets verification judges by: none (estimated similarity), per document in
+/// memory, or on the spill path on disk for the documents in candidate pairs (`index`: each
+/// one's document, offset and length in `list`, by document).
+pub(super) enum FeatureSets {
+    Estimated,
+    Memory(Vec<Vec<Feature>>),
+    Disk {
+        list: ListFile,
+        index: Vec<(u32, u64, u32)>,
+    },
+}
+
+impl FeatureSets {
+    /// Document `i`'s features (none when estimating or when it is in no candidate pair).
+    pub(super) fn get(&self, i: u32) -> Result<Cow<'_, [Feature]>> {
+        match self {
+            FeatureSets::Estimated => Ok(Cow::Borrowed(&[])),
+            FeatureSets::Memory(sets) => Ok(Cow::Borrowed(
+                sets.get(i as usize).map_or(&[][..], Vec::as_slice),
+            )),
+            FeatureSets::Disk { list, index } => match index.binary_search_by_key(&i, |e| e.0) {
+                Ok(at) => {
+                    let (_, offset, len) = index[at];
+                    let items = list.get(offset, len)?;
+                    Ok(Cow::Owned(
+                        items
+                            .into_iter()
+                            .map(|(hash, weight)| (hash, f64::from_bits(weight)))
+                            .collect(),
+                    ))
+                }
+                Err(_) => Ok(Cow::Borrowed(&[])),
+            },
+        }
+    }
+
+    /// Frees document `i`'s features (in memory; nothing to free otherwise).
+    pub(super) fn release(&mut self, i: u32) {
+        if let FeatureSets::Memory(sets) = self {
+            sets[i as usize] = Vec::new();
+        }
+    }
+
+    /// Keeps document `i`'s features (documents come in input order).
+    pub(super) fn insert(&mut self, i: usize, features: Vec<Feature>) -> Result<()> {
+        match self {
+            FeatureSets::Estimated => Ok(()),
+            FeatureSets::Memory(sets) => {
+                sets[i] = features;
+                Ok(())
+            }
+            FeatureSets::Disk { list, index } => {
+                let items: Vec<(u64, u64)> =
+                    features.iter().map(|&(h, w)| (h, w.to_bits())).collect();
+                let (offset, len) = list.push(&items)?;
+                index.push((i as u32, offset, len));
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Dedup {
+    /// The feature sets of the documents in candidate pairs, recomputed in one more read (only
+    /// theirs are held, in memory, or on disk on the spill path), for exact verification.
+    pub(super) fn exact_features(
+        &self,
+        paths: &[PathBuf],
+        freq: &DocFreq,
+        signing: &Signing,
+        sketches: &mut Sketches,
+        candidates: &Candidates,
+        observer: &mut dyn Observer,
+    ) -> Result<FeatureSets> {
+        let n = sketches.n;
+        let mut wanted = vec![false; n];
+        candidates.for_each_batch(|batch| {
+            for &(a, b) in batch {
+                wanted[a as usize] = true;
+                wanted[b as usize] = true;
+            }
+            Ok(())
+        })?;
+        let mut features = match &mut sketches.store {
+            Store::Memory { .. } => FeatureSets::Memory(vec![Vec::new(); n]),
+            Store::Disk(spilled) => FeatureSets::Disk {
+                list: ListFile::new(&mut spilled.dir, "features")?,
+                index: Vec::new(),
+            },
+        };
+        let recompute = Recompute {
+            signing,
+            freq,
+            wanted: &|doc| wanted.get(doc).copied().unwrap_or(false),
+        };
+        let mut failure: Option<Error> = None;
+        let mut next = 0usize;
+        let read = Reading::again(
+            Pass::Verifying,
+            Some(n as u64),
+            false,
+            Some(&sketches.layout),
+        );
+        let found = self.reread(paths, read, observer, Some(&recompute), |chunk, made| {
+            let first = next;
+            next += chunk.len();
+            for (i, f) in made.into_iter().enumerate() {
+                if let Some(f) = f
+                    && failure.is_none()
+                    && let Err(e) = features.insert(first + i, f)
+                {
+                    failure = Some(e);
+                }
+            }
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        found.same_as_first(n)?;
+        if let (FeatureSets::Disk { list, .. }, Store::Disk(spilled)) =
+            (&mut features, &mut sketches.store)
+        {
+            list.finish(&mut spilled.dir)?;
+        }
+        Ok(features)
+    }
+}

@@ -1,0 +1,254 @@
+//! Judging candidate pairs: each pair's similarity from both documents' evidence, and the
+//! streaming judgement that decides keep-first removals in the writing read.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use rayon::prelude::*;
+
+use super::Dedup;
+use super::candidates::Candidates;
+use super::exact::FeatureSets;
+use super::sketches::Sketches;
+use crate::config::Config;
+use crate::error::Result;
+use crate::keep::{Edge, Removal, most_similar_kept};
+use crate::shingle::{DocFreq, Feature};
+use crate::sign::Signing;
+use crate::similarity::{Evidence, similarity_of};
+
+/// Exact verification and the keep pass for [`Keep::First`] (in memory), run in the writing
+/// read, which saves the extra read [`Dedup::verify_exactly`] makes: the documents in candidate
+/// pairs get their feature sets as they are parsed, the pairs whose later document is in the
+/// chunk are judged, and the chunk's documents are removed or kept in input order, exactly as
+/// [`greedy`] decides from all the verified pairs (in input order, a document's kept
+/// neighbours all come before it). A document's features are held until its last pair is
+/// judged.
+pub(super) struct Streaming<'a> {
+    pub(super) judging: Judging<'a>,
+    pub(super) decisions: Decisions,
+}
+
+/// What [`Streaming`] judges pairs with; it does not change during the read.
+pub(super) struct Judging<'a> {
+    /// The exact configuration.
+    pub(super) config: Config,
+    pub(super) freq: &'a DocFreq,
+    /// The signing stage the features are recomputed with.
+    pub(super) signing: &'a Signing,
+    pub(super) sketches: &'a Sketches,
+    /// The candidate pairs as (later, earlier) document, sorted: by the document that decides
+    /// when they are judged.
+    pub(super) pairs: Vec<(u32, u32)>,
+    /// Per document, the last document of its candidate pairs ([`NO_PAIR`]: none).
+    last_use: Vec<u32>,
+}
+
+/// What [`Streaming`] has decided so far.
+pub(super) struct Decisions {
+    /// Pairs judged so far (a prefix of [`Judging::pairs`]).
+    pub(super) judged: usize,
+    pub(super) features: FeatureSets,
+    /// The held feature sets by the document after which they are no longer needed, earliest
+    /// first.
+    expiry: BinaryHeap<Reverse<(u32, u32)>>,
+    pub(super) kept: Vec<bool>,
+    /// Per document, whether it is in a verified pair judged so far.
+    pub(super) linked: Vec<bool>,
+    pub(super) edges: Vec<Edge>,
+    pub(super) removals: Vec<Removal>,
+}
+
+/// [`Judging::last_use`] of a document in no candidate pair.
+const NO_PAIR: u32 = u32::MAX;
+
+impl<'a> Streaming<'a> {
+    /// Ready to judge the candidate `pairs` (`(a, b)`, `a < b`) under the exact `config`.
+    pub(super) fn new(
+        config: Config,
+        freq: &'a DocFreq,
+        signing: &'a Signing,
+        sketches: &'a Sketches,
+        mut pairs: Vec<(u32, u32)>,
+    ) -> Streaming<'a> {
+        let n = sketches.n;
+        let mut last_use = vec![NO_PAIR; n];
+        for pair in &mut pairs {
+            let (a, b) = *pair;
+            for doc in [a, b] {
+                let last = &mut last_use[doc as usize];
+                *last = if *last == NO_PAIR { b } else { (*last).max(b) };
+            }
+            *pair = (b, a);
+        }
+        pairs.sort_unstable();
+        Streaming {
+            judging: Judging {
+                config,
+                freq,
+                signing,
+                sketches,
+                pairs,
+                last_use,
+            },
+            decisions: Decisions {
+                judged: 0,
+                features: FeatureSets::Memory(vec![Vec::new(); n]),
+                expiry: BinaryHeap::new(),
+                kept: vec![false; n],
+                linked: vec![false; n],
+                edges: Vec::new(),
+                removals: Vec::new(),
+            },
+        }
+    }
+
+    /// The verified pairs, sorted, and the removals, sorted by removed document.
+    pub(super) fn finish(self) -> (Vec<Edge>, Vec<Removal>) {
+        let mut edges = self.decisions.edges;
+        edges.sort_unstable_by_key(|&(a, b, _)| (a, b));
+        (edges, self.decisions.removals)
+    }
+}
+
+impl Judging<'_> {
+    /// Whether document `doc` is in a candidate pair (any removal or verified pair names only
+    /// such documents).
+    pub(super) fn in_pairs(&self, doc: usize) -> bool {
+        self.last_use.get(doc).is_some_and(|&last| last != NO_PAIR)
+    }
+}
+
+impl Decisions {
+    /// Decides the next chunk's documents, numbered from `first` (the chunks come in input
+    /// order), given their recomputed `features` (those in candidate pairs have them): marks
+    /// the removed ones in `removed`. Returns the documents whose last pair is now judged,
+    /// earlier ones included.
+    pub(super) fn decide(
+        &mut self,
+        judging: &Judging<'_>,
+        first: usize,
+        features: Vec<Option<Vec<Feature>>>,
+        removed: &mut [bool],
+    ) -> Result<Vec<u32>> {
+        let end = first + removed.len();
+        for (doc, features) in (first..end).zip(features) {
+            if let Some(features) = features {
+                self.expiry
+                    .push(Reverse((judging.last_use[doc], doc as u32)));
+                self.features.insert(doc, features)?;
+            }
+        }
+        let pending = &judging.pairs[self.judged..];
+        let count = pending.partition_point(|&(b, _)| (b as usize) < end);
+        let chunk_pairs: Vec<(u32, u32)> = pending[..count].iter().map(|&(b, a)| (a, b)).collect();
+        self.judged += count;
+        let edges = judge_all(
+            &judging.config,
+            judging.sketches,
+            &self.features,
+            &chunk_pairs,
+        )?;
+        let mut at = 0;
+        for doc in first..end {
+            let from = at;
+            while edges.get(at).is_some_and(|e| e.1 as usize == doc) {
+                at += 1;
+            }
+            let neighbours = edges[from..at].iter().map(|&(a, _, s)| (a, s));
+            match most_similar_kept(neighbours, &self.kept, |other| other) {
+                Some((kept, similarity)) => {
+                    removed[doc - first] = true;
+                    self.removals.push(Removal {
+                        removed: doc as u32,
+                        kept,
+                        similarity,
+                    });
+                }
+                None => self.kept[doc] = true,
+            }
+        }
+        for &(a, b, _) in &edges {
+            (self.linked[a as usize], self.linked[b as usize]) = (true, true);
+        }
+        self.edges.extend(edges);
+        let mut done = Vec::new();
+        while let Some(&Reverse((last, doc))) = self.expiry.peek() {
+            if last as usize >= end {
+                break;
+            }
+            self.expiry.pop();
+            self.features.release(doc);
+            done.push(doc);
+        }
+        Ok(done)
+    }
+}
+
+/// Judges the candidate pair `(a, b)` under `config` from both documents' signatures, slots
+/// and (exact verification) `features`: the verified pair, when it reaches the threshold.
+pub(super) fn judge(
+    config: &Config,
+    sketches: &Sketches,
+    features: &FeatureSets,
+    (a, b): (u32, u32),
+) -> Result<Option<Edge>> {
+    let (signature_a, slots_a) = sketches.evidence(a)?;
+    let (signature_b, slots_b) = sketches.evidence(b)?;
+    let (features_a, features_b) = (features.get(a)?, features.get(b)?);
+    let s = similarity_of(
+        config,
+        &Evidence {
+            features: &features_a,
+            signature: &signature_a,
+            slots: &slots_a,
+        },
+        &Evidence {
+            features: &features_b,
+            signature: &signature_b,
+            slots: &slots_b,
+        },
+    );
+    Ok((s >= config.threshold).then_some((a, b, s)))
+}
+
+/// [`judge`] on each pair: the verified ones, in the order of `pairs`. In parallel when there
+/// are at least [`PARALLEL_JUDGING`] pairs: below, the calling thread judges them faster than
+/// it can hand them over, in particular to a pool busy parsing the next chunk (verification
+/// in the writing read).
+pub(super) fn judge_all(
+    config: &Config,
+    sketches: &Sketches,
+    features: &FeatureSets,
+    pairs: &[(u32, u32)],
+) -> Result<Vec<Edge>> {
+    let judged = |&pair: &(u32, u32)| judge(config, sketches, features, pair).transpose();
+    if pairs.len() < PARALLEL_JUDGING {
+        pairs.iter().filter_map(judged).collect()
+    } else {
+        pairs.par_iter().filter_map(judged).collect()
+    }
+}
+
+/// Candidate pairs from which [`judge_all`] judges in parallel (one exact judgement takes a
+/// few microseconds).
+const PARALLEL_JUDGING: usize = 4096;
+
+impl Dedup {
+    /// The candidate pairs whose similarity under `config` reaches its threshold, judged from
+    /// the signatures, slots and (exact verification) `features` of both documents.
+    pub(super) fn verify(
+        &self,
+        sketches: &Sketches,
+        candidates: &Candidates,
+        config: &Config,
+        features: &FeatureSets,
+    ) -> Result<Vec<Edge>> {
+        let mut edges = Vec::new();
+        candidates.for_each_batch(|batch| {
+            edges.extend(judge_all(config, sketches, features, batch)?);
+            Ok(())
+        })?;
+        Ok(edges)
+    }
+}

@@ -1,0 +1,383 @@
+//! Dedup: streams a corpus of any size, removes near-duplicates, and writes every kept
+//! document's original line unchanged.
+//!
+//! Memory holds one signature per document (plus its length with `--keep longest`), never the
+//! text, and features only for the documents in candidate pairs with exact verification, so
+//! the corpus is read in passes. With a memory budget
+//! ([`Dedup::memory`]) the signatures, band keys and candidate pairs move to disk once they
+//! outgrow it (see *Beyond memory* below).
+//!
+//! 1. *(IDF weighting only)* document frequencies: the weights of the features depend on the
+//!    whole corpus, so they are counted in a pass of their own (memory: the vocabulary).
+//! 2. Signatures, in chunks of documents sketched in parallel with rayon.
+//! 3. LSH candidates by sorting band keys ([`Banding::candidates`]); each candidate pair is
+//!    verified by [`crate::similarity::similarity_of`] as every command is, from the *estimated* similarity (the
+//!    feature sets are not kept, so [`Config::exact`] does not apply) and, with
+//!    [`Config::fact_check`], the documents' fact slots (kept per document: a few bytes per
+//!    number); a greedy pass in keep order decides what stays.
+//! 4. The inputs are read again and the kept lines written in input order.
+//!
+//! Exact verification ([`Dedup::verify_exact`]) recomputes the feature sets of the documents
+//! in candidate pairs from the text. For [`Keep::First`] in memory it does so in the writing
+//! read, deciding each chunk's documents before writing them ([`judge::Streaming`]): one read of the
+//! inputs fewer. Otherwise (the keep order is not the input order, or the pairs are on disk)
+//! it takes a read of its own between steps 3 and 4.
+//!
+//! **Levels.** Above [`Level::Related`] (`config.level`), a verified pair must also reach the
+//! level ([`crate::verdict`]): the run verifies exactly, contrasts the documents in verified
+//! pairs with their candidates ([`Levels`]), and removes only what is a copy (or a rewrite).
+//! The streaming verification does not apply then: a document's later neighbours are needed.
+//!
+//! **The keep rule** ([`crate::keep`]): a greedy pass in keep order removes each document
+//! that has a verified pair with a document already kept.
+//!
+//! **Beyond memory.** While the state that the in-memory path holds per document (the
+//! signature, its slots, and the band keys LSH sorts) fits the budget, nothing changes. When
+//! it would not, the signatures seen so far and every later one are written to a
+//! [`crate::spill::SignatureTable`] on disk, and each document's band entries go to sorted runs
+//! ([`crate::spill::SortedRuns`]); LSH merges them k ways, bucket by bucket, and writes each bucket's pair
+//! keys to runs of their own, whose merge counts the bands each pair collides in. The
+//! candidate pairs come out in the same order as from [`Banding::candidates`] and are
+//! verified in batches that read their two signatures back by position, so the output is
+//! byte-identical to the in-memory path's for any budget. What stays in memory per
+//! document: the keep pass's arrays, the verified pairs, and, during the first read, the
+//! input's map of ids (later reads rename ids from the first read's [`read::Layout`]).
+//!
+//! Every step is in a fixed order, so the output is identical for any thread count.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::config::{Config, Weighting};
+use crate::error::{Error, Result};
+use crate::input::{InputOptions, Problem, read_once};
+pub use crate::keep::{Edge, Keep, Removal};
+use crate::keep::{greedy, keep_order};
+use crate::lsh::{Banding, Scan};
+use crate::shingle::DocFreq;
+use crate::sign::Signing;
+use crate::similarity::estimating;
+use crate::verdict::Level;
+
+mod candidates;
+mod exact;
+mod judge;
+mod levels;
+mod read;
+mod sketches;
+#[cfg(test)]
+mod tests;
+mod twins;
+mod write;
+
+use candidates::Candidates;
+use exact::FeatureSets;
+use judge::Streaming;
+pub use levels::Levels;
+use sketches::{Sketches, featureless_pairs, with_featureless_pairs};
+use twins::Twins;
+use write::Removals;
+
+/// The level dedup removes at unless told otherwise: the lowest whose precision on the
+/// Reuters audit (`tests/audit/`) is at least 0.95, so that a distinct story is not lost.
+pub const DEFAULT_LEVEL: Level = Level::Copy;
+
+/// The passes over the input, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Counting document frequencies (IDF weighting only).
+    Frequencies,
+    /// Computing signatures.
+    Signatures,
+    /// Recomputing the feature sets of the documents in candidate pairs (exact verification).
+    Verifying,
+    /// Writing the kept documents.
+    Writing,
+}
+
+impl Pass {
+    /// A short name for progress lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pass::Frequencies => "frequencies",
+            Pass::Signatures => "signatures",
+            Pass::Verifying => "verifying",
+            Pass::Writing => "writing",
+        }
+    }
+}
+
+/// What a dedup run reports while it works; the CLI prints it. Every method has a default
+/// that ignores the event.
+pub trait Observer {
+    /// A skipped document or unreadable path (reported in the first pass only).
+    fn problem(&mut self, _problem: &Problem) {}
+    /// A warning about an id: a repeated one renamed, or an id field that is not a string or
+    /// a number (first pass only).
+    fn renamed(&mut self, _warning: &str) {}
+    /// A pass starts; `total` is the number of documents when known.
+    fn start(&mut self, _pass: Pass, _total: Option<u64>) {}
+    /// Documents and text bytes read so far in the current pass.
+    fn progress(&mut self, _docs: u64, _bytes: u64) {}
+    /// The current pass is over.
+    fn finish(&mut self) {}
+    /// A warning about the documents read, such as those without features.
+    fn warning(&mut self, _warning: &str) {}
+}
+
+/// An observer that ignores everything.
+impl Observer for () {}
+
+/// What a dedup run did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Documents read.
+    pub documents: u64,
+    /// Documents skipped (bad lines, unreadable files).
+    pub skipped: u64,
+    /// Text bytes read (one pass).
+    pub bytes: u64,
+    /// LSH candidate pairs.
+    pub candidates: u64,
+    /// Candidate pairs at or above the threshold.
+    pub verified: u64,
+    /// Documents written.
+    pub kept: u64,
+    /// Documents removed.
+    pub removed: u64,
+    /// Bytes written to spill files (0: everything stayed in memory).
+    pub spilled: u64,
+}
+
+/// Where a dedup run writes.
+pub struct Outputs<'a> {
+    /// The kept documents' lines.
+    pub unique: &'a mut dyn Write,
+    /// TSV `removed_id`, `kept_id`, `similarity`, `story`, `level`: one line per removed
+    /// document (ids escaped by [`crate::output::tsv_field`], as in every TSV; story and level empty when
+    /// the run does not judge levels, [`Dedup::judges_levels`]).
+    pub removed: Option<&'a mut dyn Write>,
+    /// TSV `a`, `b`, `similarity`, `story`, `level`: every verified pair at the level (what
+    /// the removals were chosen from), sorted by document.
+    pub pairs: Option<&'a mut dyn Write>,
+}
+
+/// Settings of a dedup run.
+#[derive(Debug, Clone)]
+pub struct Dedup {
+    /// The engine configuration (`exact` is ignored: see `verify_exact`).
+    pub config: Config,
+    /// Judge candidate pairs by their exact similarity, from the feature sets of the documents
+    /// in candidate pairs, recomputed from their text: in the writing read for
+    /// [`Keep::First`] in memory, in an extra read otherwise; `false`: by the estimate from
+    /// the signatures (noisier near the threshold).
+    pub verify_exact: bool,
+    /// How inputs are read.
+    pub input: InputOptions,
+    /// Which document of a group is kept.
+    pub keep: Keep,
+    /// Documents sketched per parallel chunk (bounds the text held in memory: about three
+    /// chunks are in flight); `None`: [`CHUNK_DOCS_PER_THREAD`] for each thread of the rayon
+    /// pool the run is in, up to [`CHUNK_THREADS`] threads.
+    pub chunk_docs: Option<usize>,
+    /// Bytes the per-document state (signatures, band keys, candidate pairs) may take in
+    /// memory before it spills to sorted runs on disk; `None`: no limit, all in memory.
+    pub memory: Option<u64>,
+    /// The directory spill files go in (a fresh directory inside it, removed at the end).
+    pub temp_dir: PathBuf,
+}
+
+/// Documents per chunk by default, per thread of the pool: a few MB of text. Each chunk costs
+/// a hand-over to the pool and a wait for its last piece, so a chunk grows with the threads
+/// sharing it. At 1 M documents (classic preset, `--exact`), two threads: 6.72 s with chunks
+/// of 2,048, 6.33 s with 4,096, 6.40 s with 8,192; one thread: 11.91 s with 2,048, 12.12 s
+/// with 4,096 (medians of four alternating runs).
+pub const CHUNK_DOCS_PER_THREAD: usize = 2048;
+
+/// Threads a default chunk grows with, at most: beyond, the text in flight (about three
+/// chunks) would grow with the machine rather than with the work (32,768 documents of 3 KB
+/// are already some 300 MB of it).
+pub const CHUNK_THREADS: usize = 16;
+
+impl Dedup {
+    /// Settings with the default keep rule and chunk size.
+    pub fn new(config: Config, input: InputOptions) -> Dedup {
+        Dedup {
+            config,
+            input,
+            keep: Keep::First,
+            chunk_docs: None,
+            verify_exact: false,
+            memory: None,
+            temp_dir: std::env::temp_dir(),
+        }
+    }
+
+    /// Documents per chunk ([`Dedup::chunk_docs`]), taken from the pool the run is in rather
+    /// than the one current when the settings were made.
+    fn chunk_docs(&self) -> usize {
+        let threads = rayon::current_num_threads().clamp(1, CHUNK_THREADS);
+        self.chunk_docs
+            .unwrap_or(CHUNK_DOCS_PER_THREAD * threads)
+            .max(1)
+    }
+
+    /// Deduplicates `paths`, writing kept lines, and when asked the removals and the verified
+    /// pairs (see [`Outputs`]).
+    ///
+    /// ```
+    /// use storyprint::Config;
+    /// use storyprint::dedup::{Dedup, Outputs};
+    /// use storyprint::input::InputOptions;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("docs.jsonl");
+    /// let story = "the central bank raised its key interest rate by half a point on tuesday";
+    /// std::fs::write(&path, format!(
+    ///     "{{\"id\":\"a\",\"text\":\"{story}\"}}\n{{\"id\":\"b\",\"text\":\"{story}\",\"x\":1}}\n"
+    /// )).unwrap();
+    /// let (mut unique, mut removed) = (Vec::new(), Vec::new());
+    /// let dedup = Dedup::new(Config::classic(), InputOptions::default());
+    /// let outputs = Outputs { unique: &mut unique, removed: Some(&mut removed), pairs: None };
+    /// let summary = dedup.run(&[path], outputs, &mut ()).unwrap();
+    /// assert_eq!((summary.kept, summary.removed), (1, 1));
+    /// assert!(String::from_utf8(unique).unwrap().starts_with("{\"id\":\"a\""));
+    /// assert_eq!(
+    ///     String::from_utf8(removed).unwrap(),
+    ///     "removed_id\tkept_id\tsimilarity\tstory\tlevel\nb\ta\t1.0000\t\t\n"
+    /// );
+    /// ```
+    pub fn run(
+        &self,
+        paths: &[PathBuf],
+        outputs: Outputs<'_>,
+        observer: &mut dyn Observer,
+    ) -> Result<Summary> {
+        self.config.validate()?;
+        if let Some(path) = read_once(paths) {
+            return Err(Error::Config(format!(
+                "dedup reads its inputs twice, so it cannot read standard input or a pipe ({}); \
+                 save it to a file first",
+                path.display()
+            )));
+        }
+        let mut summary = Summary::default();
+        // The frequency pass's analyzers, with every word they stemmed, serve the next pass.
+        let signing = Signing::new(&self.config);
+        let freq = match self.config.weighting {
+            Weighting::Idf => self.frequencies(paths, &signing, observer, &mut summary),
+            Weighting::None => DocFreq::default(),
+        };
+        let first_pass = self.config.weighting == Weighting::None;
+        let mut sketches =
+            self.sketch(paths, &freq, &signing, first_pass, observer, &mut summary)?;
+        let exact = self.judges_levels() || self.verify_exact;
+        // Every verified pair is wanted with --pairs: the twins' shortcut would not list them.
+        if !exact
+            && outputs.pairs.is_none()
+            && let Some((edges, removals)) = Twins::select(self, &sketches, &mut summary)?
+        {
+            drop(freq);
+            let known = Removals::Known {
+                edges: &edges,
+                removals: &removals,
+                levels: None,
+            };
+            return self.write_known(paths, sketches, known, outputs, observer, summary);
+        }
+        let candidates = self.candidates(&mut sketches, &mut summary)?;
+        let candidates = match candidates {
+            Candidates::Memory(pairs)
+                if self.verify_exact
+                    && !self.judges_levels()
+                    && self.keep == Keep::First
+                    && featureless_pairs(&sketches, self.keep).is_empty() =>
+            {
+                let config = self.exact_config();
+                let streaming = Streaming::new(config, &freq, &signing, &sketches, pairs);
+                let removals = Removals::Streaming(Box::new(streaming));
+                self.write_pass(paths, removals, None, outputs, observer, &mut summary)?;
+                return Ok(summary);
+            }
+            candidates => candidates,
+        };
+        let (edges, mut levels) = if exact {
+            let features =
+                self.exact_features(paths, &freq, &signing, &mut sketches, &candidates, observer)?;
+            let config = &self.exact_config();
+            let edges = self.verify(&sketches, &candidates, config, &features)?;
+            if self.judges_levels() {
+                let (edges, levels) =
+                    Levels::judge(config, &sketches, &candidates, &features, edges)?;
+                (edges, Some(levels))
+            } else {
+                (edges, None)
+            }
+        } else {
+            let config = &estimating(&self.config);
+            let edges = self.verify(&sketches, &candidates, config, &FeatureSets::Estimated)?;
+            (edges, None)
+        };
+        drop(freq);
+        drop(candidates);
+        if let Some(levels) = &mut levels {
+            levels.add_copies(&featureless_pairs(&sketches, self.keep));
+        }
+        let edges = with_featureless_pairs(edges, &sketches, self.keep);
+        let removals = self.select(&sketches, &edges, &mut summary);
+        let known = Removals::Known {
+            edges: &edges,
+            removals: &removals,
+            levels: levels.as_ref(),
+        };
+        self.write_known(paths, sketches, known, outputs, observer, summary)
+    }
+
+    /// Whether the run judges each pair's level ([`crate::verdict`]): when it removes only
+    /// rewrites or copies (`config.level` above related). It then verifies exactly, whatever
+    /// [`Dedup::verify_exact`] says: the story score needs the feature sets.
+    pub fn judges_levels(&self) -> bool {
+        self.config.level > Level::Related
+    }
+
+    /// The writing read once the removals are `known` ([`Dedup::write_pass`]), the sketches
+    /// dropped first.
+    fn write_known(
+        &self,
+        paths: &[PathBuf],
+        mut sketches: Sketches,
+        known: Removals<'_>,
+        outputs: Outputs<'_>,
+        observer: &mut dyn Observer,
+        mut summary: Summary,
+    ) -> Result<Summary> {
+        summary.spilled = sketches.spilled();
+        let layout = std::mem::take(&mut sketches.layout);
+        drop(sketches);
+        self.write_pass(paths, known, Some(&layout), outputs, observer, &mut summary)?;
+        Ok(summary)
+    }
+
+    /// The banding dedup uses.
+    fn banding(&self) -> Banding {
+        Banding::for_config(&self.config, Scan::Streaming)
+    }
+
+    /// The configuration exact verification judges pairs with.
+    fn exact_config(&self) -> Config {
+        Config {
+            exact: true,
+            ..self.config.clone()
+        }
+    }
+
+    /// The greedy keep pass over the verified pairs: the removals, sorted by removed document.
+    fn select(&self, sketches: &Sketches, edges: &[Edge], summary: &mut Summary) -> Vec<Removal> {
+        let n = sketches.n;
+        summary.verified = edges.len() as u64;
+        let order = keep_order(n, self.keep, &sketches.lengths);
+        let removals = greedy(n, edges, &order);
+        summary.removed = removals.len() as u64;
+        summary.kept = n as u64 - summary.removed;
+        removals
+    }
+}

@@ -1,0 +1,351 @@
+//! The per-document state kept between the passes: signatures and fact slots in memory, or
+//! on disk once they outgrow the budget, and the documents without features.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use super::candidates::Candidates;
+use super::read::{Layout, Reading};
+use super::{Dedup, Observer, Pass, Summary};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::keep::{Edge, Keep, keep_order, ranks};
+use crate::lsh::{Banding, PairCounter, bucket_pairs, pair_key, split_band_entry};
+use crate::normalize::normalize;
+use crate::pool::Pool;
+use crate::shingle::{DocFreq, Slot};
+use crate::sign::{Featureless, Signing, Sketching};
+use crate::signature::Signature;
+use crate::spill::{FixedRecord, RunWriter, SignatureTable, SortedRuns, SpillDir};
+
+/// Per-document state kept between the passes.
+pub(super) struct Sketches {
+    /// Documents sketched.
+    pub(super) n: usize,
+    /// The signature pass's [`Layout`].
+    pub(super) layout: Layout,
+    pub(super) lengths: Vec<u32>,
+    pub(super) store: Store,
+    /// Estimated bytes the in-memory store holds.
+    pub(super) held: u64,
+    /// The documents without features, each with the key of its normalized text
+    /// ([`featureless_pairs`]).
+    featureless: Vec<(u128, u32)>,
+}
+
+/// Where the signatures (and fact slots) are.
+pub(super) enum Store {
+    Memory {
+        signatures: Vec<Signature>,
+        /// Fact slots per document, only with `config.fact_check`.
+        slots: Vec<Vec<Slot>>,
+    },
+    Disk(Box<Spilled>),
+}
+
+/// The state of a run that outgrew its memory budget.
+pub(super) struct Spilled {
+    /// Removed with its files when the run ends.
+    pub(super) dir: SpillDir,
+    table: SignatureTable,
+    band_entries: SortedRuns<u128>,
+    /// Bytes of the budget (spill buffers and merges are sized from it).
+    pub(super) budget: u64,
+}
+
+/// Records of type `T` in half of a budget of `budget` bytes (at least 1024, so that a tiny
+/// budget still makes runs of a useful size).
+fn run_records<T: FixedRecord>(budget: u64) -> usize {
+    usize::try_from(budget / 2 / T::SIZE as u64)
+        .unwrap_or(usize::MAX)
+        .max(1024)
+}
+
+impl Sketches {
+    /// Document `i`'s signature and fact slots (none without the fact check): borrowed from
+    /// memory, or read from the spill file.
+    pub(super) fn evidence(&self, i: u32) -> Result<(Cow<'_, Signature>, Cow<'_, [Slot]>)> {
+        match &self.store {
+            Store::Memory { signatures, slots } => Ok((
+                Cow::Borrowed(&signatures[i as usize]),
+                Cow::Borrowed(slots.get(i as usize).map_or(&[][..], Vec::as_slice)),
+            )),
+            Store::Disk(spilled) => {
+                let (signature, slots) = spilled.table.get(i)?;
+                Ok((Cow::Owned(signature), Cow::Owned(slots)))
+            }
+        }
+    }
+
+    /// Bytes written to disk so far.
+    pub(super) fn spilled(&self) -> u64 {
+        match &self.store {
+            Store::Memory { .. } => 0,
+            Store::Disk(spilled) => spilled.dir.written(),
+        }
+    }
+}
+
+/// What the in-memory path holds for one document: its signature (header, values and the
+/// allocator's share), its slots, and its band keys while LSH sorts them.
+fn held_bytes(k: usize, bands: usize, slots: &[Slot]) -> u64 {
+    let signature = std::mem::size_of::<Signature>() + 4 * k + 16;
+    let slots = std::mem::size_of::<Vec<Slot>>() + std::mem::size_of_val(slots);
+    (signature + slots + 16 * bands) as u64
+}
+
+impl Spilled {
+    /// Starts spilling into a new directory inside `temp_dir`.
+    pub(super) fn new(temp_dir: &std::path::Path, k: usize, budget: u64) -> Result<Spilled> {
+        let mut dir = SpillDir::new(temp_dir)?;
+        let table = SignatureTable::new(&mut dir, k)?;
+        Ok(Spilled {
+            dir,
+            table,
+            band_entries: SortedRuns::new("bands", run_records::<u128>(budget)),
+            budget,
+        })
+    }
+
+    /// Writes documents `first..` (signatures, band entries, and slots when `slots` has them:
+    /// it is empty without the fact check).
+    fn add(
+        &mut self,
+        banding: &Banding,
+        first: usize,
+        signatures: &[Signature],
+        slots: &[Vec<Slot>],
+    ) -> Result<()> {
+        let entries: Vec<Vec<u128>> = signatures
+            .par_iter()
+            .enumerate()
+            .map(|(i, signature)| banding.band_entries(signature, (first + i) as u32))
+            .collect();
+        for (i, (signature, entries)) in signatures.iter().zip(entries).enumerate() {
+            let doc_slots = slots.get(i).map_or(&[][..], Vec::as_slice);
+            self.table.push(signature, doc_slots)?;
+            for entry in entries {
+                self.band_entries.push(entry, &mut self.dir)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The candidate pairs, as [`Banding::candidates`] gives them, from the band runs: their
+    /// merge visits each band's buckets in order; each bucket's pair keys go to runs, whose
+    /// merge counts how many bands each pair collides in.
+    pub(super) fn candidates(&mut self, banding: &Banding) -> Result<Candidates> {
+        let read_bytes = usize::try_from(self.budget / 4).unwrap_or(usize::MAX);
+        let entries = std::mem::replace(&mut self.band_entries, SortedRuns::new("bands", 1));
+        let mut pair_keys = SortedRuns::<u64>::new("pairs", run_records::<u64>(self.budget));
+        let mut bucket: Vec<(u64, u32)> = Vec::new();
+        let mut bucket_band = 0usize;
+        let mut keys = Vec::new();
+        let mut flush = |bucket: &mut Vec<(u64, u32)>, dir: &mut SpillDir| -> Result<()> {
+            bucket_pairs(bucket, |key| keys.push(key));
+            bucket.clear();
+            for key in keys.drain(..) {
+                pair_keys.push(key, dir)?;
+            }
+            Ok(())
+        };
+        for entry in entries.finish(&mut self.dir, read_bytes)? {
+            let (band, key, doc) = split_band_entry(entry?);
+            if bucket
+                .first()
+                .is_some_and(|&(k, _)| (bucket_band, k) != (band, key))
+            {
+                flush(&mut bucket, &mut self.dir)?;
+            }
+            bucket_band = band;
+            bucket.push((key, doc));
+        }
+        flush(&mut bucket, &mut self.dir)?;
+        let mut counter = PairCounter::new(banding.min_hits);
+        let mut candidates = RunWriter::<u64>::new(&mut self.dir, "candidates")?;
+        for key in pair_keys.finish(&mut self.dir, read_bytes)? {
+            if let Some((a, b)) = counter.push(key?) {
+                candidates.push(pair_key(a, b))?;
+            }
+        }
+        if let Some((a, b)) = counter.finish() {
+            candidates.push(pair_key(a, b))?;
+        }
+        Ok(Candidates::Disk(candidates.finish(&mut self.dir)?))
+    }
+}
+
+impl Dedup {
+    pub(super) fn sketch(
+        &self,
+        paths: &[PathBuf],
+        freq: &DocFreq,
+        signing: &Signing,
+        report: bool,
+        observer: &mut dyn Observer,
+        summary: &mut Summary,
+    ) -> Result<Sketches> {
+        let config = &self.config;
+        let banding = self.banding();
+        let longest = self.keep == Keep::Longest;
+        let mut sketches = Sketches {
+            n: 0,
+            layout: Layout::default(),
+            lengths: Vec::new(),
+            store: Store::Memory {
+                signatures: Vec::new(),
+                slots: Vec::new(),
+            },
+            held: 0,
+            featureless: Vec::new(),
+        };
+        let mut failure: Option<Error> = None;
+        let mut featureless = Featureless::default();
+        let states: Pool<Sketching<'_>> = Pool::default();
+        let read = Reading {
+            pass: Pass::Signatures,
+            total: (!report).then_some(summary.documents),
+            report,
+            keep_lines: false,
+            layout: None,
+        };
+        let found = self.for_each_chunk(
+            paths,
+            read,
+            observer,
+            || states.lend(|| signing.state(freq)),
+            |state, _, record| {
+                let length = u32::try_from(record.doc.text.len()).unwrap_or(u32::MAX);
+                let (signature, slots) = signing.sign(state, &record.doc.text);
+                let text_key = signature
+                    .is_empty()
+                    .then(|| normalized_key(&record.doc.text, config));
+                (signature, slots, length, text_key)
+            },
+            |records, made| {
+                if failure.is_some() {
+                    return;
+                }
+                let mut evidence = Vec::with_capacity(made.len());
+                let first = sketches.n as u32;
+                for (i, (record, (signature, slots, length, text_key))) in
+                    records.iter().zip(made).enumerate()
+                {
+                    if let Some(key) = text_key {
+                        featureless.add(&record.doc.id, &record.doc.origin);
+                        sketches.featureless.push((key, first + i as u32));
+                    }
+                    evidence.push((signature, slots));
+                    if longest {
+                        sketches.lengths.push(length);
+                    }
+                }
+                if let Err(e) = self.keep_sketches(&mut sketches, &banding, evidence) {
+                    failure = Some(e);
+                }
+            },
+        );
+        (summary.documents, summary.bytes, summary.skipped) =
+            (found.docs, found.bytes, found.skipped);
+        if let Some(warning) = featureless.warning(true) {
+            observer.warning(&warning);
+        }
+        sketches.layout = found.layout;
+        // The states' analyzers go back to the stage for the later reads.
+        drop(states);
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if let Store::Disk(spilled) = &mut sketches.store {
+            spilled.table.finish(&mut spilled.dir)?;
+        }
+        Ok(sketches)
+    }
+
+    /// Keeps a chunk's signatures and slots: in memory while they fit the budget; once they
+    /// do not, everything so far and from then on on disk.
+    fn keep_sketches(
+        &self,
+        sketches: &mut Sketches,
+        banding: &Banding,
+        evidence: Vec<(Signature, Vec<Slot>)>,
+    ) -> Result<()> {
+        let first = sketches.n;
+        sketches.n += evidence.len();
+        let (signatures, slots) = match &mut sketches.store {
+            Store::Disk(spilled) => {
+                let (signatures, slots): (Vec<Signature>, Vec<Vec<Slot>>) =
+                    evidence.into_iter().unzip();
+                return spilled.add(banding, first, &signatures, &slots);
+            }
+            Store::Memory { signatures, slots } => (signatures, slots),
+        };
+        for (signature, doc_slots) in evidence {
+            sketches.held += held_bytes(self.config.num_hashes, banding.bands, &doc_slots);
+            signatures.push(signature);
+            if self.config.fact_check {
+                slots.push(doc_slots);
+            }
+        }
+        // Half the budget: the band entries' buffer, once spilling, takes the other half.
+        let Some(budget) = self.memory.filter(|&budget| sketches.held > budget / 2) else {
+            return Ok(());
+        };
+        let mut spilled = Spilled::new(&self.temp_dir, self.config.num_hashes, budget)?;
+        let chunk_docs = self.chunk_docs();
+        for start in (0..signatures.len()).step_by(chunk_docs) {
+            let end = (start + chunk_docs).min(signatures.len());
+            let chunk_slots = slots.get(start..end).unwrap_or(&[]);
+            spilled.add(banding, start, &signatures[start..end], chunk_slots)?;
+        }
+        sketches.store = Store::Disk(Box::new(spilled));
+        sketches.held = 0;
+        Ok(())
+    }
+}
+
+/// The key of a text's normalized form: documents without features are duplicates when
+/// their normalized texts are the same.
+fn normalized_key(text: &str, config: &Config) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(normalize(text, config.strip_chrome).as_bytes())
+}
+
+/// Documents without features match no other by their features, not even a copy: those with
+/// the same normalized text are paired here instead, at similarity 1, each with the group's
+/// first in keep order (a star, linear in the group), sorted.
+pub(super) fn featureless_pairs(sketches: &Sketches, keep: Keep) -> Vec<Edge> {
+    let mut groups = sketches.featureless.clone();
+    if groups.len() < 2 {
+        return Vec::new();
+    }
+    let rank = ranks(sketches.n, &keep_order(sketches.n, keep, &sketches.lengths));
+    groups.sort_unstable_by_key(|&(key, doc)| (key, rank[doc as usize]));
+    let mut pairs: Vec<Edge> = groups
+        .chunk_by(|a, b| a.0 == b.0)
+        .flat_map(|group| {
+            let first = group[0].1;
+            group[1..]
+                .iter()
+                .map(move |&(_, doc)| (first.min(doc), first.max(doc), 1.0))
+        })
+        .collect();
+    pairs.sort_unstable_by_key(|&(a, b, _)| (a, b));
+    pairs
+}
+
+/// The verified pairs with [`featureless_pairs`] added, in document order (unchanged when
+/// every document has features).
+pub(super) fn with_featureless_pairs(
+    mut edges: Vec<Edge>,
+    sketches: &Sketches,
+    keep: Keep,
+) -> Vec<Edge> {
+    let extra = featureless_pairs(sketches, keep);
+    if !extra.is_empty() {
+        edges.extend(extra);
+        edges.sort_by_key(|&(a, b, _)| (a, b));
+    }
+    edges
+}
