@@ -7,11 +7,9 @@ use std::time::Duration;
 use redb::{Database, ReadableTable};
 use serde::Serialize;
 
+use super::open::{incompatible, open_read_only, stored_settings, while_locked};
 use super::store::{DOCS, META};
-use super::{
-    AddOptions, DB_FILE, Index, OpenOptions, Record, Store, guarded, incompatible, open_read_only,
-    stored_settings, unix_now, while_locked,
-};
+use super::{AddOptions, DB_FILE, Index, OpenOptions, Record, Store, guarded, unix_now};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::input::{Document, Origin};
