@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::analysis::{Prepared, evidence_of, term_keys};
 use super::candidates::band_keys;
 use super::check::{Match, duplicate_at};
-use super::store::{NEXT_SEQ_KEY, Record};
+use super::store::{NEXT_SEQ_KEY, StoredDoc};
 use super::tables::WriteTables;
 use super::{Index, store, unix_now};
 use crate::error::Result;
@@ -176,7 +176,7 @@ impl Index {
         for key in band_keys(&self.banding, &query.signature) {
             tables.pending.entry(key).or_default().push(seq);
         }
-        let record = Record {
+        let record = StoredDoc {
             id: doc.id.to_string(),
             added_at,
             content_hash: doc.content_hash,

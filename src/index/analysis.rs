@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::Index;
-use super::store::{Record, StoredEvidence};
+use super::store::{StoredDoc, StoredEvidence};
 use crate::config::{Config, Language};
 use crate::input::Document;
 use crate::normalize::normalize;
@@ -71,7 +71,7 @@ pub(super) fn evidence_of(analysis: &Analysis, config: &Config) -> StoredEvidenc
 }
 
 /// Analyses of stored records (their normalized texts), in order.
-pub(super) fn analyze_records(records: &[(u64, Record)], config: &Config) -> Vec<Analysis> {
+pub(super) fn analyze_stored(records: &[(u64, StoredDoc)], config: &Config) -> Vec<Analysis> {
     let texts: Vec<&str> = records.iter().map(|(_, r)| r.text.as_str()).collect();
     analyze_normalized(&texts, config)
 }

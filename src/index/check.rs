@@ -11,7 +11,7 @@ use super::analysis::term_keys;
 use super::cache::{self, FreqCache, Stamp};
 use super::candidates::has_features;
 use super::store::{
-    self, BANDS, DOC_FREQ, DOCS, EVIDENCE, IDS, META, NEXT_SEQ_KEY, RecordHead, StoredEvidence,
+    self, BANDS, DOC_FREQ, DOCS, EVIDENCE, IDS, META, NEXT_SEQ_KEY, StoredDocHead, StoredEvidence,
 };
 use super::tables::{TableSet, Tables, decoded, load_freq};
 use crate::config::Weighting;
@@ -156,7 +156,7 @@ impl Index {
             let Some(bytes) = tables.docs().get(seq)? else {
                 continue;
             };
-            let record = decoded(seq, RecordHead::decode(bytes.value()))?;
+            let record = decoded(seq, StoredDocHead::decode(bytes.value()))?;
             let evidence = match tables.evidence().get(seq)? {
                 Some(bytes) => StoredEvidence::decode(bytes.value()).ok_or_else(|| {
                     Error::IndexCorrupt(format!("evidence of document {seq} does not decode"))
@@ -200,7 +200,7 @@ impl Index {
             })
             .collect();
         fn evidence<'a>(
-            (record, stored): &'a (RecordHead, StoredEvidence),
+            (record, stored): &'a (StoredDocHead, StoredEvidence),
             features: &'a [Feature],
         ) -> Evidence<'a> {
             Evidence {

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use redb::{Database, ReadableMultimapTable, ReadableTable, ReadableTableMetadata};
 use serde::Serialize;
 
-use super::analysis::{analyze_records, evidence_of, term_keys};
+use super::analysis::{analyze_stored, evidence_of, term_keys};
 use super::candidates::band_keys;
 use super::open::unopenable;
 use super::store::{
-    self, BANDS, DOC_FREQ, DOCS, EVIDENCE, FORMAT_KEY, IDS, META, NEXT_SEQ_KEY, Record,
+    self, BANDS, DOC_FREQ, DOCS, EVIDENCE, FORMAT_KEY, IDS, META, NEXT_SEQ_KEY, StoredDoc,
     StoredEvidence,
 };
 use super::tables::decode;
@@ -48,9 +48,9 @@ pub struct Stats {
     pub min_hits: usize,
 }
 
-/// What `verify` checked.
+/// What [`Index::check_integrity`] checked.
 #[derive(Debug, Clone, Serialize)]
-pub struct VerifyReport {
+pub struct IntegrityReport {
     /// Documents checked.
     pub documents: u64,
     /// Band entries checked.
@@ -67,7 +67,7 @@ impl Index {
     }
 
     /// The indexed document with this id (normalized text, signature, added-at).
-    pub fn get(&self, id: &str) -> Result<Option<Record>> {
+    pub fn get(&self, id: &str) -> Result<Option<StoredDoc>> {
         let txn = self.db.begin_read()?;
         let Some(seq) = txn.open_table(IDS)?.get(id)?.map(|v| v.value()) else {
             return Ok(None);
@@ -117,7 +117,7 @@ impl Index {
     /// tables agree: every record decodes, ids and records match one to one, every document's
     /// band entries are present and no other, and the document frequencies are those of the
     /// stored texts.
-    pub fn verify(&mut self) -> Result<VerifyReport> {
+    pub fn check_integrity(&mut self) -> Result<IntegrityReport> {
         if !self.store_integrity()? {
             return Err(Error::IndexCorrupt(
                 match self.db {
@@ -131,7 +131,7 @@ impl Index {
                 .into(),
             ));
         }
-        self.verify_tables()
+        self.check_tables()
     }
 
     /// redb's integrity check (page checksums, B-tree structure): whether the store passed.
@@ -156,8 +156,9 @@ impl Index {
         }
     }
 
-    /// That the tables agree with each other and with the stored texts (see [`Index::verify`]).
-    pub(super) fn verify_tables(&self) -> Result<VerifyReport> {
+    /// That the tables agree with each other and with the stored texts (see
+    /// [`Index::check_integrity`]).
+    pub(super) fn check_tables(&self) -> Result<IntegrityReport> {
         let txn = self.db.begin_read()?;
         let ids = txn.open_table(IDS)?;
         let docs = txn.open_table(DOCS)?;
@@ -173,10 +174,9 @@ impl Index {
         let (mut expected_sum, mut expected_count) = (0u64, 0u64);
         let mut expected_freq: HashMap<u64, u64> = HashMap::new();
         let k = self.config.num_hashes;
-        let mut chunk: Vec<(u64, Record)> = Vec::new();
-        let mut check_chunk = |chunk: &mut Vec<(u64, Record)>| -> Result<()> {
-            for ((seq, record), analysis) in chunk.iter().zip(analyze_records(chunk, &self.config))
-            {
+        let mut chunk: Vec<(u64, StoredDoc)> = Vec::new();
+        let mut check_chunk = |chunk: &mut Vec<(u64, StoredDoc)>| -> Result<()> {
+            for ((seq, record), analysis) in chunk.iter().zip(analyze_stored(chunk, &self.config)) {
                 for key in term_keys(&analysis) {
                     *expected_freq.entry(key).or_insert(0) += 1;
                 }
@@ -266,7 +266,7 @@ impl Index {
                 expected_freq.len()
             ));
         }
-        Ok(VerifyReport {
+        Ok(IntegrityReport {
             documents: docs.len()?,
             band_entries: count,
             terms,

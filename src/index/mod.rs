@@ -66,10 +66,10 @@ pub use add::{AddCounts, AddOptions, AddOutcome, AddStatus};
 use cache::FreqCache;
 pub use candidates::{MAX_QUERY_BUCKET, MAX_VERIFIED};
 pub use check::{Match, duplicate_at};
-pub use inspect::{Stats, VerifyReport};
+pub use inspect::{IntegrityReport, Stats};
 pub use open::{OpenOptions, guarded};
 pub use repair::{RepairOutcome, RepairReport, repair};
-pub use store::{FORMAT_VERSION, Record, UPGRADABLE_VERSION};
+pub use store::{FORMAT_VERSION, StoredDoc, UPGRADABLE_VERSION};
 
 /// Every redb error converts into [`Error::Store`].
 macro_rules! store_errors {

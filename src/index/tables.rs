@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use redb::{ReadableMultimapTable, ReadableTable, WriteTransaction};
 
 use super::cache::{FreqCache, Stamp};
-use super::store::{BANDS, DOC_FREQ, DOCS, EVIDENCE, IDS, META, Record};
+use super::store::{BANDS, DOC_FREQ, DOCS, EVIDENCE, IDS, META, StoredDoc};
 use crate::error::{Error, Result};
 use crate::shingle::DocFreq;
 
-pub(super) fn decode(seq: u64, bytes: &[u8]) -> Result<Record> {
-    decoded(seq, Record::decode(bytes))
+pub(super) fn decode(seq: u64, bytes: &[u8]) -> Result<StoredDoc> {
+    decoded(seq, StoredDoc::decode(bytes))
 }
 
 /// A decoded record (or its head), or a corruption error naming the record.

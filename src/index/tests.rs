@@ -39,7 +39,7 @@ fn an_interrupted_upgrade_goes_on_when_the_index_is_opened() {
     }
     let mut index = Index::open(dir.path(), &OpenOptions::existing()).unwrap();
     assert_eq!(index.stats().unwrap().format_version, FORMAT_VERSION);
-    assert_eq!(index.verify().unwrap().documents, 4);
+    assert_eq!(index.check_integrity().unwrap().documents, 4);
     let txn = index.db.begin_read().unwrap();
     let meta = txn.open_table(META).unwrap();
     assert_eq!(store::meta_value(&meta, UPGRADE_KEY).unwrap(), None);
@@ -77,7 +77,7 @@ fn at(added_at: u64) -> AddOptions {
 }
 
 #[test]
-fn add_check_replace_remove_and_verify() {
+fn add_check_replace_remove_and_check_integrity() {
     let dir = tempfile::tempdir().unwrap();
     let mut index = open(dir.path());
     let outcomes = index
@@ -106,14 +106,14 @@ fn add_check_replace_remove_and_verify() {
     let outcomes = index.add(&[doc("rates", PARDON)], &at(300)).unwrap();
     assert_eq!(outcomes[0].status, AddStatus::Replaced);
     assert!(index.check(RATES, None, None).unwrap().is_empty());
-    index.verify().unwrap();
+    index.check_integrity().unwrap();
     assert_eq!(
         index.remove(&["rates".into(), "nope".into()]).unwrap(),
         ["nope"]
     );
     assert_eq!(index.expire(150).unwrap(), 1, "pardon was added at 100");
     assert_eq!(index.stats().unwrap().documents, 1);
-    let report = index.verify().unwrap();
+    let report = index.check_integrity().unwrap();
     assert_eq!(report.documents, 1);
     assert_eq!(report.band_entries, index.banding().bands as u64);
 }
@@ -225,7 +225,7 @@ fn a_second_open_waits_then_fails_with_a_clear_message() {
 }
 
 #[test]
-fn verify_finds_tables_that_disagree() {
+fn the_integrity_check_finds_tables_that_disagree() {
     let dir = tempfile::tempdir().unwrap();
     {
         let index = open(dir.path());
@@ -235,6 +235,6 @@ fn verify_finds_tables_that_disagree() {
         txn.commit().unwrap();
     }
     let mut index = Index::open(dir.path(), &OpenOptions::existing()).unwrap();
-    let err = index.verify().unwrap_err();
+    let err = index.check_integrity().unwrap_err();
     assert!(matches!(err, Error::IndexCorrupt(_)), "{err}");
 }

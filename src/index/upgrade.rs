@@ -4,9 +4,11 @@
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use super::FORMAT_VERSION;
-use super::analysis::{analyze_records, evidence_of};
+use super::analysis::{analyze_stored, evidence_of};
 use super::candidates::band_keys;
-use super::store::{self, BANDS, DOC_FREQ, DOCS, EVIDENCE, FORMAT_KEY, META, Record, UPGRADE_KEY};
+use super::store::{
+    self, BANDS, DOC_FREQ, DOCS, EVIDENCE, FORMAT_KEY, META, StoredDoc, UPGRADE_KEY,
+};
 use super::tables::decode;
 use crate::config::Config;
 use crate::error::Result;
@@ -75,7 +77,7 @@ pub(super) fn upgrade_chunk(
         let mut meta = txn.open_table(META)?;
         let next = store::meta_u64(&meta, UPGRADE_KEY)?;
         let mut docs = txn.open_table(DOCS)?;
-        let mut records: Vec<(u64, Record)> = Vec::with_capacity(chunk);
+        let mut records: Vec<(u64, StoredDoc)> = Vec::with_capacity(chunk);
         for entry in docs.range(next..)?.take(chunk) {
             let (seq, bytes) = entry?;
             records.push((seq.value(), decode(seq.value(), bytes.value())?));
@@ -83,7 +85,7 @@ pub(super) fn upgrade_chunk(
         let after = records.last().and_then(|&(last, _)| last.checked_add(1));
         let mut evidence = txn.open_table(EVIDENCE)?;
         let mut bands = txn.open_multimap_table(BANDS)?;
-        let analyses = analyze_records(&records, config);
+        let analyses = analyze_stored(&records, config);
         for ((seq, mut record), analysis) in records.into_iter().zip(analyses) {
             let features = features(&analysis.text, &analysis.terms, config, freq);
             record.signature = sketcher.sketch(&features);
