@@ -194,17 +194,18 @@ impl Lines {
 }
 
 /// A JSONL line as read, not yet decoded or parsed: reading is sequential, parsing can run on
-/// many threads ([`RawLine::parse`]), and [`Reader::finish`](super::Reader::finish) then gives ids in input order.
+/// many threads ([`RawLine::parse`]), and [`Reader::complete`](super::Reader::complete) then
+/// gives ids in input order.
 #[derive(Debug)]
-pub struct RawLine {
+pub(crate) struct RawLine {
     origin: Origin,
     bytes: Vec<u8>,
 }
 
 impl RawLine {
     /// The record of the line (decoded, parsed), or why it is skipped; its id is not yet
-    /// made unique ([`Reader::finish`](super::Reader::finish) does that).
-    pub fn parse(self, options: &InputOptions) -> RecordItem {
+    /// made unique ([`Reader::complete`](super::Reader::complete) does that).
+    fn parse(self, options: &InputOptions) -> RecordItem {
         let RawLine { origin, bytes } = self;
         let line = match decode(bytes) {
             Ok(line) => line,
@@ -225,10 +226,10 @@ impl RawLine {
     }
 }
 
-/// What [`Reader::next_raw`](super::Reader::next_raw) yields: a JSONL line to parse, or an item already complete (a
-/// text document, or a problem met while reading).
+/// What [`Reader::next_raw`](super::Reader::next_raw) yields: a JSONL line to parse, or an
+/// item already complete (a text document, or a problem met while reading).
 #[derive(Debug)]
-pub enum Raw {
+pub(crate) enum Raw {
     /// A JSONL line.
     Line(RawLine),
     /// A record or problem needing no parse.
@@ -237,7 +238,7 @@ pub enum Raw {
 
 impl Raw {
     /// The item: parses a line, passes a ready item through.
-    pub fn parse(self, options: &InputOptions) -> RecordItem {
+    pub(crate) fn parse(self, options: &InputOptions) -> RecordItem {
         match self {
             Raw::Line(line) => line.parse(options),
             Raw::Ready(item) => item,

@@ -20,7 +20,7 @@ mod tests;
 mod text;
 mod walk;
 
-pub use jsonl::{Raw, RawLine};
+pub(crate) use jsonl::Raw;
 pub use reader::{Reader, Shard, shards};
 pub(crate) use walk::{FileIdentity, file_identity};
 pub use walk::{input_files, read_once};

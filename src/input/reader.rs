@@ -146,7 +146,7 @@ impl Reader {
     }
 
     /// Gives a repeated id a fresh `#N` suffix and records a warning naming both places.
-    pub fn unique(&mut self, doc: Document) -> Document {
+    fn unique(&mut self, doc: Document) -> Document {
         let (source, line, count) = match self.seen.entry(id_key(&doc.id)) {
             Entry::Vacant(vacant) => {
                 // Reading runs ahead of completing, so the document's source is not always
@@ -201,10 +201,10 @@ impl Reader {
     }
 
     /// The next item, JSONL lines unparsed. Items must go through [`Raw::parse`] and then, in
-    /// this order, [`Reader::finish`] (or [`Reader::unique`] on the parsed document), as
+    /// this order, [`Reader::complete`] (on a record; [`Reader::finish`] on an item), as
     /// [`Reader::next_record`] does in one step — unless their ids are renamed as an earlier
     /// read of the same inputs renamed them (what `dedup`'s later reads do).
-    pub fn next_raw(&mut self) -> Option<Raw> {
+    pub(crate) fn next_raw(&mut self) -> Option<Raw> {
         if let Some(problem) = self.pending.next() {
             return Some(Raw::Ready(Err(problem)));
         }
@@ -248,13 +248,13 @@ impl Reader {
     }
 
     /// Completes a parsed item, in input order ([`Reader::complete`]).
-    pub fn finish(&mut self, item: RecordItem) -> RecordItem {
+    fn finish(&mut self, item: RecordItem) -> RecordItem {
         item.map(|record| self.complete(record))
     }
 
     /// Completes a parsed record, in input order: its warning joins the repeated-id warnings
     /// ([`Reader::take_renamed`]), and a repeated id gets its `#N` suffix.
-    pub fn complete(&mut self, mut record: Record) -> Record {
+    pub(crate) fn complete(&mut self, mut record: Record) -> Record {
         self.renamed.extend(record.warning.take());
         Record {
             doc: self.unique(record.doc),
