@@ -1,11 +1,12 @@
 //! Input stage: turns paths (files, directories, `-`) into documents, in a stable order.
 //!
-//! A `.txt`/`.md` file is one document; a `.jsonl`/`.jsonl.gz`/`.jsonl.zst` file holds one
-//! document per line, a `.parquet` file one per row ([`parquet`](self::parquet), feature
-//! `parquet`). Directories are walked recursively in sorted order, following symbolic
-//! links but each directory once, and skipping FIFOs, sockets and devices. A bad document (invalid UTF-8,
-//! empty, too large, a malformed JSON line) becomes a [`Problem`] naming the file and line;
-//! the reader goes on with the next one, so one bad file never loses the others.
+//! A `.txt`/`.md` file is one document (`text.rs`); a `.jsonl`/`.jsonl.gz`/`.jsonl.zst` file
+//! holds one document per line (`jsonl.rs`), a `.parquet` file one per row (`parquet.rs`,
+//! feature `parquet`). Directories are walked recursively in sorted order, following symbolic
+//! links but each directory once, and skipping FIFOs, sockets and devices (`walk.rs`). A bad
+//! document (invalid UTF-8, empty, too large, a malformed JSON line) becomes a [`Problem`]
+//! naming the file and line; the [`Reader`] goes on with the next one, so one bad file never
+//! loses the others.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -63,8 +64,8 @@ pub struct Record {
     /// The JSONL line, without its line terminator; `None` for a text file.
     pub raw: Option<String>,
     /// A warning about the record that does not skip it (its id field is not a string or a
-    /// number), given out with the repeated-id warnings when the record is completed
-    /// ([`Reader::complete`]).
+    /// number), given out with the repeated-id warnings ([`Reader::take_renamed`]) when the
+    /// reader completes the record.
     pub warning: Option<String>,
 }
 
