@@ -15,6 +15,12 @@
 //! frequencies (with the default `exact` configuration), so drift can cost a candidate, never
 //! a wrong number. A checked document is weighted as if it had been added.
 //!
+//! The files: `open.rs` (the lock, the stored settings, creating), `upgrade.rs` (older
+//! formats), `add.rs`, `check.rs` (a query signed, its candidates verified), `candidates.rs`
+//! (band hit counts), `remove.rs`, `inspect.rs` (a document, figures, the integrity check),
+//! `tables.rs`, `analysis.rs`, `store.rs` (table layout and encodings), `cache.rs`,
+//! `repair.rs` and `http.rs` (the service).
+//!
 //! ```
 //! use storyprint::index::{AddOptions, Index, OpenOptions};
 //! use storyprint::{Config, Document, Origin};
