@@ -463,7 +463,7 @@ fn answers_as_its_fixture(fixture: &Path, least: f64) {
     .unwrap();
     let mut index = Index::open(dir.path(), &OpenOptions::existing()).unwrap();
     assert_eq!(index.stats().unwrap().format_version, 3);
-    assert_eq!(index.verify().unwrap().documents, 4);
+    assert_eq!(index.check_integrity().unwrap().documents, 4);
     let matches = index
         .check(
             "After storm damage to 14 cranes, Port Alder's harbour authority shut the northern \

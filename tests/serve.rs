@@ -493,7 +493,7 @@ fn ten_thousand_mixed_requests_from_eight_clients_lose_nothing() {
         assert!(opened.contains(id).unwrap(), "acknowledged add {id} lost");
     }
     assert_eq!(
-        opened.verify().unwrap().documents,
+        opened.check_integrity().unwrap().documents,
         acknowledged.len() as u64
     );
 }

@@ -241,7 +241,7 @@ fn run_index(args: IndexArgs) -> anyhow::Result<u8> {
         }
         IndexCommand::Verify(args) => {
             let mut index = args.location.open_to_read()?;
-            let report = index.verify()?;
+            let report = index.check_integrity()?;
             println!(
                 "ok: {} documents, {} band entries, {} document frequencies",
                 report.documents, report.band_entries, report.terms

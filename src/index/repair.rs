@@ -1,5 +1,5 @@
-//! `storyprint index repair`: an index that fails verification is recovered by redb when it
-//! can, and otherwise rebuilt from the documents that can still be read.
+//! `storyprint index repair`: an index that fails its integrity check is recovered by redb
+//! when it can, and otherwise rebuilt from the documents that can still be read.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -7,11 +7,9 @@ use std::time::Duration;
 use redb::{Database, ReadableTable};
 use serde::Serialize;
 
+use super::open::{incompatible, open_read_only, stored_settings, while_locked};
 use super::store::{DOCS, META};
-use super::{
-    AddOptions, DB_FILE, Index, OpenOptions, Record, Store, guarded, incompatible, open_read_only,
-    stored_settings, unix_now, while_locked,
-};
+use super::{AddOptions, DB_FILE, Index, OpenOptions, Store, StoredDoc, guarded, unix_now};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::input::{Document, Origin};
@@ -23,10 +21,10 @@ const REBUILD_BATCH: usize = 1000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RepairOutcome {
-    /// The index verified: nothing was changed.
+    /// The index passed its integrity check: nothing was changed.
     Sound,
     /// redb's integrity check found damage and repaired the store (from its last good
-    /// commit); the tables then verified. The damaged file was kept.
+    /// commit); the tables then passed. The damaged file was kept.
     Recovered {
         /// Where the damaged file's copy is.
         kept_as: PathBuf,
@@ -52,12 +50,12 @@ pub struct RepairReport {
 ///
 /// The file is first copied to `index.redb.damaged-<unix time>` (removed again when the index
 /// proves sound). Then the index is opened for writing (redb recovers a write a crash
-/// interrupted) and verified ([`Index::verify`]); when that fails on a damaged store or tables
-/// that disagree, a new index is built, with the stored settings, from every record that can
-/// still be read (their normalized texts, added again in order with their added-at times, as
-/// `index add` would), and takes the damaged file's place. Documents whose records cannot be
-/// read are lost: their ids are not known. Fails, leaving the file as it was given, when not
-/// even the settings can be read.
+/// interrupted) and checked ([`Index::check_integrity`]); when that fails on a damaged store or
+/// tables that disagree, a new index is built, with the stored settings, from every record
+/// that can still be read (their normalized texts, added again in order with their added-at
+/// times, as `index add` would), and takes the damaged file's place. Documents whose records
+/// cannot be read are lost: their ids are not known. Fails, leaving the file as it was given,
+/// when not even the settings can be read.
 pub fn repair(dir: &Path, wait: Duration) -> Result<RepairReport> {
     let file = dir.join(DB_FILE);
     if !file.is_file() {
@@ -68,7 +66,7 @@ pub fn repair(dir: &Path, wait: Duration) -> Result<RepairReport> {
     let checked = guarded(dir, || {
         let mut index = Index::open(dir, &OpenOptions::existing().waiting(wait))?;
         let clean = index.store_integrity()?;
-        let documents = index.verify_tables()?.documents;
+        let documents = index.check_tables()?.documents;
         Ok((clean, documents))
     });
     let (outcome, documents) = match checked {
@@ -103,7 +101,7 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + use<> {
 #[derive(Default)]
 struct Salvage {
     config: Option<Config>,
-    records: Vec<Record>,
+    records: Vec<StoredDoc>,
 }
 
 /// Reads the settings and, in sequence order, the records up to the first that cannot be
@@ -122,7 +120,7 @@ fn salvage(dir: &Path, wait: Duration, found: &mut Salvage) -> Result<()> {
     found.config = settings.map(|(config, _, _)| config);
     for entry in txn.open_table(DOCS)?.iter()? {
         let Ok((_, bytes)) = entry else { break };
-        found.records.extend(Record::decode(bytes.value()));
+        found.records.extend(StoredDoc::decode(bytes.value()));
     }
     Ok(())
 }

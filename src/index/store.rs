@@ -5,7 +5,7 @@
 //!   signature [`Params`] as JSON), `banding` (bands, rows, min_hits as u32), `next_seq` (u64),
 //!   and while an upgrade from an older format runs, `upgrade_next` (u64, where it goes on).
 //! - `ids`: document id → sequence number.
-//! - `docs`: sequence number → [`Record`] bytes.
+//! - `docs`: sequence number → [`StoredDoc`] bytes.
 //! - `bands`: band key → sequence numbers (a multimap: the LSH band tables). A band key is
 //!   [`Banding::band_key`], xxh3 seeded by the band number, so the bands share one table.
 //! - `doc_freq`: term key ([`crate::shingle::term_key`]) → number of documents holding it.
@@ -61,7 +61,7 @@ pub const UPGRADE_KEY: &str = "upgrade_next";
 
 /// One indexed document.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Record {
+pub struct StoredDoc {
     /// The document id.
     pub id: String,
     /// When it was added (unix seconds).
@@ -75,7 +75,7 @@ pub struct Record {
     pub text: String,
 }
 
-impl Record {
+impl StoredDoc {
     /// The record's bytes: added_at u64, content_hash u64, weight f64, K u32, K values u32,
     /// id length u32, id, text.
     pub fn encode(&self) -> Vec<u8> {
@@ -95,11 +95,11 @@ impl Record {
     }
 
     /// Decodes a record; `None` when the bytes are not a whole record.
-    pub fn decode(bytes: &[u8]) -> Option<Record> {
-        let mut reader = Reader { bytes };
-        let head = RecordHead::read(&mut reader)?;
+    pub fn decode(bytes: &[u8]) -> Option<StoredDoc> {
+        let mut reader = ByteReader { bytes };
+        let head = StoredDocHead::read(&mut reader)?;
         let text = String::from_utf8(reader.bytes.to_vec()).ok()?;
-        Some(Record {
+        Some(StoredDoc {
             id: head.id,
             added_at: head.added_at,
             content_hash: head.content_hash,
@@ -112,7 +112,7 @@ impl Record {
 /// A record without its text: what a check needs of a candidate (the text, most of the
 /// record's bytes, is neither copied nor validated).
 #[derive(Debug, Clone, PartialEq)]
-pub struct RecordHead {
+pub struct StoredDocHead {
     /// The document id.
     pub id: String,
     /// When it was added (unix seconds).
@@ -123,14 +123,14 @@ pub struct RecordHead {
     pub signature: Signature,
 }
 
-impl RecordHead {
-    /// Decodes the head of a record's bytes ([`Record::encode`]); `None` when they do not
+impl StoredDocHead {
+    /// Decodes the head of a record's bytes ([`StoredDoc::encode`]); `None` when they do not
     /// begin with a whole head.
-    pub fn decode(bytes: &[u8]) -> Option<RecordHead> {
-        RecordHead::read(&mut Reader { bytes })
+    pub fn decode(bytes: &[u8]) -> Option<StoredDocHead> {
+        StoredDocHead::read(&mut ByteReader { bytes })
     }
 
-    fn read(reader: &mut Reader<'_>) -> Option<RecordHead> {
+    fn read(reader: &mut ByteReader<'_>) -> Option<StoredDocHead> {
         let added_at = reader.u64()?;
         let content_hash = reader.u64()?;
         let weight = f64::from_bits(reader.u64()?);
@@ -138,7 +138,7 @@ impl RecordHead {
         let values = reader.u32s(k)?.collect();
         let id_len = reader.u32()? as usize;
         let id = String::from_utf8(reader.take(id_len)?.to_vec()).ok()?;
-        Some(RecordHead {
+        Some(StoredDocHead {
             id,
             added_at,
             content_hash,
@@ -213,7 +213,7 @@ impl StoredEvidence {
 
     /// Decodes stored evidence; `None` when the bytes are not whole, consistent evidence.
     pub fn decode(bytes: &[u8]) -> Option<StoredEvidence> {
-        let mut reader = Reader { bytes };
+        let mut reader = ByteReader { bytes };
         let n_keys = reader.u32()? as usize;
         let keys: Vec<u64> = reader.u64s(n_keys)?.collect();
         let n_weights = reader.take(1)?[0] as usize;
@@ -260,11 +260,11 @@ impl StoredEvidence {
 }
 
 /// A cursor over bytes.
-struct Reader<'a> {
+struct ByteReader<'a> {
     bytes: &'a [u8],
 }
 
-impl<'a> Reader<'a> {
+impl<'a> ByteReader<'a> {
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         if self.bytes.len() < n {
             return None;
@@ -313,7 +313,7 @@ pub fn encode_banding(banding: &Banding) -> Vec<u8> {
 
 /// The banding from stored bytes.
 pub fn decode_banding(bytes: &[u8]) -> Option<Banding> {
-    let mut reader = Reader { bytes };
+    let mut reader = ByteReader { bytes };
     Some(Banding {
         bands: reader.u32()? as usize,
         rows: reader.u32()? as usize,
@@ -347,7 +347,7 @@ mod tests {
 
     #[test]
     fn records_round_trip_and_truncations_are_refused() {
-        let record = Record {
+        let record = StoredDoc {
             id: "wire/ap-1.txt".into(),
             added_at: 1_700_000_000,
             content_hash: 42,
@@ -358,7 +358,7 @@ mod tests {
             text: "Lukashenko pardoned 23 prisoners — «quote».".into(),
         };
         let bytes = record.encode();
-        let head = RecordHead::decode(&bytes).unwrap();
+        let head = StoredDocHead::decode(&bytes).unwrap();
         assert_eq!(
             (
                 head.id.as_str(),
@@ -373,10 +373,10 @@ mod tests {
                 &record.signature
             )
         );
-        assert_eq!(Record::decode(&bytes), Some(record));
-        assert_eq!(RecordHead::decode(&bytes[..20]), None);
-        assert_eq!(Record::decode(&bytes[..30]), None);
-        assert_eq!(Record::decode(&bytes[..10]), None);
+        assert_eq!(StoredDoc::decode(&bytes), Some(record));
+        assert_eq!(StoredDocHead::decode(&bytes[..20]), None);
+        assert_eq!(StoredDoc::decode(&bytes[..30]), None);
+        assert_eq!(StoredDoc::decode(&bytes[..10]), None);
     }
 
     #[test]
@@ -418,10 +418,10 @@ mod tests {
         /// panic; a record or evidence they accept encodes back to the same bytes.
         #[test]
         fn decoders_take_arbitrary_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
-            if let Some(record) = Record::decode(&bytes) {
+            if let Some(record) = StoredDoc::decode(&bytes) {
                 proptest::prop_assert_eq!(record.encode(), bytes.clone());
             }
-            let _ = RecordHead::decode(&bytes);
+            let _ = StoredDocHead::decode(&bytes);
             if let Some(evidence) = StoredEvidence::decode(&bytes) {
                 proptest::prop_assert_eq!(evidence.encode(), bytes.clone());
             }
