@@ -19,8 +19,8 @@ use std::time::Instant;
 
 use storyprint::Config;
 use storyprint::dedup::{Sketching, count_terms, sketch_of};
+use storyprint::features::DocFreq;
 use storyprint::input::{InputOptions, Reader};
-use storyprint::shingle::DocFreq;
 use storyprint::signature::Sketcher;
 use storyprint::tokenize::Analyzer;
 

@@ -16,11 +16,11 @@ use std::path::PathBuf;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use storyprint::Config;
 use storyprint::dedup::{Dedup, Outputs, Sketching, sketch_of};
+use storyprint::features::{DocFreq, features};
 use storyprint::input::InputOptions;
 use storyprint::lsh::Banding;
 use storyprint::normalize::{fold, normalize};
 use storyprint::pipeline::lsh_threshold;
-use storyprint::shingle::{DocFreq, features};
 use storyprint::signature::{Signature, Sketcher};
 use storyprint::tokenize::{Analyzer, word_hashes};
 

@@ -61,6 +61,7 @@ use rayon::prelude::*;
 
 use crate::config::{Config, Weighting};
 use crate::error::{Error, Result};
+use crate::features::{DocFreq, Feature, Slot, WordIdf, fact_slots, fast_features, features};
 use crate::input::{InputOptions, Problem, Raw, Reader, Record, read_once};
 use crate::lsh::{
     Banding, PairCounter, bucket_pairs, is_live, pair_key, split_band_entry, split_pair_key,
@@ -69,11 +70,7 @@ use crate::normalize::normalize;
 use crate::output::tsv_field;
 use crate::pipeline::{Evidence, Featureless, lsh_threshold, similarity_of};
 use crate::pool::Pool;
-use crate::shingle::{
-    DocFreq, Feature, SketchBuffers, Slot, WordIdf, fact_slots, fast_features, fast_sketch,
-    features, sketch_features,
-};
-use crate::signature::{Signature, Sketcher};
+use crate::signature::{Signature, SketchBuffers, Sketcher, fast_sketch, sketch_features};
 use crate::spill::{FixedRecord, ListFile, Run, RunWriter, SignatureTable, SortedRuns, SpillDir};
 use crate::tokenize::{Analyzer, TermRef};
 use crate::verdict::Level;

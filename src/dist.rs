@@ -59,11 +59,12 @@ use crate::dedup::{
     estimating, greedy, keep_order, sketch_of,
 };
 use crate::error::{Error, Result};
+use crate::features::DocFreq;
+use crate::hash::mix;
 use crate::input::{Problem, Reader, Record, Shard};
 use crate::lsh::{Banding, each_bucket_pair, split_pair_key};
 use crate::output::{OutputFile, tsv_field};
-use crate::shingle::DocFreq;
-use crate::signature::{EMPTY, Signature, Sketcher, mix};
+use crate::signature::{EMPTY, Signature, Sketcher};
 use crate::tokenize::Analyzer;
 
 /// Where the workers run.
@@ -770,7 +771,7 @@ mod tests {
             let n = 60u32;
             let edges: Vec<(u32, u32)> = (0..40u64)
                 .map(|i| {
-                    let h = crate::signature::mix(seed * 1000 + i);
+                    let h = crate::hash::mix(seed * 1000 + i);
                     ((h % n as u64) as u32, ((h >> 32) % n as u64) as u32)
                 })
                 .filter(|(a, b)| a != b)

@@ -10,8 +10,8 @@ use ahash::{AHashMap, AHashSet};
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::features::{DocFreq, number_facts, quotes};
 use crate::pipeline::Analysis;
-use crate::shingle::{DocFreq, number_facts, quotes};
 use crate::tokenize::{Term, TermLike};
 
 /// Shared passages are at least this many content words long.

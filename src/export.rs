@@ -42,12 +42,12 @@ use rayon::prelude::*;
 use crate::config::{Config, Weighting};
 use crate::dedup::{Sketching, count_terms, dedup_lsh_threshold, sketch_of};
 use crate::error::{Error, Result};
+use crate::features::{DocFreq, Slot};
 use crate::input::{InputOptions, Reader, Record};
 use crate::lsh::Banding;
 use crate::output::OutputFile;
 use crate::pipeline::params;
 use crate::pool::Pool;
-use crate::shingle::{DocFreq, Slot};
 use crate::signature::{Signature, Sketcher};
 use crate::tokenize::Analyzer;
 

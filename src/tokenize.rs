@@ -10,6 +10,7 @@ use ahash::AHashMap;
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::config::Language;
+use crate::hash::term_key;
 use crate::normalize::pieces_around_non_ascii;
 use crate::slots::HashSlots;
 
@@ -281,7 +282,7 @@ pub struct Term {
 pub struct Word {
     /// The stem (numbers canonicalised, number words as digits).
     pub stem: Arc<str>,
-    /// The stem's key, [`crate::shingle::term_key`]: what document frequencies count.
+    /// The stem's key, [`term_key`]: what document frequencies count.
     pub key: u64,
     /// The lower-cased word as written.
     pub word: Arc<str>,
@@ -737,7 +738,7 @@ impl Analyzer {
             (self.stemmer.stem(word).into_owned(), stop, false)
         };
         Word {
-            key: crate::shingle::term_key(&stem),
+            key: term_key(&stem),
             stem: stem.into(),
             word: word.into(),
             stop,

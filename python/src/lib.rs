@@ -26,7 +26,7 @@ use storyprint::export::{Signer, evidence};
 use storyprint::index::{AddOptions, AddStatus, Index as StoredIndex, OpenOptions, duplicate_at};
 use storyprint::input::{InputOptions, Problem};
 use storyprint::output::{self, Format};
-use storyprint::shingle::DocFreq;
+use storyprint::features::DocFreq;
 use storyprint::{Document, Error, Fingerprints, Origin};
 
 /// The allocator the `storyprint` command runs with (src/main.rs): the engine allocates per

@@ -15,8 +15,8 @@ use super::{Candidates, Edge, FeatureSets, Sketches};
 use crate::config::Config;
 use crate::contrast::contrasted;
 use crate::error::Result;
+use crate::features::Feature;
 use crate::pipeline::{Evidence, story_of};
-use crate::shingle::Feature;
 use crate::verdict::{self, Level};
 
 /// The story score and level of the verified pairs of a run, looked up by pair.

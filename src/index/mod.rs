@@ -57,13 +57,13 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::config::{Config, Language, Weighting};
 use crate::contrast::contrast_group;
 use crate::error::{Error, Result};
+use crate::features::{DocFreq, Feature, FeatureTerms, Slot, fact_slots, features};
 use crate::input::Document;
 use crate::lsh::Banding;
 use crate::normalize::normalize;
 use crate::pipeline::{
     Analysis, Evidence, analyze, lsh_threshold, params, similarity_of, story_of,
 };
-use crate::shingle::{DocFreq, Feature, FeatureTerms, Slot, fact_slots, features};
 use crate::signature::{EMPTY, Params, Signature, Sketcher};
 use crate::tokenize::Analyzer;
 use crate::verdict::{self, Level};
@@ -329,7 +329,7 @@ fn analyze_one(text: &str, config: &Config) -> Analysis {
 
 /// Sorted distinct non-stop term keys of an analysis (what document frequencies count).
 fn term_keys(analysis: &Analysis) -> Vec<u64> {
-    crate::shingle::term_keys(&analysis.terms)
+    crate::features::term_keys(&analysis.terms)
 }
 
 /// The redb handle of an open index: one that may write, or one opened read-only.
@@ -926,8 +926,7 @@ impl Index {
         let corrupt = |m: String| Err(Error::IndexCorrupt(m));
         // Band entries are compared as an order-independent sum of mixed (key, seq) hashes
         // and a count: memory stays constant whatever the index size.
-        let entry_hash =
-            |key: u64, seq: u64| crate::signature::mix(key ^ crate::signature::mix(seq));
+        let entry_hash = |key: u64, seq: u64| crate::hash::mix(key ^ crate::hash::mix(seq));
         let (mut expected_sum, mut expected_count) = (0u64, 0u64);
         let mut expected_freq: HashMap<u64, u64> = HashMap::new();
         let k = self.config.num_hashes;
