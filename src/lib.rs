@@ -57,7 +57,7 @@ pub mod report;
 pub mod signature;
 pub mod similarity;
 mod slots;
-pub mod sort;
+pub(crate) mod sort;
 pub mod spill;
 pub mod tokenize;
 pub mod verdict;
