@@ -1,10 +1,10 @@
 //! Features stage: what a document is compared by. Shingle families over its terms (stem
-//! n-grams, raw word n-grams, character n-grams, news facts: [`shingle`]), each hashed by a
+//! n-grams, raw word n-grams, character n-grams, news facts: `shingle`), each hashed by a
 //! function frozen across versions and platforms (xxh3 for words and characters; for stems,
 //! [`crate::hash::mix`] rounds over the stems' xxh3 keys) and weighted by the inverse
-//! document frequency of its stems ([`idf`]); a short document is a statement, fingerprinted
-//! by its words ([`statements`]); the fact slots a fact check compares ([`facts`]); and the
-//! term-free path of word n-grams ([`words`]). [`crate::signature`] sketches them.
+//! document frequency of its stems (`idf`); a short document is a statement, fingerprinted
+//! by its words (`statements`); the fact slots a fact check compares (`facts`); and the
+//! term-free path of word n-grams (`words`). [`crate::signature`] sketches them.
 
 mod facts;
 mod idf;

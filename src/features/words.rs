@@ -55,8 +55,8 @@ pub(crate) fn word_features(hashes: &[u64], config: &Config, mut emit: impl FnMu
 }
 
 /// The features of a raw text, when the configuration allows a path that builds no
-/// [`Term`]s ([`word_path`]). Equal to [`features`] of the normalized text's terms; `None`
-/// for other configurations.
+/// [`Term`](crate::tokenize::Term)s (`word_path`). Equal to [`features`](super::features())
+/// of the normalized text's terms; `None` for other configurations.
 pub fn fast_features(text: &str, config: &Config) -> Option<Vec<Feature>> {
     if !word_path(config) {
         return None;

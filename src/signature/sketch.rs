@@ -23,8 +23,8 @@ pub struct SketchBuffers {
 /// The signature of a raw text straight from its word n-grams, when every family is word
 /// n-grams, unweighted (the classic preset): no feature list is built or sorted. When every
 /// family weighs the same, a reused set passes each distinct n-gram to the sketch once;
-/// otherwise each n-gram's largest weight is kept first ([`sketch_largest`]). Equal to
-/// sketching [`fast_features`]; `None` for other configurations.
+/// otherwise each n-gram's largest weight is kept first (`sketch_largest`). Equal to
+/// sketching [`fast_features`](crate::features::fast_features); `None` for other configurations.
 pub fn fast_sketch(
     text: &str,
     config: &Config,
@@ -81,9 +81,9 @@ fn sketch_largest(
     })
 }
 
-/// The signature of one document's [`features`], which it equals, from terms borrowed from
-/// the analyzer's vocabulary, without building or sorting the features ([`sketch_largest`],
-/// with buffers and IDF weights reused across documents).
+/// The signature of one document's [`features`](crate::features::features()), which it
+/// equals, from terms borrowed from the analyzer's vocabulary, without building or sorting
+/// the features (`sketch_largest`, with buffers and IDF weights reused across documents).
 pub fn sketch_features(
     text: &str,
     terms: &[TermRef],
