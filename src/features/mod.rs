@@ -10,9 +10,10 @@ mod facts;
 mod idf;
 mod shingle;
 mod statements;
+mod words;
+
 #[cfg(test)]
 pub(crate) mod tests;
-mod words;
 
 pub use crate::hash::term_key;
 pub use facts::{Slot, fact_slots, number_facts, quotes};
