@@ -36,7 +36,7 @@ struct Rng(u64);
 
 impl Rng {
     fn new(seed: u64) -> Rng {
-        Rng(storyprint::signature::mix(seed) | 1)
+        Rng(storyprint::hash::mix(seed) | 1)
     }
 
     fn next(&mut self) -> u64 {

@@ -18,8 +18,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use storyprint::Config;
+use storyprint::features::DocFreq;
 use storyprint::input::{InputOptions, Reader};
-use storyprint::shingle::DocFreq;
 use storyprint::sign::Signing;
 
 /// The allocator the `storyprint` command runs with (src/main.rs).

@@ -42,7 +42,7 @@ pub fn typeset_word(word: &str, seed: u64) -> String {
     let title_case = chars.next().is_some_and(|c| c.is_ascii_uppercase())
         && letters.len() > 2
         && chars.all(|c| c.is_ascii_lowercase());
-    let hash = storyprint::signature::mix(xxhash_rust::xxh3::xxh3_64(letters.as_bytes()) ^ seed);
+    let hash = storyprint::hash::mix(xxhash_rust::xxh3::xxh3_64(letters.as_bytes()) ^ seed);
     let word = if title_case && hash.is_multiple_of(10) {
         format!(
             "{}{}",

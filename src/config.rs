@@ -310,7 +310,7 @@ pub struct Config {
     /// Under IDF weighting, a document with fewer content words than this is a *statement*
     /// (a sentence or two): its features are its words, stop words included, instead of the
     /// families, and two statements are compared as statements
-    /// ([`crate::shingle::is_statement`], [`crate::similarity::Calibration`]). 0 turns it
+    /// ([`crate::features::is_statement`], [`crate::similarity::Calibration`]). 0 turns it
     /// off; configurations stored before it existed read as 0.
     #[serde(default)]
     pub statement_words: usize,

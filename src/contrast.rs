@@ -19,7 +19,7 @@
 
 use rayon::prelude::*;
 
-use crate::shingle::Feature;
+use crate::features::Feature;
 
 /// Pseudo-neighbours that hold no feature: a document's share of neighbours holding a feature
 /// is `count / (neighbours + NEIGHBOUR_PRIOR)`. With 10, a story told three times with nothing

@@ -10,7 +10,7 @@ use ahash::{AHashMap, AHashSet};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::shingle::{DocFreq, number_facts, quotes};
+use crate::features::{DocFreq, number_facts, quotes};
 use crate::sign::Analysis;
 use crate::tokenize::{Term, TermLike};
 

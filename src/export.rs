@@ -41,11 +41,11 @@ use rayon::prelude::*;
 
 use crate::config::{Config, Weighting};
 use crate::error::{Error, Result};
+use crate::features::{DocFreq, Slot};
 use crate::input::{InputOptions, Reader, Record};
 use crate::lsh::{Banding, Scan};
 use crate::output::OutputFile;
 use crate::pool::Pool;
-use crate::shingle::{DocFreq, Slot};
 use crate::sign::{Signing, params};
 use crate::signature::Signature;
 

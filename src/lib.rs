@@ -3,12 +3,12 @@
 //! Fingerprints news articles and finds duplicates and *rewrites of the same story*.
 //!
 //! The pipeline, one module per stage, in the order data flows:
-//! [`input`] → [`normalize`] → [`tokenize`] → [`shingle`] (features) → [`signature`]
+//! [`input`] → [`normalize`] → [`tokenize`] → [`features`] → [`signature`]
 //! (weighted MinHash) → [`lsh`] → [`similarity`] → [`contrast`] → [`verdict`] (copy, rewrite,
 //! related) → [`cluster`] → [`output`]; [`explain`] says
 //! why two documents match and [`report`] shows it. [`sign`] is the signing stage every
 //! runner signs documents with (text to signature and fact slots), [`keep`] the keep rule
-//! of a dedup.
+//! of a dedup; [`hash`] holds the frozen hash functions every fingerprint is built from.
 //! [`pipeline`] runs them end to end; [`config`] holds the settings; [`dedup`] streams a
 //! corpus of any size through the same stages and writes it back without its duplicates,
 //! spilling sorted runs to disk ([`spill`]) beyond its memory budget.
@@ -44,6 +44,8 @@ pub mod eval;
 pub mod explain;
 #[cfg(feature = "parquet")]
 pub mod export;
+pub mod features;
+pub mod hash;
 #[cfg(feature = "index")]
 pub mod index;
 pub mod input;
@@ -54,12 +56,11 @@ pub mod output;
 pub mod pipeline;
 mod pool;
 pub mod report;
-pub mod shingle;
 pub mod sign;
 pub mod signature;
 pub mod similarity;
 mod slots;
-pub mod sort;
+pub(crate) mod sort;
 pub mod spill;
 pub mod tokenize;
 pub mod verdict;

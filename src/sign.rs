@@ -13,13 +13,10 @@
 use rayon::prelude::*;
 
 use crate::config::{Config, Language};
+use crate::features::{DocFreq, Feature, Slot, WordIdf, fact_slots, fast_features, features};
 use crate::normalize::normalize;
 use crate::pool::{Lent, Pool};
-use crate::shingle::{
-    DocFreq, Feature, SketchBuffers, Slot, WordIdf, fact_slots, fast_features, fast_sketch,
-    features, sketch_features,
-};
-use crate::signature::{Params, Signature, Sketcher};
+use crate::signature::{Params, Signature, SketchBuffers, Sketcher, fast_sketch, sketch_features};
 use crate::tokenize::{Analyzer, Term, TermRef};
 
 /// The signature parameters implied by a configuration.

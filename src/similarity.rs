@@ -3,7 +3,7 @@
 //! ([`similarity_of`]).
 
 use crate::config::{Config, Measure, Weighting};
-use crate::shingle::{Feature, RARE_WEIGHT, Slot};
+use crate::features::{Feature, RARE_WEIGHT, Slot};
 use crate::signature::{EMPTY, Signature};
 
 /// Estimated weighted Jaccard: the share of bins on which the two signatures agree.
@@ -21,7 +21,7 @@ pub fn estimate_jaccard(a: &Signature, b: &Signature) -> f64 {
 }
 
 /// The prior weight of evidence against a pair, in containment under IDF weighting: 60 times
-/// [`crate::shingle::RARE_WEIGHT`], the weight of a term seen once (about 150 features of
+/// [`crate::features::RARE_WEIGHT`], the weight of a term seen once (about 150 features of
 /// a word in one document in 50). Containment divides by the smaller document, so a short
 /// templated notice ("Qtly div 12 cts vs 12 cts prior, pay Nov 10, record Oct 27"), a
 /// headline-only flash or a one-paragraph notice that names one firm a long article names too
@@ -30,7 +30,7 @@ pub fn estimate_jaccard(a: &Signature, b: &Signature) -> f64 {
 /// document the other does not hold, `|A ∩ B| / (m + prior · (1 − |A ∩ B| / m))` with `m` the
 /// smaller size: a short document must share more of itself before it is a duplicate, a copy
 /// still scores 1 however short, and articles, whose weighted sizes run to thousands, hardly
-/// move. Weights are on a fixed scale ([`crate::shingle::DocFreq::scale`]), so the prior means
+/// move. Weights are on a fixed scale ([`crate::features::DocFreq::scale`]), so the prior means
 /// the same evidence in a batch of five and an index of millions. Measured on the labelled
 /// sets (docs/quality.md): it widens the gap between Clough's heavy rewrites and
 /// unrelated answers and halves the documents Reuters clusters. Unweighted features carry no
@@ -42,7 +42,7 @@ pub const CONTAINMENT_PRIOR: f64 = 600.0;
 ///
 /// Containment divides by the smaller document because, for articles, an excerpt or an
 /// abridged copy is still a copy: what the longer one says beyond it does not count against
-/// the pair. Between two statements (sentences, [`crate::shingle::is_statement`]) it does:
+/// the pair. Between two statements (sentences, [`crate::features::is_statement`]) it does:
 /// a sentence that adds a clause, a cause or a qualifier to another states something else.
 /// So when even the larger document is statement-sized, the pair's share is
 /// `s = |A ∩ B| / max(|A|, |B|)` (Braun-Blanquet: the smaller of the two containments), and
@@ -59,13 +59,13 @@ pub struct Calibration {
     pub prior: f64,
     /// `S`: pairs whose larger weighted size is below it are compared as statements. The
     /// most a statement's content stems weigh: `statement_words` terms at
-    /// [`crate::shingle::RARE_WEIGHT`] each. 0 without statements.
+    /// [`crate::features::RARE_WEIGHT`] each. 0 without statements.
     pub statement_size: f64,
 }
 
 impl Calibration {
     /// The calibration of a configuration; none without IDF weighting, whose fixed scale
-    /// ([`crate::shingle::DocFreq::scale`]) gives amounts of weight their meaning.
+    /// ([`crate::features::DocFreq::scale`]) gives amounts of weight their meaning.
     pub fn of(config: &Config) -> Calibration {
         match config.weighting {
             Weighting::Idf => Calibration {

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::shingle::Slot;
+use crate::features::Slot;
 use crate::signature::Signature;
 
 /// Runs merged at once; more runs are first merged in groups of this many (bounds open files

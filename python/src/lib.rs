@@ -21,10 +21,10 @@ use std::sync::Arc;
 use storyprint::config::{Config, Overrides};
 use storyprint::dedup::{DEFAULT_LEVEL, Dedup, Keep, Observer, Outputs};
 use storyprint::export::{Signer, evidence};
+use storyprint::features::DocFreq;
 use storyprint::index::{AddOptions, AddStatus, Index as StoredIndex, OpenOptions, duplicate_at};
 use storyprint::input::{InputOptions, Problem};
 use storyprint::output::{self, Format};
-use storyprint::shingle::DocFreq;
 use storyprint::similarity::{estimated_similarity, estimating};
 use storyprint::{Document, Error, Fingerprints, Origin};
 

@@ -9,7 +9,7 @@ use super::read::{Reading, Recompute};
 use super::sketches::{Sketches, Store};
 use super::{Dedup, Observer, Pass};
 use crate::error::{Error, Result};
-use crate::shingle::{DocFreq, Feature};
+use crate::features::{DocFreq, Feature};
 use crate::sign::Signing;
 use crate::spill::ListFile;
 

@@ -12,8 +12,8 @@ use super::exact::FeatureSets;
 use super::sketches::Sketches;
 use crate::config::Config;
 use crate::error::Result;
+use crate::features::{DocFreq, Feature};
 use crate::keep::{Edge, Removal, most_similar_kept};
-use crate::shingle::{DocFreq, Feature};
 use crate::sign::Signing;
 use crate::similarity::{Evidence, similarity_of};
 

@@ -15,7 +15,7 @@ use super::{Candidates, Edge, FeatureSets, Sketches};
 use crate::config::Config;
 use crate::contrast::contrasted;
 use crate::error::Result;
-use crate::shingle::Feature;
+use crate::features::Feature;
 use crate::similarity::{Evidence, story_of};
 use crate::verdict::{self, Level};
 

@@ -50,11 +50,11 @@ use std::path::PathBuf;
 
 use crate::config::{Config, Weighting};
 use crate::error::{Error, Result};
+use crate::features::DocFreq;
 use crate::input::{InputOptions, Problem, read_once};
 pub use crate::keep::{Edge, Keep, Removal};
 use crate::keep::{greedy, keep_order};
 use crate::lsh::{Banding, Scan};
-use crate::shingle::DocFreq;
 use crate::sign::Signing;
 use crate::similarity::estimating;
 use crate::verdict::Level;

@@ -6,8 +6,8 @@ use rayon::prelude::*;
 
 use super::{Dedup, Observer, Pass, Summary};
 use crate::error::{Error, Result};
+use crate::features::{DocFreq, Feature};
 use crate::input::{Problem, Raw, Reader, Record};
-use crate::shingle::{DocFreq, Feature};
 use crate::sign::Signing;
 use std::path::PathBuf;
 

@@ -8,9 +8,9 @@ use super::judge::{judge, judge_all};
 use super::sketches::{Sketches, Store, with_featureless_pairs};
 use super::{Dedup, Summary};
 use crate::error::Result;
+use crate::features::Slot;
 use crate::keep::{Adjacency, Edge, Removal, greedy, keep_order, most_similar_kept, ranks};
 use crate::lsh::is_live;
-use crate::shingle::Slot;
 use crate::signature::Signature;
 use crate::similarity::estimating;
 

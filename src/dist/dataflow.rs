@@ -18,8 +18,8 @@ use timely::dataflow::operators::vec::Input as _;
 use timely::dataflow::operators::{Capability, Exchange as _, Inspect as _, Probe as _};
 use timely::worker::Worker;
 
+use crate::hash::mix;
 use crate::lsh::{each_bucket_pair, split_pair_key};
-use crate::signature::mix;
 
 /// Records gathered on worker 0 with their diffs.
 pub(super) type Gathered<D> = Rc<RefCell<Vec<(D, isize)>>>;
@@ -183,7 +183,7 @@ mod tests {
             let n = 60u32;
             let edges: Vec<(u32, u32)> = (0..40u64)
                 .map(|i| {
-                    let h = crate::signature::mix(seed * 1000 + i);
+                    let h = crate::hash::mix(seed * 1000 + i);
                     ((h % n as u64) as u32, ((h >> 32) % n as u64) as u32)
                 })
                 .filter(|(a, b)| a != b)

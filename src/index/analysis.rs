@@ -9,9 +9,9 @@ use xxhash_rust::xxh3::xxh3_64;
 use super::Index;
 use super::store::{StoredDoc, StoredEvidence};
 use crate::config::{Config, Language};
+use crate::features::{FeatureTerms, fact_slots};
 use crate::input::Document;
 use crate::normalize::normalize;
-use crate::shingle::{FeatureTerms, fact_slots};
 use crate::sign::{Analysis, analyze};
 use crate::tokenize::{Analyzer, Term};
 
@@ -43,7 +43,7 @@ fn analyze_one(text: &str, config: &Config) -> Analysis {
 
 /// Sorted distinct non-stop term keys of an analysis (what document frequencies count).
 pub(super) fn term_keys(analysis: &Analysis) -> Vec<u64> {
-    crate::shingle::term_keys(&analysis.terms)
+    crate::features::term_keys(&analysis.terms)
 }
 
 /// Terms of texts that are already normalized (stored records): tokenized exactly as when

@@ -17,7 +17,7 @@ use std::sync::{PoisonError, RwLock};
 
 use ahash::AHashMap;
 
-use crate::shingle::DocFreq;
+use crate::features::DocFreq;
 
 /// Frequencies cached beyond this many terms are dropped and read again: the cache holds at
 /// most a few tens of megabytes, whatever the index's vocabulary.

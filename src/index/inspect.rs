@@ -169,8 +169,7 @@ impl Index {
         let corrupt = |m: String| Err(Error::IndexCorrupt(m));
         // Band entries are compared as an order-independent sum of mixed (key, seq) hashes
         // and a count: memory stays constant whatever the index size.
-        let entry_hash =
-            |key: u64, seq: u64| crate::signature::mix(key ^ crate::signature::mix(seq));
+        let entry_hash = |key: u64, seq: u64| crate::hash::mix(key ^ crate::hash::mix(seq));
         let (mut expected_sum, mut expected_count) = (0u64, 0u64);
         let mut expected_freq: HashMap<u64, u64> = HashMap::new();
         let k = self.config.num_hashes;

@@ -8,19 +8,19 @@
 //! - `docs`: sequence number → [`StoredDoc`] bytes.
 //! - `bands`: band key → sequence numbers (a multimap: the LSH band tables). A band key is
 //!   [`Banding::band_key`], xxh3 seeded by the band number, so the bands share one table.
-//! - `doc_freq`: term key ([`crate::shingle::term_key`]) → number of documents holding it.
+//! - `doc_freq`: term key ([`crate::features::term_key`]) → number of documents holding it.
 //! - `evidence` (since format 2): sequence number → [`StoredEvidence`] bytes, what exact
 //!   verification needs of the document, so that a check reads it rather than tokenizing and
 //!   stemming the stored text again.
 //!
 //! Every integer is little-endian; every hash is xxh3 or built from xxh3 hashes by the fixed
-//! [`crate::signature::mix`], frozen across versions and platforms.
+//! [`crate::hash::mix`], frozen across versions and platforms.
 
 use redb::{MultimapTableDefinition, ReadableTable, TableDefinition};
 
 use crate::error::{Error, Result};
+use crate::features::{FeatureTerms, ShingleTerms, Slot};
 use crate::lsh::Banding;
-use crate::shingle::{FeatureTerms, ShingleTerms, Slot};
 use crate::signature::Signature;
 
 /// The version of the layout described above. Bump it on any change to tables, records, or
@@ -389,7 +389,7 @@ mod tests {
         let terms = crate::tokenize::Analyzer::new(config.language).terms(text);
         let evidence = StoredEvidence {
             features: FeatureTerms::new(text, &terms, &config),
-            slots: crate::shingle::fact_slots(&terms, &config),
+            slots: crate::features::fact_slots(&terms, &config),
         };
         assert!(!evidence.slots.is_empty());
         let bytes = evidence.encode();

@@ -7,7 +7,7 @@ use redb::{ReadableMultimapTable, ReadableTable, WriteTransaction};
 use super::cache::{FreqCache, Stamp};
 use super::store::{BANDS, DOC_FREQ, DOCS, EVIDENCE, IDS, META, StoredDoc};
 use crate::error::{Error, Result};
-use crate::shingle::DocFreq;
+use crate::features::DocFreq;
 
 pub(super) fn decode(seq: u64, bytes: &[u8]) -> Result<StoredDoc> {
     decoded(seq, StoredDoc::decode(bytes))

@@ -12,8 +12,8 @@ use super::store::{
 use super::tables::decode;
 use crate::config::Config;
 use crate::error::Result;
+use crate::features::{DocFreq, features};
 use crate::lsh::Banding;
-use crate::shingle::{DocFreq, features};
 use crate::signature::Sketcher;
 
 /// Documents re-fingerprinted per transaction by [`upgrade`].
