@@ -103,6 +103,24 @@ impl Reader {
     /// Opens nothing yet: expands the paths and reads lazily.
     pub fn new(paths: &[PathBuf], options: InputOptions) -> Reader {
         let (sources, problems) = expand(paths, &options);
+        Reader::over(sources, problems, None, options)
+    }
+
+    /// Reads one shard only. JSONL line numbers in its documents and problems count from the
+    /// start of the shard (add the lines of the file's earlier shards, [`Reader::lines_read`],
+    /// for the line in the file); repeated ids are renamed within the shard only.
+    pub fn shard(shard: &Shard, options: InputOptions) -> Reader {
+        Reader::over(vec![shard.source.clone()], Vec::new(), shard.range, options)
+    }
+
+    /// Reads `sources` (all of each, or the byte range `range` of the one source), giving out
+    /// `problems` first.
+    fn over(
+        sources: Vec<Source>,
+        problems: Vec<Problem>,
+        range: Option<(u64, u64)>,
+        options: InputOptions,
+    ) -> Reader {
         Reader {
             sources: sources.into_iter(),
             pending: problems.into_iter(),
@@ -112,25 +130,7 @@ impl Reader {
             seen: AHashMap::new(),
             opened: Vec::new(),
             renamed: Vec::new(),
-            range: None,
-            lines_read: 0,
-        }
-    }
-
-    /// Reads one shard only. JSONL line numbers in its documents and problems count from the
-    /// start of the shard (add the lines of the file's earlier shards, [`Reader::lines_read`],
-    /// for the line in the file); repeated ids are renamed within the shard only.
-    pub fn shard(shard: &Shard, options: InputOptions) -> Reader {
-        Reader {
-            sources: vec![shard.source.clone()].into_iter(),
-            pending: Vec::new().into_iter(),
-            current: None,
-            rows: None,
-            options,
-            seen: AHashMap::new(),
-            opened: Vec::new(),
-            renamed: Vec::new(),
-            range: shard.range,
+            range,
             lines_read: 0,
         }
     }
