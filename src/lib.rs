@@ -61,7 +61,7 @@ pub mod signature;
 pub mod similarity;
 mod slots;
 pub(crate) mod sort;
-pub mod spill;
+pub(crate) mod spill;
 pub mod tokenize;
 pub mod verdict;
 

@@ -109,6 +109,7 @@ impl SpillDir {
     }
 
     /// The directory.
+    #[cfg(test)]
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -119,6 +120,7 @@ impl SpillDir {
     }
 
     /// Files created so far.
+    #[cfg(test)]
     pub fn files(&self) -> usize {
         self.files
     }
@@ -201,11 +203,6 @@ impl<T: FixedRecord> Run<T> {
     /// Records in the run.
     pub fn len(&self) -> u64 {
         self.len
-    }
-
-    /// Whether the run has no record.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// Reads the run from its start with a buffer of about `buffer` bytes.
@@ -327,6 +324,7 @@ impl<T: FixedRecord> SortedRuns<T> {
     }
 
     /// Runs written so far.
+    #[cfg(test)]
     pub fn runs(&self) -> usize {
         self.runs.len()
     }
@@ -546,16 +544,6 @@ impl SignatureTable {
     /// Bytes per signature record.
     pub fn record_size(&self) -> usize {
         4 * self.k + 20
-    }
-
-    /// Documents in the table.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    /// Whether the table has no document.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// Appends the next document's signature and slots.

@@ -10,7 +10,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use storyprint::dedup::{DEFAULT_LEVEL, Dedup, Keep, Observer, Outputs, Pass};
 use storyprint::input::Problem;
-use storyprint::spill;
 
 use super::{EXIT_OK, EngineArgs, InputArgs, check_outputs, open_output};
 
@@ -184,7 +183,7 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
     // the text in flight, the IDF vocabulary and the page cache of the spill files.
     dedup.memory = match args.memory {
         Some(Memory(memory)) => memory,
-        None => spill::physical_memory().map(|bytes| bytes / 4),
+        None => storyprint::dedup::physical_memory().map(|bytes| bytes / 4),
     };
     if let Some(dir) = args.temp_dir {
         dedup.temp_dir = dir;

@@ -34,8 +34,8 @@
 //! **Beyond memory.** While the state that the in-memory path holds per document (the
 //! signature, its slots, and the band keys LSH sorts) fits the budget, nothing changes. When
 //! it would not, the signatures seen so far and every later one are written to a
-//! [`crate::spill::SignatureTable`] on disk, and each document's band entries go to sorted runs
-//! ([`crate::spill::SortedRuns`]); LSH merges them k ways, bucket by bucket, and writes each bucket's pair
+//! `SignatureTable` on disk, and each document's band entries go to sorted runs
+//! (`SortedRuns`); LSH merges them k ways, bucket by bucket, and writes each bucket's pair
 //! keys to runs of their own, whose merge counts the bands each pair collides in. The
 //! candidate pairs come out in the same order as from [`Banding::candidates`] and are
 //! verified in batches that read their two signatures back by position, so the output is
@@ -57,6 +57,7 @@ use crate::keep::{greedy, keep_order};
 use crate::lsh::{Banding, Scan};
 use crate::sign::Signing;
 use crate::similarity::estimating;
+pub use crate::spill::physical_memory;
 use crate::verdict::Level;
 
 mod candidates;
