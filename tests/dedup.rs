@@ -6,33 +6,10 @@ mod util;
 use std::path::Path;
 use std::time::Duration;
 
-use util::{examples, shared, storyprint, without_shared};
+use util::{dedup, examples, shared, storyprint, without_shared};
 
 const STORY: &str = "The central bank raised its key interest rate by half a point on Tuesday, \
                      the first increase in three years, citing inflation and a weak currency.";
-
-/// Runs dedup on `inputs` in `dir`, returning (unique.jsonl, removed.tsv, stderr).
-fn dedup(dir: &Path, inputs: &[&Path], extra: &[&str]) -> (String, String, String) {
-    let unique = dir.join("unique.jsonl");
-    let removed = dir.join("removed.tsv");
-    let out = storyprint()
-        .arg("dedup")
-        .args(inputs)
-        .arg("-o")
-        .arg(&unique)
-        .arg("--removed")
-        .arg(&removed)
-        .args(extra)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    (
-        std::fs::read_to_string(unique).unwrap(),
-        std::fs::read_to_string(removed).unwrap(),
-        stderr,
-    )
-}
 
 #[test]
 fn kept_lines_are_written_unchanged_and_removals_name_the_kept_document() {

@@ -5,25 +5,7 @@
 
 mod util;
 
-use std::path::Path;
-use std::process::Command;
-
-use util::{shared, storyprint, without_shared};
-
-/// Runs a Python snippet with pyarrow on `file`, returning its stdout.
-fn pyarrow(script: &str, file: &Path) -> String {
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .arg(file)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "pyarrow failed (pip install pyarrow): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use util::{pyarrow, shared, storyprint, without_shared};
 
 #[test]
 fn signatures_are_read_back_by_pyarrow_with_the_documented_schema() {
@@ -51,7 +33,7 @@ print(all(len(s) == k for s in t.column("signature").to_pylist()))
 print(all(len(s) == bands for s in t.column("band_keys").to_pylist()))
 print(sorted(x.decode() for x in meta if x.startswith(b"storyprint.")))
 "#;
-    let out = pyarrow(script, &file);
+    let out = pyarrow(script, [&file]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "5", "one row per seed document");
     assert_eq!(
@@ -97,7 +79,7 @@ print(t.schema.to_string(show_schema_metadata=False).replace("\n", ";"))
 for row in t.to_pylist():
     print(f"{row['doc_id']}\t{row['cluster_id']}\t{int(row['kept'])}")
 "#;
-    let out = pyarrow(script, &parquet);
+    let out = pyarrow(script, [&parquet]);
     let (schema, rows) = out.split_once('\n').unwrap();
     assert_eq!(
         schema,

@@ -26,18 +26,15 @@ for key in ("id", "text"):
     columns[names.get(key, key)] = [r.get(key) for r in records]
 pq.write_table(pa.table(columns), dst, row_group_size=rows, compression="snappy")
 "#;
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .arg(jsonl)
-        .arg(parquet)
-        .arg(group_rows.to_string())
-        .arg(rename)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "pyarrow failed (pip install pyarrow): {}",
-        String::from_utf8_lossy(&out.stderr)
+    let rows = group_rows.to_string();
+    util::pyarrow(
+        script,
+        [
+            jsonl.as_os_str(),
+            parquet.as_os_str(),
+            rows.as_ref(),
+            rename.as_ref(),
+        ],
     );
 }
 
@@ -67,28 +64,15 @@ fn dedup(
     extra: &[&str],
     id_field: &str,
 ) -> (Vec<String>, String, String) {
-    let (unique, removed) = (dir.join("unique.jsonl"), dir.join("removed.tsv"));
-    let out = storyprint()
-        .arg("dedup")
-        .arg(input)
-        .arg("-o")
-        .arg(&unique)
-        .arg("--removed")
-        .arg(&removed)
-        .args(extra)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let kept = std::fs::read_to_string(unique)
-        .unwrap()
+    let (unique, removed, stderr) = util::dedup(dir, &[input], extra);
+    let kept = unique
         .lines()
         .map(|line| {
             let value: serde_json::Value = serde_json::from_str(line).unwrap();
             value[id_field].as_str().unwrap().to_string()
         })
         .collect();
-    (kept, std::fs::read_to_string(removed).unwrap(), stderr)
+    (kept, removed, stderr)
 }
 
 #[test]

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -155,4 +156,44 @@ impl Rng {
             .collect::<Vec<_>>()
             .join(" ")
     }
+}
+
+/// Runs `storyprint dedup INPUTS -o unique.jsonl --removed removed.tsv EXTRA` in `dir`, which
+/// must succeed: (unique.jsonl, removed.tsv, stderr).
+pub fn dedup(dir: &Path, inputs: &[&Path], extra: &[&str]) -> (String, String, String) {
+    let unique = dir.join("unique.jsonl");
+    let removed = dir.join("removed.tsv");
+    let out = storyprint()
+        .arg("dedup")
+        .args(inputs)
+        .arg("-o")
+        .arg(&unique)
+        .arg("--removed")
+        .arg(&removed)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    (
+        std::fs::read_to_string(unique).unwrap(),
+        std::fs::read_to_string(removed).unwrap(),
+        stderr,
+    )
+}
+
+/// Runs a Python snippet that uses pyarrow (`.ci/run` installs it) with `args`, which must
+/// succeed: its stdout.
+pub fn pyarrow<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(script: &str, args: I) -> String {
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "pyarrow failed (pip install pyarrow): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
