@@ -256,11 +256,16 @@ impl Fingerprints {
             .map(|&(a, b)| {
                 let similarity = self.similarity(a as usize, b as usize);
                 let story = self.story(a as usize, b as usize);
+                let edge = self.verdict(a, b, similarity, story);
                 let score = match level {
                     Level::Related => similarity,
-                    Level::Rewrite | Level::Copy => story,
+                    Level::Rewrite => story,
+                    // A copy by its whole text ([`verdict::COPY_STORY_ALIKE`]) passes the gate.
+                    Level::Copy if edge.is_some_and(|e| e.level == Level::Copy) => {
+                        story.max(verdict::COPY_STORY)
+                    }
+                    Level::Copy => story,
                 };
-                let edge = self.verdict(a, b, similarity, story);
                 ((a, b, score), edge.filter(|e| e.level >= level))
             })
             .collect();
