@@ -30,7 +30,7 @@ pub enum Error {
     /// Two signatures made with different parameters were compared; the number would be
     /// meaningless, so it is refused (as sourmash's `check_compatible` does).
     #[error("incompatible signatures: {0}")]
-    Incompatible(String),
+    Incompatible(#[from] crate::signature::Incompatible),
     /// A labels file (for `eval`) is malformed.
     #[error("{path}:{line}: {message}")]
     Labels {

@@ -14,8 +14,8 @@ use crate::error::Result;
 use crate::features::{DocFreq, Feature, Slot};
 use crate::input::Document;
 use crate::lsh::{Banding, Scan};
-use crate::sign::{Analysis, Featureless, Signing, doc_freq, params};
-use crate::signature::{Params, Signature};
+use crate::sign::{Analysis, Featureless, Signing, doc_freq};
+use crate::signature::{Signature, SignatureParams};
 use crate::similarity::{Evidence, similarity_of, story_of};
 use crate::verdict::{self, Level};
 
@@ -275,7 +275,7 @@ impl Fingerprints {
     }
 
     /// The signature parameters.
-    pub fn params(&self) -> Params {
-        params(&self.config)
+    pub fn params(&self) -> SignatureParams {
+        SignatureParams::of(&self.config)
     }
 }
