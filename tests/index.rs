@@ -168,7 +168,10 @@ fn errors_exit_2_with_a_message() {
             &["--preset", "classic"],
             "its features stems:1,stems:2,facts*2, asked for words:5;",
         ),
-        (&["--keep-stop-words"], "its stop words removed, asked for kept;"),
+        (
+            &["--keep-stop-words"],
+            "its stop words removed, asked for kept;",
+        ),
     ] {
         let incompatible = storyprint()
             .args(["index", "add"])
@@ -181,7 +184,9 @@ fn errors_exit_2_with_a_message() {
         assert_eq!(incompatible.status.code(), Some(2), "{settings:?}");
         let stderr = String::from_utf8_lossy(&incompatible.stderr);
         assert!(
-            stderr.contains(&format!("made with other engine settings than asked for: {differs}")),
+            stderr.contains(&format!(
+                "made with other engine settings than asked for: {differs}"
+            )),
             "{stderr}"
         );
     }

@@ -62,7 +62,7 @@ pub struct Incompatible {
 
 impl Incompatible {
     /// `parameter` differs: `ours` on the side checked, `theirs` on the other.
-    pub fn new(parameter: &'static str, ours: impl ToString, theirs: impl ToString) -> Self {
+    pub(crate) fn new(parameter: &'static str, ours: impl ToString, theirs: impl ToString) -> Self {
         Incompatible {
             parameter,
             ours: ours.to_string(),
@@ -98,9 +98,8 @@ impl SignatureParams {
             n => n.to_string(),
         };
         let differs = [
-            (self.format != other.format).then(|| {
-                Incompatible::new("signature format", self.format, other.format)
-            }),
+            (self.format != other.format)
+                .then(|| Incompatible::new("signature format", self.format, other.format)),
             (self.features != other.features)
                 .then(|| Incompatible::new("features", &self.features, &other.features)),
             (self.weighting != other.weighting).then(|| {

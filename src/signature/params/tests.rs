@@ -94,7 +94,11 @@ fn the_first_differing_parameter_is_named_with_both_values() {
     let classic = SignatureParams::of(&Config::classic());
     assert_eq!(
         ours.check_compatible(&classic),
-        Err(Incompatible::new("features", "stems:1,stems:2,facts*2", "words:5"))
+        Err(Incompatible::new(
+            "features",
+            "stems:1,stems:2,facts*2",
+            "words:5"
+        ))
     );
     let differing = |change: fn(&mut SignatureParams)| {
         let mut theirs = ours.clone();
@@ -110,15 +114,18 @@ fn the_first_differing_parameter_is_named_with_both_values() {
         differing(|p| p.language = Language::French),
         "language english vs french"
     );
-    assert_eq!(differing(|p| p.stop_words = false), "stop words removed vs kept");
-    assert_eq!(differing(|p| p.strip_chrome = false), "page chrome stripped vs kept");
+    assert_eq!(
+        differing(|p| p.stop_words = false),
+        "stop words removed vs kept"
+    );
+    assert_eq!(
+        differing(|p| p.strip_chrome = false),
+        "page chrome stripped vs kept"
+    );
     assert_eq!(
         differing(|p| p.statement_words = 0),
         "statement words 20 vs off"
     );
     assert_eq!(differing(|p| p.num_hashes = 64), "K 256 vs 64");
-    assert_eq!(
-        differing(|p| p.seed = 1),
-        "seed 0x5707091920240001 vs 0x1"
-    );
+    assert_eq!(differing(|p| p.seed = 1), "seed 0x5707091920240001 vs 0x1");
 }
