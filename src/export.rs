@@ -14,12 +14,11 @@
 //! with the parameters in the file's key-value metadata (`storyprint.num_hashes`,
 //! `storyprint.seed`, `storyprint.features`, `storyprint.bands`, `storyprint.rows`,
 //! `storyprint.min_hits`, `storyprint.threshold`, `storyprint.measure`, `storyprint.format`).
-//! `num_hashes`, `seed`, `features` and `format` are the
-//! [`SignatureParams`](crate::signature::SignatureParams) the signatures were made with:
-//! `features` is [`SignatureParams::settings_text`](crate::signature::SignatureParams), and
-//! `format` the [`SIGNATURE_FORMAT`](crate::signature::SIGNATURE_FORMAT) whose hashes they
-//! use. Two documents are a
-//! candidate pair when at least `min_hits` of their band keys agree position by position.
+//! `num_hashes`, `seed`, `features` and `format` are the [`SignatureParams`] the signatures
+//! were made with: `features` is [`SignatureParams::settings_text`], `format` the
+//! [`SIGNATURE_FORMAT`](crate::signature::SIGNATURE_FORMAT) whose hashes they use. Two
+//! documents are a candidate pair when at least `min_hits` of their band keys agree position
+//! by position.
 //! [`Signer`] makes the same rows from texts in memory (the Python package's
 //! `Fingerprinter.signatures`), and [`evidence`] reads a row back for verification.
 //!
