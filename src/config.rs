@@ -1,6 +1,16 @@
 //! The engine's validated configuration: what the CLI (or any caller) hands the pipeline.
 //!
-//! The CLI parses flags into this plain struct; the engine never sees `clap`.
+//! The CLI parses flags into this plain struct; the engine never sees `clap`. It holds two
+//! kinds of settings, each with its view:
+//! - what is frozen with a signature ([`crate::signature::SignatureParams`]): features,
+//!   weighting, language, stop words, page chrome, statement words, K and seed. They decide
+//!   which features a text has and how they are hashed, so signatures made with others are
+//!   not comparable: an index or a signatures file stores them, and an index refuses to be
+//!   used with others ([`crate::signature::SignatureParams::check_compatible`]);
+//! - the match policy ([`Config::policy`]): measure, threshold, level, exact verification
+//!   and fact check. It judges pairs of signatures, so it may change over the same ones (a
+//!   `check --threshold`, `eval`'s sweep); the LSH banding is derived from it
+//!   ([`crate::lsh::Banding::for_policy`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -401,6 +411,56 @@ impl Config {
         }
         Ok(())
     }
+
+    /// The match policy: how pairs of signatures are judged (see the module docs).
+    pub fn policy(&self) -> Policy {
+        Policy {
+            measure: self.measure,
+            threshold: self.threshold,
+            level: self.level,
+            exact: self.exact,
+            fact_check: self.fact_check,
+        }
+    }
+
+    /// This configuration judging pairs by `policy` instead of its own: the same signatures.
+    pub fn with_policy(&self, policy: &Policy) -> Config {
+        Config {
+            measure: policy.measure,
+            threshold: policy.threshold,
+            level: policy.level,
+            exact: policy.exact,
+            fact_check: policy.fact_check,
+            ..self.clone()
+        }
+    }
+}
+
+/// How pairs of signatures are judged: the part of a [`Config`] that is not frozen with a
+/// signature (see the module docs). Each field is the [`Config`] field of the same name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policy {
+    /// The reported and thresholded similarity.
+    pub measure: Measure,
+    /// The similarity at or above which a pair is related.
+    pub threshold: f64,
+    /// The lowest level that counts as a match.
+    pub level: Level,
+    /// Verify from the feature sets rather than estimate from signatures.
+    pub exact: bool,
+    /// Scale similarities by the documents' fact agreement.
+    pub fact_check: bool,
+}
+
+impl Policy {
+    /// This policy judging from signatures alone (dedup, dist, the signatures file): they keep
+    /// no feature sets to verify exactly.
+    pub fn estimating(self) -> Policy {
+        Policy {
+            exact: false,
+            ..self
+        }
+    }
 }
 
 /// A named starting configuration.
@@ -618,6 +678,28 @@ mod tests {
             ..Overrides::default()
         };
         assert!(bad.config().is_err());
+    }
+
+    #[test]
+    fn a_policy_replaces_only_the_policy() {
+        let config = Config::default();
+        assert_eq!(config.with_policy(&config.policy()), config);
+        let classic = Config::classic();
+        let judged = config.with_policy(&classic.policy());
+        assert_eq!(judged.policy(), classic.policy());
+        assert_eq!(
+            crate::signature::SignatureParams::of(&judged),
+            crate::signature::SignatureParams::of(&config)
+        );
+        let estimating = config.policy().estimating();
+        assert!(!estimating.exact);
+        assert_eq!(
+            Policy {
+                exact: true,
+                ..estimating
+            },
+            config.policy()
+        );
     }
 
     #[test]

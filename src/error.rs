@@ -28,9 +28,10 @@ pub enum Error {
     #[error("invalid setting: {0}")]
     Config(String),
     /// Two signatures made with different parameters were compared; the number would be
-    /// meaningless, so it is refused (as sourmash's `check_compatible` does).
+    /// meaningless, so it is refused (as sourmash's `check_compatible` does), naming the
+    /// first parameter that differs.
     #[error("incompatible signatures: {0}")]
-    Incompatible(String),
+    Incompatible(#[from] crate::signature::Incompatible),
     /// A labels file (for `eval`) is malformed.
     #[error("{path}:{line}: {message}")]
     Labels {

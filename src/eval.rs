@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::config::Policy;
 use crate::error::{Error, Result};
 use crate::pipeline::Fingerprints;
 use crate::verdict::Level;
@@ -377,7 +378,7 @@ pub fn compare_labellings(truth: &[usize], predicted: &[usize]) -> (Pairwise, f6
 }
 
 /// Clusters at the configured threshold and over a sweep, and compares with the truth.
-pub fn evaluate_clusters(prints: &mut Fingerprints, truth: &[(String, String)]) -> ClusterReport {
+pub fn evaluate_clusters(prints: &Fingerprints, truth: &[(String, String)]) -> ClusterReport {
     let index = prints.id_index();
     let mut names: HashMap<&str, usize> = HashMap::new();
     let mut docs = Vec::new();
@@ -393,11 +394,13 @@ pub fn evaluate_clusters(prints: &mut Fingerprints, truth: &[(String, String)]) 
             None => missing += 1,
         }
     }
-    let configured = (prints.config.threshold, prints.config.level);
-    let mut figures_at = |level: Level, threshold: f64| {
-        prints.config.threshold = threshold;
-        prints.config.level = level;
-        let clusters = prints.clusters();
+    let configured = prints.config.policy();
+    let figures_at = |level: Level, threshold: f64| {
+        let clusters = prints.clusters_under(&Policy {
+            threshold,
+            level,
+            ..configured
+        });
         let mut assignment: Vec<usize> = (0..prints.len()).map(|i| clusters.len() + i).collect();
         for (n, c) in clusters.iter().enumerate() {
             for &m in &c.members {
@@ -413,11 +416,11 @@ pub fn evaluate_clusters(prints: &mut Fingerprints, truth: &[(String, String)]) 
             clusters: clusters.len(),
         }
     };
-    let at = figures_at(configured.1, configured.0);
+    let at = figures_at(configured.level, configured.threshold);
     let levels = Level::ALL
         .into_iter()
         .map(|level| {
-            let f = figures_at(level, configured.0);
+            let f = figures_at(level, configured.threshold);
             LevelClusters {
                 level,
                 pairwise: f.pairwise,
@@ -429,7 +432,6 @@ pub fn evaluate_clusters(prints: &mut Fingerprints, truth: &[(String, String)]) 
     let sweep = (1..=19)
         .map(|i| figures_at(Level::Related, i as f64 * 0.05))
         .collect();
-    (prints.config.threshold, prints.config.level) = configured;
     ClusterReport {
         documents: docs.len(),
         missing,

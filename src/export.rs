@@ -13,9 +13,12 @@
 //!
 //! with the parameters in the file's key-value metadata (`storyprint.num_hashes`,
 //! `storyprint.seed`, `storyprint.features`, `storyprint.bands`, `storyprint.rows`,
-//! `storyprint.min_hits`, `storyprint.threshold`, `storyprint.measure`, `storyprint.format`:
-//! the index format version, whose hashes the signatures use). Two documents are a
-//! candidate pair when at least `min_hits` of their band keys agree position by position.
+//! `storyprint.min_hits`, `storyprint.threshold`, `storyprint.measure`, `storyprint.format`).
+//! `num_hashes`, `seed`, `features` and `format` are the [`SignatureParams`] the signatures
+//! were made with: `features` is [`SignatureParams::settings_text`], `format` the
+//! [`SIGNATURE_FORMAT`](crate::signature::SIGNATURE_FORMAT) whose hashes they use. Two
+//! documents are a candidate pair when at least `min_hits` of their band keys agree position
+//! by position.
 //! [`Signer`] makes the same rows from texts in memory (the Python package's
 //! `Fingerprinter.signatures`), and [`evidence`] reads a row back for verification.
 //!
@@ -46,8 +49,8 @@ use crate::input::{InputOptions, Reader, Record};
 use crate::lsh::{Banding, Scan};
 use crate::output::OutputFile;
 use crate::pool::Pool;
-use crate::sign::{Signing, params};
-use crate::signature::Signature;
+use crate::sign::Signing;
+use crate::signature::{Signature, SignatureParams};
 
 /// Rows per record batch (and per chunk of documents sketched in parallel).
 const BATCH_ROWS: usize = 4096;
@@ -163,19 +166,19 @@ impl Signer {
     /// The file's key-value metadata (`storyprint.num_hashes`, …; see the module docs).
     pub fn metadata(&self) -> Vec<(String, String)> {
         let (config, banding) = (self.config(), &self.banding);
-        let p = params(config);
+        let p = SignatureParams::of(config);
         [
             ("num_hashes", p.num_hashes.to_string()),
             ("seed", p.seed.to_string()),
-            ("features", p.features),
+            ("features", p.settings_text()),
             ("bands", banding.bands.to_string()),
             ("rows", banding.rows.to_string()),
             ("min_hits", banding.min_hits.to_string()),
             ("threshold", config.threshold.to_string()),
             ("measure", format!("{:?}", config.measure)),
-            // Signatures of one configuration differ across index formats (format 3 changed
-            // the shingle hashes and the copies), so the file says which it holds.
-            ("format", crate::index::FORMAT_VERSION.to_string()),
+            // Signatures of one configuration differ across formats, so the file says which
+            // it holds.
+            ("format", p.format.to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (format!("storyprint.{k}"), v))

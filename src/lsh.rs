@@ -11,7 +11,7 @@
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use crate::config::{Config, Measure};
+use crate::config::{Config, Measure, Policy};
 use crate::pool::Pool;
 use crate::signature::{EMPTY, Signature};
 use crate::sort::radix_sort_by_key;
@@ -27,10 +27,10 @@ pub const MAX_BUCKET: usize = 256;
 /// differ by at most this ratio; more lopsided pairs are found when they collide anyway.
 pub const SIZE_RATIO: f64 = 4.0;
 
-/// The Jaccard similarity LSH is tuned to for a configuration.
-pub fn lsh_threshold(config: &Config) -> f64 {
-    let t = config.threshold;
-    let intersection = match config.measure {
+/// The Jaccard similarity LSH is tuned to for a match policy.
+pub fn lsh_threshold(policy: &Policy) -> f64 {
+    let t = policy.threshold;
+    let intersection = match policy.measure {
         Measure::Jaccard => return t,
         Measure::Containment => t,
         Measure::Cosine => (t * SIZE_RATIO.sqrt()).min(1.0),
@@ -38,7 +38,7 @@ pub fn lsh_threshold(config: &Config) -> f64 {
     intersection / (1.0 + SIZE_RATIO - intersection)
 }
 
-/// What a banding serves, which sets the similarity it is tuned to ([`Banding::for_config`]).
+/// What a banding serves, which sets the similarity it is tuned to ([`Banding::for_policy`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scan {
     /// A batch in memory or an index (`cluster`, `pairs`, `check`): tuned to the threshold
@@ -57,12 +57,12 @@ impl Scan {
     /// estimate about half the time again; tuned lower, LSH lets through every pair whose
     /// estimate can reach the threshold and the verification alone decides (measured with
     /// `bench/compare.sh`: recall of verified pairs 0.90 → see docs/performance.md).
-    pub fn threshold(self, config: &Config) -> f64 {
-        let t = lsh_threshold(config);
+    pub fn threshold(self, policy: &Policy, k: usize) -> f64 {
+        let t = lsh_threshold(policy);
         match self {
             Scan::Batch => t,
             Scan::Streaming => {
-                let sigma = (t * (1.0 - t) / config.num_hashes as f64).sqrt();
+                let sigma = (t * (1.0 - t) / k as f64).sqrt();
                 (t - 3.0 * sigma).max(0.75 * t)
             }
         }
@@ -145,10 +145,15 @@ impl Banding {
         best
     }
 
-    /// The banding a configuration's candidates are found with, for a purpose: the one place
-    /// a banding is derived from a threshold.
+    /// The banding candidates are found with under a match policy, for signatures of `k`
+    /// values and a purpose: the one place a banding is derived from a threshold.
+    pub fn for_policy(policy: &Policy, k: usize, scan: Scan) -> Banding {
+        Banding::optimal(scan.threshold(policy, k), k)
+    }
+
+    /// [`Banding::for_policy`] of a configuration's policy and K.
     pub fn for_config(config: &Config, scan: Scan) -> Banding {
-        Banding::optimal(scan.threshold(config), config.num_hashes)
+        Banding::for_policy(&config.policy(), config.num_hashes, scan)
     }
 
     /// Every band of a signature with its key ([`Banding::band_key`]), in band order.

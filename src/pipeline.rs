@@ -8,14 +8,14 @@
 use rayon::prelude::*;
 
 use crate::cluster::{Cluster, Edge, Scored, cluster};
-use crate::config::{Config, Weighting};
+use crate::config::{Config, Policy, Weighting};
 use crate::contrast::{contrast_all, neighbours};
 use crate::error::Result;
 use crate::features::{DocFreq, Feature, Slot};
 use crate::input::Document;
 use crate::lsh::{Banding, Scan};
-use crate::sign::{Analysis, Featureless, Signing, doc_freq, params};
-use crate::signature::{Params, Signature};
+use crate::sign::{Analysis, Featureless, Signing, doc_freq};
+use crate::signature::{Signature, SignatureParams};
 use crate::similarity::{Evidence, similarity_of, story_of};
 use crate::verdict::{self, Level};
 
@@ -208,30 +208,25 @@ impl Fingerprints {
 
     /// The story score of documents `i` and `j` (see [`story_of`]).
     pub fn story(&self, i: usize, j: usize) -> f64 {
+        self.story_under(&self.config, i, j)
+    }
+
+    /// [`Fingerprints::story`] under `config` (the batch's with another policy).
+    fn story_under(&self, config: &Config, i: usize, j: usize) -> f64 {
         let story = &self.neighbourhood().story;
         let evidence = |k: usize| Evidence {
             features: &story[k],
             signature: &self.signatures[k],
             slots: &self.slots[k],
         };
-        story_of(&self.config, &evidence(i), &evidence(j))
+        story_of(config, &evidence(i), &evidence(j))
     }
 
     /// The verified pair of `a` and `b`, when they are at least related.
     pub fn judge(&self, a: u32, b: u32) -> Option<Edge> {
         let similarity = self.similarity(a as usize, b as usize);
-        self.verdict(a, b, similarity, self.story(a as usize, b as usize))
-    }
-
-    /// The pair of `a` and `b` with its scores, when they are at least related.
-    fn verdict(&self, a: u32, b: u32, similarity: f64, story: f64) -> Option<Edge> {
-        verdict::level(similarity, story, self.config.threshold).map(|level| Edge {
-            a,
-            b,
-            similarity,
-            story,
-            level,
-        })
+        let story = self.story(a as usize, b as usize);
+        verdict_of(a, b, similarity, story, self.config.threshold)
     }
 
     /// Candidate pairs at or above the configured level, sorted by document.
@@ -248,15 +243,27 @@ impl Fingerprints {
     /// score (the similarity for related, the story score above) is averaged between groups,
     /// and a merge needs one pair verified at the level. Each pair is judged once.
     pub fn clusters(&self) -> Vec<Cluster> {
-        let level = self.config.level;
+        self.clusters_under(&self.config.policy())
+    }
+
+    /// [`Fingerprints::clusters`] judged by another match policy than the configuration's
+    /// (`eval` sweeps thresholds and levels over one batch); the candidates stay those of the
+    /// configuration's banding.
+    pub fn clusters_under(&self, policy: &Policy) -> Vec<Cluster> {
+        let config = self.config.with_policy(policy);
+        let level = policy.level;
         let judged: Vec<(Scored, Option<Edge>)> = self
             .neighbourhood()
             .candidates
             .par_iter()
             .map(|&(a, b)| {
-                let similarity = self.similarity(a as usize, b as usize);
-                let story = self.story(a as usize, b as usize);
-                let edge = self.verdict(a, b, similarity, story);
+                let similarity = similarity_of(
+                    &config,
+                    &self.evidence(a as usize),
+                    &self.evidence(b as usize),
+                );
+                let story = self.story_under(&config, a as usize, b as usize);
+                let edge = verdict_of(a, b, similarity, story, policy.threshold);
                 let score = match level {
                     Level::Related => similarity,
                     Level::Rewrite => story,
@@ -272,7 +279,7 @@ impl Fingerprints {
         let (scored, edges): (Vec<Scored>, Vec<Option<Edge>>) = judged.into_iter().unzip();
         let edges: Vec<Edge> = edges.into_iter().flatten().collect();
         let gate = match level {
-            Level::Related => self.config.threshold,
+            Level::Related => policy.threshold,
             Level::Rewrite => verdict::REWRITE_STORY,
             Level::Copy => verdict::COPY_STORY,
         };
@@ -280,7 +287,18 @@ impl Fingerprints {
     }
 
     /// The signature parameters.
-    pub fn params(&self) -> Params {
-        params(&self.config)
+    pub fn params(&self) -> SignatureParams {
+        SignatureParams::of(&self.config)
     }
+}
+
+/// The pair of `a` and `b` with its scores, when they are at least related at `threshold`.
+fn verdict_of(a: u32, b: u32, similarity: f64, story: f64, threshold: f64) -> Option<Edge> {
+    verdict::level(similarity, story, threshold).map(|level| Edge {
+        a,
+        b,
+        similarity,
+        story,
+        level,
+    })
 }

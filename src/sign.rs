@@ -16,29 +16,8 @@ use crate::config::{Config, Language};
 use crate::features::{DocFreq, Feature, Slot, WordIdf, fact_slots, fast_features, features};
 use crate::normalize::normalize;
 use crate::pool::{Lent, Pool};
-use crate::signature::{Params, Signature, SketchBuffers, Sketcher, fast_sketch, sketch_features};
+use crate::signature::{Signature, SketchBuffers, Sketcher, fast_sketch, sketch_features};
 use crate::tokenize::{Analyzer, Term, TermRef};
-
-/// The signature parameters implied by a configuration.
-pub fn params(config: &Config) -> Params {
-    Params {
-        num_hashes: config.num_hashes,
-        seed: config.seed,
-        features: format!(
-            "{};weighting={:?};language={};stop_words={};strip_chrome={}{}",
-            config.features,
-            config.weighting,
-            config.language.name(),
-            config.stop_words,
-            config.strip_chrome,
-            // Absent when off, as in the parameters stored before statements existed.
-            match config.statement_words {
-                0 => String::new(),
-                n => format!(";statement_words={n}"),
-            }
-        ),
-    }
-}
 
 /// Analyzers for one language, lent to parallel jobs and given back when each ends: the one
 /// place a runner gets an analyzer.

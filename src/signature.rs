@@ -17,11 +17,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Weighting};
-use crate::error::{Error, Result};
 use crate::features::Feature;
 use crate::hash::mix;
 
+mod params;
 mod sketch;
+pub use params::{Incompatible, SIGNATURE_FORMAT, SignatureParams};
 pub use sketch::{SketchBuffers, fast_sketch, sketch_features};
 
 /// Weight of one copy of a feature under a weighting. Unweighted features weigh 1 (or a
@@ -41,35 +42,6 @@ pub fn quantum(weighting: Weighting) -> f64 {
 
 /// A bin no copy fell into (only in the signature of an empty feature set).
 pub const EMPTY: u32 = u32::MAX;
-
-/// What a signature was made with; signatures compare only when these are equal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Params {
-    /// Number of bins (K).
-    pub num_hashes: usize,
-    /// Hash seed.
-    pub seed: u64,
-    /// The feature, weighting and language settings, as text (for messages and for storage).
-    pub features: String,
-}
-
-impl Params {
-    /// Fails unless `other` was made with the same parameters.
-    pub fn check_compatible(&self, other: &Params) -> Result<()> {
-        if self != other {
-            return Err(Error::Incompatible(format!(
-                "K={} seed={:#x} features={} vs K={} seed={:#x} features={}",
-                self.num_hashes,
-                self.seed,
-                self.features,
-                other.num_hashes,
-                other.seed,
-                other.features
-            )));
-        }
-        Ok(())
-    }
-}
 
 /// A document's MinHash signature and its weighted size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

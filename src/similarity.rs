@@ -300,10 +300,7 @@ pub fn story_of(config: &Config, a: &Evidence<'_>, b: &Evidence<'_>) -> f64 {
 /// The configuration a pair is judged with from signatures alone (dedup, dist, the
 /// signatures file): `config` with estimates, since the feature sets are not kept.
 pub fn estimating(config: &Config) -> Config {
-    Config {
-        exact: false,
-        ..config.clone()
-    }
+    config.with_policy(&config.policy().estimating())
 }
 
 /// The similarity of a pair from each document's signature and fact slots: the same

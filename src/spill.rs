@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::features::Slot;
-use crate::signature::Signature;
+use crate::signature::{Incompatible, Signature};
 
 /// Runs merged at once; more runs are first merged in groups of this many (bounds open files
 /// and read buffers).
@@ -549,11 +549,7 @@ impl SignatureTable {
     /// Appends the next document's signature and slots.
     pub fn push(&mut self, signature: &Signature, slots: &[Slot]) -> Result<()> {
         if signature.values.len() != self.k {
-            return Err(Error::Incompatible(format!(
-                "a signature of {} values in a table of {}",
-                signature.values.len(),
-                self.k
-            )));
+            return Err(Incompatible::new("K", self.k, signature.values.len()).into());
         }
         let (offset, count) = self.slots.push(slots)?;
         let Some(writer) = self.writer.as_mut() else {

@@ -160,15 +160,36 @@ fn errors_exit_2_with_a_message() {
             .arg(&index)
             .arg(example("port-strike-wire.txt")),
     );
-    let incompatible = storyprint()
-        .args(["index", "add", "--hashes", "64", "--index"])
-        .arg(&index)
-        .arg(example("norvik-bakery.txt"))
-        .output()
-        .unwrap();
-    assert_eq!(incompatible.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&incompatible.stderr);
-    assert!(stderr.contains("other engine settings"), "{stderr}");
+    // Settings asked for that the index was not made with: the first that differs is named,
+    // with the index's value and the one asked for.
+    for (settings, differs) in [
+        (&["--hashes", "64"][..], "its K 256, asked for 64;"),
+        (
+            &["--preset", "classic"],
+            "its features stems:1,stems:2,facts*2, asked for words:5;",
+        ),
+        (
+            &["--keep-stop-words"],
+            "its stop words removed, asked for kept;",
+        ),
+    ] {
+        let incompatible = storyprint()
+            .args(["index", "add"])
+            .args(settings)
+            .arg("--index")
+            .arg(&index)
+            .arg(example("norvik-bakery.txt"))
+            .output()
+            .unwrap();
+        assert_eq!(incompatible.status.code(), Some(2), "{settings:?}");
+        let stderr = String::from_utf8_lossy(&incompatible.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "made with other engine settings than asked for: {differs}"
+            )),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]

@@ -234,7 +234,7 @@ pub struct EvalArgs {
 
 /// Evaluates the configuration on labelled data.
 pub fn eval(args: EvalArgs) -> anyhow::Result<u8> {
-    let mut prints = fingerprints(&args.input, &args.engine)?;
+    let prints = fingerprints(&args.input, &args.engine)?;
     let json = choose_format(args.format, false, Format::Table, Format::Json) == Format::Json;
     let mut out = open_output(None)?;
     if let Some(path) = &args.pairs {
@@ -289,7 +289,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<u8> {
     }
     if let Some(path) = &args.clusters {
         let truth = eval::read_cluster_labels(path)?;
-        let report = eval::evaluate_clusters(&mut prints, &truth);
+        let report = eval::evaluate_clusters(&prints, &truth);
         if report.missing > 0 {
             eprintln!(
                 "storyprint: warning: {} labelled document(s) not read",

@@ -17,8 +17,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::lsh::Banding;
 use crate::lsh::Scan;
-use crate::sign::params;
-use crate::signature::{Params, Sketcher};
+use crate::signature::{SignatureParams, Sketcher};
 
 /// How to open an index.
 #[derive(Debug, Clone)]
@@ -27,7 +26,7 @@ pub struct OpenOptions {
     /// [`Error::NoIndex`].
     pub create: Option<Config>,
     /// When set, an existing index must have been made with signature parameters compatible
-    /// with this configuration ([`Params::check_compatible`]).
+    /// with this configuration ([`SignatureParams::check_compatible`]).
     pub expect: Option<Config>,
     /// How long to wait for another process to close the index.
     pub wait: Duration,
@@ -236,20 +235,28 @@ pub(super) fn stored_settings(
     config
         .validate()
         .map_err(|e| incompatible(format!("stored configuration: {e}")))?;
-    let stored: Params = serde_json::from_slice(&read(PARAMS_KEY)?)
+    let stored: SignatureParams = serde_json::from_slice(&read(PARAMS_KEY)?)
         .map_err(|e| incompatible(format!("stored parameters: {e}")))?;
     let banding = store::decode_banding(&read(BANDING_KEY)?)
         .ok_or_else(|| incompatible("unreadable banding".into()))?;
     stored
-        .check_compatible(&params(&config))
-        .map_err(|e| incompatible(format!("stored settings disagree: {e}")))?;
-    if let Some(expected) = &options.expect {
-        stored.check_compatible(&params(expected)).map_err(|e| {
+        .check_compatible(&SignatureParams::of(&config))
+        .map_err(|e| {
             incompatible(format!(
-                "made with other engine settings than asked for ({e}); use the \
-                 index's settings or another --index"
+                "stored settings disagree: its parameters have {} {}, its configuration {}",
+                e.parameter, e.ours, e.theirs
             ))
         })?;
+    if let Some(expected) = &options.expect {
+        stored
+            .check_compatible(&SignatureParams::of(expected))
+            .map_err(|e| {
+                incompatible(format!(
+                    "made with other engine settings than asked for: its {} {}, asked for \
+                     {}; use the index's settings or another --index",
+                    e.parameter, e.ours, e.theirs
+                ))
+            })?;
     }
     Ok(Some((config, banding, version)))
 }
@@ -275,7 +282,10 @@ fn create_or_upgrade(
                 let banding = Banding::for_config(config, Scan::Batch);
                 meta.insert(FORMAT_KEY, FORMAT_VERSION.to_le_bytes().as_slice())?;
                 meta.insert(CONFIG_KEY, serde_json::to_vec(config)?.as_slice())?;
-                meta.insert(PARAMS_KEY, serde_json::to_vec(&params(config))?.as_slice())?;
+                meta.insert(
+                    PARAMS_KEY,
+                    serde_json::to_vec(&SignatureParams::of(config))?.as_slice(),
+                )?;
                 meta.insert(BANDING_KEY, store::encode_banding(&banding).as_slice())?;
                 (config.clone(), banding, FORMAT_VERSION)
             }

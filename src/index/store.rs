@@ -2,8 +2,9 @@
 //!
 //! Tables (redb B-trees, all written in one transaction per add):
 //! - `meta`: `format_version` (u32), `config` (the engine [`Config`] as JSON), `params` (the
-//!   signature [`Params`] as JSON), `banding` (bands, rows, min_hits as u32), `next_seq` (u64),
-//!   and while an upgrade from an older format runs, `upgrade_next` (u64, where it goes on).
+//!   [`SignatureParams`](crate::signature::SignatureParams) as JSON), `banding` (bands, rows,
+//!   min_hits as u32), `next_seq` (u64), and while an upgrade from an older format runs,
+//!   `upgrade_next` (u64, where it goes on).
 //! - `ids`: document id → sequence number.
 //! - `docs`: sequence number → [`StoredDoc`] bytes.
 //! - `bands`: band key → sequence numbers (a multimap: the LSH band tables). A band key is
@@ -24,8 +25,9 @@ use crate::lsh::Banding;
 use crate::signature::Signature;
 
 /// The version of the layout described above. Bump it on any change to tables, records, or
-/// anything hashed into them (features, signatures, band keys), and commit a fixture of the
-/// new version (`tests/fixtures/index-vN`).
+/// anything hashed into them (features, signatures, band keys: with
+/// [`SIGNATURE_FORMAT`](crate::signature::SIGNATURE_FORMAT)), and commit a fixture of the new
+/// version (`tests/fixtures/index-vN`).
 pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest format this storyprint opens: an older index (format 1 had no `evidence`

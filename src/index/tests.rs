@@ -190,7 +190,11 @@ fn incompatible_settings_and_other_format_versions_are_refused() {
     };
     let err = Index::open(dir.path(), &OpenOptions::create(other)).unwrap_err();
     assert!(matches!(err, Error::IncompatibleIndex { .. }), "{err}");
-    assert!(err.to_string().contains("K=256"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("other engine settings than asked for: its K 256, asked for 128;"),
+        "{err}"
+    );
     {
         let db = Database::create(dir.path().join(DB_FILE)).unwrap();
         let txn = db.begin_write().unwrap();
