@@ -31,6 +31,15 @@ pub enum Error {
     /// meaningless, so it is refused (as sourmash's `check_compatible` does).
     #[error("incompatible signatures: {0}")]
     Incompatible(String),
+    /// A document's time field holds no time storyprint can read
+    /// ([`crate::input::parse_time`]).
+    #[error("not a time: {value:?} ({why})")]
+    Time {
+        /// The value as written.
+        value: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// A labels file (for `eval`) is malformed.
     #[error("{path}:{line}: {message}")]
     Labels {
