@@ -90,9 +90,7 @@ impl Window {
     /// 72 hours. On the Reuters audit every copy and rewrite pair is less than 46 hours
     /// apart, while most pairs wrongly called rewrites are the same company's or market's next
     /// item, days or weeks later (docs/quality.md).
-    pub const DEFAULT: Window = Window {
-        seconds: 72 * 3600,
-    };
+    pub const DEFAULT: Window = Window { seconds: 72 * 3600 };
 
     /// Its length in seconds.
     pub fn seconds(self) -> u64 {
@@ -203,7 +201,10 @@ mod tests {
         assert_eq!(level(0.3, far, 0.134), Some(Level::Related));
         // A document without a time is never capped.
         for (a, b) in [(None, Some(0)), (Some(0), None), (None, None)] {
-            assert_eq!(level(0.9, window.evidence(0.9, a, b), 0.134), Some(Level::Copy));
+            assert_eq!(
+                level(0.9, window.evidence(0.9, a, b), 0.134),
+                Some(Level::Copy)
+            );
         }
         // Nor is a pair below the threshold lifted to related.
         assert_eq!(level(0.1, far, 0.134), None);
@@ -225,7 +226,16 @@ mod tests {
             assert_eq!(window.seconds(), seconds, "{text}");
         }
         assert_eq!(Window::default(), "72h".parse().unwrap());
-        for bad in ["", "h", "72", "-3d", "3.5d", "3w", "99999999999999999999d", "3 d"] {
+        for bad in [
+            "",
+            "h",
+            "72",
+            "-3d",
+            "3.5d",
+            "3w",
+            "99999999999999999999d",
+            "3 d",
+        ] {
             assert!(bad.parse::<Window>().is_err(), "{bad}");
         }
     }

@@ -313,8 +313,14 @@ impl Dedup {
             let config = &self.exact_config();
             let edges = self.verify(&sketches, &candidates, config, &features)?;
             if self.judges_levels() {
-                let (edges, levels) =
-                    Levels::judge(config, self.window, &sketches, &candidates, &features, edges)?;
+                let (edges, levels) = Levels::judge(
+                    config,
+                    self.window,
+                    &sketches,
+                    &candidates,
+                    &features,
+                    edges,
+                )?;
                 (edges, Some(levels))
             } else {
                 (edges, None)

@@ -9,8 +9,9 @@
 //! - Unix seconds: a JSON number (integer or not) or a numeric string, `1796626440`;
 //! - RFC 2822 (e-mail, RSS): `Mon, 07 Dec 2026 06:54:00 +0000`, with `GMT`, `UT`, `UTC`, `Z` or
 //!   a North American zone (`EST` … `PDT`) for the offset;
-//! - `D-MON-YYYY HH:MM:SS[.ff]`, as Reuters-21578 writes it (`" 5-MAR-1987 09:08:28.37"`),
-//!   taken as UTC.
+//! - `D-MON-YYYY HH:MM:SS[.ff]`, as Reuters-21578 writes it (`" 5-MAR-1987 09:08:28.37"`, at
+//!   times followed by wire codes in capitals, `09:08:28.37 RM`, which are ignored), taken as
+//!   UTC.
 //!
 //! Surrounding white space is ignored and fractions of a second are dropped (rounded down).
 
@@ -56,9 +57,10 @@ pub fn time_of_json(value: &Value) -> Result<i64> {
         Value::String(text) => parse_time(text),
         Value::Number(n) => match n.as_i64() {
             Some(seconds) => Ok(seconds),
-            None => n.as_f64().ok_or(fail("out of range")).and_then(|seconds| {
-                float_seconds(seconds).ok_or(fail("out of range"))
-            }),
+            None => n
+                .as_f64()
+                .ok_or(fail("out of range"))
+                .and_then(|seconds| float_seconds(seconds).ok_or(fail("out of range"))),
         },
         _ => Err(fail("not a string or a number")),
     }
@@ -92,7 +94,8 @@ pub(super) fn document_time(
 fn float_seconds(seconds: f64) -> Option<i64> {
     let floor = seconds.floor();
     // i64::MAX is not exact as an f64; 2^63 is the first value out of range.
-    (floor.is_finite() && floor >= -(2f64.powi(63)) && floor < 2f64.powi(63)).then_some(floor as i64)
+    (floor.is_finite() && floor >= -(2f64.powi(63)) && floor < 2f64.powi(63))
+        .then_some(floor as i64)
 }
 
 /// Unix seconds written in decimal: `[+-]digits[.digits]`.
@@ -181,7 +184,12 @@ struct Cursor<'a> {
 impl<'a> Cursor<'a> {
     /// A number of at least `min` ASCII digits, and of the first `max` when more follow.
     fn number(&mut self, min: usize, max: usize) -> std::result::Result<u32, &'static str> {
-        let len = self.rest.bytes().take(max).take_while(u8::is_ascii_digit).count();
+        let len = self
+            .rest
+            .bytes()
+            .take(max)
+            .take_while(u8::is_ascii_digit)
+            .count();
         if len < min {
             return Err("not a date in a known format");
         }
@@ -203,12 +211,18 @@ impl<'a> Cursor<'a> {
 
     /// Requires `c` next.
     fn expect(&mut self, c: char) -> std::result::Result<(), &'static str> {
-        self.eat(c).then_some(()).ok_or("not a date in a known format")
+        self.eat(c)
+            .then_some(())
+            .ok_or("not a date in a known format")
     }
 
     /// A run of ASCII letters (possibly empty).
     fn word(&mut self) -> &'a str {
-        let len = self.rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let len = self
+            .rest
+            .bytes()
+            .take_while(u8::is_ascii_alphabetic)
+            .count();
         let (word, rest) = self.rest.split_at(len);
         self.rest = rest;
         word
@@ -316,7 +330,8 @@ fn rfc3339(text: &str) -> std::result::Result<i64, &'static str> {
     civil.seconds()
 }
 
-/// `D-MON-YYYY[ HH:MM[:SS[.ff]]]` (Reuters-21578), UTC.
+/// `D-MON-YYYY[ HH:MM[:SS[.ff]]]` (Reuters-21578), UTC; capital letters after the time (the
+/// collection's stray wire codes, `09:08:28.37RM`, `09:08:28.37E F`) are ignored.
 fn reuters(text: &str) -> std::result::Result<i64, &'static str> {
     let mut at = Cursor { rest: text };
     let day = at.number(1, 2)?;
@@ -334,6 +349,10 @@ fn reuters(text: &str) -> std::result::Result<i64, &'static str> {
         at.expect(':')?;
         civil.minute = at.number(2, 2)?;
         civil.second = at.seconds()?;
+        // The wire's category codes the collection left after some times.
+        at.rest = at
+            .rest
+            .trim_start_matches(|c: char| c.is_ascii_uppercase() || c == ' ');
     }
     at.end()?;
     civil.seconds()
@@ -424,8 +443,12 @@ mod tests {
         assert_eq!(time_of_json(&serde_json::json!(T)).unwrap(), T);
         assert_eq!(time_of_json(&serde_json::json!(1796626440.5)).unwrap(), T);
         assert_eq!(time_of_json(&serde_json::json!("1796626440")).unwrap(), T);
-        assert_eq!(time_of_json(&serde_json::json!(u64::MAX)).unwrap_err().to_string(),
-            "not a time: \"18446744073709551615\" (out of range)");
+        assert_eq!(
+            time_of_json(&serde_json::json!(u64::MAX))
+                .unwrap_err()
+                .to_string(),
+            "not a time: \"18446744073709551615\" (out of range)"
+        );
         assert!(time_of_json(&serde_json::json!(1e300)).is_err());
         assert!(time_of_json(&serde_json::json!(null)).is_err());
         assert!(time_of_json(&serde_json::json!([1])).is_err());
@@ -456,6 +479,9 @@ mod tests {
             parse_time("1987-03-05T09:08:28Z").unwrap()
         );
         assert_eq!(parse_time("7-DEC-2026").unwrap(), T - (6 * 3600 + 54 * 60));
+        assert_eq!(parse_time("7-DEC-2026 06:54:00.13RM").unwrap(), T);
+        assert_eq!(parse_time("7-DEC-2026 06:54:00.68C G T M").unwrap(), T);
+        assert!(parse_time("7-DEC-2026 06:54:00.68 rm").is_err());
     }
 
     #[test]
