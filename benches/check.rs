@@ -94,6 +94,7 @@ fn index(reuters: &[Document]) -> Index {
                         path: d.origin.path.clone(),
                         line: d.origin.line,
                     },
+                    time: None,
                 })
             })
             .take(documents)

@@ -32,6 +32,15 @@ pub enum Error {
     /// first parameter that differs.
     #[error("incompatible signatures: {0}")]
     Incompatible(#[from] crate::signature::Incompatible),
+    /// A document's time field holds no time storyprint can read
+    /// ([`crate::input::parse_time`]).
+    #[error("not a time: {value:?} ({why})")]
+    Time {
+        /// The value as written.
+        value: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// A labels file (for `eval`) is malformed.
     #[error("{path}:{line}: {message}")]
     Labels {

@@ -19,6 +19,7 @@
 //!     id: id.into(),
 //!     text: text.into(),
 //!     origin: Origin { path: id.into(), line: None },
+//!     time: None,
 //! };
 //! let docs = [
 //!     doc("a", "Lukashenko pardoned 23 political prisoners: three women and 20 men."),

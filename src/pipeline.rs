@@ -17,7 +17,7 @@ use crate::lsh::{Banding, Scan};
 use crate::sign::{Analysis, Featureless, Signing, doc_freq};
 use crate::signature::{Signature, SignatureParams};
 use crate::similarity::{Evidence, similarity_of, story_of};
-use crate::verdict::{self, Level};
+use crate::verdict::{self, Level, Window};
 
 /// Fingerprints of a batch of documents, and everything computed from them.
 #[derive(Debug, Clone)]
@@ -36,6 +36,10 @@ pub struct Fingerprints {
     pub config: Config,
     /// The document frequencies the weights came from.
     pub freq: DocFreq,
+    /// Each document's time in Unix seconds, when it has one ([`Document::time`]).
+    pub times: Vec<Option<i64>>,
+    /// Documents further apart in time than this are at most related ([`Window`]).
+    pub window: Window,
     /// LSH candidates and the features contrasted with them, made on first use.
     neighbourhood: std::sync::OnceLock<Neighbourhood>,
 }
@@ -57,6 +61,7 @@ impl Fingerprints {
     ///     id: id.into(),
     ///     text: text.into(),
     ///     origin: Origin { path: id.into(), line: None },
+    ///     time: None,
     /// };
     /// let docs = [
     ///     doc("a", "Lukashenko pardoned 23 prisoners, three women and 20 men."),
@@ -75,10 +80,13 @@ impl Fingerprints {
             Weighting::None => DocFreq::default(),
         };
         let ids = docs.iter().map(|d| d.id.clone()).collect();
-        Ok(Self::from_analyses(ids, analyses, config, freq))
+        let mut prints = Self::from_analyses(ids, analyses, config, freq);
+        prints.times = docs.iter().map(|d| d.time).collect();
+        Ok(prints)
     }
 
-    /// Fingerprints analysed documents with given document frequencies (from an index, say).
+    /// Fingerprints analysed documents with given document frequencies (from an index, say),
+    /// without times.
     pub fn from_analyses(
         ids: Vec<String>,
         analyses: Vec<Analysis>,
@@ -94,6 +102,7 @@ impl Fingerprints {
             })
             .unzip();
         Fingerprints {
+            times: vec![None; ids.len()],
             ids,
             analyses,
             features,
@@ -101,6 +110,7 @@ impl Fingerprints {
             slots,
             config: config.clone(),
             freq,
+            window: Window::DEFAULT,
             neighbourhood: std::sync::OnceLock::new(),
         }
     }
@@ -226,7 +236,34 @@ impl Fingerprints {
     pub fn judge(&self, a: u32, b: u32) -> Option<Edge> {
         let similarity = self.similarity(a as usize, b as usize);
         let story = self.story(a as usize, b as usize);
-        verdict_of(a, b, similarity, story, self.config.threshold)
+        self.verdict(a, b, similarity, story, self.config.threshold)
+    }
+
+    /// The story score of `a` and `b` as evidence of one news item: 0 when their times are
+    /// further apart than the window ([`Window::evidence`]).
+    fn story_evidence(&self, a: u32, b: u32, story: f64) -> f64 {
+        let time = |doc: u32| self.times[doc as usize];
+        self.window.evidence(story, time(a), time(b))
+    }
+
+    /// The pair of `a` and `b` with its scores, when they are at least related under
+    /// `threshold`; its level is judged on the story score as evidence.
+    fn verdict(
+        &self,
+        a: u32,
+        b: u32,
+        similarity: f64,
+        story: f64,
+        threshold: f64,
+    ) -> Option<Edge> {
+        let evidence = self.story_evidence(a, b, story);
+        verdict::level(similarity, evidence, threshold).map(|level| Edge {
+            a,
+            b,
+            similarity,
+            story,
+            level,
+        })
     }
 
     /// Candidate pairs at or above the configured level, sorted by document.
@@ -240,8 +277,9 @@ impl Fingerprints {
     }
 
     /// Clusters at the configured level ([`crate::cluster`]): every candidate pair's level
-    /// score (the similarity for related, the story score above) is averaged between groups,
-    /// and a merge needs one pair verified at the level. Each pair is judged once.
+    /// score (the similarity for related, the story score as evidence above: 0 for documents
+    /// further apart in time than the window) is averaged between groups, and a merge needs
+    /// one pair verified at the level. Each pair is judged once.
     pub fn clusters(&self) -> Vec<Cluster> {
         self.clusters_under(&self.config.policy())
     }
@@ -263,15 +301,16 @@ impl Fingerprints {
                     &self.evidence(b as usize),
                 );
                 let story = self.story_under(&config, a as usize, b as usize);
-                let edge = verdict_of(a, b, similarity, story, policy.threshold);
+                let edge = self.verdict(a, b, similarity, story, policy.threshold);
+                let evidence = self.story_evidence(a, b, story);
                 let score = match level {
                     Level::Related => similarity,
-                    Level::Rewrite => story,
+                    Level::Rewrite => evidence,
                     // A copy by its whole text ([`verdict::COPY_STORY_ALIKE`]) passes the gate.
                     Level::Copy if edge.is_some_and(|e| e.level == Level::Copy) => {
-                        story.max(verdict::COPY_STORY)
+                        evidence.max(verdict::COPY_STORY)
                     }
-                    Level::Copy => story,
+                    Level::Copy => evidence,
                 };
                 ((a, b, score), edge.filter(|e| e.level >= level))
             })
@@ -290,15 +329,4 @@ impl Fingerprints {
     pub fn params(&self) -> SignatureParams {
         SignatureParams::of(&self.config)
     }
-}
-
-/// The pair of `a` and `b` with its scores, when they are at least related at `threshold`.
-fn verdict_of(a: u32, b: u32, similarity: f64, story: f64, threshold: f64) -> Option<Edge> {
-    verdict::level(similarity, story, threshold).map(|level| Edge {
-        a,
-        b,
-        similarity,
-        story,
-        level,
-    })
 }

@@ -282,6 +282,7 @@ fn index_matches_equal_the_pipeline_judgement_on_reuters() {
             id: "query".into(),
             text: query.clone(),
             origin: indexed[0].origin.clone(),
+            time: None,
         });
         let prints = storyprint::Fingerprints::new(&docs, &config).unwrap();
         let q = docs.len() - 1;

@@ -121,6 +121,7 @@ fn documents(ids: Vec<String>, texts: Vec<String>) -> PyResult<Vec<Document>> {
             },
             id,
             text,
+            time: None,
         })
         .collect())
 }

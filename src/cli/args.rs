@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use storyprint::config::{self, Config, Features, Language, Measure, Overrides, Weighting};
 use storyprint::input::InputOptions;
-use storyprint::verdict::Level;
+use storyprint::verdict::{Level, Window};
 
 /// Where documents come from.
 #[derive(Debug, Args)]
@@ -40,6 +40,38 @@ impl InputArgs {
             text_field: self.text_field.clone(),
             max_doc_bytes: self.max_doc_bytes,
             stdin_jsonl: self.stdin_jsonl,
+            time_field: None,
+        }
+    }
+}
+
+/// Documents' times, for the commands that judge levels: pairs further apart are at most
+/// related.
+#[derive(Debug, Args)]
+pub struct TimeArgs {
+    /// JSONL field (Parquet column) holding each document's time: RFC 3339
+    /// (2026-12-07T06:54:00Z), RFC 2822, Unix seconds, or D-MON-YYYY HH:MM:SS. A document
+    /// without a usable one is processed untimed, with a warning.
+    #[arg(long, value_name = "FIELD", help_heading = "Time")]
+    pub time_field: Option<String>,
+    /// With --time-field: documents further apart than this (72h, 3d, 90m, 3600s) are at most
+    /// related, never a rewrite or a copy of each other.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "72h",
+        requires = "time_field",
+        help_heading = "Time"
+    )]
+    pub window: Window,
+}
+
+impl TimeArgs {
+    /// The input options of `input`, reading the time field.
+    pub fn options(&self, input: &InputArgs) -> InputOptions {
+        InputOptions {
+            time_field: self.time_field.clone(),
+            ..input.options()
         }
     }
 }

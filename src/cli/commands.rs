@@ -12,24 +12,33 @@ use storyprint::input::Batch;
 use storyprint::output::{self, Format};
 
 use super::{
-    EXIT_OK, EngineArgs, FormatArg, InputArgs, check_outputs, choose_format, load, open_output,
-    to_file,
+    EXIT_OK, EngineArgs, FormatArg, InputArgs, TimeArgs, check_outputs, choose_format, load,
+    open_output, to_file,
 };
 
 /// Reads the inputs and fingerprints them with the configured engine.
-fn fingerprints(input: &InputArgs, engine: &EngineArgs) -> anyhow::Result<Fingerprints> {
-    Ok(fingerprint_batch(input, engine)?.1)
+fn fingerprints(
+    input: &InputArgs,
+    engine: &EngineArgs,
+    time: Option<&TimeArgs>,
+) -> anyhow::Result<Fingerprints> {
+    Ok(fingerprint_batch(input, engine, time)?.1)
 }
 
-/// Reads the inputs and fingerprints them, keeping the documents as read.
+/// Reads the inputs and fingerprints them, keeping the documents as read; with `time`, with
+/// the documents' times and its window.
 pub(super) fn fingerprint_batch(
     input: &InputArgs,
     engine: &EngineArgs,
+    time: Option<&TimeArgs>,
 ) -> anyhow::Result<(Batch, Fingerprints)> {
     let config = engine.config()?;
     engine.start_threads().context("starting the thread pool")?;
-    let batch = load(input)?;
-    let prints = Fingerprints::new(&batch.documents, &config)?;
+    let batch = load(input, time)?;
+    let mut prints = Fingerprints::new(&batch.documents, &config)?;
+    if let Some(time) = time {
+        prints.window = time.window;
+    }
     if let Some(warning) = prints.featureless_warning(&batch.documents) {
         eprintln!("storyprint: warning: {warning}");
     }
@@ -68,16 +77,18 @@ pub struct BatchArgs {
     output: Option<PathBuf>,
 }
 
-/// Fingerprints the inputs and writes one result in the chosen format (`terminal` when stdout
-/// is a terminal, else `piped`, unless `--format` says).
+/// Fingerprints the inputs (with their times, when `time` is given) and writes one result in
+/// the chosen format (`terminal` when stdout is a terminal, else `piped`, unless `--format`
+/// says).
 fn run_batch(
     batch: &BatchArgs,
+    time: Option<&TimeArgs>,
     format: Option<FormatArg>,
     (terminal, piped): (Format, Format),
     write: impl FnOnce(&mut dyn Write, &Fingerprints, Format) -> anyhow::Result<()>,
 ) -> anyhow::Result<u8> {
     check_outputs(&batch.input, &[batch.output.as_ref()])?;
-    let prints = fingerprints(&batch.input, &batch.engine)?;
+    let prints = fingerprints(&batch.input, &batch.engine, time)?;
     let format = choose_format(format, to_file(batch.output.as_ref()), terminal, piped);
     let mut out = open_output(batch.output.as_ref())?;
     write(&mut out, &prints, format)?;
@@ -147,6 +158,7 @@ pub fn matrix(args: MatrixArgs) -> anyhow::Result<u8> {
     }
     run_batch(
         &args.batch,
+        None,
         args.format,
         (Format::Table, Format::Csv),
         |out, p, format| {
@@ -175,6 +187,8 @@ pub fn matrix(args: MatrixArgs) -> anyhow::Result<u8> {
 pub struct PairsArgs {
     #[command(flatten)]
     batch: BatchArgs,
+    #[command(flatten)]
+    time: TimeArgs,
     /// Output format: tsv or jsonl.
     #[arg(long, short, value_enum)]
     format: Option<FormatArg>,
@@ -184,6 +198,7 @@ pub struct PairsArgs {
 pub fn pairs(args: PairsArgs) -> anyhow::Result<u8> {
     run_batch(
         &args.batch,
+        Some(&args.time),
         args.format,
         (Format::Tsv, Format::Tsv),
         |out, p, format| Ok(output::write_pairs(out, &p.ids, &p.pairs(), format)?),
@@ -195,6 +210,8 @@ pub fn pairs(args: PairsArgs) -> anyhow::Result<u8> {
 pub struct ClusterArgs {
     #[command(flatten)]
     batch: BatchArgs,
+    #[command(flatten)]
+    time: TimeArgs,
     /// Output format: table, json or tsv (default: table on a terminal, else json).
     #[arg(long, short, value_enum)]
     format: Option<FormatArg>,
@@ -204,6 +221,7 @@ pub struct ClusterArgs {
 pub fn cluster(args: ClusterArgs) -> anyhow::Result<u8> {
     run_batch(
         &args.batch,
+        Some(&args.time),
         args.format,
         (Format::Table, Format::Json),
         |out, p, format| Ok(output::write_clusters(out, &p.ids, &p.clusters(), format)?),
@@ -218,6 +236,8 @@ pub struct EvalArgs {
     input: InputArgs,
     #[command(flatten)]
     engine: EngineArgs,
+    #[command(flatten)]
+    time: TimeArgs,
     /// TSV of labelled pairs with a header: id, id, label (1 = same story, 0 = not).
     #[arg(long, value_name = "FILE")]
     pairs: Option<PathBuf>,
@@ -234,7 +254,7 @@ pub struct EvalArgs {
 
 /// Evaluates the configuration on labelled data.
 pub fn eval(args: EvalArgs) -> anyhow::Result<u8> {
-    let prints = fingerprints(&args.input, &args.engine)?;
+    let prints = fingerprints(&args.input, &args.engine, Some(&args.time))?;
     let json = choose_format(args.format, false, Format::Table, Format::Json) == Format::Json;
     let mut out = open_output(None)?;
     if let Some(path) = &args.pairs {

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use storyprint::dedup::{DEFAULT_LEVEL, Dedup, Keep, Observer, Outputs, Pass};
 use storyprint::input::Problem;
 
-use super::{EXIT_OK, EngineArgs, InputArgs, check_outputs, open_output};
+use super::{EXIT_OK, EngineArgs, InputArgs, TimeArgs, check_outputs, open_output};
 
 /// The keep rule on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -29,6 +29,8 @@ pub struct DedupArgs {
     input: InputArgs,
     #[command(flatten)]
     engine: EngineArgs,
+    #[command(flatten)]
+    time: TimeArgs,
     /// Write the kept documents (their original lines) to FILE instead of standard output
     /// (`-`: standard output). Every output file is replaced only when dedup succeeds, and may
     /// not be one of the inputs.
@@ -171,7 +173,8 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
     args.engine
         .start_threads()
         .context("starting the thread pool")?;
-    let mut dedup = Dedup::new(config, args.input.options());
+    let mut dedup = Dedup::new(config, args.time.options(&args.input));
+    dedup.window = args.time.window;
     dedup.keep = match args.keep {
         KeepArg::First => Keep::First,
         KeepArg::Longest => Keep::Longest,

@@ -280,7 +280,7 @@ fn add(args: AddArgs) -> anyhow::Result<u8> {
         expect,
         ..OpenOptions::create(config)
     })?;
-    let mut batch = load(&args.input)?;
+    let mut batch = load(&args.input, None)?;
     batch.documents.retain(|doc| {
         let fits = doc.id.len() <= MAX_ID_BYTES;
         if !fits {
@@ -371,7 +371,7 @@ pub fn check(args: CheckArgs) -> anyhow::Result<u8> {
 }
 
 fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
-    let mut batch = load(&args.input)?;
+    let mut batch = load(&args.input, None)?;
     if let Some(id) = &args.id {
         anyhow::ensure!(
             batch.documents.len() == 1,

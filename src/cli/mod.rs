@@ -22,7 +22,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use storyprint::input::Batch;
 use storyprint::output::{Format, OutputFile, STDOUT, is_stdout};
 
-pub use args::{EngineArgs, InputArgs};
+pub use args::{EngineArgs, InputArgs, TimeArgs};
 
 /// Exit status: success, or no duplicate found where that is the question.
 pub const EXIT_OK: u8 = 0;
@@ -137,10 +137,12 @@ pub fn choose_format(
     }
 }
 
-/// Reads the inputs, reporting every skipped document on stderr. Fails (exit 2) when nothing
-/// could be read, or with `--strict` when anything was skipped.
-pub fn load(input: &InputArgs) -> anyhow::Result<Batch> {
-    let batch = Batch::read(&input.paths, input.options());
+/// Reads the inputs (with their times when `time` names a field), reporting every skipped
+/// document on stderr. Fails (exit 2) when nothing could be read, or with `--strict` when
+/// anything was skipped.
+pub fn load(input: &InputArgs, time: Option<&TimeArgs>) -> anyhow::Result<Batch> {
+    let options = time.map_or_else(|| input.options(), |time| time.options(input));
+    let batch = Batch::read(&input.paths, options);
     for problem in &batch.problems {
         let level = if problem.is_note() { "note" } else { "warning" };
         eprintln!("storyprint: {level}: {problem}");

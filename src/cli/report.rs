@@ -8,7 +8,7 @@ use storyprint::output::is_stdout;
 use storyprint::report::{Report, Style, html, write_terminal};
 
 use super::commands::fingerprint_batch;
-use super::{EXIT_OK, EngineArgs, InputArgs, check_outputs, open_output};
+use super::{EXIT_OK, EngineArgs, InputArgs, TimeArgs, check_outputs, open_output};
 
 /// When to colour the terminal report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -28,6 +28,8 @@ pub struct ReportArgs {
     input: InputArgs,
     #[command(flatten)]
     engine: EngineArgs,
+    #[command(flatten)]
+    time: TimeArgs,
     /// Write a self-contained HTML page to FILE instead of the terminal report (`-`: standard
     /// output).
     #[arg(long, value_name = "FILE")]
@@ -40,7 +42,7 @@ pub struct ReportArgs {
 /// Prints the report, or writes the HTML page.
 pub fn report(args: ReportArgs) -> anyhow::Result<u8> {
     check_outputs(&args.input, &[args.html.as_ref()])?;
-    let (batch, prints) = fingerprint_batch(&args.input, &args.engine)?;
+    let (batch, prints) = fingerprint_batch(&args.input, &args.engine, Some(&args.time))?;
     let report = Report::new(&prints, &batch.documents);
     match &args.html {
         Some(path) => {

@@ -17,7 +17,7 @@ use crate::contrast::contrasted;
 use crate::error::Result;
 use crate::features::Feature;
 use crate::similarity::{Evidence, story_of};
-use crate::verdict::{self, Level};
+use crate::verdict::{self, Level, Window};
 
 /// The story score and level of the verified pairs of a run, looked up by pair.
 #[derive(Debug, Default)]
@@ -37,10 +37,11 @@ impl Levels {
     }
 
     /// Judges the exact verified pairs `edges` (sorted by pair): the pairs at `config.level`
-    /// or above, and their levels. `features` holds the feature sets of every document in a
-    /// candidate pair.
+    /// or above, and their levels (documents further apart in time than `window` are at most
+    /// related). `features` holds the feature sets of every document in a candidate pair.
     pub(super) fn judge(
         config: &Config,
+        window: Window,
         sketches: &Sketches,
         candidates: &Candidates,
         features: &FeatureSets,
@@ -97,7 +98,9 @@ impl Levels {
                     &evidence(a, &signature_a, &slots_a),
                     &evidence(b, &signature_b, &slots_b),
                 );
-                Ok(verdict::level(similarity, score, config.threshold)
+                let time = |doc: u32| sketches.times.get(doc as usize).copied().flatten();
+                let evidence = window.evidence(score, time(a), time(b));
+                Ok(verdict::level(similarity, evidence, config.threshold)
                     .filter(|&level| level >= config.level)
                     .map(|level| ((a, b, similarity), (a, b, score, level))))
             })

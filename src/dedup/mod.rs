@@ -27,6 +27,8 @@
 //! level ([`crate::verdict`]): the run verifies exactly, contrasts the documents in verified
 //! pairs with their candidates ([`Levels`]), and removes only what is a copy (or a rewrite).
 //! The streaming verification does not apply then: a document's later neighbours are needed.
+//! With a time field, documents further apart than [`Dedup::window`] are at most related
+//! (their times are kept per document, 16 bytes each, in memory).
 //!
 //! **The keep rule** ([`crate::keep`]): a greedy pass in keep order removes each document
 //! that has a verified pair with a document already kept.
@@ -58,7 +60,7 @@ use crate::lsh::{Banding, Scan};
 use crate::sign::Signing;
 use crate::similarity::estimating;
 pub use crate::spill::physical_memory;
-use crate::verdict::Level;
+use crate::verdict::{Level, Window};
 
 mod candidates;
 mod exact;
@@ -186,6 +188,9 @@ pub struct Dedup {
     pub memory: Option<u64>,
     /// The directory spill files go in (a fresh directory inside it, removed at the end).
     pub temp_dir: PathBuf,
+    /// With a time field ([`InputOptions::time_field`]): documents further apart in time are
+    /// at most related, so a run at copy or rewrite never removes one for the other.
+    pub window: Window,
 }
 
 /// Documents per chunk by default, per thread of the pool: a few MB of text. Each chunk costs
@@ -211,6 +216,7 @@ impl Dedup {
             verify_exact: false,
             memory: None,
             temp_dir: std::env::temp_dir(),
+            window: Window::DEFAULT,
         }
     }
 
@@ -307,8 +313,14 @@ impl Dedup {
             let config = &self.exact_config();
             let edges = self.verify(&sketches, &candidates, config, &features)?;
             if self.judges_levels() {
-                let (edges, levels) =
-                    Levels::judge(config, &sketches, &candidates, &features, edges)?;
+                let (edges, levels) = Levels::judge(
+                    config,
+                    self.window,
+                    &sketches,
+                    &candidates,
+                    &features,
+                    edges,
+                )?;
                 (edges, Some(levels))
             } else {
                 (edges, None)

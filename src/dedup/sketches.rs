@@ -27,6 +27,8 @@ pub(super) struct Sketches {
     /// The signature pass's [`Layout`].
     pub(super) layout: Layout,
     pub(super) lengths: Vec<u32>,
+    /// Each document's time, when the run reads a time field (empty otherwise).
+    pub(super) times: Vec<Option<i64>>,
     pub(super) store: Store,
     /// Estimated bytes the in-memory store holds.
     pub(super) held: u64,
@@ -190,10 +192,12 @@ impl Dedup {
         let config = &self.config;
         let banding = self.banding();
         let longest = self.keep == Keep::Longest;
+        let timed = self.input.time_field.is_some();
         let mut sketches = Sketches {
             n: 0,
             layout: Layout::default(),
             lengths: Vec::new(),
+            times: Vec::new(),
             store: Store::Memory {
                 signatures: Vec::new(),
                 slots: Vec::new(),
@@ -240,6 +244,9 @@ impl Dedup {
                     evidence.push((signature, slots));
                     if longest {
                         sketches.lengths.push(length);
+                    }
+                    if timed {
+                        sketches.times.push(record.doc.time);
                     }
                 }
                 if let Err(e) = self.keep_sketches(&mut sketches, &banding, evidence) {

@@ -70,6 +70,7 @@ impl Index {
                 path: PathBuf::new(),
                 line: None,
             },
+            time: None,
         };
         let prepared = self.prepare_one(&doc);
         let txn = self.db.begin_read()?;

@@ -199,6 +199,7 @@ fn document(id: Option<String>, text: String) -> Result<Document, ApiError> {
             path: "request".into(),
             line: None,
         },
+        time: None,
     })
 }
 

@@ -30,6 +30,7 @@
 //!     id: id.into(),
 //!     text: text.into(),
 //!     origin: Origin { path: id.into(), line: None },
+//!     time: None,
 //! };
 //! index
 //!     .add(&[doc("a", "Lukashenko pardoned 23 political prisoners: three women and 20 men.")],

@@ -158,6 +158,7 @@ fn rebuild(dir: &Path, wait: Duration) -> Result<u64> {
                             path: "repair".into(),
                             line: None,
                         },
+                        time: None,
                     })
                     .collect();
                 let options = AddOptions {

@@ -53,6 +53,7 @@ fn doc(id: &str, text: &str) -> Document {
             path: id.into(),
             line: None,
         },
+        time: None,
     }
 }
 

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use super::text::decode;
+use super::time::{document_time, time_of_json};
 use super::walk::{Source, SourceKind};
 use super::{Document, InputOptions, Origin, Problem, ProblemKind, Record, RecordItem};
 
@@ -212,13 +213,14 @@ impl RawLine {
             Err(kind) => return Err(Problem { origin, kind }),
         };
         match parse_json_line(&line, options, origin.clone()) {
-            Ok((doc, warning)) => {
+            Ok((doc, warning, untimed)) => {
                 let mut raw = line;
                 raw.truncate(raw.trim_end_matches(['\n', '\r']).len());
                 Ok(Record {
                     doc,
                     raw: Some(raw),
                     warning,
+                    untimed,
                 })
             }
             Err(kind) => Err(Problem { origin, kind }),
@@ -323,19 +325,20 @@ fn enter_at_line(mut file: File, start: u64) -> io::Result<(File, u64)> {
 }
 
 /// The document of a JSONL line, with a warning when its id field is there but neither a
-/// string nor a number (the document is then named `file:line`, as one without an id).
+/// string nor a number (the document is then named `file:line`, as one without an id), and
+/// one when a time field is asked for and the line has none usable ([`document_time`]).
 fn parse_json_line(
     line: &str,
     options: &InputOptions,
     origin: Origin,
-) -> std::result::Result<(Document, Option<String>), ProblemKind> {
+) -> std::result::Result<(Document, Option<String>, Option<String>), ProblemKind> {
     let fields = parse_fields(line.trim_end_matches(['\n', '\r']), options).map_err(|e| {
         // serde_json says "… at line 1 column N": the line is ours, the column is useful.
         let message = e.to_string();
         let what = message.split(" at line ").next().unwrap_or(&message);
         ProblemKind::MalformedJson(format!("{what} at column {}", e.column()))
     })?;
-    let Some(Fields { text, id }) = fields else {
+    let Some(Fields { text, id, time }) = fields else {
         return Err(ProblemKind::MalformedJson("not a JSON object".into()));
     };
     let text = match text {
@@ -387,18 +390,34 @@ fn parse_json_line(
             (id, Some(warning))
         }
     };
-    Ok((Document { id, text, origin }, warning))
+    let (time, untimed) = match &options.time_field {
+        Some(field) => {
+            let time = time.filter(|t| !t.is_null()).map(|t| time_of_json(&t));
+            document_time(&origin, field, time)
+        }
+        None => (None, None),
+    };
+    let doc = Document {
+        id,
+        text,
+        origin,
+        time,
+    };
+    Ok((doc, warning, untimed))
 }
 
-/// The two fields a JSONL line is read for; `None` when the line is not a JSON object.
+/// The fields a JSONL line is read for; `None` when the line is not a JSON object.
 struct Fields {
     text: Option<Value>,
     id: Option<Value>,
+    /// The time field's value, when one is asked for.
+    time: Option<Value>,
 }
 
-/// Parses one JSON value, keeping only the text and id fields of an object: every other field
-/// is validated but not built (a full `Value` allocates every field and key). A repeated key
-/// keeps its last value, as a `Value` map does.
+/// Parses one JSON value, keeping only the text, id and time fields of an object: every other
+/// field is validated but not built (a full `Value` allocates every field and key). A
+/// repeated key keeps its last value, as a `Value` map does; the time field may be the id
+/// field.
 fn parse_fields(line: &str, options: &InputOptions) -> serde_json::Result<Option<Fields>> {
     use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
@@ -423,12 +442,20 @@ fn parse_fields(line: &str, options: &InputOptions) -> serde_json::Result<Option
             let mut fields = Fields {
                 text: None,
                 id: None,
+                time: None,
             };
+            let time_field = self.0.time_field.as_deref();
             while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                 if *key == self.0.text_field {
                     fields.text = Some(map.next_value()?);
                 } else if *key == self.0.id_field {
-                    fields.id = Some(map.next_value()?);
+                    let id: Value = map.next_value()?;
+                    if time_field == Some(&*key) {
+                        fields.time = Some(id.clone());
+                    }
+                    fields.id = Some(id);
+                } else if time_field == Some(&*key) {
+                    fields.time = Some(map.next_value()?);
                 } else {
                     map.next_value::<IgnoredAny>()?;
                 }

@@ -19,10 +19,12 @@ mod reader;
 #[cfg(test)]
 mod tests;
 mod text;
+mod time;
 mod walk;
 
 pub(crate) use jsonl::Raw;
-pub use reader::{Reader, Shard, shards};
+pub use reader::{Reader, Shard, UNTIMED_NAMED, shards};
+pub use time::{parse_time, time_of_json};
 pub(crate) use walk::{FileIdentity, file_identity};
 pub use walk::{input_files, read_once};
 
@@ -53,6 +55,10 @@ pub struct Document {
     pub text: String,
     /// Where it came from.
     pub origin: Origin,
+    /// When it was published, in Unix seconds (UTC), read from the time field
+    /// ([`InputOptions::time_field`]); `None` without one, or when the document's value is
+    /// missing or not a time.
+    pub time: Option<i64>,
 }
 
 /// A document with the line it was read from, for commands that write inputs back unchanged
@@ -67,6 +73,9 @@ pub struct Record {
     /// number), given out with the repeated-id warnings ([`Reader::take_renamed`]) when the
     /// reader completes the record.
     pub warning: Option<String>,
+    /// Why a document read with a time field has no time (the field is missing or not a
+    /// time): a warning given out for the first [`UNTIMED_NAMED`] such documents of a read.
+    pub untimed: Option<String>,
 }
 
 impl Record {
@@ -188,6 +197,9 @@ pub struct InputOptions {
     pub max_doc_bytes: u64,
     /// Read standard input (`-`) as JSONL instead of one text document.
     pub stdin_jsonl: bool,
+    /// JSONL field (or Parquet column) holding each document's time ([`parse_time`]);
+    /// `None`: documents have no time.
+    pub time_field: Option<String>,
 }
 
 impl Default for InputOptions {
@@ -197,6 +209,7 @@ impl Default for InputOptions {
             text_field: "text".into(),
             max_doc_bytes: 16 * 1024 * 1024,
             stdin_jsonl: false,
+            time_field: None,
         }
     }
 }
@@ -215,7 +228,8 @@ pub struct Batch {
     pub documents: Vec<Document>,
     /// Skipped documents and unreadable paths.
     pub problems: Vec<Problem>,
-    /// Warnings about ids: repeated ones, and id fields that are not a string or a number.
+    /// Warnings about ids (repeated ones, id fields that are not a string or a number) and
+    /// about missing or unreadable times.
     pub renamed: Vec<String>,
 }
 

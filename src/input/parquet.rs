@@ -6,7 +6,9 @@
 //! in the file (1-based, as a JSONL line's), so its problems read `corpus.parquet:17: …`; a
 //! row group that cannot be decoded is one problem naming the group and its rows, and reading
 //! goes on with the next group. A row without an id (no id column, or a null) is named
-//! `file:row`, as a JSONL line without one; ids may be strings or integers.
+//! `file:row`, as a JSONL line without one; ids may be strings or integers. With a time
+//! column ([`InputOptions::time_field`](super::InputOptions::time_field)), it is read too: a
+//! timestamp, date, number or string column.
 
 use std::path::Path;
 
@@ -55,7 +57,9 @@ mod reading {
 
     use arrow_array::cast::AsArray;
     use arrow_array::types::{
-        Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+        Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
+        TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+        TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
     };
     use arrow_array::{Array, ArrayRef, RecordBatch};
     use arrow_schema::DataType;
@@ -66,7 +70,11 @@ mod reading {
     };
 
     use super::{BATCH_ROWS, file_problem};
-    use crate::input::{Document, InputOptions, Origin, Problem, ProblemKind, Record, RecordItem};
+    use crate::input::time::document_time;
+    use crate::input::{
+        Document, InputOptions, Origin, Problem, ProblemKind, Record, RecordItem, parse_time,
+        time_of_json,
+    };
 
     /// A Parquet file being read row by row.
     pub(in crate::input) struct Rows {
@@ -112,12 +120,15 @@ mod reading {
             }
             let mut columns = vec![text];
             columns.extend(schema.index_of(&options.id_field).ok());
+            let time_field = options.time_field.as_deref();
+            columns.extend(time_field.and_then(|field| schema.index_of(field).ok()));
             let mask = ProjectionMask::roots(metadata.parquet_schema(), columns);
             Ok(Rows {
                 columns: Columns {
                     path: path.to_path_buf(),
                     text_field: options.text_field.clone(),
                     id_field: options.id_field.clone(),
+                    time_field: options.time_field.clone(),
                     max_doc_bytes: options.max_doc_bytes,
                 },
                 file,
@@ -208,11 +219,12 @@ mod reading {
         }
     }
 
-    /// Where a file's documents are: its path, the two columns, the size limit.
+    /// Where a file's documents are: its path, the columns, the size limit.
     struct Columns {
         path: PathBuf,
         text_field: String,
         id_field: String,
+        time_field: Option<String>,
         max_doc_bytes: u64,
     }
 
@@ -272,10 +284,24 @@ mod reading {
                     }
                 },
             };
+            let (time, untimed) = match &self.time_field {
+                Some(field) => {
+                    let column = batch.column_by_name(field);
+                    let time = column.filter(|c| !c.is_null(row)).map(|c| time_at(c, row));
+                    document_time(&origin, field, time)
+                }
+                None => (None, None),
+            };
             Ok(Record {
-                doc: Document { id, text, origin },
+                doc: Document {
+                    id,
+                    text,
+                    origin,
+                    time,
+                },
                 raw: None,
                 warning,
+                untimed,
             })
         }
     }
@@ -291,6 +317,45 @@ mod reading {
             Some(strings.value(row))
         } else {
             column.as_string_view_opt().map(|s| s.value(row))
+        }
+    }
+
+    /// The time at `row` (not null) of a time column, in Unix seconds: a timestamp (of any
+    /// unit, rounded down to the second), a date, a number of seconds, or a string
+    /// [`parse_time`] reads.
+    fn time_at(column: &ArrayRef, row: usize) -> crate::Result<i64> {
+        macro_rules! scaled {
+            ($($t:ty => $per_second:expr),*) => {
+                $(if let Some(values) = column.as_primitive_opt::<$t>() {
+                    return Ok(i64::from(values.value(row)).div_euclid($per_second));
+                })*
+            };
+        }
+        scaled!(
+            TimestampSecondType => 1, TimestampMillisecondType => 1_000,
+            TimestampMicrosecondType => 1_000_000, TimestampNanosecondType => 1_000_000_000,
+            Int8Type => 1, Int16Type => 1, Int32Type => 1, Int64Type => 1, UInt8Type => 1,
+            UInt16Type => 1, UInt32Type => 1
+        );
+        if let Some(days) = column.as_primitive_opt::<Date32Type>() {
+            return Ok(i64::from(days.value(row)) * 86_400);
+        }
+        let value = |v: serde_json::Value| time_of_json(&v);
+        if let Some(values) = column.as_primitive_opt::<UInt64Type>() {
+            return value(values.value(row).into());
+        }
+        if let Some(values) = column.as_primitive_opt::<Float64Type>() {
+            return value(values.value(row).into());
+        }
+        if let Some(values) = column.as_primitive_opt::<Float32Type>() {
+            return value(values.value(row).into());
+        }
+        match string_at(column, row) {
+            Some(text) => parse_time(text),
+            None => Err(crate::Error::Time {
+                value: column.data_type().to_string(),
+                why: "the column is not a timestamp, date, number or string",
+            }),
         }
     }
 

@@ -9,6 +9,7 @@ use ahash::AHashMap;
 
 use super::jsonl::{Lines, Raw};
 use super::text::read_text;
+use super::time::document_time;
 use super::walk::{Source, SourceKind, expand};
 use super::{Document, InputOptions, Item, Origin, Problem, Record, RecordItem, parquet};
 
@@ -33,7 +34,14 @@ pub struct Reader {
     range: Option<(u64, u64)>,
     /// JSONL lines read so far (blank ones included).
     lines_read: u64,
+    /// Documents completed so far that were asked for a time and have none.
+    untimed: u64,
 }
+
+/// Documents without a usable time named one by one in a read's warnings; after them, one
+/// warning says that more are not named (a time field missing from a whole corpus is one
+/// mistake, not thousands).
+pub const UNTIMED_NAMED: u64 = 10;
 
 /// A piece of the inputs that one worker of a distributed run reads: a whole file, or the
 /// lines of a plain JSONL file that *start* inside a byte range. Compressed files are never
@@ -132,6 +140,7 @@ impl Reader {
             renamed: Vec::new(),
             range,
             lines_read: 0,
+            untimed: 0,
         }
     }
 
@@ -225,8 +234,11 @@ impl Reader {
             self.opened.push(source.path.clone());
             match source.kind {
                 SourceKind::Text => {
+                    let time_field = self.options.time_field.as_deref();
                     return Some(Raw::Ready(
                         read_text(&source, self.options.max_doc_bytes).map(|doc| Record {
+                            untimed: time_field
+                                .and_then(|field| document_time(&doc.origin, field, None).1),
                             doc,
                             raw: None,
                             warning: None,
@@ -252,10 +264,23 @@ impl Reader {
         item.map(|record| self.complete(record))
     }
 
-    /// Completes a parsed record, in input order: its warning joins the repeated-id warnings
-    /// ([`Reader::take_renamed`]), and a repeated id gets its `#N` suffix.
+    /// Completes a parsed record, in input order: its warnings join the repeated-id warnings
+    /// ([`Reader::take_renamed`]; a missing time for the first [`UNTIMED_NAMED`] documents
+    /// only), and a repeated id gets its `#N` suffix.
     pub(crate) fn complete(&mut self, mut record: Record) -> Record {
         self.renamed.extend(record.warning.take());
+        if let Some(untimed) = record.untimed.take() {
+            self.untimed += 1;
+            if self.untimed <= UNTIMED_NAMED {
+                self.renamed.push(untimed);
+            } else if self.untimed == UNTIMED_NAMED + 1 {
+                self.renamed.push(format!(
+                    "{}: no usable time here either; further documents without one are not \
+                     named (all are processed untimed)",
+                    record.doc.origin
+                ));
+            }
+        }
         Record {
             doc: self.unique(record.doc),
             ..record

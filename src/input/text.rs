@@ -36,6 +36,7 @@ pub(super) fn read_text(source: &Source, limit: u64) -> Item {
         id: source.text_id.clone(),
         text,
         origin,
+        time: None,
     })
 }
 
