@@ -529,13 +529,6 @@ impl PairCounter {
     }
 }
 
-/// Gives the pair keys of each bucket of sorted `(key, doc)` entries ([`each_bucket_pair`]).
-pub fn bucket_pairs(keys: &[(u64, u32)], mut give: impl FnMut(u64)) {
-    for bucket in keys.chunk_by(|a, b| a.0 == b.0) {
-        each_bucket_pair(bucket, |&(_, doc)| doc, &mut give);
-    }
-}
-
 /// Gives the pair key of each pair one bucket yields (each member's document read by `doc`):
 /// all pairs, or a star from the first member for a bucket larger than [`MAX_BUCKET`].
 pub fn each_bucket_pair<T>(bucket: &[T], doc: impl Fn(&T) -> u32, mut give: impl FnMut(u64)) {

@@ -2,8 +2,8 @@
 //!
 //! An external merge sort, as datatrove does for its MinHash buckets: fixed-size records are
 //! buffered up to a capacity; each full buffer is sorted and written as a *run*; the runs are
-//! then merged k ways into one sorted stream ([`SortedRuns`]). Band keys and candidate pairs
-//! take this path. Signatures, which verification reads in pair order rather than sorted, go
+//! then merged k ways into one sorted stream ([`SortedRuns`]). Signature keys, band keys and
+//! candidate pairs take this path. Signatures, which verification reads in pair order rather than sorted, go
 //! to a [`SignatureTable`] of fixed-size records read back by position.
 //!
 //! Every file lives in one [`SpillDir`], a fresh directory removed (with its files) when the
@@ -61,6 +61,20 @@ impl FixedRecord for u128 {
         let mut b = [0u8; 16];
         b.copy_from_slice(bytes);
         u128::from_le_bytes(b)
+    }
+}
+
+/// Signature keys with their document (`(key, doc)`): sorted, they bring the documents with
+/// the same signature together, in document order.
+impl FixedRecord for (u128, u32) {
+    const SIZE: usize = 20;
+    fn encode(self, out: &mut [u8]) {
+        out[..16].copy_from_slice(&self.0.to_le_bytes());
+        out[16..].copy_from_slice(&self.1.to_le_bytes());
+    }
+    fn decode(bytes: &[u8]) -> Self {
+        let doc = [bytes[16], bytes[17], bytes[18], bytes[19]];
+        (u128::decode(&bytes[..16]), u32::from_le_bytes(doc))
     }
 }
 
@@ -583,11 +597,40 @@ impl SignatureTable {
         self.slots.finish(dir)
     }
 
+    /// Signatures pushed.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
     /// Document `i`'s signature and slots (after [`SignatureTable::finish`]).
     pub fn get(&self, i: u32) -> Result<(Signature, Vec<Slot>)> {
         let size = self.record_size();
         let mut record = vec![0u8; size];
         read_at(&self.file, &mut record, i as u64 * size as u64, &self.path)?;
+        let (signature, offset, count) = self.decode(&record);
+        let slots = if count == 0 {
+            Vec::new()
+        } else {
+            self.slots.get(offset, count)?
+        };
+        Ok((signature, slots))
+    }
+
+    /// The signatures of documents `docs`, without their slots, read in one block (after
+    /// [`SignatureTable::finish`]).
+    pub fn signatures(&self, docs: std::ops::Range<u32>) -> Result<Vec<Signature>> {
+        let size = self.record_size();
+        let mut block = vec![0u8; size * docs.len()];
+        let offset = u64::from(docs.start) * size as u64;
+        read_at(&self.file, &mut block, offset, &self.path)?;
+        Ok(block
+            .chunks_exact(size)
+            .map(|record| self.decode(record).0)
+            .collect())
+    }
+
+    /// A record's signature, and the offset and count of its slots.
+    fn decode(&self, record: &[u8]) -> (Signature, u64, u32) {
         let k = self.k;
         let values = record[..4 * k]
             .chunks_exact(4)
@@ -597,12 +640,7 @@ impl SignatureTable {
         let offset = le_u64(&record[4 * k + 8..4 * k + 16]);
         let c = &record[4 * k + 16..];
         let count = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-        let slots = if count == 0 {
-            Vec::new()
-        } else {
-            self.slots.get(offset, count)?
-        };
-        Ok((Signature { values, weight }, slots))
+        (Signature { values, weight }, offset, count)
     }
 }
 

@@ -557,3 +557,57 @@ fn finding_3_a_killed_runs_temporary_files_are_removed_by_the_next_run() {
     let kept = std::fs::read_to_string(dir.path().join("unique.jsonl")).unwrap();
     assert_eq!(kept.lines().count(), 4_000);
 }
+
+/// The megabytes a dedup run says it spilled (0 when it did not).
+fn spilled_megabytes(stderr: &str) -> f64 {
+    stderr
+        .split("; spilled ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .map_or(0.0, |mb| mb.parse().unwrap())
+}
+
+/// Regression: a crowd of identical short documents (one-word documents, twenty copies of each
+/// word) made the spill path pair every copy with every other in every band, a pair key each
+/// on disk (25 GB at a million documents). Spilled under a tiny budget, a crowd of them (with
+/// one word copied past the bucket limit, a star) gives byte for byte the in-memory run's
+/// output, at the defaults (every verified pair listed) and at `--level related` (where the
+/// in-memory run groups the copies itself), and spills about the signatures' size, not the
+/// pairs'.
+#[test]
+fn finding_9_a_crowd_of_identical_short_documents_spills_what_its_groups_need() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("onewords.jsonl");
+    let mut rng = util::Rng(9);
+    let words: Vec<String> = (0..150).map(|_| rng.text(1)).collect();
+    let lines: Vec<String> = (0..4_000)
+        .map(|i| {
+            let word = match i % 10 {
+                0 => &words[0],
+                _ => &words[rng.below(words.len() as u64) as usize],
+            };
+            serde_json::json!({"id": format!("d{i}"), "text": word}).to_string()
+        })
+        .collect();
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let temp = dir.path().join("spill");
+    std::fs::create_dir(&temp).unwrap();
+    let spill = ["--memory", "1", "--temp-dir", temp.to_str().unwrap()];
+    let in_memory = dedup_with_pairs(dir.path(), &[&input], &["--memory", "unlimited"]);
+    let spilled = dedup_with_pairs(dir.path(), &[&input], &spill);
+    assert_eq!(in_memory[..3], spilled[..3]);
+    assert!(in_memory[2].lines().count() > 40_000, "{}", in_memory[3]);
+    // The signatures take 4,000 × 1 KB; every pair in every band would be some 70 MB.
+    let megabytes = spilled_megabytes(&spilled[3]);
+    assert!(megabytes > 0.0 && megabytes < 12.0, "{}", spilled[3]);
+    let related = |extra: &[&str]| {
+        dedup(
+            dir.path(),
+            &[&input],
+            &[&["--level", "related"], extra].concat(),
+        )
+    };
+    let (in_memory, spilled) = (related(&["--memory", "unlimited"]), related(&spill));
+    assert_eq!((&in_memory.0, &in_memory.1), (&spilled.0, &spilled.1));
+    assert!(spilled_megabytes(&spilled.2) > 0.0, "{}", spilled.2);
+}

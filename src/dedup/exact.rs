@@ -14,15 +14,13 @@ use crate::sign::Signing;
 use crate::spill::ListFile;
 
 /// The feature sets verification judges by: none (estimated similarity), per document in
-/// memory, or on the spill path on disk for the documents in candidate pairs (`index`: each
-/// one's document, offset and length in `list`, by document).
+/// memory, or on the spill path on disk for the documents in candidate pairs (document `i`'s
+/// are `list`'s items `starts[i]..starts[i + 1]`, none past the end of `starts`: a lookup by
+/// position, as verification makes tens of millions of them in a crowd of copies).
 pub(super) enum FeatureSets {
     Estimated,
     Memory(Vec<Vec<Feature>>),
-    Disk {
-        list: ListFile,
-        index: Vec<(u32, u64, u32)>,
-    },
+    Disk { list: ListFile, starts: Vec<u64> },
 }
 
 impl FeatureSets {
@@ -33,19 +31,23 @@ impl FeatureSets {
             FeatureSets::Memory(sets) => Ok(Cow::Borrowed(
                 sets.get(i as usize).map_or(&[][..], Vec::as_slice),
             )),
-            FeatureSets::Disk { list, index } => match index.binary_search_by_key(&i, |e| e.0) {
-                Ok(at) => {
-                    let (_, offset, len) = index[at];
-                    let items = list.get(offset, len)?;
-                    Ok(Cow::Owned(
-                        items
-                            .into_iter()
-                            .map(|(hash, weight)| (hash, f64::from_bits(weight)))
-                            .collect(),
-                    ))
+            FeatureSets::Disk { list, starts } => {
+                let i = i as usize;
+                let (Some(&start), Some(&end)) = (starts.get(i), starts.get(i + 1)) else {
+                    return Ok(Cow::Borrowed(&[]));
+                };
+                if start == end {
+                    return Ok(Cow::Borrowed(&[]));
                 }
-                Err(_) => Ok(Cow::Borrowed(&[])),
-            },
+                let len = u32::try_from(end - start).unwrap_or(u32::MAX);
+                let items = list.get(start, len)?;
+                Ok(Cow::Owned(
+                    items
+                        .into_iter()
+                        .map(|(hash, weight)| (hash, f64::from_bits(weight)))
+                        .collect(),
+                ))
+            }
         }
     }
 
@@ -64,11 +66,13 @@ impl FeatureSets {
                 sets[i] = features;
                 Ok(())
             }
-            FeatureSets::Disk { list, index } => {
+            FeatureSets::Disk { list, starts } => {
+                let end = starts.last().copied().unwrap_or(0);
+                starts.resize(i + 1, end);
                 let items: Vec<(u64, u64)> =
                     features.iter().map(|&(h, w)| (h, w.to_bits())).collect();
                 let (offset, len) = list.push(&items)?;
-                index.push((i as u32, offset, len));
+                starts.push(offset + u64::from(len));
                 Ok(())
             }
         }
@@ -100,7 +104,7 @@ impl Dedup {
             Store::Memory { .. } => FeatureSets::Memory(vec![Vec::new(); n]),
             Store::Disk(spilled) => FeatureSets::Disk {
                 list: ListFile::new(&mut spilled.dir, "features")?,
-                index: Vec::new(),
+                starts: vec![0],
             },
         };
         let recompute = Recompute {

@@ -36,10 +36,13 @@
 //! **Beyond memory.** While the state that the in-memory path holds per document (the
 //! signature, its slots, and the band keys LSH sorts) fits the budget, nothing changes. When
 //! it would not, the signatures seen so far and every later one are written to a
-//! `SignatureTable` on disk, and each document's band entries go to sorted runs
-//! (`SortedRuns`); LSH merges them k ways, bucket by bucket, and writes each bucket's pair
-//! keys to runs of their own, whose merge counts the bands each pair collides in. The
-//! candidate pairs come out in the same order as from [`Banding::candidates`] and are
+//! `SignatureTable` on disk, and their evidence keys to sorted runs (`SortedRuns`), whose
+//! merge groups the documents with the same evidence (`spilled::Crowds`: a crowd of copies is
+//! banded as one document). The band entries of the documents that stand for a group or
+//! themselves go to sorted runs; LSH merges them k ways, bucket by bucket, and writes each
+//! bucket's pair keys to runs of their own, whose merge counts the bands each pair collides
+//! in; the pairs of the groups' other members follow. The candidate pairs come out in the
+//! same order as from [`Banding::candidates`] and are
 //! verified in batches that read their two signatures back by position, so the output is
 //! byte-identical to the in-memory path's for any budget. What stays in memory per
 //! document: the keep pass's arrays, the verified pairs, and, during the first read, the
@@ -68,6 +71,7 @@ mod judge;
 mod levels;
 mod read;
 mod sketches;
+mod spilled;
 #[cfg(test)]
 mod tests;
 mod twins;

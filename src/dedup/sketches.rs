@@ -4,21 +4,18 @@
 use std::borrow::Cow;
 use std::path::PathBuf;
 
-use rayon::prelude::*;
-
-use super::candidates::Candidates;
 use super::read::{Layout, Reading};
+use super::spilled::Spilled;
 use super::{Dedup, Observer, Pass, Summary};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::features::{DocFreq, Slot};
 use crate::keep::{Edge, Keep, keep_order, ranks};
-use crate::lsh::{Banding, PairCounter, bucket_pairs, pair_key, split_band_entry};
+use crate::lsh::Banding;
 use crate::normalize::normalize;
 use crate::pool::Pool;
 use crate::sign::{Featureless, Signing, Sketching};
 use crate::signature::Signature;
-use crate::spill::{FixedRecord, RunWriter, SignatureTable, SortedRuns, SpillDir};
 
 /// Per-document state kept between the passes.
 pub(super) struct Sketches {
@@ -45,24 +42,6 @@ pub(super) enum Store {
         slots: Vec<Vec<Slot>>,
     },
     Disk(Box<Spilled>),
-}
-
-/// The state of a run that outgrew its memory budget.
-pub(super) struct Spilled {
-    /// Removed with its files when the run ends.
-    pub(super) dir: SpillDir,
-    table: SignatureTable,
-    band_entries: SortedRuns<u128>,
-    /// Bytes of the budget (spill buffers and merges are sized from it).
-    pub(super) budget: u64,
-}
-
-/// Records of type `T` in half of a budget of `budget` bytes (at least 1024, so that a tiny
-/// budget still makes runs of a useful size).
-fn run_records<T: FixedRecord>(budget: u64) -> usize {
-    usize::try_from(budget / 2 / T::SIZE as u64)
-        .unwrap_or(usize::MAX)
-        .max(1024)
 }
 
 impl Sketches {
@@ -96,87 +75,6 @@ fn held_bytes(k: usize, bands: usize, slots: &[Slot]) -> u64 {
     let signature = std::mem::size_of::<Signature>() + 4 * k + 16;
     let slots = std::mem::size_of::<Vec<Slot>>() + std::mem::size_of_val(slots);
     (signature + slots + 16 * bands) as u64
-}
-
-impl Spilled {
-    /// Starts spilling into a new directory inside `temp_dir`.
-    pub(super) fn new(temp_dir: &std::path::Path, k: usize, budget: u64) -> Result<Spilled> {
-        let mut dir = SpillDir::new(temp_dir)?;
-        let table = SignatureTable::new(&mut dir, k)?;
-        Ok(Spilled {
-            dir,
-            table,
-            band_entries: SortedRuns::new("bands", run_records::<u128>(budget)),
-            budget,
-        })
-    }
-
-    /// Writes documents `first..` (signatures, band entries, and slots when `slots` has them:
-    /// it is empty without the fact check).
-    fn add(
-        &mut self,
-        banding: &Banding,
-        first: usize,
-        signatures: &[Signature],
-        slots: &[Vec<Slot>],
-    ) -> Result<()> {
-        let entries: Vec<Vec<u128>> = signatures
-            .par_iter()
-            .enumerate()
-            .map(|(i, signature)| banding.band_entries(signature, (first + i) as u32))
-            .collect();
-        for (i, (signature, entries)) in signatures.iter().zip(entries).enumerate() {
-            let doc_slots = slots.get(i).map_or(&[][..], Vec::as_slice);
-            self.table.push(signature, doc_slots)?;
-            for entry in entries {
-                self.band_entries.push(entry, &mut self.dir)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// The candidate pairs, as [`Banding::candidates`] gives them, from the band runs: their
-    /// merge visits each band's buckets in order; each bucket's pair keys go to runs, whose
-    /// merge counts how many bands each pair collides in.
-    pub(super) fn candidates(&mut self, banding: &Banding) -> Result<Candidates> {
-        let read_bytes = usize::try_from(self.budget / 4).unwrap_or(usize::MAX);
-        let entries = std::mem::replace(&mut self.band_entries, SortedRuns::new("bands", 1));
-        let mut pair_keys = SortedRuns::<u64>::new("pairs", run_records::<u64>(self.budget));
-        let mut bucket: Vec<(u64, u32)> = Vec::new();
-        let mut bucket_band = 0usize;
-        let mut keys = Vec::new();
-        let mut flush = |bucket: &mut Vec<(u64, u32)>, dir: &mut SpillDir| -> Result<()> {
-            bucket_pairs(bucket, |key| keys.push(key));
-            bucket.clear();
-            for key in keys.drain(..) {
-                pair_keys.push(key, dir)?;
-            }
-            Ok(())
-        };
-        for entry in entries.finish(&mut self.dir, read_bytes)? {
-            let (band, key, doc) = split_band_entry(entry?);
-            if bucket
-                .first()
-                .is_some_and(|&(k, _)| (bucket_band, k) != (band, key))
-            {
-                flush(&mut bucket, &mut self.dir)?;
-            }
-            bucket_band = band;
-            bucket.push((key, doc));
-        }
-        flush(&mut bucket, &mut self.dir)?;
-        let mut counter = PairCounter::new(banding.min_hits);
-        let mut candidates = RunWriter::<u64>::new(&mut self.dir, "candidates")?;
-        for key in pair_keys.finish(&mut self.dir, read_bytes)? {
-            if let Some((a, b)) = counter.push(key?) {
-                candidates.push(pair_key(a, b))?;
-            }
-        }
-        if let Some((a, b)) = counter.finish() {
-            candidates.push(pair_key(a, b))?;
-        }
-        Ok(Candidates::Disk(candidates.finish(&mut self.dir)?))
-    }
 }
 
 impl Dedup {
@@ -285,7 +183,7 @@ impl Dedup {
             Store::Disk(spilled) => {
                 let (signatures, slots): (Vec<Signature>, Vec<Vec<Slot>>) =
                     evidence.into_iter().unzip();
-                return spilled.add(banding, first, &signatures, &slots);
+                return spilled.add(first, &signatures, &slots);
             }
             Store::Memory { signatures, slots } => (signatures, slots),
         };
@@ -305,7 +203,7 @@ impl Dedup {
         for start in (0..signatures.len()).step_by(chunk_docs) {
             let end = (start + chunk_docs).min(signatures.len());
             let chunk_slots = slots.get(start..end).unwrap_or(&[]);
-            spilled.add(banding, start, &signatures[start..end], chunk_slots)?;
+            spilled.add(start, &signatures[start..end], chunk_slots)?;
         }
         sketches.store = Store::Disk(Box::new(spilled));
         sketches.held = 0;

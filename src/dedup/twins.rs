@@ -36,6 +36,21 @@ pub(super) struct Twins {
     pub(super) order: Vec<u32>,
 }
 
+/// The key of a document's evidence, its signature (values and weight) and fact slots: equal
+/// for documents with the same evidence (and, by a hash collision, rarely for others).
+pub(super) fn evidence_key(signature: &Signature, slots: &[Slot]) -> u128 {
+    let mut bytes = Vec::with_capacity(signature.values.len() * 4 + 8 + slots.len() * 16);
+    for v in &signature.values {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    bytes.extend_from_slice(&signature.weight.to_bits().to_le_bytes());
+    for &(context, number) in slots {
+        bytes.extend_from_slice(&context.to_le_bytes());
+        bytes.extend_from_slice(&number.to_le_bytes());
+    }
+    xxhash_rust::xxh3::xxh3_128(&bytes)
+}
+
 impl Twins {
     /// The verified pairs among the leaders and the removals of every document, the summary's
     /// counts set as if every document had taken part; `None` when there is no group (the
@@ -65,19 +80,7 @@ impl Twins {
         let config = estimating(&dedup.config);
         let no_slots: &[Slot] = &[];
         let slots_of = |doc: u32| slots.get(doc as usize).map_or(no_slots, Vec::as_slice);
-        let evidence_key = |doc: u32| {
-            let signature = &signatures[doc as usize];
-            let mut bytes = Vec::with_capacity(signature.values.len() * 4 + 8);
-            for v in &signature.values {
-                bytes.extend_from_slice(&v.to_le_bytes());
-            }
-            bytes.extend_from_slice(&signature.weight.to_bits().to_le_bytes());
-            for &(context, number) in slots_of(doc) {
-                bytes.extend_from_slice(&context.to_le_bytes());
-                bytes.extend_from_slice(&number.to_le_bytes());
-            }
-            xxhash_rust::xxh3::xxh3_128(&bytes)
-        };
+        let evidence_key = |doc: u32| evidence_key(&signatures[doc as usize], slots_of(doc));
         let order = keep_order(n, dedup.keep, &sketches.lengths);
         let mut leader: Vec<u32> = (0..n as u32).collect();
         let mut leaders: AHashMap<u128, u32> = AHashMap::new();
