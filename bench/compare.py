@@ -47,48 +47,32 @@ def read(corpus):
     return ids, texts
 
 
-def run(tool, corpus, out):
-    started = time.perf_counter()
-    ids, texts = read(corpus)
-    nbytes = sum(len(t.encode()) for t in texts)
-    pairs = set()
+def sign(tool, texts):
+    """Every text's MinHash, made by `tool` as the harness times its signatures: datasketch's
+    `MinHash` and rensa's `RMinHash` of the word 5-grams above; gaoya tokenizes, hashes and
+    verifies natively (Rust) and exposes no signatures apart from insertion, so its signing is
+    the insertion of every text into its index, which is returned."""
     if tool == "datasketch":
-        from datasketch import MinHash, MinHashLSH
+        from datasketch import MinHash
 
-        t0 = time.perf_counter()
         sigs = []
         for text in texts:
             m = MinHash(num_perm=K, seed=1)
             m.update_batch([s.encode() for s in shingles(text)])
             sigs.append(m)
-        sig_seconds = time.perf_counter() - t0
-        lsh = MinHashLSH(threshold=THRESHOLD, num_perm=K, params=(BANDS, ROWS))
-        for i, m in enumerate(sigs):
-            for j in lsh.query(m):
-                if sigs[j].jaccard(m) >= THRESHOLD:
-                    pairs.add((j, i))
-            lsh.insert(i, m)
-    elif tool == "rensa":
-        from rensa import RMinHash, RMinHashLSH
+        return sigs
+    if tool == "rensa":
+        from rensa import RMinHash
 
-        t0 = time.perf_counter()
         sigs = []
         for text in texts:
             m = RMinHash(num_perm=K, seed=1)
             m.update(list(shingles(text)))
             sigs.append(m)
-        sig_seconds = time.perf_counter() - t0
-        lsh = RMinHashLSH(threshold=THRESHOLD, num_perm=K, num_bands=BANDS)
-        for i, m in enumerate(sigs):
-            for j in lsh.query(m):
-                if sigs[j].jaccard(m) >= THRESHOLD:
-                    pairs.add((j, i))
-            lsh.insert(i, m)
-    elif tool == "gaoya":
+        return sigs
+    if tool == "gaoya":
         from gaoya.minhash import MinHashStringIndex
 
-        # gaoya tokenizes, hashes and verifies natively (Rust): signatures are not exposed
-        # apart from insertion, so its "signature" time is the insertion.
         index = MinHashStringIndex(
             hash_size=32,
             jaccard_threshold=THRESHOLD,
@@ -98,16 +82,43 @@ def run(tool, corpus, out):
             lowercase=True,
             ngram_range=(5, 5),
         )
-        t0 = time.perf_counter()
         for i, text in enumerate(texts):
             index.insert_document(i, text)
-        sig_seconds = time.perf_counter() - t0
+        return index
+    sys.exit(f"unknown tool {tool}")
+
+
+def run(tool, corpus, out):
+    started = time.perf_counter()
+    ids, texts = read(corpus)
+    nbytes = sum(len(t.encode()) for t in texts)
+    pairs = set()
+    t0 = time.perf_counter()
+    sigs = sign(tool, texts)
+    sig_seconds = time.perf_counter() - t0
+    if tool == "datasketch":
+        from datasketch import MinHashLSH
+
+        lsh = MinHashLSH(threshold=THRESHOLD, num_perm=K, params=(BANDS, ROWS))
+        for i, m in enumerate(sigs):
+            for j in lsh.query(m):
+                if sigs[j].jaccard(m) >= THRESHOLD:
+                    pairs.add((j, i))
+            lsh.insert(i, m)
+    elif tool == "rensa":
+        from rensa import RMinHashLSH
+
+        lsh = RMinHashLSH(threshold=THRESHOLD, num_perm=K, num_bands=BANDS)
+        for i, m in enumerate(sigs):
+            for j in lsh.query(m):
+                if sigs[j].jaccard(m) >= THRESHOLD:
+                    pairs.add((j, i))
+            lsh.insert(i, m)
+    else:
         for i, text in enumerate(texts):
-            for j in index.query(text):
+            for j in sigs.query(text):
                 if j != i:
                     pairs.add((min(i, j), max(i, j)))
-    else:
-        sys.exit(f"unknown tool {tool}")
     total = time.perf_counter() - started
     with open(out, "w") as f:
         for a, b in sorted(pairs):

@@ -28,12 +28,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::builder::{ListBuilder, StringBuilder, UInt32Builder, UInt64Builder};
+use arrow_array::builder::StringBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, UInt32Type, UInt64Type};
 use arrow_array::{
     ArrayRef, BooleanArray, Float64Array, ListArray, RecordBatch, StringArray, StructArray,
-    UInt64Array,
+    UInt32Array, UInt64Array,
 };
 use arrow_buffer::OffsetBuffer;
 use arrow_schema::{DataType, Field, Fields, Schema};
@@ -219,22 +219,33 @@ impl Signer {
             .collect();
         // The states' analyzers go back to the stage for the next batch.
         drop(states);
-        let mut values = ListBuilder::new(UInt32Builder::new());
-        let mut keys = ListBuilder::new(UInt64Builder::new());
-        let (mut contexts, mut numbers, mut offsets) = (Vec::new(), Vec::new(), vec![0i32]);
+        // Every column in one buffer of its final size: no builder growing and copying.
+        let hashes: usize = sketches.iter().map(|(sig, _)| sig.values.len()).sum();
+        let mut values = Vec::with_capacity(hashes);
+        let mut value_offsets = Vec::with_capacity(sketches.len() + 1);
+        let (mut contexts, mut numbers, mut slot_offsets) = (Vec::new(), Vec::new(), vec![0]);
+        value_offsets.push(0);
         for (sig, slots) in &sketches {
-            values.values().append_slice(&sig.values);
-            values.append(true);
-            for (_, key) in self.banding.band_keys(sig) {
-                keys.values().append_value(key);
-            }
-            keys.append(true);
+            values.extend_from_slice(&sig.values);
+            value_offsets.push(offset(values.len())?);
             for &(context, number) in slots {
                 contexts.push(context);
                 numbers.push(number);
             }
-            offsets.push(i32::try_from(contexts.len()).map_err(|e| Error::Export(e.to_string()))?);
+            slot_offsets.push(offset(contexts.len())?);
         }
+        let bands = self.banding.bands;
+        let mut keys = vec![0u64; sketches.len() * bands];
+        keys.par_chunks_mut(bands.max(1))
+            .zip(&sketches)
+            .for_each(|(row, (sig, _))| {
+                for (key, (_, value)) in row.iter_mut().zip(self.banding.band_keys(sig)) {
+                    *key = value;
+                }
+            });
+        let key_offsets = (0..=sketches.len())
+            .map(|row| offset(row * bands))
+            .collect::<Result<Vec<i32>>>()?;
         let slots = StructArray::try_new(
             slot_fields(),
             vec![
@@ -244,23 +255,29 @@ impl Signer {
             None,
         )
         .map_err(|e| Error::Export(e.to_string()))?;
-        let slots = ListArray::try_new(
-            Arc::new(Field::new("item", DataType::Struct(slot_fields()), true)),
-            OffsetBuffer::new(offsets.into()),
-            Arc::new(slots),
-            None,
-        )
-        .map_err(|e| Error::Export(e.to_string()))?;
         let weights = Float64Array::from_iter_values(sketches.iter().map(|(s, _)| s.weight));
         let columns: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from_iter_values(ids)),
-            Arc::new(values.finish()),
+            list(value_offsets, Arc::new(UInt32Array::from(values)))?,
             Arc::new(weights),
-            Arc::new(keys.finish()),
-            Arc::new(slots),
+            list(key_offsets, Arc::new(UInt64Array::from(keys)))?,
+            list(slot_offsets, Arc::new(slots))?,
         ];
         RecordBatch::try_new(self.schema(), columns).map_err(|e| Error::Export(e.to_string()))
     }
+}
+
+/// A list column's offset: `at` items before the row's end.
+fn offset(at: usize) -> Result<i32> {
+    i32::try_from(at).map_err(|e| Error::Export(e.to_string()))
+}
+
+/// A list column of `items`, row `i` the items from `offsets[i]` to `offsets[i + 1]`.
+fn list(offsets: Vec<i32>, items: ArrayRef) -> Result<ArrayRef> {
+    let field = Arc::new(Field::new("item", items.data_type().clone(), true));
+    let array = ListArray::try_new(field, OffsetBuffer::new(offsets.into()), items, None)
+        .map_err(|e| Error::Export(e.to_string()))?;
+    Ok(Arc::new(array))
 }
 
 /// A list column's type, items of type `item`.

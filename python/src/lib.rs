@@ -15,6 +15,7 @@ use arrow_pyarrow::{FromPyArrow, ToPyArrow};
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyDict, PyIterator};
 use std::sync::Arc;
 
@@ -100,6 +101,14 @@ fn overrides_of(options: Option<&Bound<'_, PyDict>>) -> PyResult<Overrides> {
         }
     }
     Ok(o)
+}
+
+/// Python strings as `&str`, held by Python objects: the engine reads the texts where Python
+/// keeps them instead of copies in Rust strings. (The stable ABI of Python 3.9, which the
+/// package is built for, cannot lend a string's own UTF-8, so each string is encoded once into
+/// a `bytes` object, and the `&str` borrows that.)
+fn borrowed(strings: &[PyBackedStr]) -> Vec<&str> {
+    strings.iter().map(|s| &**s).collect()
 }
 
 /// Documents from ids and texts given in memory.
@@ -344,8 +353,8 @@ impl Fingerprinter {
     fn signatures<'py>(
         &self,
         py: Python<'py>,
-        ids: Vec<String>,
-        texts: Vec<String>,
+        ids: Vec<PyBackedStr>,
+        texts: Vec<PyBackedStr>,
     ) -> PyResult<Bound<'py, PyAny>> {
         if ids.len() != texts.len() {
             return Err(PyValueError::new_err(format!(
@@ -354,10 +363,9 @@ impl Fingerprinter {
                 texts.len()
             )));
         }
+        let (ids, texts) = (borrowed(&ids), borrowed(&texts));
         let batch = py
             .detach(|| {
-                let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
                 let counted;
                 let freq = match &self.freq {
                     Some(freq) => freq,
@@ -379,11 +387,13 @@ impl Fingerprinter {
 
     /// The document frequencies of `texts`: a `pyarrow.RecordBatch` of `term` and
     /// `documents` (both uint64), with `storyprint.documents` in the metadata.
-    fn frequencies<'py>(&self, py: Python<'py>, texts: Vec<String>) -> PyResult<Bound<'py, PyAny>> {
-        let freq = py.detach(|| {
-            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-            self.signer.frequencies(&texts)
-        });
+    fn frequencies<'py>(
+        &self,
+        py: Python<'py>,
+        texts: Vec<PyBackedStr>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let texts = borrowed(&texts);
+        let freq = py.detach(|| self.signer.frequencies(&texts));
         let mut counts: Vec<(u64, u64)> = freq.counts.into_iter().collect();
         counts.sort_unstable();
         let (terms, documents): (Vec<u64>, Vec<u64>) = counts.into_iter().unzip();
