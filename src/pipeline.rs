@@ -248,14 +248,7 @@ impl Fingerprints {
 
     /// The pair of `a` and `b` with its scores, when they are at least related under
     /// `threshold`; its level is judged on the story score as evidence.
-    fn verdict(
-        &self,
-        a: u32,
-        b: u32,
-        similarity: f64,
-        story: f64,
-        threshold: f64,
-    ) -> Option<Edge> {
+    fn verdict(&self, a: u32, b: u32, similarity: f64, story: f64, threshold: f64) -> Option<Edge> {
         let evidence = self.story_evidence(a, b, story);
         verdict::level(similarity, evidence, threshold).map(|level| Edge {
             a,

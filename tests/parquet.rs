@@ -202,3 +202,35 @@ fn bad_parquet_rows_and_files_are_warnings_naming_the_file_and_row() {
         "doc\tcluster\n7\t0\nrows.parquet:2\t1\n7#2\t0\ndamaged.parquet:2\t1\n"
     );
 }
+
+/// Regression (found by the `input` fuzz target): a column chunk with a negative byte range
+/// made the Parquet decoder panic and the command exit 101. It is a warning naming the file
+/// and its row group, and the other files are still read.
+#[test]
+fn a_parquet_file_the_decoder_panics_on_is_a_warning_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let found = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/corpus/input/parquet-negative-column-range"),
+    )
+    .unwrap();
+    // The fuzz input's first byte picks the file type; the rest is the file.
+    let damaged = dir.path().join("damaged.parquet");
+    std::fs::write(&damaged, &found[1..]).unwrap();
+    let out = storyprint()
+        .args(["cluster", "--format", "tsv"])
+        .arg(&damaged)
+        .arg(examples())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}: cannot read: row group 0 (rows 1 to 2): ",
+            damaged.display()
+        )),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("norvik-results.txt"));
+}

@@ -90,14 +90,7 @@ impl OpenOptions {
 /// assert!(matches!(failed, Err(Error::IndexDamaged { .. })));
 /// ```
 pub fn guarded<T, E: From<Error>>(dir: &Path, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        let detail = match panic.downcast::<String>() {
-            Ok(message) => *message,
-            Err(panic) => panic
-                .downcast_ref::<&str>()
-                .map_or("the store failed while reading it", |m| m)
-                .to_string(),
-        };
+    crate::error::caught("the store failed while reading it", f).unwrap_or_else(|detail| {
         Err(Error::IndexDamaged {
             path: dir.to_path_buf(),
             detail,

@@ -18,6 +18,11 @@ use super::{Origin, Problem, ProblemKind};
 #[cfg(feature = "parquet")]
 const BATCH_ROWS: usize = 1024;
 
+/// What a problem says when the Parquet decoder panics on a damaged file without a message
+/// (it panics, rather than returning an error, on some: a column chunk with a negative range).
+#[cfg(feature = "parquet")]
+const DECODER_FAILED: &str = "the Parquet decoder failed on damaged data";
+
 #[cfg(feature = "parquet")]
 pub(super) use reading::Rows;
 
@@ -69,7 +74,8 @@ mod reading {
         ParquetRecordBatchReaderBuilder,
     };
 
-    use super::{BATCH_ROWS, file_problem};
+    use super::{BATCH_ROWS, DECODER_FAILED, file_problem};
+    use crate::error::caught;
     use crate::input::time::document_time;
     use crate::input::{
         Document, InputOptions, Origin, Problem, ProblemKind, Record, RecordItem, parse_time,
@@ -99,8 +105,11 @@ mod reading {
         pub(in crate::input) fn open(path: &Path, options: &InputOptions) -> Result<Rows, Problem> {
             let fail = |why: String| file_problem(path, why);
             let file = File::open(path).map_err(|e| fail(e.to_string()))?;
-            let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
-                .map_err(|e| fail(format!("not a readable Parquet file: {e}")))?;
+            let metadata = caught(DECODER_FAILED, || {
+                ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+            })
+            .and_then(|loaded| loaded.map_err(|e| e.to_string()))
+            .map_err(|e| fail(format!("not a readable Parquet file: {e}")))?;
             let schema = metadata.schema();
             let text = schema.index_of(&options.text_field).map_err(|_| {
                 fail(format!(
@@ -155,16 +164,20 @@ mod reading {
                     self.batch = None;
                 }
                 if let Some(batches) = &mut self.batches {
-                    match batches.next() {
-                        Some(Ok(batch)) => {
+                    match caught(DECODER_FAILED, || batches.next()) {
+                        Ok(Some(Ok(batch))) => {
                             self.batch = Some((batch, 0));
                             continue;
                         }
-                        Some(Err(e)) => {
+                        Ok(Some(Err(e))) => {
                             self.batches = None;
                             return Some(Err(self.group_problem(e)));
                         }
-                        None => self.batches = None,
+                        Err(e) => {
+                            self.batches = None;
+                            return Some(Err(self.group_problem(e)));
+                        }
+                        Ok(None) => self.batches = None,
                     }
                 }
                 if let Err(problem) = self.open_group()? {
@@ -186,12 +199,17 @@ mod reading {
                 .try_clone()
                 .map_err(|e| e.to_string())
                 .and_then(|file| {
-                    ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone())
+                    caught(DECODER_FAILED, || {
+                        ParquetRecordBatchReaderBuilder::new_with_metadata(
+                            file,
+                            self.metadata.clone(),
+                        )
                         .with_row_groups(vec![group])
                         .with_projection(self.mask.clone())
                         .with_batch_size(BATCH_ROWS)
                         .build()
-                        .map_err(|e| e.to_string())
+                    })?
+                    .map_err(|e| e.to_string())
                 });
             Some(match opened {
                 Ok(batches) => {
