@@ -141,6 +141,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Runs `f`, a call into a dependency that panics on some damaged input (redb on a damaged
 /// page, the Parquet decoder on a negative column range) where it should return an error:
 /// its panic comes back as `Err` with the panic's message, or `fallback` when it has none.
+#[cfg(any(feature = "index", feature = "parquet"))]
 pub(crate) fn caught<T>(fallback: &str, f: impl FnOnce() -> T) -> std::result::Result<T, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
         match panic.downcast::<String>() {
