@@ -1,4 +1,4 @@
-//! Dist: the same dedup as [`crate::dedup`], computed by timely/differential dataflow
+//! Dist: the same dedup as the streaming runner (`dedup`), computed by timely/differential dataflow
 //! workers spread over threads and processes (feature `dist`).
 //!
 //! The inputs are split into shards ([`crate::input::shards`]): whole files, or byte ranges
@@ -46,13 +46,13 @@ use timely::dataflow::operators::{Exchange as _, Inspect as _, Probe as _};
 use timely::worker::Worker;
 
 use crate::config::Weighting;
-use crate::dedup::{Dedup, Summary};
 use crate::error::{Error, Result};
 use crate::features::DocFreq;
 use crate::input::{Problem, Reader, Record, Shard};
 use crate::keep::{Keep, greedy, keep_order};
 use crate::lsh::{Banding, Scan};
 use crate::output::{OutputFile, tsv_field};
+use crate::runner::{Dedup, Summary};
 use crate::sign::Signing;
 use crate::signature::{EMPTY, Signature};
 use crate::similarity::{estimated_similarity, estimating};
@@ -469,7 +469,7 @@ fn work(
         paths,
         &edges,
         &removals,
-        crate::dedup::Outputs {
+        crate::runner::Outputs {
             unique: &mut unique,
             removed: removed.as_mut().map(|w| w as &mut dyn Write),
             pairs: None,
