@@ -61,9 +61,10 @@ mod dataflow;
 
 use dataflow::{Gathered, all_gather, candidates, components, consolidate, gather};
 
-/// Where the workers run.
+/// Where the workers run: the threads of each process and the processes' addresses (the
+/// machine layout, not a group of documents: that is [`crate::cluster::Cluster`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cluster {
+pub struct Workers {
     /// Worker threads per process.
     pub workers: usize,
     /// `host:port` of every process, in process order (empty: this process alone).
@@ -72,10 +73,10 @@ pub struct Cluster {
     pub process: usize,
 }
 
-impl Cluster {
+impl Workers {
     /// One process with `workers` threads.
-    pub fn local(workers: usize) -> Cluster {
-        Cluster {
+    pub fn local(workers: usize) -> Workers {
+        Workers {
             workers,
             addresses: Vec::new(),
             process: 0,
@@ -84,7 +85,7 @@ impl Cluster {
 
     /// Reads a hostfile: one `host:port` per line, process 0 first; blank lines and lines
     /// starting with `#` are ignored.
-    pub fn hostfile(path: &std::path::Path, workers: usize, process: usize) -> Result<Cluster> {
+    pub fn hostfile(path: &std::path::Path, workers: usize, process: usize) -> Result<Workers> {
         let text = std::fs::read_to_string(path).map_err(|error| Error::Io {
             path: path.to_path_buf(),
             error,
@@ -108,7 +109,7 @@ impl Cluster {
                 addresses.len()
             )));
         }
-        Ok(Cluster {
+        Ok(Workers {
             workers,
             addresses,
             process,
@@ -205,13 +206,13 @@ impl Sketch {
     }
 }
 
-/// Runs the distributed dedup of `paths` as this process of `cluster`; every process must
+/// Runs the distributed dedup of `paths` as this process of `workers`; every process must
 /// be started with the same settings and inputs (at the same paths: each process lists them
 /// and reads its own shards). Returns this process's report, with the run's outcome on
 /// process 0.
 pub fn run(
     dedup: &Dedup,
-    cluster: &Cluster,
+    workers: &Workers,
     paths: &[PathBuf],
     outputs: &Outputs,
 ) -> Result<Report> {
@@ -224,7 +225,7 @@ pub fn run(
         ));
     }
     let job = Arc::new((dedup.clone(), paths.to_vec(), outputs.clone()));
-    let guards = timely::execute(cluster.timely()?, move |worker| {
+    let guards = timely::execute(workers.timely()?, move |worker| {
         let (dedup, paths, outputs) = &*job;
         work(worker, dedup, paths, outputs)
     })
