@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Args;
 
 use storyprint::dedup::{Dedup, Keep};
-use storyprint::dist::{Outputs, Workers};
+use storyprint::dist::{OutputFiles, Workers};
 use storyprint::verdict::Level;
 
 use super::dedup::KeepArg;
@@ -93,7 +93,7 @@ pub fn dist(args: DistArgs) -> anyhow::Result<u8> {
             workers.addresses.len()
         );
     }
-    let outputs = Outputs {
+    let outputs = OutputFiles {
         unique: args.output.clone(),
         removed: args.removed.clone(),
         clusters: args.clusters.clone(),

@@ -138,9 +138,10 @@ impl Workers {
     }
 }
 
-/// The files a run writes (on process 0 only).
+/// The files a run writes (on process 0 only); the writers they are opened into are a
+/// [`crate::runner::Outputs`].
 #[derive(Debug, Clone, Default)]
-pub struct Outputs {
+pub struct OutputFiles {
     /// The kept documents' original lines.
     pub unique: PathBuf,
     /// `removed_id`, `kept_id`, `similarity` (TSV), as `storyprint dedup --removed`.
@@ -214,7 +215,7 @@ pub fn run(
     dedup: &Dedup,
     workers: &Workers,
     paths: &[PathBuf],
-    outputs: &Outputs,
+    outputs: &OutputFiles,
 ) -> Result<Report> {
     dedup.config.validate()?;
     if paths.iter().any(|p| p.as_os_str() == "-") {
@@ -276,7 +277,7 @@ fn work(
     worker: &mut Worker,
     dedup: &Dedup,
     paths: &[PathBuf],
-    outputs: &Outputs,
+    outputs: &OutputFiles,
 ) -> Result<Report> {
     let leader = worker.index() == 0;
     let (shards, path_problems) =
