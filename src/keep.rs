@@ -20,7 +20,7 @@ pub enum Keep {
 }
 
 /// A verified pair: two documents (input order, `a < b`) and their similarity (estimated, or
-/// exact with [`crate::dedup::Dedup::verify_exact`]).
+/// exact with [`crate::runner::Dedup::verify_exact`]).
 pub type Edge = (u32, u32, f64);
 
 /// A removed document, the kept document it duplicates, and their similarity.
@@ -31,7 +31,7 @@ pub struct Removal {
     /// Index of the kept document.
     pub kept: u32,
     /// Their similarity under the configured measure (estimated, or exact with
-    /// [`crate::dedup::Dedup::verify_exact`]).
+    /// [`crate::runner::Dedup::verify_exact`]).
     pub similarity: f64,
 }
 

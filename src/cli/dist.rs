@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Args;
 
 use storyprint::dedup::{Dedup, Keep};
-use storyprint::dist::{Cluster, Outputs};
+use storyprint::dist::{OutputFiles, Workers};
 use storyprint::verdict::Level;
 
 use super::dedup::KeepArg;
@@ -81,19 +81,19 @@ pub fn dist(args: DistArgs) -> anyhow::Result<u8> {
         KeepArg::First => Keep::First,
         KeepArg::Longest => Keep::Longest,
     };
-    let cluster = match (&args.hostfile, args.process) {
-        (Some(path), Some(process)) => Cluster::hostfile(path, args.workers, process)?,
-        _ => Cluster::local(args.workers),
+    let workers = match (&args.hostfile, args.process) {
+        (Some(path), Some(process)) => Workers::hostfile(path, args.workers, process)?,
+        _ => Workers::local(args.workers),
     };
     if let Some(n) = args.processes
-        && n != cluster.addresses.len()
+        && n != workers.addresses.len()
     {
         anyhow::bail!(
             "--processes {n}, but the hostfile lists {}",
-            cluster.addresses.len()
+            workers.addresses.len()
         );
     }
-    let outputs = Outputs {
+    let outputs = OutputFiles {
         unique: args.output.clone(),
         removed: args.removed.clone(),
         clusters: args.clusters.clone(),
@@ -101,7 +101,7 @@ pub fn dist(args: DistArgs) -> anyhow::Result<u8> {
         clusters_parquet: args.clusters_parquet.clone(),
     };
     let started = Instant::now();
-    let report = storyprint::dist::run(&dedup, &cluster, &args.input.paths, &outputs)
+    let report = storyprint::dist::run(&dedup, &workers, &args.input.paths, &outputs)
         .context("distributed dedup")?;
     for warning in &report.warnings {
         eprintln!("storyprint: {warning}");
@@ -110,7 +110,7 @@ pub fn dist(args: DistArgs) -> anyhow::Result<u8> {
         if !args.quiet {
             eprintln!(
                 "storyprint: process {}: read {} documents from {} shard(s) in {:.2} s",
-                cluster.process,
+                workers.process,
                 report.documents_read,
                 report.shards_read,
                 started.elapsed().as_secs_f64(),
@@ -133,8 +133,8 @@ pub fn dist(args: DistArgs) -> anyhow::Result<u8> {
             summary.documents,
             summary.bytes as f64 / 1e6,
             started.elapsed().as_secs_f64(),
-            cluster.workers,
-            cluster.addresses.len().max(1),
+            workers.workers,
+            workers.addresses.len().max(1),
             summary.kept,
             summary.removed,
             summary.verified,

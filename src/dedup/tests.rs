@@ -2,6 +2,7 @@
 
 use super::read::{Layout, Reading};
 use super::*;
+use crate::input::InputOptions;
 
 /// A story of 400 words drawn from `seed`, with the words at multiples of any of `edits`
 /// replaced.

@@ -1,4 +1,4 @@
-//! Dist: the same dedup as [`crate::dedup`], computed by timely/differential dataflow
+//! Dist: the same dedup as the streaming runner (`dedup`), computed by timely/differential dataflow
 //! workers spread over threads and processes (feature `dist`).
 //!
 //! The inputs are split into shards ([`crate::input::shards`]): whole files, or byte ranges
@@ -46,13 +46,13 @@ use timely::dataflow::operators::{Exchange as _, Inspect as _, Probe as _};
 use timely::worker::Worker;
 
 use crate::config::Weighting;
-use crate::dedup::{Dedup, Summary};
 use crate::error::{Error, Result};
 use crate::features::DocFreq;
 use crate::input::{Problem, Reader, Record, Shard};
 use crate::keep::{Keep, greedy, keep_order};
 use crate::lsh::{Banding, Scan};
 use crate::output::{OutputFile, tsv_field};
+use crate::runner::{Dedup, Summary};
 use crate::sign::Signing;
 use crate::signature::{EMPTY, Signature};
 use crate::similarity::{estimated_similarity, estimating};
@@ -61,9 +61,10 @@ mod dataflow;
 
 use dataflow::{Gathered, all_gather, candidates, components, consolidate, gather};
 
-/// Where the workers run.
+/// Where the workers run: the threads of each process and the processes' addresses (the
+/// machine layout, not a group of documents: that is [`crate::cluster::Cluster`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cluster {
+pub struct Workers {
     /// Worker threads per process.
     pub workers: usize,
     /// `host:port` of every process, in process order (empty: this process alone).
@@ -72,10 +73,10 @@ pub struct Cluster {
     pub process: usize,
 }
 
-impl Cluster {
+impl Workers {
     /// One process with `workers` threads.
-    pub fn local(workers: usize) -> Cluster {
-        Cluster {
+    pub fn local(workers: usize) -> Workers {
+        Workers {
             workers,
             addresses: Vec::new(),
             process: 0,
@@ -84,7 +85,7 @@ impl Cluster {
 
     /// Reads a hostfile: one `host:port` per line, process 0 first; blank lines and lines
     /// starting with `#` are ignored.
-    pub fn hostfile(path: &std::path::Path, workers: usize, process: usize) -> Result<Cluster> {
+    pub fn hostfile(path: &std::path::Path, workers: usize, process: usize) -> Result<Workers> {
         let text = std::fs::read_to_string(path).map_err(|error| Error::Io {
             path: path.to_path_buf(),
             error,
@@ -108,7 +109,7 @@ impl Cluster {
                 addresses.len()
             )));
         }
-        Ok(Cluster {
+        Ok(Workers {
             workers,
             addresses,
             process,
@@ -137,9 +138,10 @@ impl Cluster {
     }
 }
 
-/// The files a run writes (on process 0 only).
+/// The files a run writes (on process 0 only); the writers they are opened into are a
+/// [`crate::runner::Outputs`].
 #[derive(Debug, Clone, Default)]
-pub struct Outputs {
+pub struct OutputFiles {
     /// The kept documents' original lines.
     pub unique: PathBuf,
     /// `removed_id`, `kept_id`, `similarity` (TSV), as `storyprint dedup --removed`.
@@ -205,15 +207,15 @@ impl Sketch {
     }
 }
 
-/// Runs the distributed dedup of `paths` as this process of `cluster`; every process must
+/// Runs the distributed dedup of `paths` as this process of `workers`; every process must
 /// be started with the same settings and inputs (at the same paths: each process lists them
 /// and reads its own shards). Returns this process's report, with the run's outcome on
 /// process 0.
 pub fn run(
     dedup: &Dedup,
-    cluster: &Cluster,
+    workers: &Workers,
     paths: &[PathBuf],
-    outputs: &Outputs,
+    outputs: &OutputFiles,
 ) -> Result<Report> {
     dedup.config.validate()?;
     if paths.iter().any(|p| p.as_os_str() == "-") {
@@ -224,7 +226,7 @@ pub fn run(
         ));
     }
     let job = Arc::new((dedup.clone(), paths.to_vec(), outputs.clone()));
-    let guards = timely::execute(cluster.timely()?, move |worker| {
+    let guards = timely::execute(workers.timely()?, move |worker| {
         let (dedup, paths, outputs) = &*job;
         work(worker, dedup, paths, outputs)
     })
@@ -275,7 +277,7 @@ fn work(
     worker: &mut Worker,
     dedup: &Dedup,
     paths: &[PathBuf],
-    outputs: &Outputs,
+    outputs: &OutputFiles,
 ) -> Result<Report> {
     let leader = worker.index() == 0;
     let (shards, path_problems) =
@@ -469,7 +471,7 @@ fn work(
         paths,
         &edges,
         &removals,
-        crate::dedup::Outputs {
+        crate::runner::Outputs {
             unique: &mut unique,
             removed: removed.as_mut().map(|w| w as &mut dyn Write),
             pairs: None,
