@@ -236,7 +236,8 @@ impl Fingerprints {
     pub fn judge(&self, a: u32, b: u32) -> Option<Edge> {
         let similarity = self.similarity(a as usize, b as usize);
         let story = self.story(a as usize, b as usize);
-        self.verdict(a, b, similarity, story, self.config.threshold)
+        let evidence = self.story_evidence(a, b, story);
+        self.verdict(a, b, similarity, story, evidence, self.config.threshold)
     }
 
     /// The story score of `a` and `b` as evidence of one news item: 0 when their times are
@@ -247,9 +248,17 @@ impl Fingerprints {
     }
 
     /// The pair of `a` and `b` with its scores, when they are at least related under
-    /// `threshold`; its level is judged on the story score as evidence.
-    fn verdict(&self, a: u32, b: u32, similarity: f64, story: f64, threshold: f64) -> Option<Edge> {
-        let evidence = self.story_evidence(a, b, story);
+    /// `threshold`; its level is judged on `evidence`, the story score as evidence
+    /// ([`Self::story_evidence`]).
+    fn verdict(
+        &self,
+        a: u32,
+        b: u32,
+        similarity: f64,
+        story: f64,
+        evidence: f64,
+        threshold: f64,
+    ) -> Option<Edge> {
         verdict::level(similarity, evidence, threshold).map(|level| Edge {
             a,
             b,
@@ -294,8 +303,8 @@ impl Fingerprints {
                     &self.evidence(b as usize),
                 );
                 let story = self.story_under(&config, a as usize, b as usize);
-                let edge = self.verdict(a, b, similarity, story, policy.threshold);
                 let evidence = self.story_evidence(a, b, story);
+                let edge = self.verdict(a, b, similarity, story, evidence, policy.threshold);
                 let score = match level {
                     Level::Related => similarity,
                     Level::Rewrite => evidence,

@@ -164,20 +164,19 @@ mod reading {
                     self.batch = None;
                 }
                 if let Some(batches) = &mut self.batches {
-                    match caught(DECODER_FAILED, || batches.next()) {
-                        Ok(Some(Ok(batch))) => {
+                    // A decoder error and a caught decoder panic are one problem.
+                    let next = caught(DECODER_FAILED, || batches.next())
+                        .and_then(|next| next.transpose().map_err(|e| e.to_string()));
+                    match next {
+                        Ok(Some(batch)) => {
                             self.batch = Some((batch, 0));
                             continue;
                         }
-                        Ok(Some(Err(e))) => {
-                            self.batches = None;
-                            return Some(Err(self.group_problem(e)));
-                        }
+                        Ok(None) => self.batches = None,
                         Err(e) => {
                             self.batches = None;
                             return Some(Err(self.group_problem(e)));
                         }
-                        Ok(None) => self.batches = None,
                     }
                 }
                 if let Err(problem) = self.open_group()? {
