@@ -4,7 +4,8 @@
 //!
 //! The pipeline, one module per stage, in the order data flows:
 //! [`input`] → [`normalize`] → [`tokenize`] → [`features`] → [`signature`]
-//! (weighted MinHash) → [`lsh`] → [`similarity`] → [`contrast`] → [`verdict`] (copy, rewrite,
+//! (weighted MinHash) → [`lsh`] → candidates (one interface over every place band keys are
+//! held) → [`similarity`] → [`contrast`] → [`verdict`] (copy, rewrite,
 //! related) → [`cluster`] → [`output`]; [`explain`] says
 //! why two documents match and [`report`] shows it. [`sign`] is the signing stage every
 //! runner signs documents with (text to signature and fact slots), [`keep`] the keep rule
@@ -34,6 +35,7 @@
 
 #![warn(missing_docs)]
 
+mod candidates;
 pub mod cluster;
 pub mod config;
 pub mod contrast;
