@@ -13,7 +13,7 @@ use super::sketches::Sketches;
 use crate::config::Config;
 use crate::error::Result;
 use crate::features::{DocFreq, Feature};
-use crate::keep::{Edge, Removal, most_similar_kept};
+use crate::keep::{Link, Removal, most_similar_kept};
 use crate::sign::Signing;
 use crate::similarity::{Evidence, similarity_of};
 
@@ -55,7 +55,7 @@ pub(super) struct Decisions {
     pub(super) kept: Vec<bool>,
     /// Per document, whether it is in a verified pair judged so far.
     pub(super) linked: Vec<bool>,
-    pub(super) edges: Vec<Edge>,
+    pub(super) edges: Vec<Link>,
     pub(super) removals: Vec<Removal>,
 }
 
@@ -104,7 +104,7 @@ impl<'a> Streaming<'a> {
     }
 
     /// The verified pairs, sorted, and the removals, sorted by removed document.
-    pub(super) fn finish(self) -> (Vec<Edge>, Vec<Removal>) {
+    pub(super) fn finish(self) -> (Vec<Link>, Vec<Removal>) {
         let mut edges = self.decisions.edges;
         edges.sort_unstable_by_key(|&(a, b, _)| (a, b));
         (edges, self.decisions.removals)
@@ -192,7 +192,7 @@ pub(super) fn judge(
     sketches: &Sketches,
     features: &FeatureSets,
     (a, b): (u32, u32),
-) -> Result<Option<Edge>> {
+) -> Result<Option<Link>> {
     let (signature_a, slots_a) = sketches.evidence(a)?;
     let (signature_b, slots_b) = sketches.evidence(b)?;
     let (features_a, features_b) = (features.get(a)?, features.get(b)?);
@@ -221,7 +221,7 @@ pub(super) fn judge_all(
     sketches: &Sketches,
     features: &FeatureSets,
     pairs: &[(u32, u32)],
-) -> Result<Vec<Edge>> {
+) -> Result<Vec<Link>> {
     let judged = |&pair: &(u32, u32)| judge(config, sketches, features, pair).transpose();
     if pairs.len() < PARALLEL_JUDGING {
         pairs.iter().filter_map(judged).collect()
@@ -243,7 +243,7 @@ impl Dedup {
         candidates: &Candidates,
         config: &Config,
         features: &FeatureSets,
-    ) -> Result<Vec<Edge>> {
+    ) -> Result<Vec<Link>> {
         let mut edges = Vec::new();
         candidates.for_each_batch(|batch| {
             edges.extend(judge_all(config, sketches, features, batch)?);

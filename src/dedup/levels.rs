@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use super::{Candidates, Edge, FeatureSets, Sketches};
+use super::{Candidates, FeatureSets, Link, Sketches};
 use crate::config::Config;
 use crate::contrast::contrasted;
 use crate::error::Result;
@@ -45,8 +45,8 @@ impl Levels {
         sketches: &Sketches,
         candidates: &Candidates,
         features: &FeatureSets,
-        edges: Vec<Edge>,
-    ) -> Result<(Vec<Edge>, Levels)> {
+        edges: Vec<Link>,
+    ) -> Result<(Vec<Link>, Levels)> {
         const NONE: u32 = u32::MAX;
         // The documents in verified pairs, numbered, and their neighbours.
         let mut slot = vec![NONE; sketches.n];
@@ -111,7 +111,7 @@ impl Levels {
 
     /// Adds pairs judged copies without a story score (documents without features whose
     /// normalized texts are the same), keeping the order.
-    pub(super) fn add_copies(&mut self, pairs: &[Edge]) {
+    pub(super) fn add_copies(&mut self, pairs: &[Link]) {
         if pairs.is_empty() {
             return;
         }

@@ -56,7 +56,7 @@ use crate::config::{Config, Weighting};
 use crate::error::{Error, Result};
 use crate::features::DocFreq;
 use crate::input::read_once;
-pub use crate::keep::{Edge, Keep, Removal};
+pub use crate::keep::{Keep, Link, Removal};
 use crate::keep::{greedy, keep_order};
 use crate::lsh::{Banding, Scan};
 pub use crate::runner::{
@@ -247,7 +247,7 @@ impl Dedup {
     }
 
     /// The greedy keep pass over the verified pairs: the removals, sorted by removed document.
-    fn select(&self, sketches: &Sketches, edges: &[Edge], summary: &mut Summary) -> Vec<Removal> {
+    fn select(&self, sketches: &Sketches, edges: &[Link], summary: &mut Summary) -> Vec<Removal> {
         let n = sketches.n;
         summary.verified = edges.len() as u64;
         let order = keep_order(n, self.keep, &sketches.lengths);

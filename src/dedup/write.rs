@@ -10,7 +10,7 @@ use super::judge::Streaming;
 use super::read::{Layout, Reading, Recompute};
 use super::{Dedup, Levels, Observer, Outputs, Pass, Summary};
 use crate::error::{Error, Result};
-use crate::keep::{Edge, Removal};
+use crate::keep::{Link, Removal};
 use crate::output::tsv_field;
 
 /// Writes one line and its newline.
@@ -23,7 +23,7 @@ fn write_line(out: &mut dyn Write, line: &str) -> std::io::Result<()> {
 pub(super) enum Removals<'a> {
     /// All of them: the verified pairs and the removals chosen from them.
     Known {
-        edges: &'a [Edge],
+        edges: &'a [Link],
         removals: &'a [Removal],
         /// Each pair's story score and level, when the run judges them.
         levels: Option<&'a Levels>,
@@ -41,7 +41,7 @@ impl Dedup {
     pub fn write(
         &self,
         paths: &[PathBuf],
-        edges: &[Edge],
+        edges: &[Link],
         removals: &[Removal],
         outputs: Outputs<'_>,
         observer: &mut dyn Observer,
