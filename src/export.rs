@@ -6,10 +6,10 @@
 //! | column | type | meaning |
 //! |---|---|---|
 //! | `doc_id` | string | the document's id |
-//! | `signature` | list<uint32> | the K MinHash values |
+//! | `signature` | `list<uint32>` | the K MinHash values |
 //! | `weight` | float64 | the weighted size of its feature set |
-//! | `band_keys` | list<uint64> | the LSH band keys (xxh3, stable) |
-//! | `fact_slots` | list<struct<context: uint64, number: uint64>> | the fact slots the fact check compares (empty without it) |
+//! | `band_keys` | `list<uint64>` | the LSH band keys (xxh3, stable) |
+//! | `fact_slots` | `list<struct<context: uint64, number: uint64>>` | the fact slots the fact check compares (empty without it) |
 //!
 //! with the parameters in the file's key-value metadata (`storyprint.num_hashes`,
 //! `storyprint.seed`, `storyprint.features`, `storyprint.bands`, `storyprint.rows`,

@@ -12,7 +12,7 @@
 //! of a dedup, [`runner`] the settings and outputs every dedup runner shares; [`hash`] holds the frozen hash functions every fingerprint is built from.
 //! [`pipeline`] runs them end to end; [`config`] holds the settings; [`dedup`] streams a
 //! corpus of any size through the same stages and writes it back without its duplicates,
-//! spilling sorted runs to disk ([`spill`]) beyond its memory budget.
+//! spilling sorted runs to disk (`spill`) beyond its memory budget.
 //!
 //! ```
 //! use storyprint::{Config, Document, Fingerprints, Origin};

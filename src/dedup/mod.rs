@@ -19,7 +19,7 @@
 //!
 //! Exact verification ([`Dedup::verify_exact`]) recomputes the feature sets of the documents
 //! in candidate pairs from the text. For [`Keep::First`] in memory it does so in the writing
-//! read, deciding each chunk's documents before writing them ([`judge::Streaming`]): one read of the
+//! read, deciding each chunk's documents before writing them (`judge::Streaming`): one read of the
 //! inputs fewer. Otherwise (the keep order is not the input order, or the pairs are on disk)
 //! it takes a read of its own between steps 3 and 4.
 //!
@@ -46,7 +46,7 @@
 //! verified in batches that read their two signatures back by position, so the output is
 //! byte-identical to the in-memory path's for any budget. What stays in memory per
 //! document: the keep pass's arrays, the verified pairs, and, during the first read, the
-//! input's map of ids (later reads rename ids from the first read's [`read::Layout`]).
+//! input's map of ids (later reads rename ids from the first read's `read::Layout`).
 //!
 //! Every step is in a fixed order, so the output is identical for any thread count.
 
