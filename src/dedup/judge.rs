@@ -14,6 +14,8 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::features::{DocFreq, Feature};
 use crate::keep::{Link, Removal, most_similar_kept};
+use crate::runner::read::Layout;
+use crate::runner::write::{Decide, Judged};
 use crate::sign::Signing;
 use crate::similarity::{Evidence, similarity_of};
 
@@ -102,9 +104,47 @@ impl<'a> Streaming<'a> {
             },
         }
     }
+}
 
-    /// The verified pairs, sorted, and the removals, sorted by removed document.
-    pub(super) fn finish(self) -> (Vec<Link>, Vec<Removal>) {
+/// The decisions of a streaming judgement with what they are judged from: the removals the
+/// writing read decides as it goes ([`Decide`]).
+pub(super) struct Deciding<'j, 'a> {
+    pub(super) judging: &'j Judging<'a>,
+    pub(super) decisions: Decisions,
+}
+
+impl Judged for Judging<'_> {
+    fn in_pairs(&self, doc: usize) -> bool {
+        Judging::in_pairs(self, doc)
+    }
+
+    fn layout(&self) -> &Layout {
+        &self.sketches.layout
+    }
+
+    fn recompute(&self) -> (&Signing, &DocFreq) {
+        (self.signing, self.freq)
+    }
+}
+
+impl Decide for Deciding<'_, '_> {
+    fn decide(
+        &mut self,
+        first: usize,
+        features: Vec<Option<Vec<Feature>>>,
+        removed: &mut [bool],
+    ) -> Result<Vec<u32>> {
+        let done = self
+            .decisions
+            .decide(self.judging, first, features, removed)?;
+        let linked = &self.decisions.linked;
+        Ok(done
+            .into_iter()
+            .filter(|&doc| !linked[doc as usize])
+            .collect())
+    }
+
+    fn finish(self: Box<Self>) -> (Vec<Link>, Vec<Removal>) {
         let mut edges = self.decisions.edges;
         edges.sort_unstable_by_key(|&(a, b, _)| (a, b));
         (edges, self.decisions.removals)

@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::contrast::contrasted;
 use crate::error::Result;
 use crate::features::Feature;
+use crate::runner::write::PairLevels;
 use crate::similarity::{Evidence, story_of};
 use crate::verdict::{self, Level, Window};
 
@@ -24,6 +25,13 @@ use crate::verdict::{self, Level, Window};
 pub struct Levels {
     /// `(a, b, story, level)`, `a < b`, sorted by pair.
     judged: Vec<(u32, u32, f64, Level)>,
+}
+
+/// The levels the writing read prints beside each pair.
+impl PairLevels for Levels {
+    fn get(&self, a: u32, b: u32) -> Option<(f64, Level)> {
+        Levels::get(self, a, b)
+    }
 }
 
 impl Levels {

@@ -46,7 +46,7 @@
 //! verified in batches that read their two signatures back by position, so the output is
 //! byte-identical to the in-memory path's for any budget. What stays in memory per
 //! document: the keep pass's arrays, the verified pairs, and, during the first read, the
-//! input's map of ids (later reads rename ids from the first read's `read::Layout`).
+//! input's map of ids (later reads rename ids from the first read's layout).
 //!
 //! Every step is in a fixed order, so the output is identical for any thread count.
 
@@ -59,6 +59,7 @@ use crate::input::read_once;
 pub use crate::keep::{Keep, Link, Removal};
 use crate::keep::{greedy, keep_order};
 use crate::lsh::{Banding, Scan};
+use crate::runner::write::{PairLevels, Removals};
 pub use crate::runner::{
     CHUNK_DOCS_PER_THREAD, CHUNK_THREADS, Dedup, Observer, Outputs, Pass, Summary,
 };
@@ -71,21 +72,18 @@ mod candidates;
 mod exact;
 mod judge;
 mod levels;
-mod read;
 mod sketches;
 mod spilled;
 #[cfg(test)]
 mod tests;
 mod twins;
-mod write;
 
 use candidates::Candidates;
 use exact::FeatureSets;
-use judge::Streaming;
+use judge::{Deciding, Streaming};
 pub use levels::Levels;
 use sketches::{Sketches, featureless_pairs, with_featureless_pairs};
 use twins::Twins;
-use write::Removals;
 
 /// The level dedup removes at unless told otherwise: the lowest whose precision on the
 /// Reuters audit (`tests/audit/`) is at least 0.95, so that a distinct story is not lost.
@@ -163,8 +161,15 @@ impl Dedup {
                     && featureless_pairs(&sketches, self.keep).is_empty() =>
             {
                 let config = self.exact_config();
-                let streaming = Streaming::new(config, &freq, &signing, &sketches, pairs);
-                let removals = Removals::Streaming(Box::new(streaming));
+                let Streaming { judging, decisions } =
+                    Streaming::new(config, &freq, &signing, &sketches, pairs);
+                let removals = Removals::Streaming {
+                    judged: &judging,
+                    decide: Box::new(Deciding {
+                        judging: &judging,
+                        decisions,
+                    }),
+                };
                 self.write_pass(paths, removals, None, outputs, observer, &mut summary)?;
                 return Ok(summary);
             }
@@ -203,7 +208,7 @@ impl Dedup {
         let known = Removals::Known {
             edges: &edges,
             removals: &removals,
-            levels: levels.as_ref(),
+            levels: levels.as_ref().map(|l| l as &dyn PairLevels),
         };
         self.write_known(paths, sketches, known, outputs, observer, summary)
     }

@@ -4,7 +4,6 @@
 use std::borrow::Cow;
 use std::path::PathBuf;
 
-use super::read::{Layout, Reading};
 use super::spilled::Spilled;
 use super::{Dedup, Observer, Pass, Summary};
 use crate::config::Config;
@@ -14,6 +13,7 @@ use crate::keep::{Keep, Link, keep_order, ranks};
 use crate::lsh::Banding;
 use crate::normalize::normalize;
 use crate::pool::Pool;
+use crate::runner::read::{Layout, Reading};
 use crate::sign::{Featureless, Signing, Sketching};
 use crate::signature::Signature;
 

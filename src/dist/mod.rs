@@ -504,7 +504,7 @@ fn work(
             rows.push((id.to_string(), cluster.to_string(), kept));
             Ok(())
         })?;
-        crate::export::write_clusters(path, &rows)?;
+        crate::output::parquet::write_clusters(path, &rows)?;
     }
     for file in written_files {
         file.commit()?;
