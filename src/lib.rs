@@ -9,7 +9,8 @@
 //! related) → [`cluster`] → [`output`]; [`explain`] says
 //! why two documents match and [`report`] shows it. [`sign`] is the signing stage every
 //! runner signs documents with (text to signature and fact slots), [`keep`] the keep rule
-//! of a dedup, [`runner`] the settings and outputs every dedup runner shares; [`hash`] holds the frozen hash functions every fingerprint is built from.
+//! of a dedup, [`runner`] the settings, reads and
+//! writing pass every dedup runner shares; [`hash`] holds the frozen hash functions every fingerprint is built from.
 //! [`pipeline`] runs them end to end; [`config`] holds the settings; [`dedup`] streams a
 //! corpus of any size through the same stages and writes it back without its duplicates,
 //! spilling sorted runs to disk (`spill`) beyond its memory budget.

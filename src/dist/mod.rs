@@ -24,9 +24,9 @@
 //!    neighbours): each component is labelled by its first document in input order.
 //!
 //! The verified edges (a few per document) and the labels are gathered on worker 0, which
-//! runs the library's greedy keep pass ([`crate::keep`]) and writes the outputs with
-//! [`Dedup::write`], reading the inputs once more (one output file in input order is written
-//! by one process): the kept documents and `removed.tsv` are byte for byte those of
+//! runs the library's greedy keep pass ([`crate::keep`]) and writes the outputs with the
+//! writing read both runners share ([`crate::runner`]), reading the inputs once more (one
+//! output file in input order is written by one process): the kept documents and `removed.tsv` are byte for byte those of
 //! `storyprint dedup`, and the clusters are the same for any number of workers and
 //! processes.
 //!
