@@ -106,13 +106,11 @@ impl Dedup {
         let mut failure: Option<Error> = None;
         let mut featureless = Featureless::default();
         let states: Pool<Sketching<'_>> = Pool::default();
-        let read = Reading {
-            pass: Pass::Signatures,
-            total: (!report).then_some(summary.documents),
+        let read = Reading::new(
+            Pass::Signatures,
+            (!report).then_some(summary.documents),
             report,
-            keep_lines: false,
-            layout: None,
-        };
+        );
         let found = self.for_each_chunk(
             paths,
             read,

@@ -34,6 +34,19 @@ pub(crate) struct Reading<'a> {
 }
 
 impl Reading<'_> {
+    /// A read without a layout, that numbers the documents as it finds them and keeps no
+    /// lines: the first read of a run (`report`: it reports problems), or one that needs no
+    /// numbers.
+    pub(crate) fn new(pass: Pass, total: Option<u64>, report: bool) -> Reading<'static> {
+        Reading {
+            pass,
+            total,
+            report,
+            keep_lines: false,
+            layout: None,
+        }
+    }
+
     /// A later read (problems were reported by the first).
     pub(crate) fn again(
         pass: Pass,
@@ -302,13 +315,7 @@ impl Dedup {
         summary: &mut Summary,
     ) -> DocFreq {
         let mut freq = DocFreq::default();
-        let read = Reading {
-            pass: Pass::Frequencies,
-            total: None,
-            report: true,
-            keep_lines: false,
-            layout: None,
-        };
+        let read = Reading::new(Pass::Frequencies, None, true);
         let found = self.for_each_chunk(
             paths,
             read,
