@@ -46,6 +46,7 @@ use crate::input::{InputOptions, Reader, Record};
 use crate::lsh::{Banding, Scan};
 use crate::output::parquet::{BATCH_ROWS, close, open, parquet_error};
 use crate::pool::Pool;
+use crate::runner::{Dedup, Summary};
 use crate::sign::Signing;
 use crate::signature::{Signature, SignatureParams};
 
@@ -68,18 +69,17 @@ pub fn signatures(
             path.display()
         )));
     }
-    let mut freq = DocFreq::default();
-    if config.weighting == Weighting::Idf {
-        // The frequency pass's analyzer, with every word it stemmed, serves the signature pass.
-        let signing = &signer.signing;
-        let analyzer = signing.analyzer();
-        for_each_chunk(paths, options, |chunk| {
-            for record in chunk {
-                signing.count_terms(&mut freq, &analyzer, &record.doc.text);
-            }
-            Ok(())
-        })?;
-    }
+    // The frequency pass of every runner (its analyzers, with every word they stemmed, serve
+    // the signature pass).
+    let freq = match config.weighting {
+        Weighting::Idf => Dedup::new(config.clone(), options.clone()).frequencies(
+            paths,
+            &signer.signing,
+            &mut (),
+            &mut Summary::default(),
+        ),
+        Weighting::None => DocFreq::default(),
+    };
     let metadata = signer
         .metadata()
         .into_iter()
