@@ -6,10 +6,10 @@
 //! | column | type | meaning |
 //! |---|---|---|
 //! | `doc_id` | string | the document's id |
-//! | `signature` | list<uint32> | the K MinHash values |
+//! | `signature` | `list<uint32>` | the K MinHash values |
 //! | `weight` | float64 | the weighted size of its feature set |
-//! | `band_keys` | list<uint64> | the LSH band keys (xxh3, stable) |
-//! | `fact_slots` | list<struct<context: uint64, number: uint64>> | the fact slots the fact check compares (empty without it) |
+//! | `band_keys` | `list<uint64>` | the LSH band keys (xxh3, stable) |
+//! | `fact_slots` | `list<struct<context: uint64, number: uint64>>` | the fact slots the fact check compares (empty without it) |
 //!
 //! with the parameters in the file's key-value metadata (`storyprint.num_hashes`,
 //! `storyprint.seed`, `storyprint.features`, `storyprint.bands`, `storyprint.rows`,
@@ -28,18 +28,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::builder::StringBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, UInt32Type, UInt64Type};
 use arrow_array::{
-    ArrayRef, BooleanArray, Float64Array, ListArray, RecordBatch, StringArray, StructArray,
-    UInt32Array, UInt64Array,
+    ArrayRef, Float64Array, ListArray, RecordBatch, StringArray, StructArray, UInt32Array,
+    UInt64Array,
 };
 use arrow_buffer::OffsetBuffer;
 use arrow_schema::{DataType, Field, Fields, Schema};
-use parquet::arrow::ArrowWriter;
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
 use rayon::prelude::*;
 
 use crate::config::{Config, Weighting};
@@ -47,39 +44,11 @@ use crate::error::{Error, Result};
 use crate::features::{DocFreq, Slot};
 use crate::input::{InputOptions, Reader, Record};
 use crate::lsh::{Banding, Scan};
-use crate::output::OutputFile;
+use crate::output::parquet::{BATCH_ROWS, close, open, parquet_error};
 use crate::pool::Pool;
+use crate::runner::{Dedup, Summary};
 use crate::sign::Signing;
 use crate::signature::{Signature, SignatureParams};
-
-/// Rows per record batch (and per chunk of documents sketched in parallel).
-const BATCH_ROWS: usize = 4096;
-
-fn parquet_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Export(format!("{}: {e}", path.display()))
-}
-
-/// A Parquet writer into `path`, which it replaces only when [`close`] succeeds (`-`: standard
-/// output).
-fn open(
-    path: &Path,
-    schema: &Arc<Schema>,
-    metadata: Vec<KeyValue>,
-) -> Result<ArrowWriter<OutputFile>> {
-    let file = OutputFile::create(path)?;
-    let props = WriterProperties::builder()
-        .set_key_value_metadata(Some(metadata))
-        .build();
-    ArrowWriter::try_new(file, Arc::clone(schema), Some(props)).map_err(|e| parquet_error(path, e))
-}
-
-/// Writes the file's footer and puts the file in place.
-fn close(writer: ArrowWriter<OutputFile>, path: &Path) -> Result<()> {
-    writer
-        .into_inner()
-        .map_err(|e| parquet_error(path, e))?
-        .commit()
-}
 
 /// Writes every document's signature, band keys and fact slots to `out` (see the module
 /// docs); returns the number of documents. With IDF weighting the inputs are read twice
@@ -100,18 +69,17 @@ pub fn signatures(
             path.display()
         )));
     }
-    let mut freq = DocFreq::default();
-    if config.weighting == Weighting::Idf {
-        // The frequency pass's analyzer, with every word it stemmed, serves the signature pass.
-        let signing = &signer.signing;
-        let analyzer = signing.analyzer();
-        for_each_chunk(paths, options, |chunk| {
-            for record in chunk {
-                signing.count_terms(&mut freq, &analyzer, &record.doc.text);
-            }
-            Ok(())
-        })?;
-    }
+    // The frequency pass of every runner (its analyzers, with every word they stemmed, serve
+    // the signature pass).
+    let freq = match config.weighting {
+        Weighting::Idf => Dedup::new(config.clone(), options.clone()).frequencies(
+            paths,
+            &signer.signing,
+            &mut (),
+            &mut Summary::default(),
+        ),
+        Weighting::None => DocFreq::default(),
+    };
     let metadata = signer
         .metadata()
         .into_iter()
@@ -345,35 +313,6 @@ pub fn evidence(batch: &RecordBatch) -> Result<Vec<(Signature, Vec<Slot>)>> {
         rows.push((signature, slots.collect()));
     }
     Ok(rows)
-}
-
-/// Writes the cluster assignment, rows of `(doc_id, cluster_id, kept)` (see the module
-/// docs).
-pub fn write_clusters(out: &Path, rows: &[(String, String, bool)]) -> Result<()> {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("doc_id", DataType::Utf8, false),
-        Field::new("cluster_id", DataType::Utf8, false),
-        Field::new("kept", DataType::Boolean, false),
-    ]));
-    let mut writer = open(out, &schema, Vec::new())?;
-    for rows in rows.chunks(BATCH_ROWS) {
-        let mut ids = StringBuilder::new();
-        let mut clusters = StringBuilder::new();
-        for (id, cluster, _) in rows {
-            ids.append_value(id);
-            clusters.append_value(cluster);
-        }
-        let kept: BooleanArray = rows.iter().map(|r| Some(r.2)).collect();
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(ids.finish()),
-            Arc::new(clusters.finish()),
-            Arc::new(kept),
-        ];
-        let batch = RecordBatch::try_new(Arc::clone(&schema), columns)
-            .map_err(|e| parquet_error(out, e))?;
-        writer.write(&batch).map_err(|e| parquet_error(out, e))?;
-    }
-    close(writer, out)
 }
 
 /// Streams the inputs in chunks of [`BATCH_ROWS`] records (skipped documents are skipped, as

@@ -19,9 +19,10 @@ pub enum Keep {
     Longest,
 }
 
-/// A verified pair: two documents (input order, `a < b`) and their similarity (estimated, or
-/// exact with [`crate::runner::Dedup::verify_exact`]).
-pub type Edge = (u32, u32, f64);
+/// A verified pair as the keep pass links documents: two documents (input order, `a < b`)
+/// and their similarity (estimated, or exact with [`crate::runner::Dedup::verify_exact`]);
+/// without the story score and level of a [`crate::cluster::Edge`].
+pub type Link = (u32, u32, f64);
 
 /// A removed document, the kept document it duplicates, and their similarity.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -60,7 +61,7 @@ pub(crate) fn most_similar_kept(
 /// The greedy keep pass (see the module docs): visits documents in `order`; one with a
 /// verified pair to an already kept document is removed in favour of the most similar one.
 /// Returns the removals sorted by removed document.
-pub(crate) fn greedy(n: usize, edges: &[Edge], order: &[u32]) -> Vec<Removal> {
+pub(crate) fn greedy(n: usize, edges: &[Link], order: &[u32]) -> Vec<Removal> {
     let rank = ranks(n, order);
     let neighbours = Adjacency::new(n, edges);
     let mut kept = vec![false; n];
@@ -96,7 +97,7 @@ pub(crate) struct Adjacency {
 }
 
 impl Adjacency {
-    pub(crate) fn new(n: usize, edges: &[Edge]) -> Adjacency {
+    pub(crate) fn new(n: usize, edges: &[Link]) -> Adjacency {
         let mut start = vec![0usize; n + 1];
         for &(a, b, _) in edges {
             start[a as usize + 1] += 1;

@@ -4,14 +4,16 @@
 //!
 //! The pipeline, one module per stage, in the order data flows:
 //! [`input`] → [`normalize`] → [`tokenize`] → [`features`] → [`signature`]
-//! (weighted MinHash) → [`lsh`] → [`similarity`] → [`contrast`] → [`verdict`] (copy, rewrite,
+//! (weighted MinHash) → [`lsh`] → candidates (one interface over every place band keys are
+//! held) → [`similarity`] → [`contrast`] → [`verdict`] (copy, rewrite,
 //! related) → [`cluster`] → [`output`]; [`explain`] says
 //! why two documents match and [`report`] shows it. [`sign`] is the signing stage every
 //! runner signs documents with (text to signature and fact slots), [`keep`] the keep rule
-//! of a dedup, [`runner`] the settings and outputs every dedup runner shares; [`hash`] holds the frozen hash functions every fingerprint is built from.
+//! of a dedup, [`runner`] the settings, reads and
+//! writing pass every dedup runner shares; [`hash`] holds the frozen hash functions every fingerprint is built from.
 //! [`pipeline`] runs them end to end; [`config`] holds the settings; [`dedup`] streams a
 //! corpus of any size through the same stages and writes it back without its duplicates,
-//! spilling sorted runs to disk ([`spill`]) beyond its memory budget.
+//! spilling sorted runs to disk (`spill`) beyond its memory budget.
 //!
 //! ```
 //! use storyprint::{Config, Document, Fingerprints, Origin};
@@ -34,6 +36,7 @@
 
 #![warn(missing_docs)]
 
+mod candidates;
 pub mod cluster;
 pub mod config;
 pub mod contrast;
@@ -56,12 +59,12 @@ pub mod normalize;
 pub mod output;
 pub mod pipeline;
 mod pool;
+mod probe;
 pub mod report;
 pub mod runner;
 pub mod sign;
 pub mod signature;
 pub mod similarity;
-mod slots;
 pub(crate) mod sort;
 pub(crate) mod spill;
 pub mod tokenize;

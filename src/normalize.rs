@@ -30,8 +30,8 @@ fn typographic(c: char) -> bool {
 }
 
 /// NFKC plus typographic folding. ASCII is its own NFKC and is copied as is: only the pieces
-/// around other characters are normalized ([`unicode_pieces`]), and a piece of ASCII and
-/// [`typographic`] characters only is folded character by character.
+/// around other characters are normalized (`unicode_pieces`), and a piece of ASCII and
+/// `typographic` characters only is folded character by character.
 pub fn fold(text: &str) -> String {
     if text.is_ascii() {
         return text.to_string();

@@ -7,6 +7,7 @@
 
 use rayon::prelude::*;
 
+use crate::candidates::{CandidateSource as _, Memory};
 use crate::cluster::{Cluster, Edge, Scored, cluster};
 use crate::config::{Config, Policy, Weighting};
 use crate::contrast::{contrast_all, neighbours};
@@ -210,7 +211,7 @@ impl Fingerprints {
 
     fn neighbourhood(&self) -> &Neighbourhood {
         self.neighbourhood.get_or_init(|| {
-            let candidates = self.banding().candidates(&self.signatures);
+            let candidates = Memory(&self.signatures).find(&self.banding(), ());
             let story = contrast_all(&self.features, &neighbours(self.len(), &candidates));
             Neighbourhood { candidates, story }
         })

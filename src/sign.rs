@@ -4,9 +4,9 @@
 //!
 //! [`Signing`] holds what signing depends on besides the text: the configuration, the
 //! sketcher, and the analyzers (one per thread at a time, lent from a pool so that each
-//! keeps the stems it has learnt: see [`crate::pool`]). The document frequencies that weight
+//! keeps the stems it has learnt: see `pool`). The document frequencies that weight
 //! features come from the batch itself ([`doc_freq`]) or from a frequency pass counting each
-//! document with [`Signing::count_terms`]. A text is signed on the fast path (words straight
+//! document with `Signing::count_terms`. A text is signed on the fast path (words straight
 //! to the signature, no term list) when the configuration allows it, on the general path
 //! (normalize, analyse, features, fact slots) otherwise; both give the same signature.
 

@@ -105,6 +105,15 @@ pub enum MeasureArg {
     Cosine,
 }
 
+/// The inputs and the engine settings: what every command that signs a corpus takes.
+#[derive(Debug, Args)]
+pub struct CorpusArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
 /// Fingerprint and similarity settings: a preset, then overrides.
 #[derive(Debug, Args)]
 pub struct EngineArgs {

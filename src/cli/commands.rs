@@ -12,8 +12,8 @@ use storyprint::input::Batch;
 use storyprint::output::{self, Format};
 
 use super::{
-    EXIT_OK, EngineArgs, FormatArg, InputArgs, TimeArgs, check_outputs, choose_format, load,
-    open_output, to_file,
+    CorpusArgs, EXIT_OK, EngineArgs, FormatArg, InputArgs, TimeArgs, check_outputs, choose_format,
+    load, open_output, to_file,
 };
 
 /// Reads the inputs and fingerprints them with the configured engine.
@@ -68,9 +68,7 @@ pub(super) fn fingerprint_batch(
 #[derive(Debug, Args)]
 pub struct BatchArgs {
     #[command(flatten)]
-    input: InputArgs,
-    #[command(flatten)]
-    engine: EngineArgs,
+    corpus: CorpusArgs,
     /// Write to FILE instead of standard output (`-`: standard output). FILE is replaced
     /// only when the command succeeds, and may not be one of the inputs.
     #[arg(long, short, value_name = "FILE")]
@@ -87,8 +85,8 @@ fn run_batch(
     (terminal, piped): (Format, Format),
     write: impl FnOnce(&mut dyn Write, &Fingerprints, Format) -> anyhow::Result<()>,
 ) -> anyhow::Result<u8> {
-    check_outputs(&batch.input, &[batch.output.as_ref()])?;
-    let prints = fingerprints(&batch.input, &batch.engine, time)?;
+    check_outputs(&batch.corpus.input, &[batch.output.as_ref()])?;
+    let prints = fingerprints(&batch.corpus.input, &batch.corpus.engine, time)?;
     let format = choose_format(format, to_file(batch.output.as_ref()), terminal, piped);
     let mut out = open_output(batch.output.as_ref())?;
     write(&mut out, &prints, format)?;
@@ -233,9 +231,7 @@ pub fn cluster(args: ClusterArgs) -> anyhow::Result<u8> {
 #[command(group(clap::ArgGroup::new("labels").required(true).args(["pairs", "clusters"])))]
 pub struct EvalArgs {
     #[command(flatten)]
-    input: InputArgs,
-    #[command(flatten)]
-    engine: EngineArgs,
+    corpus: CorpusArgs,
     #[command(flatten)]
     time: TimeArgs,
     /// TSV of labelled pairs with a header: id, id, label (1 = same story, 0 = not).
@@ -254,7 +250,7 @@ pub struct EvalArgs {
 
 /// Evaluates the configuration on labelled data.
 pub fn eval(args: EvalArgs) -> anyhow::Result<u8> {
-    let prints = fingerprints(&args.input, &args.engine, Some(&args.time))?;
+    let prints = fingerprints(&args.corpus.input, &args.corpus.engine, Some(&args.time))?;
     let json = choose_format(args.format, false, Format::Table, Format::Json) == Format::Json;
     let mut out = open_output(None)?;
     if let Some(path) = &args.pairs {

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use storyprint::dedup::{DEFAULT_LEVEL, Dedup, Keep, Observer, Outputs, Pass};
 use storyprint::input::Problem;
 
-use super::{EXIT_OK, EngineArgs, InputArgs, TimeArgs, check_outputs, open_output};
+use super::{CorpusArgs, EXIT_OK, TimeArgs, check_outputs, open_output};
 
 /// The keep rule on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -26,9 +26,7 @@ pub enum KeepArg {
 #[derive(Debug, Args)]
 pub struct DedupArgs {
     #[command(flatten)]
-    input: InputArgs,
-    #[command(flatten)]
-    engine: EngineArgs,
+    corpus: CorpusArgs,
     #[command(flatten)]
     time: TimeArgs,
     /// Write the kept documents (their original lines) to FILE instead of standard output
@@ -162,25 +160,26 @@ impl Console {
 /// Deduplicates the inputs.
 pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
     check_outputs(
-        &args.input,
+        &args.corpus.input,
         &[
             args.output.as_ref(),
             args.removed.as_ref(),
             args.pairs.as_ref(),
         ],
     )?;
-    let config = args.engine.config_at(DEFAULT_LEVEL)?;
-    args.engine
+    let config = args.corpus.engine.config_at(DEFAULT_LEVEL)?;
+    args.corpus
+        .engine
         .start_threads()
         .context("starting the thread pool")?;
-    let mut dedup = Dedup::new(config, args.time.options(&args.input));
+    let mut dedup = Dedup::new(config, args.time.options(&args.corpus.input));
     dedup.window = args.time.window;
     dedup.keep = match args.keep {
         KeepArg::First => Keep::First,
         KeepArg::Longest => Keep::Longest,
     };
     dedup.chunk_docs = args.chunk_docs.map(|n| n as usize);
-    dedup.verify_exact = args.engine.exact;
+    dedup.verify_exact = args.corpus.engine.exact;
     // A quarter of the machine: corpora of a few million documents stay in memory; beyond,
     // the rest is for what every document still holds (ids, the keep pass: ≈ 0.2 KB each),
     // the text in flight, the IDF vocabulary and the page cache of the spill files.
@@ -212,7 +211,7 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
     };
     let started = Instant::now();
     let summary = dedup.run(
-        &args.input.paths,
+        &args.corpus.input.paths,
         Outputs {
             unique: &mut unique,
             removed: removed.as_mut().map(|w| w as &mut dyn std::io::Write),
@@ -223,7 +222,7 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
     if summary.documents == 0 {
         anyhow::bail!("no document could be read");
     }
-    if args.input.strict && console.skipped > 0 {
+    if args.corpus.input.strict && console.skipped > 0 {
         anyhow::bail!("--strict: {} document(s) skipped", console.skipped);
     }
     // Only a run that succeeded replaces the files.

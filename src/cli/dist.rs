@@ -12,15 +12,13 @@ use storyprint::dist::{OutputFiles, Workers};
 use storyprint::verdict::Level;
 
 use super::dedup::KeepArg;
-use super::{EXIT_OK, EngineArgs, InputArgs, check_outputs};
+use super::{CorpusArgs, EXIT_OK, check_outputs};
 
 /// `storyprint dist`.
 #[derive(Debug, Args)]
 pub struct DistArgs {
     #[command(flatten)]
-    input: InputArgs,
-    #[command(flatten)]
-    engine: EngineArgs,
+    corpus: CorpusArgs,
     /// Write the kept documents (their original lines) to FILE (process 0 only).
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
@@ -62,7 +60,7 @@ pub fn dist(args: DistArgs) -> anyhow::Result<u8> {
     #[cfg(not(feature = "parquet"))]
     let parquet = None;
     check_outputs(
-        &args.input,
+        &args.corpus.input,
         &[
             Some(&args.output),
             args.removed.as_ref(),
@@ -70,13 +68,13 @@ pub fn dist(args: DistArgs) -> anyhow::Result<u8> {
             parquet,
         ],
     )?;
-    let config = args.engine.config_at(Level::Related)?;
+    let config = args.corpus.engine.config_at(Level::Related)?;
     anyhow::ensure!(
         config.level == Level::Related,
         "dist judges pairs by their similarity alone (--level related); the copy and rewrite \
          levels need the neighbours' features: use dedup"
     );
-    let mut dedup = Dedup::new(config, args.input.options());
+    let mut dedup = Dedup::new(config, args.corpus.input.options());
     dedup.keep = match args.keep {
         KeepArg::First => Keep::First,
         KeepArg::Longest => Keep::Longest,
@@ -101,7 +99,7 @@ pub fn dist(args: DistArgs) -> anyhow::Result<u8> {
         clusters_parquet: args.clusters_parquet.clone(),
     };
     let started = Instant::now();
-    let report = storyprint::dist::run(&dedup, &workers, &args.input.paths, &outputs)
+    let report = storyprint::dist::run(&dedup, &workers, &args.corpus.input.paths, &outputs)
         .context("distributed dedup")?;
     for warning in &report.warnings {
         eprintln!("storyprint: {warning}");
@@ -122,7 +120,7 @@ pub fn dist(args: DistArgs) -> anyhow::Result<u8> {
     if summary.documents == 0 {
         anyhow::bail!("no document could be read");
     }
-    if args.input.strict && summary.skipped > 0 {
+    if args.corpus.input.strict && summary.skipped > 0 {
         anyhow::bail!("--strict: {} document(s) skipped", summary.skipped);
     }
     if !args.quiet {

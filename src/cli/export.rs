@@ -5,15 +5,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{EXIT_OK, EngineArgs, InputArgs, check_outputs};
+use super::{CorpusArgs, EXIT_OK, check_outputs};
 
 /// `storyprint signatures`.
 #[derive(Debug, Args)]
 pub struct SignaturesArgs {
     #[command(flatten)]
-    input: InputArgs,
-    #[command(flatten)]
-    engine: EngineArgs,
+    corpus: CorpusArgs,
     /// The Parquet file to write (`-`: standard output).
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
@@ -21,12 +19,12 @@ pub struct SignaturesArgs {
 
 /// Writes the signatures.
 pub fn signatures(args: SignaturesArgs) -> anyhow::Result<u8> {
-    check_outputs(&args.input, &[Some(&args.output)])?;
-    let config = args.engine.config()?;
-    args.engine.start_threads()?;
+    check_outputs(&args.corpus.input, &[Some(&args.output)])?;
+    let config = args.corpus.engine.config()?;
+    args.corpus.engine.start_threads()?;
     let written = storyprint::export::signatures(
-        &args.input.paths,
-        &args.input.options(),
+        &args.corpus.input.paths,
+        &args.corpus.input.options(),
         &config,
         &args.output,
     )?;

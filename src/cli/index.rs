@@ -87,11 +87,11 @@ enum IndexCommand {
     #[command(after_help = "Example:\n  storyprint index expire --older-than 30d")]
     Expire(ExpireArgs),
     /// Checks the index's integrity: store checksums, and that its tables agree.
-    Verify(VerifyArgs),
+    Verify(IntegrityArgs),
     /// Repairs a damaged index: redb's recovery, else a rebuild from the readable documents
     /// (the damaged file is kept beside it).
     #[command(after_help = "Example:\n  storyprint index repair --index my-index")]
-    Repair(VerifyArgs),
+    Repair(IntegrityArgs),
 }
 
 /// `storyprint index add`.
@@ -150,7 +150,7 @@ pub struct ExpireArgs {
 
 /// `storyprint index verify` and `storyprint index repair`.
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub struct IntegrityArgs {
     #[command(flatten)]
     location: IndexLocation,
 }

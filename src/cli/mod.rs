@@ -22,7 +22,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use storyprint::input::Batch;
 use storyprint::output::{Format, OutputFile, STDOUT, is_stdout};
 
-pub use args::{EngineArgs, InputArgs, TimeArgs};
+pub use args::{CorpusArgs, EngineArgs, InputArgs, TimeArgs};
 
 /// Exit status: success, or no duplicate found where that is the question.
 pub const EXIT_OK: u8 = 0;

@@ -8,7 +8,7 @@ use storyprint::output::is_stdout;
 use storyprint::report::{Report, Style, html, write_terminal};
 
 use super::commands::fingerprint_batch;
-use super::{EXIT_OK, EngineArgs, InputArgs, TimeArgs, check_outputs, open_output};
+use super::{CorpusArgs, EXIT_OK, TimeArgs, check_outputs, open_output};
 
 /// When to colour the terminal report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -25,9 +25,7 @@ pub enum ColorArg {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
-    input: InputArgs,
-    #[command(flatten)]
-    engine: EngineArgs,
+    corpus: CorpusArgs,
     #[command(flatten)]
     time: TimeArgs,
     /// Write a self-contained HTML page to FILE instead of the terminal report (`-`: standard
@@ -41,8 +39,9 @@ pub struct ReportArgs {
 
 /// Prints the report, or writes the HTML page.
 pub fn report(args: ReportArgs) -> anyhow::Result<u8> {
-    check_outputs(&args.input, &[args.html.as_ref()])?;
-    let (batch, prints) = fingerprint_batch(&args.input, &args.engine, Some(&args.time))?;
+    check_outputs(&args.corpus.input, &[args.html.as_ref()])?;
+    let (batch, prints) =
+        fingerprint_batch(&args.corpus.input, &args.corpus.engine, Some(&args.time))?;
     let report = Report::new(&prints, &batch.documents);
     match &args.html {
         Some(path) => {

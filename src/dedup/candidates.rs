@@ -1,10 +1,12 @@
-//! LSH candidate pairs over the signatures: sorted in memory, or merged from band runs on
-//! disk.
+//! LSH candidate pairs over the signatures, from the dedup's two candidate sources
+//! ([`crate::candidates`]): sorted in memory, or merged from band runs on disk.
 
 use super::sketches::{Sketches, Store};
+use super::spilled::Spilled;
 use super::{Dedup, Summary};
+use crate::candidates::{CandidateSource, Memory};
 use crate::error::Result;
-use crate::lsh::split_pair_key;
+use crate::lsh::{Banding, split_pair_key};
 use crate::spill::Run;
 
 /// Candidate pairs verified per batch on the spill path.
@@ -49,6 +51,17 @@ impl Candidates {
     }
 }
 
+/// The spill path as a candidate source: its pairs in a run on disk
+/// ([`Spilled::candidates`]).
+impl CandidateSource<'_> for Spilled {
+    type Query = ();
+    type Found = Result<Candidates>;
+
+    fn find(&mut self, banding: &Banding, (): ()) -> Result<Candidates> {
+        self.candidates(banding)
+    }
+}
+
 impl Dedup {
     /// LSH candidate pairs over the signatures.
     pub(super) fn candidates(
@@ -58,8 +71,10 @@ impl Dedup {
     ) -> Result<Candidates> {
         let banding = self.banding();
         let candidates = match &mut sketches.store {
-            Store::Memory { signatures, .. } => Candidates::Memory(banding.candidates(signatures)),
-            Store::Disk(spilled) => spilled.candidates(&banding)?,
+            Store::Memory { signatures, .. } => {
+                Candidates::Memory(Memory(signatures).find(&banding, ()))
+            }
+            Store::Disk(spilled) => spilled.find(&banding, ())?,
         };
         summary.candidates = candidates.len();
         Ok(candidates)

@@ -5,11 +5,11 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 
 use super::candidates::Candidates;
-use super::read::{Reading, Recompute};
 use super::sketches::{Sketches, Store};
 use super::{Dedup, Observer, Pass};
 use crate::error::{Error, Result};
 use crate::features::{DocFreq, Feature};
+use crate::runner::read::{Reading, Recompute};
 use crate::sign::Signing;
 use crate::spill::ListFile;
 

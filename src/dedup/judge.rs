@@ -13,7 +13,9 @@ use super::sketches::Sketches;
 use crate::config::Config;
 use crate::error::Result;
 use crate::features::{DocFreq, Feature};
-use crate::keep::{Edge, Removal, most_similar_kept};
+use crate::keep::{Link, Removal, most_similar_kept};
+use crate::runner::read::Layout;
+use crate::runner::write::{Decide, Judged};
 use crate::sign::Signing;
 use crate::similarity::{Evidence, similarity_of};
 
@@ -55,7 +57,7 @@ pub(super) struct Decisions {
     pub(super) kept: Vec<bool>,
     /// Per document, whether it is in a verified pair judged so far.
     pub(super) linked: Vec<bool>,
-    pub(super) edges: Vec<Edge>,
+    pub(super) edges: Vec<Link>,
     pub(super) removals: Vec<Removal>,
 }
 
@@ -102,9 +104,47 @@ impl<'a> Streaming<'a> {
             },
         }
     }
+}
 
-    /// The verified pairs, sorted, and the removals, sorted by removed document.
-    pub(super) fn finish(self) -> (Vec<Edge>, Vec<Removal>) {
+/// The decisions of a streaming judgement with what they are judged from: the removals the
+/// writing read decides as it goes ([`Decide`]).
+pub(super) struct Deciding<'j, 'a> {
+    pub(super) judging: &'j Judging<'a>,
+    pub(super) decisions: Decisions,
+}
+
+impl Judged for Judging<'_> {
+    fn in_pairs(&self, doc: usize) -> bool {
+        Judging::in_pairs(self, doc)
+    }
+
+    fn layout(&self) -> &Layout {
+        &self.sketches.layout
+    }
+
+    fn recompute(&self) -> (&Signing, &DocFreq) {
+        (self.signing, self.freq)
+    }
+}
+
+impl Decide for Deciding<'_, '_> {
+    fn decide(
+        &mut self,
+        first: usize,
+        features: Vec<Option<Vec<Feature>>>,
+        removed: &mut [bool],
+    ) -> Result<Vec<u32>> {
+        let done = self
+            .decisions
+            .decide(self.judging, first, features, removed)?;
+        let linked = &self.decisions.linked;
+        Ok(done
+            .into_iter()
+            .filter(|&doc| !linked[doc as usize])
+            .collect())
+    }
+
+    fn finish(self: Box<Self>) -> (Vec<Link>, Vec<Removal>) {
         let mut edges = self.decisions.edges;
         edges.sort_unstable_by_key(|&(a, b, _)| (a, b));
         (edges, self.decisions.removals)
@@ -192,7 +232,7 @@ pub(super) fn judge(
     sketches: &Sketches,
     features: &FeatureSets,
     (a, b): (u32, u32),
-) -> Result<Option<Edge>> {
+) -> Result<Option<Link>> {
     let (signature_a, slots_a) = sketches.evidence(a)?;
     let (signature_b, slots_b) = sketches.evidence(b)?;
     let (features_a, features_b) = (features.get(a)?, features.get(b)?);
@@ -221,7 +261,7 @@ pub(super) fn judge_all(
     sketches: &Sketches,
     features: &FeatureSets,
     pairs: &[(u32, u32)],
-) -> Result<Vec<Edge>> {
+) -> Result<Vec<Link>> {
     let judged = |&pair: &(u32, u32)| judge(config, sketches, features, pair).transpose();
     if pairs.len() < PARALLEL_JUDGING {
         pairs.iter().filter_map(judged).collect()
@@ -243,7 +283,7 @@ impl Dedup {
         candidates: &Candidates,
         config: &Config,
         features: &FeatureSets,
-    ) -> Result<Vec<Edge>> {
+    ) -> Result<Vec<Link>> {
         let mut edges = Vec::new();
         candidates.for_each_batch(|batch| {
             edges.extend(judge_all(config, sketches, features, batch)?);

@@ -11,11 +11,12 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use super::{Candidates, Edge, FeatureSets, Sketches};
+use super::{Candidates, FeatureSets, Link, Sketches};
 use crate::config::Config;
 use crate::contrast::contrasted;
 use crate::error::Result;
 use crate::features::Feature;
+use crate::runner::write::PairLevels;
 use crate::similarity::{Evidence, story_of};
 use crate::verdict::{self, Level, Window};
 
@@ -24,6 +25,13 @@ use crate::verdict::{self, Level, Window};
 pub struct Levels {
     /// `(a, b, story, level)`, `a < b`, sorted by pair.
     judged: Vec<(u32, u32, f64, Level)>,
+}
+
+/// The levels the writing read prints beside each pair.
+impl PairLevels for Levels {
+    fn get(&self, a: u32, b: u32) -> Option<(f64, Level)> {
+        Levels::get(self, a, b)
+    }
 }
 
 impl Levels {
@@ -45,8 +53,8 @@ impl Levels {
         sketches: &Sketches,
         candidates: &Candidates,
         features: &FeatureSets,
-        edges: Vec<Edge>,
-    ) -> Result<(Vec<Edge>, Levels)> {
+        edges: Vec<Link>,
+    ) -> Result<(Vec<Link>, Levels)> {
         const NONE: u32 = u32::MAX;
         // The documents in verified pairs, numbered, and their neighbours.
         let mut slot = vec![NONE; sketches.n];
@@ -111,7 +119,7 @@ impl Levels {
 
     /// Adds pairs judged copies without a story score (documents without features whose
     /// normalized texts are the same), keeping the order.
-    pub(super) fn add_copies(&mut self, pairs: &[Edge]) {
+    pub(super) fn add_copies(&mut self, pairs: &[Link]) {
         if pairs.is_empty() {
             return;
         }

@@ -19,7 +19,7 @@
 //!
 //! Exact verification ([`Dedup::verify_exact`]) recomputes the feature sets of the documents
 //! in candidate pairs from the text. For [`Keep::First`] in memory it does so in the writing
-//! read, deciding each chunk's documents before writing them ([`judge::Streaming`]): one read of the
+//! read, deciding each chunk's documents before writing them (`judge::Streaming`): one read of the
 //! inputs fewer. Otherwise (the keep order is not the input order, or the pairs are on disk)
 //! it takes a read of its own between steps 3 and 4.
 //!
@@ -46,7 +46,7 @@
 //! verified in batches that read their two signatures back by position, so the output is
 //! byte-identical to the in-memory path's for any budget. What stays in memory per
 //! document: the keep pass's arrays, the verified pairs, and, during the first read, the
-//! input's map of ids (later reads rename ids from the first read's [`read::Layout`]).
+//! input's map of ids (later reads rename ids from the first read's layout).
 //!
 //! Every step is in a fixed order, so the output is identical for any thread count.
 
@@ -56,9 +56,10 @@ use crate::config::{Config, Weighting};
 use crate::error::{Error, Result};
 use crate::features::DocFreq;
 use crate::input::read_once;
-pub use crate::keep::{Edge, Keep, Removal};
+pub use crate::keep::{Keep, Link, Removal};
 use crate::keep::{greedy, keep_order};
 use crate::lsh::{Banding, Scan};
+use crate::runner::write::{PairLevels, Removals};
 pub use crate::runner::{
     CHUNK_DOCS_PER_THREAD, CHUNK_THREADS, Dedup, Observer, Outputs, Pass, Summary,
 };
@@ -71,21 +72,18 @@ mod candidates;
 mod exact;
 mod judge;
 mod levels;
-mod read;
 mod sketches;
 mod spilled;
 #[cfg(test)]
 mod tests;
 mod twins;
-mod write;
 
 use candidates::Candidates;
 use exact::FeatureSets;
-use judge::Streaming;
+use judge::{Deciding, Streaming};
 pub use levels::Levels;
 use sketches::{Sketches, featureless_pairs, with_featureless_pairs};
 use twins::Twins;
-use write::Removals;
 
 /// The level dedup removes at unless told otherwise: the lowest whose precision on the
 /// Reuters audit (`tests/audit/`) is at least 0.95, so that a distinct story is not lost.
@@ -163,8 +161,15 @@ impl Dedup {
                     && featureless_pairs(&sketches, self.keep).is_empty() =>
             {
                 let config = self.exact_config();
-                let streaming = Streaming::new(config, &freq, &signing, &sketches, pairs);
-                let removals = Removals::Streaming(Box::new(streaming));
+                let Streaming { judging, decisions } =
+                    Streaming::new(config, &freq, &signing, &sketches, pairs);
+                let removals = Removals::Streaming {
+                    judged: &judging,
+                    decide: Box::new(Deciding {
+                        judging: &judging,
+                        decisions,
+                    }),
+                };
                 self.write_pass(paths, removals, None, outputs, observer, &mut summary)?;
                 return Ok(summary);
             }
@@ -203,7 +208,7 @@ impl Dedup {
         let known = Removals::Known {
             edges: &edges,
             removals: &removals,
-            levels: levels.as_ref(),
+            levels: levels.as_ref().map(|l| l as &dyn PairLevels),
         };
         self.write_known(paths, sketches, known, outputs, observer, summary)
     }
@@ -247,7 +252,7 @@ impl Dedup {
     }
 
     /// The greedy keep pass over the verified pairs: the removals, sorted by removed document.
-    fn select(&self, sketches: &Sketches, edges: &[Edge], summary: &mut Summary) -> Vec<Removal> {
+    fn select(&self, sketches: &Sketches, edges: &[Link], summary: &mut Summary) -> Vec<Removal> {
         let n = sketches.n;
         summary.verified = edges.len() as u64;
         let order = keep_order(n, self.keep, &sketches.lengths);

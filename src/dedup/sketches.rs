@@ -4,16 +4,16 @@
 use std::borrow::Cow;
 use std::path::PathBuf;
 
-use super::read::{Layout, Reading};
 use super::spilled::Spilled;
 use super::{Dedup, Observer, Pass, Summary};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::features::{DocFreq, Slot};
-use crate::keep::{Edge, Keep, keep_order, ranks};
+use crate::keep::{Keep, Link, keep_order, ranks};
 use crate::lsh::Banding;
 use crate::normalize::normalize;
 use crate::pool::Pool;
+use crate::runner::read::{Layout, Reading};
 use crate::sign::{Featureless, Signing, Sketching};
 use crate::signature::Signature;
 
@@ -106,13 +106,11 @@ impl Dedup {
         let mut failure: Option<Error> = None;
         let mut featureless = Featureless::default();
         let states: Pool<Sketching<'_>> = Pool::default();
-        let read = Reading {
-            pass: Pass::Signatures,
-            total: (!report).then_some(summary.documents),
+        let read = Reading::new(
+            Pass::Signatures,
+            (!report).then_some(summary.documents),
             report,
-            keep_lines: false,
-            layout: None,
-        };
+        );
         let found = self.for_each_chunk(
             paths,
             read,
@@ -220,14 +218,14 @@ fn normalized_key(text: &str, config: &Config) -> u128 {
 /// Documents without features match no other by their features, not even a copy: those with
 /// the same normalized text are paired here instead, at similarity 1, each with the group's
 /// first in keep order (a star, linear in the group), sorted.
-pub(super) fn featureless_pairs(sketches: &Sketches, keep: Keep) -> Vec<Edge> {
+pub(super) fn featureless_pairs(sketches: &Sketches, keep: Keep) -> Vec<Link> {
     let mut groups = sketches.featureless.clone();
     if groups.len() < 2 {
         return Vec::new();
     }
     let rank = ranks(sketches.n, &keep_order(sketches.n, keep, &sketches.lengths));
     groups.sort_unstable_by_key(|&(key, doc)| (key, rank[doc as usize]));
-    let mut pairs: Vec<Edge> = groups
+    let mut pairs: Vec<Link> = groups
         .chunk_by(|a, b| a.0 == b.0)
         .flat_map(|group| {
             let first = group[0].1;
@@ -243,10 +241,10 @@ pub(super) fn featureless_pairs(sketches: &Sketches, keep: Keep) -> Vec<Edge> {
 /// The verified pairs with [`featureless_pairs`] added, in document order (unchanged when
 /// every document has features).
 pub(super) fn with_featureless_pairs(
-    mut edges: Vec<Edge>,
+    mut edges: Vec<Link>,
     sketches: &Sketches,
     keep: Keep,
-) -> Vec<Edge> {
+) -> Vec<Link> {
     let extra = featureless_pairs(sketches, keep);
     if !extra.is_empty() {
         edges.extend(extra);

@@ -9,7 +9,7 @@ use super::sketches::{Sketches, Store, with_featureless_pairs};
 use super::{Dedup, Summary};
 use crate::error::Result;
 use crate::features::Slot;
-use crate::keep::{Adjacency, Edge, Removal, greedy, keep_order, most_similar_kept, ranks};
+use crate::keep::{Adjacency, Link, Removal, greedy, keep_order, most_similar_kept, ranks};
 use crate::lsh::is_live;
 use crate::signature::Signature;
 use crate::similarity::estimating;
@@ -59,7 +59,7 @@ impl Twins {
         dedup: &Dedup,
         sketches: &Sketches,
         summary: &mut Summary,
-    ) -> Result<Option<(Vec<Edge>, Vec<Removal>)>> {
+    ) -> Result<Option<(Vec<Link>, Vec<Removal>)>> {
         let Store::Memory { signatures, slots } = &sketches.store else {
             return Ok(None);
         };
@@ -121,7 +121,7 @@ impl Twins {
         sketches: &Sketches,
         signatures: &[Signature],
         summary: &mut Summary,
-    ) -> Result<Option<(Vec<Edge>, Vec<Removal>)>> {
+    ) -> Result<Option<(Vec<Link>, Vec<Removal>)>> {
         let n = sketches.n;
         let is_leader = |doc: u32| self.leader[doc as usize] == doc;
         let mut size = vec![0u32; n];

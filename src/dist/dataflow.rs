@@ -18,8 +18,9 @@ use timely::dataflow::operators::vec::Input as _;
 use timely::dataflow::operators::{Capability, Exchange as _, Inspect as _, Probe as _};
 use timely::worker::Worker;
 
+use crate::candidates::CandidateSource;
 use crate::hash::mix;
-use crate::lsh::{each_bucket_pair, split_pair_key};
+use crate::lsh::{Banding, each_bucket_pair, split_pair_key};
 
 /// Records gathered on worker 0 with their diffs.
 pub(super) type Gathered<D> = Rc<RefCell<Vec<(D, isize)>>>;
@@ -38,14 +39,28 @@ pub(super) fn components<'scope>(
     propagate_at(links, nodes, |&label| u64::from(label))
 }
 
+/// The workers' exchanged buckets as a candidate source ([`crate::candidates`]): the query is
+/// the stream of `((band, band_key), doc)` records, what it finds the collection of
+/// candidate pairs.
+pub(super) struct Buckets;
+
+impl<'scope> CandidateSource<'scope> for Buckets {
+    type Query = StreamVec<'scope, u32, ((u32, u64), u32)>;
+    type Found = VecCollection<'scope, u32, (u32, u32)>;
+
+    fn find(&mut self, banding: &Banding, bands: Self::Query) -> Self::Found {
+        candidates(bands, banding.min_hits)
+    }
+}
+
 /// LSH candidates from `((band, band_key), doc)` records: each bucket is gathered on one
 /// worker and its pairs are sent on by pair, where the pairs found in at least `min_hits`
-/// bands are kept. The same computation as [`crate::lsh::Banding::candidates`], in two [`barrier`]s of
+/// bands are kept. The same computation as [`Banding::candidates`], in two [`barrier`]s of
 /// plain timely: as differential operators (a `reduce` per bucket, then `count`) the pair
 /// occurrences were arranged twice with their times and diffs, 4 GB on Reuters at the
 /// defaults where `dedup` needs 0.8 GB; held as sorted `u64`s they cost what they cost in
 /// `dedup`.
-pub(super) fn candidates<'scope>(
+fn candidates<'scope>(
     bands: StreamVec<'scope, u32, ((u32, u64), u32)>,
     min_hits: usize,
 ) -> VecCollection<'scope, u32, (u32, u32)> {

@@ -15,7 +15,8 @@
 //! 3. `((band, band_key), doc)` is exchanged by bucket, so a bucket lands on one worker; its
 //!    members are paired (a star from the first member when it holds more than
 //!    [`crate::lsh::MAX_BUCKET`], as [`Banding::candidates`] does); pairs are exchanged by pair, and
-//!    those that collide in at least `min_hits` bands are candidates ([`dataflow::candidates`]).
+//!    those that collide in at least `min_hits` bands are candidates (`dataflow::Buckets`, the
+//!    dataflow's candidate source).
 //! 4. A candidate is joined with both signatures (they meet on one worker) and kept when its
 //!    estimated similarity reaches the threshold: the verified edges.
 //! 5. Connected components of the verified edges, by label propagation (differential's
@@ -23,9 +24,9 @@
 //!    neighbours): each component is labelled by its first document in input order.
 //!
 //! The verified edges (a few per document) and the labels are gathered on worker 0, which
-//! runs the library's greedy keep pass ([`greedy`]) and writes the outputs with
-//! [`Dedup::write`], reading the inputs once more (one output file in input order is written
-//! by one process): the kept documents and `removed.tsv` are byte for byte those of
+//! runs the library's greedy keep pass ([`crate::keep`]) and writes the outputs with the
+//! writing read both runners share ([`crate::runner`]), reading the inputs once more (one
+//! output file in input order is written by one process): the kept documents and `removed.tsv` are byte for byte those of
 //! `storyprint dedup`, and the clusters are the same for any number of workers and
 //! processes.
 //!
@@ -45,6 +46,7 @@ use timely::dataflow::operators::vec::Input as _;
 use timely::dataflow::operators::{Exchange as _, Inspect as _, Probe as _};
 use timely::worker::Worker;
 
+use crate::candidates::CandidateSource as _;
 use crate::config::Weighting;
 use crate::error::{Error, Result};
 use crate::features::DocFreq;
@@ -59,7 +61,7 @@ use crate::similarity::{estimated_similarity, estimating};
 
 mod dataflow;
 
-use dataflow::{Gathered, all_gather, candidates, components, consolidate, gather};
+use dataflow::{Buckets, Gathered, all_gather, components, consolidate, gather};
 
 /// Where the workers run: the threads of each process and the processes' addresses (the
 /// machine layout, not a group of documents: that is [`crate::cluster::Cluster`]).
@@ -361,7 +363,7 @@ fn work(
             let (sketch_input, sketches) = scope.new_collection::<(u32, Sketch), isize>();
             let (band_input, bands) = scope.new_input::<((u32, u64), u32)>();
             let (length_input, doc_lengths) = scope.new_input::<(u32, u32)>();
-            let candidates = candidates(bands, banding.min_hits);
+            let candidates = Buckets.find(&banding, bands);
             let threshold = config.threshold;
             let judge = config.clone();
             let verified = candidates
@@ -502,7 +504,7 @@ fn work(
             rows.push((id.to_string(), cluster.to_string(), kept));
             Ok(())
         })?;
-        crate::export::write_clusters(path, &rows)?;
+        crate::output::parquet::write_clusters(path, &rows)?;
     }
     for file in written_files {
         file.commit()?;

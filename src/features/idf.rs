@@ -3,7 +3,7 @@
 use ahash::AHashMap;
 
 use crate::config::Weighting;
-use crate::slots::HashSlots;
+use crate::probe::ProbeMap;
 use crate::tokenize::{TermLike, TermRef};
 
 /// The sorted distinct keys of a document's non-stop terms: what document frequencies count.
@@ -86,7 +86,7 @@ pub(super) struct IdfMemo<'f> {
     freq: &'f DocFreq,
     /// Terms of the document: what the table is sized for when first used (never, unweighted).
     terms: usize,
-    known: HashSlots<f64>,
+    known: ProbeMap<f64>,
 }
 
 impl IdfMemo<'_> {
@@ -95,7 +95,7 @@ impl IdfMemo<'_> {
         IdfMemo {
             freq,
             terms,
-            known: HashSlots::default(),
+            known: ProbeMap::default(),
         }
     }
 

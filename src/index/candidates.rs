@@ -1,12 +1,12 @@
 //! Candidate lookup: the documents whose signatures collide with a query's in enough LSH
-//! bands, counted from the band table.
+//! bands, counted from the band table (the index's candidate source, [`crate::candidates`]).
 
 use std::cell::RefCell;
 
 use redb::ReadableMultimapTable;
 
-use super::Index;
 use super::tables::TableSet;
+use crate::candidates::CandidateSource;
 use crate::error::Result;
 use crate::lsh::Banding;
 use crate::signature::{EMPTY, Signature};
@@ -48,19 +48,26 @@ pub(super) fn band_keys<'a>(
         .map(|(_, key)| key)
 }
 
-impl Index {
+/// The band table of an index (and the writes pending in it) as a candidate source.
+pub(super) struct BandTable<'a, T>(pub(super) &'a T);
+
+/// A query of the band table: a signature, and the stored document to leave out.
+impl<'q, T: TableSet> CandidateSource<'q> for BandTable<'_, T> {
+    type Query = (&'q Signature, Option<u64>);
+    type Found = Result<Vec<u64>>;
+
     /// The documents whose band values collide with `signature`'s in at least
     /// [`Banding::min_hits`] bands (buckets over [`MAX_QUERY_BUCKET`] skipped), `exclude`
     /// left out: the [`MAX_VERIFIED`] with the most hits (ties: the earliest added), by
     /// sequence number.
-    pub(super) fn candidates<T: TableSet>(
-        &self,
-        tables: &T,
-        signature: &Signature,
-        exclude: Option<u64>,
+    fn find(
+        &mut self,
+        banding: &Banding,
+        (signature, exclude): (&'q Signature, Option<u64>),
     ) -> Result<Vec<u64>> {
+        let tables = self.0;
         // Band keys read in sorted order walk the B-tree from left to right.
-        let mut keys: Vec<u64> = band_keys(&self.banding, signature).collect();
+        let mut keys: Vec<u64> = band_keys(banding, signature).collect();
         keys.sort_unstable();
         let mut candidates = HITS.with_borrow_mut(|hits| -> Result<Vec<(u32, u64)>> {
             hits.clear();
@@ -79,7 +86,7 @@ impl Index {
             }
             Ok(hits
                 .iter()
-                .filter(|&(&seq, &n)| n as usize >= self.banding.min_hits && Some(seq) != exclude)
+                .filter(|&(&seq, &n)| n as usize >= banding.min_hits && Some(seq) != exclude)
                 .map(|(&seq, &n)| (n, seq))
                 .collect())
         })?;

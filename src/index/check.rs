@@ -9,11 +9,12 @@ use serde::Serialize;
 use super::Index;
 use super::analysis::term_keys;
 use super::cache::{self, FreqCache, Stamp};
-use super::candidates::has_features;
+use super::candidates::{BandTable, has_features};
 use super::store::{
     self, BANDS, DOC_FREQ, DOCS, EVIDENCE, IDS, META, NEXT_SEQ_KEY, StoredDocHead, StoredEvidence,
 };
 use super::tables::{TableSet, Tables, decoded, load_freq};
+use crate::candidates::CandidateSource as _;
 use crate::config::Weighting;
 use crate::contrast::contrast_group;
 use crate::error::{Error, Result};
@@ -152,7 +153,7 @@ impl Index {
         if !has_features(&query.signature) {
             return Ok(Vec::new());
         }
-        let candidates = self.candidates(tables, &query.signature, exclude)?;
+        let candidates = BandTable(tables).find(&self.banding, (&query.signature, exclude))?;
         let mut records = Vec::with_capacity(candidates.len());
         for seq in candidates {
             let Some(bytes) = tables.docs().get(seq)? else {

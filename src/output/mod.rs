@@ -12,6 +12,8 @@ use crate::error::Result;
 use crate::verdict::Level;
 
 mod file;
+#[cfg(feature = "parquet")]
+pub(crate) mod parquet;
 
 pub use file::{OutputFile, STDOUT, check_outputs, is_stdout};
 

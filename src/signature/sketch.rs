@@ -5,8 +5,8 @@ use crate::config::Config;
 use crate::features::{
     Feature, WordIdf, each_feature, one_weight, raw_word_hashes, word_features, word_path,
 };
+use crate::probe::ProbeMap;
 use crate::signature::{Signature, Sketcher};
-use crate::slots::HashSlots;
 use crate::tokenize::TermRef;
 
 /// Buffers the signature paths ([`fast_sketch`], [`sketch_features`]) reuse from one document
@@ -15,9 +15,9 @@ use crate::tokenize::TermRef;
 pub struct SketchBuffers {
     lower: Vec<u8>,
     hashes: Vec<u64>,
-    seen: HashSlots<()>,
+    seen: ProbeMap<()>,
     bins: Vec<u64>,
-    weights: HashSlots<f64>,
+    weights: ProbeMap<f64>,
 }
 
 /// The signature of a raw text straight from its word n-grams, when every family is word
@@ -64,7 +64,7 @@ pub fn fast_sketch(
 /// documents.
 fn sketch_largest(
     sketcher: &Sketcher,
-    weights: &mut HashSlots<f64>,
+    weights: &mut ProbeMap<f64>,
     bins: &mut Vec<u64>,
     most: usize,
     each: impl FnOnce(&mut dyn FnMut(Feature)),

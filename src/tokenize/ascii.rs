@@ -42,7 +42,7 @@ static CLASS: [u8; 256] = {
 /// two digits.
 ///
 /// Each block of 64 bytes becomes a mask of the bytes inside a token, eight bytes at a time
-/// ([`Classes`]); tokens are then read off the mask's runs of ones, a few instructions per
+/// (`Classes`); tokens are then read off the mask's runs of ones, a few instructions per
 /// token. (A loop deciding byte by byte mispredicts at nearly every token's start and end.)
 pub fn ascii_tokens(bytes: &[u8], offset: usize, f: &mut impl FnMut(usize, usize)) {
     let mut emit = |start: usize, end: usize| {

@@ -24,7 +24,7 @@ pub struct Token {
 
 /// Calls `f(start, end)` for each word token of `text`, in order, without collecting them.
 /// ASCII text takes the fast path; in a text with other characters, so does all of it but
-/// the pieces around them ([`unicode_pieces`]), which take the Unicode path.
+/// the pieces around them (`unicode_pieces`), which take the Unicode path.
 pub fn for_each_token(text: &str, mut f: impl FnMut(usize, usize)) {
     if text.is_ascii() {
         ascii_tokens(text.as_bytes(), 0, &mut f);

@@ -9,7 +9,7 @@ use ahash::AHashMap;
 use super::{Token, for_each_token, word_hash};
 use crate::config::Language;
 use crate::hash::term_key;
-use crate::slots::HashSlots;
+use crate::probe::ProbeMap;
 
 /// A token turned into a term: what the features are built from. Its word is a copy of the
 /// analyzer's vocabulary entry, whose strings it shares, so a term of an ASCII word already
@@ -369,7 +369,7 @@ struct Vocabulary {
     /// xxh3 of each word's bytes → its number. The 64-bit hash stands for the word, as it
     /// does in word shingles ([`word_hash`]): two words would share an entry only by a hash
     /// collision, about one chance in 10⁹ for a full vocabulary.
-    numbers: HashSlots<u32>,
+    numbers: ProbeMap<u32>,
     words: Vec<Word>,
 }
 

@@ -1,6 +1,6 @@
-//! The reads of a dedup run: the inputs streamed in chunks through a pipeline of parsing,
-//! processing and completion, in input order, and the later reads that number documents
-//! from the first read's layout.
+//! The reads of a dedup run (either runner's writing read, and every pass of `dedup`): the
+//! inputs streamed in chunks through a pipeline of parsing, processing and completion, in
+//! input order, and the later reads that number documents from the first read's layout.
 
 use rayon::prelude::*;
 
@@ -19,23 +19,36 @@ const PIECE_DOCS: usize = 64;
 
 /// How a pass reads the inputs (see [`Dedup::for_each_chunk`]).
 #[derive(Clone, Copy)]
-pub(super) struct Reading<'a> {
-    pub(super) pass: Pass,
+pub(crate) struct Reading<'a> {
+    pub(crate) pass: Pass,
     /// Documents expected, when known (for the progress bar).
-    pub(super) total: Option<u64>,
+    pub(crate) total: Option<u64>,
     /// Report problems and renamed ids (the first pass does).
-    pub(super) report: bool,
+    pub(crate) report: bool,
     /// Hand the records' lines ([`Record::line`]) to `consume`; otherwise ids only. Either way
     /// a JSONL record's text is dropped once processed: its line holds it.
-    pub(super) keep_lines: bool,
+    pub(crate) keep_lines: bool,
     /// The first read's [`Layout`]: a later read of the same inputs numbers its documents
     /// before they are parsed (`process` knows which one it has) and renames ids from it.
-    pub(super) layout: Option<&'a Layout>,
+    pub(crate) layout: Option<&'a Layout>,
 }
 
 impl Reading<'_> {
+    /// A read without a layout, that numbers the documents as it finds them and keeps no
+    /// lines: the first read of a run (`report`: it reports problems), or one that needs no
+    /// numbers.
+    pub(crate) fn new(pass: Pass, total: Option<u64>, report: bool) -> Reading<'static> {
+        Reading {
+            pass,
+            total,
+            report,
+            keep_lines: false,
+            layout: None,
+        }
+    }
+
     /// A later read (problems were reported by the first).
-    pub(super) fn again(
+    pub(crate) fn again(
         pass: Pass,
         total: Option<u64>,
         keep_lines: bool,
@@ -52,24 +65,24 @@ impl Reading<'_> {
 }
 
 /// What a read of the inputs found.
-pub(super) struct Found {
+pub(crate) struct Found {
     /// Documents.
-    pub(super) docs: u64,
+    pub(crate) docs: u64,
     /// Their text bytes.
-    pub(super) bytes: u64,
+    pub(crate) bytes: u64,
     /// Documents skipped for a problem (notes excluded).
-    pub(super) skipped: u64,
+    pub(crate) skipped: u64,
     /// Where the documents were (recorded by a read without a layout).
-    pub(super) layout: Layout,
+    pub(crate) layout: Layout,
     /// A later read found a document where the first found none, or the reverse: the inputs
     /// changed between the reads, and the read stopped there.
-    pub(super) changed: bool,
+    pub(crate) changed: bool,
 }
 
 impl Found {
     /// An error unless this later read found the first read's `n` documents where it found
     /// them.
-    pub(super) fn same_as_first(&self, n: usize) -> Result<()> {
+    pub(crate) fn same_as_first(&self, n: usize) -> Result<()> {
         if self.changed {
             return Err(Error::Config(format!(
                 "the inputs changed while being read: after {} documents a later read found a \
@@ -92,21 +105,21 @@ impl Found {
 /// same in every read of unchanged inputs, so a later read need not parse a line to number
 /// its document, nor remember every id to rename the repeated ones.
 #[derive(Default)]
-pub(super) struct Layout {
+pub(crate) struct Layout {
     /// The places, in the order the reader gives them, of the items that were not documents
     /// (problems).
-    pub(super) gaps: Vec<u64>,
+    pub(crate) gaps: Vec<u64>,
     /// The documents whose repeated id was renamed, with the suffix renaming appended, in
     /// order.
-    pub(super) renamed: Vec<(usize, String)>,
+    pub(crate) renamed: Vec<(usize, String)>,
 }
 
 /// The documents a later read recomputes exact feature sets for, by number, and how.
-pub(super) struct Recompute<'a> {
+pub(crate) struct Recompute<'a> {
     /// The signing stage, whose analyzers are lent to the read's jobs.
-    pub(super) signing: &'a Signing,
-    pub(super) freq: &'a DocFreq,
-    pub(super) wanted: &'a (dyn Fn(usize) -> bool + Sync),
+    pub(crate) signing: &'a Signing,
+    pub(crate) freq: &'a DocFreq,
+    pub(crate) wanted: &'a (dyn Fn(usize) -> bool + Sync),
 }
 
 /// A parsed chunk: each item's number when the read numbers documents, and its record with
@@ -125,7 +138,7 @@ impl Dedup {
     /// pool idle, and the result is the same for any thread count. `process` is given the
     /// document's number when the read has a [`Layout`]. What `consume` does not need of a
     /// record ([`Reading::keep_lines`]) is dropped on the thread that processed it.
-    pub(super) fn for_each_chunk<S, T: Send>(
+    pub(crate) fn for_each_chunk<S, T: Send>(
         &self,
         paths: &[PathBuf],
         read: Reading<'_>,
@@ -271,7 +284,7 @@ impl Dedup {
     /// A later read of the inputs: records handed to `consume` a chunk at a time in input
     /// order, with the feature sets `recompute` asks for (computed as the records are parsed;
     /// `read` must have a [`Layout`] for it).
-    pub(super) fn reread(
+    pub(crate) fn reread(
         &self,
         paths: &[PathBuf],
         read: Reading<'_>,
@@ -294,7 +307,7 @@ impl Dedup {
         )
     }
 
-    pub(super) fn frequencies(
+    pub(crate) fn frequencies(
         &self,
         paths: &[PathBuf],
         signing: &Signing,
@@ -302,13 +315,7 @@ impl Dedup {
         summary: &mut Summary,
     ) -> DocFreq {
         let mut freq = DocFreq::default();
-        let read = Reading {
-            pass: Pass::Frequencies,
-            total: None,
-            report: true,
-            keep_lines: false,
-            layout: None,
-        };
+        let read = Reading::new(Pass::Frequencies, None, true);
         let found = self.for_each_chunk(
             paths,
             read,

@@ -1,4 +1,6 @@
-//! The writing read: kept lines in input order, then `removed.tsv` and the verified pairs.
+//! The writing read every dedup runner ends with: kept lines in input order, then
+//! `removed.tsv` and the verified pairs, from removals known before the read or decided during
+//! it (by `dedup`'s streaming judgement, through [`Judged`] and [`Decide`]).
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -6,12 +8,14 @@ use std::path::PathBuf;
 
 use ahash::AHashMap;
 
-use super::judge::Streaming;
 use super::read::{Layout, Reading, Recompute};
-use super::{Dedup, Levels, Observer, Outputs, Pass, Summary};
+use super::{Dedup, Observer, Outputs, Pass, Summary};
 use crate::error::{Error, Result};
-use crate::keep::{Edge, Removal};
+use crate::features::{DocFreq, Feature};
+use crate::keep::{Link, Removal};
 use crate::output::tsv_field;
+use crate::sign::Signing;
+use crate::verdict::Level;
 
 /// Writes one line and its newline.
 fn write_line(out: &mut dyn Write, line: &str) -> std::io::Result<()> {
@@ -20,28 +24,66 @@ fn write_line(out: &mut dyn Write, line: &str) -> std::io::Result<()> {
 }
 
 /// What the writing pass knows of the removals when it starts.
-pub(super) enum Removals<'a> {
+pub(crate) enum Removals<'a> {
     /// All of them: the verified pairs and the removals chosen from them.
     Known {
-        edges: &'a [Edge],
+        edges: &'a [Link],
         removals: &'a [Removal],
         /// Each pair's story score and level, when the run judges them.
-        levels: Option<&'a Levels>,
+        levels: Option<&'a dyn PairLevels>,
     },
-    /// None yet: they are decided as the documents are read ([`Streaming`]).
-    Streaming(Box<Streaming<'a>>),
+    /// None yet: they are decided as the documents are read, by `decide` from what `judged`
+    /// holds.
+    Streaming {
+        judged: &'a dyn Judged,
+        decide: Box<dyn Decide + 'a>,
+    },
+}
+
+/// The story score and level of each verified pair, for a run that judges levels.
+pub(crate) trait PairLevels {
+    /// The story score and level of the pair of `a` and `b`, when it was judged.
+    fn get(&self, a: u32, b: u32) -> Option<(f64, Level)>;
+}
+
+/// What removals decided during the writing read are judged from; it does not change during
+/// the read.
+pub(crate) trait Judged: Sync {
+    /// Whether document `doc` is in a candidate pair (any removal or verified pair names only
+    /// such documents).
+    fn in_pairs(&self, doc: usize) -> bool;
+    /// The first read's [`Layout`].
+    fn layout(&self) -> &Layout;
+    /// The signing stage and the document frequencies the feature sets of the documents in
+    /// pairs are recomputed with.
+    fn recompute(&self) -> (&Signing, &DocFreq);
+}
+
+/// Removals decided during the writing read, chunk by chunk, each before its lines are
+/// written.
+pub(crate) trait Decide {
+    /// Decides the next chunk's documents, numbered from `first` (the chunks come in input
+    /// order), given their recomputed `features`: marks the removed ones in `removed`.
+    /// Returns the documents whose last pair is now judged and that no verified pair names.
+    fn decide(
+        &mut self,
+        first: usize,
+        features: Vec<Option<Vec<Feature>>>,
+        removed: &mut [bool],
+    ) -> Result<Vec<u32>>;
+    /// The verified pairs, sorted, and the removals, sorted by removed document.
+    fn finish(self: Box<Self>) -> (Vec<Link>, Vec<Removal>);
 }
 
 impl Dedup {
     /// The last read: kept lines to `unique`, then `removed.tsv` and the verified pairs, from
-    /// the removals already chosen, for the `summary.documents` documents of the first read.
-    /// Public so that the distributed runner writes exactly what `dedup` writes from the same
-    /// removals.
-    #[allow(clippy::too_many_arguments)]
-    pub fn write(
+    /// the removals already chosen, for the `summary.documents` documents of the first read:
+    /// what the distributed runner writes, exactly what `dedup` writes from the same removals.
+    #[cfg(feature = "dist")]
+    pub(crate) fn write(
         &self,
         paths: &[PathBuf],
-        edges: &[Edge],
+        edges: &[Link],
         removals: &[Removal],
         outputs: Outputs<'_>,
         observer: &mut dyn Observer,
@@ -60,7 +102,7 @@ impl Dedup {
     /// `removed.tsv` and the verified pairs. With [`Removals::Streaming`] the removals are
     /// decided chunk by chunk, each before its lines are written, and the summary's counts are
     /// set at the end.
-    pub(super) fn write_pass(
+    pub(crate) fn write_pass(
         &self,
         paths: &[PathBuf],
         mut removals: Removals<'_>,
@@ -98,29 +140,28 @@ impl Dedup {
                     }
                 }
             }
-            Removals::Streaming(streaming) if removed.is_some() || pairs.is_some() => {
-                let judging = &streaming.judging;
+            Removals::Streaming { judged, .. } if removed.is_some() || pairs.is_some() => {
                 (0..n)
-                    .filter(|&doc| judging.in_pairs(doc))
+                    .filter(|&doc| judged.in_pairs(doc))
                     .for_each(|doc| name(doc as u32));
             }
-            Removals::Streaming(_) => {}
+            Removals::Streaming { .. } => {}
         }
         let mut failure: Option<Error> = None;
         let mut seen = 0usize;
         let (judging, mut decisions) = match &mut removals {
             Removals::Known { .. } => (None, None),
-            Removals::Streaming(streaming) => {
-                let Streaming { judging, decisions } = &mut **streaming;
-                (Some(&*judging), Some(decisions))
-            }
+            Removals::Streaming { judged, decide } => (Some(*judged), Some(decide)),
         };
-        let layout = judging.map_or(layout, |judging| Some(&judging.sketches.layout));
+        let layout = judging.map_or(layout, |judging| Some(judging.layout()));
         let wanted = |doc: usize| judging.is_some_and(|j| j.in_pairs(doc));
-        let recompute = judging.map(|judging| Recompute {
-            signing: judging.signing,
-            freq: judging.freq,
-            wanted: &wanted,
+        let recompute = judging.map(|judging| {
+            let (signing, freq) = judging.recompute();
+            Recompute {
+                signing,
+                freq,
+                wanted: &wanted,
+            }
         });
         let read = Reading::again(Pass::Writing, Some(summary.documents), true, layout);
         let found = self.reread(
@@ -137,15 +178,12 @@ impl Dedup {
                 }
                 let chunk = &chunk[..chunk.len().min(n - first)];
                 let removed = &mut is_removed[first..first + chunk.len()];
-                if let (Some(judging), Some(decisions)) = (judging, decisions.as_mut()) {
-                    match decisions.decide(judging, first, features, removed) {
+                if let Some(decisions) = decisions.as_mut() {
+                    match decisions.decide(first, features, removed) {
                         // A document no verified pair names needs no name.
-                        Ok(done) => done
-                            .into_iter()
-                            .filter(|&doc| !decisions.linked[doc as usize])
-                            .for_each(|doc| {
-                                named.remove(&doc);
-                            }),
+                        Ok(done) => done.into_iter().for_each(|doc| {
+                            named.remove(&doc);
+                        }),
                         Err(e) => {
                             failure = Some(e);
                             return;
@@ -174,8 +212,8 @@ impl Dedup {
                 removals,
                 levels,
             } => (Cow::Borrowed(edges), Cow::Borrowed(removals), levels),
-            Removals::Streaming(streaming) => {
-                let (edges, removals) = streaming.finish();
+            Removals::Streaming { decide, .. } => {
+                let (edges, removals) = decide.finish();
                 summary.verified = edges.len() as u64;
                 summary.removed = removals.len() as u64;
                 summary.kept = n as u64 - summary.removed;

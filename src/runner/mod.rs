@@ -1,11 +1,17 @@
 //! What the dedup runners share: the settings of a run ([`Dedup`]), what it reports while it
 //! works ([`Observer`], [`Pass`]) and when it is done ([`Summary`]), and where it writes
-//! ([`Outputs`]). The streaming runner ([`crate::dedup`]) and the dataflow runner (`dist`,
-//! feature `dist`) take the same settings and write the same outputs, so neither imports the
-//! other.
+//! ([`Outputs`]), and the reads they make: the chunked, input-ordered read of the inputs
+//! (`read`) and the writing read that ends a run (`write`). The streaming runner
+//! ([`crate::dedup`]) and the dataflow runner (`dist`, feature `dist`) take the same settings
+//! and write the same outputs through it, so neither imports the other.
 
 use std::io::Write;
 use std::path::PathBuf;
+
+pub(crate) mod read;
+#[cfg(test)]
+mod tests;
+pub(crate) mod write;
 
 use crate::config::Config;
 use crate::input::{InputOptions, Problem};
