@@ -1,12 +1,19 @@
 //! LSH candidate pairs over the signatures, from the dedup's two candidate sources
 //! ([`crate::candidates`]): sorted in memory, or merged from band runs on disk.
 
+use ahash::AHashMap;
+use rayon::prelude::*;
+
 use super::sketches::{Sketches, Store};
 use super::spilled::Spilled;
+use super::twins::evidence_key;
 use super::{Dedup, Summary};
 use crate::candidates::{CandidateSource, Memory};
 use crate::error::Result;
-use crate::lsh::{Banding, split_pair_key};
+use crate::features::Slot;
+use crate::lsh::{Banding, is_live, pair_key, split_pair_key};
+use crate::signature::Signature;
+use crate::sort::radix_sort_by_key;
 use crate::spill::Run;
 
 /// Candidate pairs verified per batch on the spill path.
@@ -71,12 +78,87 @@ impl Dedup {
     ) -> Result<Candidates> {
         let banding = self.banding();
         let candidates = match &mut sketches.store {
-            Store::Memory { signatures, .. } => {
-                Candidates::Memory(Memory(signatures).find(&banding, ()))
-            }
+            Store::Memory { signatures, slots } => Candidates::Memory(
+                grouped_candidates(&banding, signatures, slots)
+                    .unwrap_or_else(|| Memory(signatures).find(&banding, ())),
+            ),
             Store::Disk(spilled) => spilled.find(&banding, ())?,
         };
         summary.candidates = candidates.len();
         Ok(candidates)
     }
+}
+
+/// [`Banding::candidates`] of every document, found by banding one document per group of
+/// documents with the same evidence (signature and slots: copies of one text, as a rule),
+/// which fall in the same buckets: the pairs of two groups' documents are those of the
+/// groups' first documents, and the documents of a group pair with each other (they collide
+/// in every band). `None` when no two documents have the same evidence, or a bucket would
+/// hold more than [`crate::lsh::MAX_BUCKET`] documents with the groups' others (a star, which
+/// pairs its first document only).
+///
+/// Banding every document counts, per document, the later documents of its bucket in every
+/// band: a crowd of `c` copies cost `c²/2` counts per band, each pair counted again in each
+/// of the hundreds of bands (a million one-word documents, twenty copies of each word).
+pub(super) fn grouped_candidates(
+    banding: &Banding,
+    signatures: &[Signature],
+    slots: &[Vec<Slot>],
+) -> Option<Vec<(u32, u32)>> {
+    let n = signatures.len();
+    let no_slots: &[Slot] = &[];
+    let slots_of = |doc: usize| slots.get(doc).map_or(no_slots, Vec::as_slice);
+    let keys: Vec<Option<u128>> = (0..n)
+        .into_par_iter()
+        .map(|doc| is_live(&signatures[doc]).then(|| evidence_key(&signatures[doc], slots_of(doc))))
+        .collect();
+    // Each document's group, by its first document, and the documents each first stands for.
+    let mut group: Vec<u32> = (0..n as u32).collect();
+    let mut size = vec![1u32; n];
+    let mut firsts: AHashMap<u128, u32> = AHashMap::new();
+    for (doc, key) in keys.into_iter().enumerate() {
+        let Some(key) = key else { continue };
+        let first = *firsts.entry(key).or_insert(doc as u32) as usize;
+        if first != doc && signatures[first] == signatures[doc] && slots_of(first) == slots_of(doc)
+        {
+            (group[doc], size[doc]) = (first as u32, 0);
+            size[first] += 1;
+        }
+    }
+    drop(firsts);
+    if !size.contains(&0) {
+        return None;
+    }
+    let pairs = banding.candidates_among(signatures, &size)?;
+    // The documents of each group, ascending, at `members[start[first]..start[first + 1]]`.
+    let mut start = vec![0usize; n + 1];
+    for &first in &group {
+        start[first as usize + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut next = start.clone();
+    let mut members = vec![0u32; n];
+    for (doc, &first) in group.iter().enumerate() {
+        members[next[first as usize]] = doc as u32;
+        next[first as usize] += 1;
+    }
+    let of = |first: u32| &members[start[first as usize]..start[first as usize + 1]];
+    let mut keys: Vec<u64> = Vec::new();
+    for &(a, b) in &pairs {
+        for &x in of(a) {
+            keys.extend(of(b).iter().map(|&y| pair_key(x, y)));
+        }
+    }
+    if banding.bands >= banding.min_hits {
+        for first in (0..n as u32).filter(|&doc| size[doc as usize] > 1) {
+            let docs = of(first);
+            for (x, &a) in docs.iter().enumerate() {
+                keys.extend(docs[x + 1..].iter().map(|&b| pair_key(a, b)));
+            }
+        }
+    }
+    radix_sort_by_key(&mut keys, |&key| key);
+    Some(keys.into_iter().map(split_pair_key).collect())
 }

@@ -4,10 +4,12 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use ahash::AHashMap;
 use rayon::prelude::*;
 
 use super::Dedup;
 use super::candidates::Candidates;
+use super::classes::{Classes, judge_pairs};
 use super::exact::FeatureSets;
 use super::sketches::Sketches;
 use crate::config::Config;
@@ -276,17 +278,27 @@ const PARALLEL_JUDGING: usize = 4096;
 
 impl Dedup {
     /// The candidate pairs whose similarity under `config` reaches its threshold, judged from
-    /// the signatures, slots and (exact verification) `features` of both documents.
+    /// the signatures, slots and (exact verification) `features` of both documents; once per
+    /// pair of `classes` when given ([`judge_pairs`]).
     pub(super) fn verify(
         &self,
         sketches: &Sketches,
         candidates: &Candidates,
         config: &Config,
-        features: &FeatureSets,
+        (features, classes): (&FeatureSets, Option<&Classes>),
     ) -> Result<Vec<Link>> {
         let mut edges = Vec::new();
+        let mut memo = AHashMap::new();
         candidates.for_each_batch(|batch| {
-            edges.extend(judge_all(config, sketches, features, batch)?);
+            let Some(classes) = classes else {
+                edges.extend(judge_all(config, sketches, features, batch)?);
+                return Ok(());
+            };
+            let similarities = judge_pairs(classes, batch, &mut memo, |pair| {
+                Ok(judge(config, sketches, features, pair)?.map(|(_, _, s)| s))
+            })?;
+            let verified = batch.iter().zip(similarities);
+            edges.extend(verified.filter_map(|(&(a, b), s)| Some((a, b, s?))));
             Ok(())
         })?;
         Ok(edges)

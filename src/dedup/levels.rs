@@ -5,13 +5,17 @@
 //! LSH proposes with it ([`crate::contrast`]). Only the documents in verified pairs need
 //! contrasted features, so only their neighbour lists are built, from one scan of the
 //! candidate pairs, and only their neighbours' feature sets are read (from memory, or from
-//! the spill file).
+//! the spill file). Documents that the contrast cannot tell apart (the same features and
+//! slots, and neighbours of the same) are contrasted once, and each pair of them scored once
+//! ([`super::classes`]): a crowd of copies costs one judgement, not one per pair.
 
 use std::borrow::Cow;
 
+use ahash::AHashMap;
 use rayon::prelude::*;
 
-use super::{Candidates, FeatureSets, Link, Sketches};
+use super::classes::{Classes, judge_pairs, list_key};
+use super::{Candidates, Link, FeatureSets, Sketches};
 use crate::config::Config;
 use crate::contrast::contrasted;
 use crate::error::Result;
@@ -46,17 +50,20 @@ impl Levels {
 
     /// Judges the exact verified pairs `edges` (sorted by pair): the pairs at `config.level`
     /// or above, and their levels (documents further apart in time than `window` are at most
-    /// related). `features` holds the feature sets of every document in a candidate pair.
+    /// related). `features` holds the feature sets of every document in a candidate pair,
+    /// `classes` puts the documents in classes of equal features and slots: the documents of
+    /// verified pairs whose classes and neighbours' classes are the same share their
+    /// contrasted features, and each pair of them is scored once ([`judge_pairs`]).
     pub(super) fn judge(
         config: &Config,
         window: Window,
         sketches: &Sketches,
         candidates: &Candidates,
-        features: &FeatureSets,
+        (features, classes): (&FeatureSets, &Classes),
         edges: Vec<Link>,
     ) -> Result<(Vec<Link>, Levels)> {
         const NONE: u32 = u32::MAX;
-        // The documents in verified pairs, numbered, and their neighbours.
+        // The documents in verified pairs, numbered, and their neighbours' classes.
         let mut slot = vec![NONE; sketches.n];
         let mut docs = Vec::new();
         for &(a, b, _) in &edges {
@@ -72,47 +79,70 @@ impl Levels {
             for &(a, b) in batch {
                 for (x, y) in [(a, b), (b, a)] {
                     if let Some(list) = near.get_mut(slot[x as usize] as usize) {
-                        list.push(y);
+                        list.push(classes.of(y));
                     }
                 }
             }
             Ok(())
         })?;
-        let story: Vec<Vec<Feature>> = docs
-            .par_iter()
-            .zip(&near)
-            .map(|(&doc, list)| {
-                let own = features.get(doc)?;
-                let others = list
+        near.par_iter_mut().for_each(|list| list.sort_unstable());
+        // Numbered documents alike for the contrast: the same class, the same neighbours'.
+        let numbered: Vec<u32> = (0..docs.len() as u32).collect();
+        let own = |i: u32| classes.of(docs[i as usize]);
+        let alike = Classes::by_key(
+            docs.len(),
+            &numbered,
+            |i| {
+                Ok(list_key(
+                    std::iter::once(own(i)).chain(near[i as usize].iter().copied()),
+                ))
+            },
+            |i, j| Ok(own(i) == own(j) && near[i as usize] == near[j as usize]),
+        )?;
+        let story: Vec<Vec<Feature>> = (0..alike.len() as u32)
+            .into_par_iter()
+            .map(|class| {
+                let i = alike.first(class);
+                let own = features.get(docs[i as usize])?;
+                let others = near[i as usize]
                     .iter()
-                    .map(|&j| features.get(j))
+                    .map(|&j| features.get(classes.first(j)))
                     .collect::<Result<Vec<Cow<'_, [Feature]>>>>()?;
                 Ok(contrasted(&own, others.iter().map(|f| &**f)))
             })
             .collect::<Result<_>>()?;
         drop(near);
+        let numbered_pairs: Vec<(u32, u32)> = edges
+            .iter()
+            .map(|&(a, b, _)| (slot[a as usize], slot[b as usize]))
+            .collect();
+        let scores = judge_pairs(&alike, &numbered_pairs, &mut AHashMap::new(), |(i, j)| {
+            let (a, b) = (docs[i as usize], docs[j as usize]);
+            let (signature_a, slots_a) = sketches.evidence(a)?;
+            let (signature_b, slots_b) = sketches.evidence(b)?;
+            let evidence = |i: u32, signature, slots| Evidence {
+                features: &story[alike.of(i) as usize],
+                signature,
+                slots,
+            };
+            Ok(story_of(
+                config,
+                &evidence(i, &signature_a, &slots_a),
+                &evidence(j, &signature_b, &slots_b),
+            ))
+        })?;
+        drop(numbered_pairs);
         let judged = edges
             .par_iter()
-            .map(|&(a, b, similarity)| {
-                let (signature_a, slots_a) = sketches.evidence(a)?;
-                let (signature_b, slots_b) = sketches.evidence(b)?;
-                let evidence = |doc: u32, signature, slots| Evidence {
-                    features: &story[slot[doc as usize] as usize],
-                    signature,
-                    slots,
-                };
-                let score = story_of(
-                    config,
-                    &evidence(a, &signature_a, &slots_a),
-                    &evidence(b, &signature_b, &slots_b),
-                );
+            .zip(scores)
+            .map(|(&(a, b, similarity), score)| {
                 let time = |doc: u32| sketches.times.get(doc as usize).copied().flatten();
                 let evidence = window.evidence(score, time(a), time(b));
-                Ok(verdict::level(similarity, evidence, config.threshold)
+                verdict::level(similarity, evidence, config.threshold)
                     .filter(|&level| level >= config.level)
-                    .map(|level| ((a, b, similarity), (a, b, score, level))))
+                    .map(|level| ((a, b, similarity), (a, b, score, level)))
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Vec<_>>();
         let (edges, judged) = judged.into_iter().flatten().unzip();
         Ok((edges, Levels { judged }))
     }

@@ -30,6 +30,13 @@
 //! With a time field, documents further apart than [`Dedup::window`] are at most related
 //! (their times are kept per document, 16 bytes each, in memory).
 //!
+//! **Crowds of copies.** Copies of one text fall in the same buckets of every band, so a crowd
+//! of `c` copies is `c²/2` candidate pairs. In memory, LSH bands one document per group of
+//! documents with the same evidence and gives its groups' pairs from it
+//! (`candidates::grouped_candidates`; on disk, `spilled::Crowds`); exact verification and
+//! the levels judge each pair of classes of documents they cannot tell apart once
+//! (`classes`), so that every pair still gets its own verdict, listed with `--pairs`.
+//!
 //! **The keep rule** ([`crate::keep`]): a greedy pass in keep order removes each document
 //! that has a verified pair with a document already kept.
 //!
@@ -69,6 +76,7 @@ pub use crate::spill::physical_memory;
 use crate::verdict::Level;
 
 mod candidates;
+mod classes;
 mod exact;
 mod judge;
 mod levels;
@@ -79,6 +87,7 @@ mod tests;
 mod twins;
 
 use candidates::Candidates;
+use classes::Classes;
 use exact::FeatureSets;
 use judge::{Deciding, Streaming};
 pub use levels::Levels;
@@ -178,24 +187,21 @@ impl Dedup {
         let (edges, mut levels) = if exact {
             let features =
                 self.exact_features(paths, &freq, &signing, &mut sketches, &candidates, observer)?;
+            let classes = Classes::of_features(&sketches, &features)?;
             let config = &self.exact_config();
-            let edges = self.verify(&sketches, &candidates, config, &features)?;
+            let judging = (&features, &classes);
+            let edges = self.verify(&sketches, &candidates, config, (&features, Some(&classes)))?;
             if self.judges_levels() {
-                let (edges, levels) = Levels::judge(
-                    config,
-                    self.window,
-                    &sketches,
-                    &candidates,
-                    &features,
-                    edges,
-                )?;
+                let (edges, levels) =
+                    Levels::judge(config, self.window, &sketches, &candidates, judging, edges)?;
                 (edges, Some(levels))
             } else {
                 (edges, None)
             }
         } else {
             let config = &estimating(&self.config);
-            let edges = self.verify(&sketches, &candidates, config, &FeatureSets::Estimated)?;
+            let estimated = (&FeatureSets::Estimated, None);
+            let edges = self.verify(&sketches, &candidates, config, estimated)?;
             (edges, None)
         };
         drop(freq);

@@ -1,5 +1,6 @@
 //! Tests of whole dedup runs.
 
+use super::sketches::Store;
 use super::*;
 use crate::input::InputOptions;
 
@@ -112,6 +113,121 @@ fn verifying_while_writing_decides_as_the_separate_passes_do() {
             exact_run(&path, chunk_docs, memory),
             expected,
             "{chunk_docs}"
+        );
+    }
+}
+
+/// A crowd of `docs` short documents as JSONL: most copies of one of the first `kinds` of five
+/// texts (two of them give a number, which a copy may give differently: the same words, other
+/// fact slots), some a copy with one word changed, some a text of their own; every document
+/// has a time, a day or a month apart.
+fn crowd(seed: u64, docs: usize, kinds: usize) -> String {
+    let mut state = seed | 1;
+    let mut next = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    let texts = [
+        "the central bank raised its key rate",
+        "storm floods the harbour town overnight",
+        "rail strike halts trains across the north",
+        "the company sold 13 ships last year",
+        "the mayor pardoned 23 prisoners on friday",
+    ];
+    (0..docs)
+        .map(|i| {
+            let base = texts[next(kinds as u64) as usize];
+            let text = match next(10) {
+                0 => base.replacen("the", &format!("a{}", next(3)), 1),
+                1 => base.replace("13", "14").replace("23", "30"),
+                2 => format!("{base} said w{}", next(1000)),
+                _ => base.to_string(),
+            };
+            let time = next(2) * 30 * 86_400 + next(3) * 86_400;
+            format!("{{\"id\":\"d{i}\",\"text\":\"{text}\",\"time\":{time}}}\n")
+        })
+        .collect()
+}
+
+#[test]
+fn judging_classes_of_alike_documents_once_gives_every_pairs_own_verdict() {
+    // Oracle: candidates found by banding one document per group of the same evidence, and
+    // pairs judged once per pair of classes (exact similarity, story score, level), against
+    // banding every document and judging every pair, on small crowds of copies with
+    // near-identical members (a word changed, a number changed) and times that cap levels;
+    // the last crowd has more copies of one text than a bucket pairs (a star), where every
+    // document is banded.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crowd.jsonl");
+    let paths = [path.clone()];
+    for seed in 1..=6u64 {
+        let star = seed == 6;
+        let (docs, kinds) = if star {
+            (500, 1)
+        } else {
+            (40 + 30 * seed as usize, 5)
+        };
+        std::fs::write(&path, crowd(seed, docs, kinds)).unwrap();
+        let input = InputOptions {
+            time_field: (seed % 2 == 0).then(|| "time".to_string()),
+            ..InputOptions::default()
+        };
+        let dedup = Dedup::new(Config::default(), input);
+        let signing = Signing::new(&dedup.config);
+        let mut summary = Summary::default();
+        let freq = dedup.frequencies(&paths, &signing, &mut (), &mut summary);
+        let mut sketches = dedup
+            .sketch(&paths, &freq, &signing, false, &mut (), &mut summary)
+            .unwrap();
+        let banding = dedup.banding();
+        let Store::Memory { signatures, slots } = &sketches.store else {
+            panic!("in memory");
+        };
+        let every = banding.candidates(signatures);
+        let grouped = candidates::grouped_candidates(&banding, signatures, slots);
+        assert_eq!(grouped.as_ref(), (!star).then_some(&every), "seed {seed}");
+        let candidates = Candidates::Memory(every);
+        let features = dedup
+            .exact_features(&paths, &freq, &signing, &mut sketches, &candidates, &mut ())
+            .unwrap();
+        let classes = Classes::of_features(&sketches, &features).unwrap();
+        assert!(classes.len() < sketches.n / 2, "seed {seed}");
+        let docs: Vec<u32> = (0..sketches.n as u32).collect();
+        let alone =
+            Classes::by_key(sketches.n, &docs, |d| Ok(u128::from(d)), |_, _| Ok(false)).unwrap();
+        let config = dedup.exact_config();
+        let verify = |classes| {
+            dedup
+                .verify(&sketches, &candidates, &config, (&features, classes))
+                .unwrap()
+        };
+        let edges = verify(None);
+        assert_eq!(verify(Some(&classes)), edges, "seed {seed}");
+        assert!(edges.iter().any(|e| e.2 < 1.0), "seed {seed}");
+        let judge = |classes| {
+            let judging = (&features, classes);
+            let window = dedup.window;
+            Levels::judge(
+                &config,
+                window,
+                &sketches,
+                &candidates,
+                judging,
+                edges.clone(),
+            )
+            .unwrap()
+        };
+        let (pairwise, levels) = judge(&alone);
+        let (by_class, class_levels) = judge(&classes);
+        assert_eq!(by_class, pairwise, "seed {seed}");
+        for &(a, b, _) in &edges {
+            assert_eq!(class_levels.get(a, b), levels.get(a, b), "seed {seed}");
+        }
+        assert!(
+            pairwise.len() < edges.len(),
+            "seed {seed}: some pairs are not copies"
         );
     }
 }

@@ -1,0 +1,231 @@
+//! Classes of documents that a judgement cannot tell apart, so that the pairs of a crowd of
+//! copies are judged once per pair of classes rather than once per pair of documents.
+//!
+//! Exact similarity ([`crate::similarity::similarity_of`]) is a function of the two documents'
+//! feature sets and fact slots alone (the signature only proposes the pair), and the story
+//! score ([`crate::similarity::story_of`]) of their contrasted features and slots, where a
+//! document's contrasted features are a function of its own features and of the multiset of
+//! its neighbours' ([`crate::contrast::contrasted`]). So the documents are put in classes of
+//! equal features and slots ([`Classes::of_features`]), and, for the story, in classes of equal
+//! features, slots and multiset of neighbours' classes: two pairs whose documents are in the
+//! same classes, in the same order, get the same number, which [`judge_pairs`] computes once.
+//! A pair's verdict is still taken pair by pair from those numbers (document times can cap a
+//! level), so every verified pair, with its similarity, story score and level, and so every
+//! removal, is the one judging each pair gives. A crowd of `c` copies of one text, `c²/2`
+//! pairs, is one judgement; a pair of two documents each alone in its class is judged
+//! directly and not remembered, so a corpus without copies costs no more than before.
+//!
+//! Classes are found by a 128-bit key and confirmed by comparing with the class's first
+//! document: a key collision only makes a class of its own.
+
+use ahash::AHashMap;
+use rayon::prelude::*;
+
+use super::exact::FeatureSets;
+use super::sketches::Sketches;
+use crate::error::Result;
+use crate::features::{Feature, Slot};
+
+/// Documents in classes: equal within a class for the judgement the classes serve.
+#[derive(Debug)]
+pub(super) struct Classes {
+    /// Each document's class ([`NO_CLASS`] for a document that was not classed).
+    class: Vec<u32>,
+    /// Each class's first document.
+    first: Vec<u32>,
+    /// Each class's number of documents.
+    size: Vec<u32>,
+}
+
+/// [`Classes::class`] of a document that was not classed.
+const NO_CLASS: u32 = u32::MAX;
+
+/// Documents keyed per parallel job.
+const KEY_CHUNK: usize = 4096;
+
+impl Classes {
+    /// The documents `docs` (ascending) in classes by `key`, a document joining the class of
+    /// the first document with its key when `same` confirms they are equal.
+    pub(super) fn by_key(
+        n: usize,
+        docs: &[u32],
+        key: impl Fn(u32) -> Result<u128> + Sync,
+        same: impl Fn(u32, u32) -> Result<bool>,
+    ) -> Result<Classes> {
+        let mut classes = Classes {
+            class: vec![NO_CLASS; n],
+            first: Vec::new(),
+            size: Vec::new(),
+        };
+        let mut known: AHashMap<u128, u32> = AHashMap::new();
+        for chunk in docs.chunks(KEY_CHUNK * rayon::current_num_threads().max(1)) {
+            let keys = chunk
+                .par_iter()
+                .map(|&doc| key(doc))
+                .collect::<Result<Vec<u128>>>()?;
+            for (&doc, key) in chunk.iter().zip(keys) {
+                let class = match known.get(&key) {
+                    Some(&class) if same(classes.first[class as usize], doc)? => class,
+                    found => {
+                        let class = classes.first.len() as u32;
+                        if found.is_none() {
+                            known.insert(key, class);
+                        }
+                        classes.first.push(doc);
+                        classes.size.push(0);
+                        class
+                    }
+                };
+                classes.class[doc as usize] = class;
+                classes.size[class as usize] += 1;
+            }
+        }
+        Ok(classes)
+    }
+
+    /// Every document in classes of equal feature sets and fact slots: what exact
+    /// similarity judges by.
+    pub(super) fn of_features(sketches: &Sketches, features: &FeatureSets) -> Result<Classes> {
+        let evidence = |doc: u32| -> Result<(Vec<Feature>, Vec<Slot>)> {
+            let (_, slots) = sketches.evidence(doc)?;
+            Ok((features.get(doc)?.into_owned(), slots.into_owned()))
+        };
+        let docs: Vec<u32> = (0..sketches.n as u32).collect();
+        Classes::by_key(
+            sketches.n,
+            &docs,
+            |doc| {
+                let (features, slots) = evidence(doc)?;
+                Ok(evidence_key(&features, &slots))
+            },
+            |a, b| Ok(evidence(a)? == evidence(b)?),
+        )
+    }
+
+    /// Document `doc`'s class.
+    pub(super) fn of(&self, doc: u32) -> u32 {
+        self.class[doc as usize]
+    }
+
+    /// The first document of class `class`.
+    pub(super) fn first(&self, class: u32) -> u32 {
+        self.first[class as usize]
+    }
+
+    /// The number of classes.
+    pub(super) fn len(&self) -> usize {
+        self.first.len()
+    }
+
+    /// The key of a pair's classes under which [`judge_pairs`] remembers its judgement:
+    /// `None` when both documents are alone in their classes (no other pair has the same).
+    fn memo_key(&self, (a, b): (u32, u32)) -> Option<(u32, u32)> {
+        let (ca, cb) = (self.of(a), self.of(b));
+        let alone = |class: u32| self.size.get(class as usize).is_none_or(|&s| s < 2);
+        (!(alone(ca) && alone(cb))).then_some((ca, cb))
+    }
+}
+
+/// The key of a feature set and its slots (features are sorted by hash, slots by context).
+fn evidence_key(features: &[Feature], slots: &[Slot]) -> u128 {
+    let mut bytes = Vec::with_capacity(features.len() * 16 + 8 + slots.len() * 16);
+    bytes.extend_from_slice(&(features.len() as u64).to_le_bytes());
+    for &(hash, weight) in features {
+        bytes.extend_from_slice(&hash.to_le_bytes());
+        bytes.extend_from_slice(&weight.to_bits().to_le_bytes());
+    }
+    for &(context, number) in slots {
+        bytes.extend_from_slice(&context.to_le_bytes());
+        bytes.extend_from_slice(&number.to_le_bytes());
+    }
+    xxhash_rust::xxh3::xxh3_128(&bytes)
+}
+
+/// The key of a list of `u32`s (a class and the sorted classes of its neighbours).
+pub(super) fn list_key(values: impl Iterator<Item = u32>) -> u128 {
+    let bytes: Vec<u8> = values.flat_map(u32::to_le_bytes).collect();
+    xxhash_rust::xxh3::xxh3_128(&bytes)
+}
+
+/// `judge` of each of `pairs`, in order, computed once per ordered pair of `classes` and
+/// remembered in `memo` across calls (a pair of two documents alone in their classes is
+/// judged directly). In parallel.
+pub(super) fn judge_pairs<T: Copy + Send + Sync>(
+    classes: &Classes,
+    pairs: &[(u32, u32)],
+    memo: &mut AHashMap<(u32, u32), T>,
+    judge: impl Fn((u32, u32)) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    let mut missing: Vec<((u32, u32), (u32, u32))> = Vec::new();
+    let mut asked: ahash::AHashSet<(u32, u32)> = ahash::AHashSet::new();
+    for &pair in pairs {
+        if let Some(key) = classes.memo_key(pair)
+            && !memo.contains_key(&key)
+            && asked.insert(key)
+        {
+            missing.push((key, pair));
+        }
+    }
+    let judged = missing
+        .par_iter()
+        .map(|&(key, pair)| Ok((key, judge(pair)?)))
+        .collect::<Result<Vec<_>>>()?;
+    memo.extend(judged);
+    let memo = &*memo;
+    pairs
+        .par_iter()
+        .map(|&pair| match classes.memo_key(pair) {
+            Some(key) => Ok(memo[&key]),
+            None => judge(pair),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_join_the_class_of_their_first_equal_document() {
+        let values = [5u32, 7, 5, 5, 9, 7];
+        let docs: Vec<u32> = (0..6).collect();
+        // Every key collides: equality decides, and a collision makes a class of its own.
+        let classes = Classes::by_key(
+            6,
+            &docs,
+            |doc| Ok(u128::from(values[doc as usize] % 2)),
+            |a, b| Ok(values[a as usize] == values[b as usize]),
+        )
+        .unwrap();
+        let of: Vec<u32> = docs.iter().map(|&d| classes.of(d)).collect();
+        assert_eq!(of, [0, 1, 0, 0, 2, 3]);
+        assert_eq!((classes.first(1), classes.len()), (1, 4));
+        assert_eq!(classes.memo_key((0, 2)), Some((0, 0)));
+        assert_eq!(classes.memo_key((1, 4)), None);
+    }
+
+    #[test]
+    fn each_pair_of_classes_is_judged_once() {
+        let values = [1u32, 1, 1, 2, 3];
+        let docs: Vec<u32> = (0..5).collect();
+        let classes = Classes::by_key(
+            5,
+            &docs,
+            |doc| Ok(u128::from(values[doc as usize])),
+            |a, b| Ok(values[a as usize] == values[b as usize]),
+        )
+        .unwrap();
+        let pairs = [(0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (3, 4)];
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let mut memo = AHashMap::new();
+        let judged = judge_pairs(&classes, &pairs, &mut memo, |(a, b)| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(values[a as usize] * 10 + values[b as usize])
+        })
+        .unwrap();
+        assert_eq!(judged, [11, 11, 11, 12, 12, 23]);
+        // (1, 1), (1, 2) remembered; (3, 4) judged directly.
+        assert_eq!(calls.into_inner(), 3);
+        assert_eq!(memo.len(), 2);
+    }
+}
