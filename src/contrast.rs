@@ -20,6 +20,7 @@
 use rayon::prelude::*;
 
 use crate::features::Feature;
+use crate::similarity::Positions;
 
 /// Pseudo-neighbours that hold no feature: a document's share of neighbours holding a feature
 /// is `count / (neighbours + NEIGHBOUR_PRIOR)`. With 10, a story told three times with nothing
@@ -48,21 +49,16 @@ pub fn neighbours(n: usize, pairs: &[(u32, u32)]) -> Vec<Vec<u32>> {
     out
 }
 
-/// How many of `neighbours` (feature sets sorted by hash) hold each of `features`, by one
-/// merge per neighbour.
+/// How many of `neighbours` (feature sets with distinct hashes) hold each of `features`:
+/// each neighbour's hashes looked up among the document's ([`Positions`]), where a merge per
+/// neighbour would walk the document's features again each time.
 fn counts<'a>(features: &[Feature], neighbours: impl Iterator<Item = &'a [Feature]>) -> Vec<usize> {
     let mut counts = vec![0; features.len()];
+    let positions = Positions::new(features);
     for other in neighbours {
-        let (mut i, mut j) = (0, 0);
-        while i < features.len() && j < other.len() {
-            match features[i].0.cmp(&other[j].0) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    counts[i] += 1;
-                    i += 1;
-                    j += 1;
-                }
+        for &(hash, _) in other {
+            if let Some(at) = positions.get(hash) {
+                counts[at] += 1;
             }
         }
     }

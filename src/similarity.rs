@@ -6,6 +6,10 @@ use crate::config::{Config, Measure, Weighting};
 use crate::features::{Feature, RARE_WEIGHT, Slot};
 use crate::signature::{EMPTY, Signature};
 
+mod held;
+
+pub(crate) use held::{Held, Positions};
+
 /// Estimated weighted Jaccard: the share of bins on which the two signatures agree.
 pub fn estimate_jaccard(a: &Signature, b: &Signature) -> f64 {
     if a.values.is_empty() || a.values[0] == EMPTY || b.values[0] == EMPTY {
@@ -175,6 +179,28 @@ fn min_max(a: &[Feature], b: &[Feature]) -> (f64, f64) {
     (min, max)
 }
 
+/// Σ min of the weights two feature sets sorted by hash share, their weighted intersection,
+/// summed in hash order as [`min_max`] sums it (so bit for bit the same): one merge that
+/// stops at the end of either set and advances without a branch on the order of the hashes.
+fn intersection(a: &[Feature], b: &[Feature]) -> f64 {
+    let (mut i, mut j) = (0, 0);
+    let mut min = 0.0;
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        if x.0 == y.0 {
+            min += x.1.min(y.1);
+        }
+        i += usize::from(x.0 <= y.0);
+        j += usize::from(y.0 <= x.0);
+    }
+    min
+}
+
+/// The weighted size of a feature set: the sum of its weights, in order.
+pub fn weighted_size(features: &[Feature]) -> f64 {
+    features.iter().map(|f| f.1).sum()
+}
+
 /// Exact weighted Jaccard, `Σ min / Σ max`, of two feature sets sorted by hash.
 pub fn exact_jaccard(a: &[Feature], b: &[Feature]) -> f64 {
     exact(a, b, Measure::Jaccard, Calibration::default())
@@ -184,8 +210,41 @@ pub fn exact_jaccard(a: &[Feature], b: &[Feature]) -> f64 {
 /// `calibration`.
 pub fn exact(a: &[Feature], b: &[Feature], measure: Measure, calibration: Calibration) -> f64 {
     let (min, max) = min_max(a, b);
-    let size = |f: &[Feature]| f.iter().map(|f| f.1).sum::<f64>();
-    score(measure, calibration, min, max, size(a), size(b))
+    score(
+        measure,
+        calibration,
+        min,
+        max,
+        weighted_size(a),
+        weighted_size(b),
+    )
+}
+
+/// [`exact`] of a [`Held`] feature set and another of weighted size `size_b`, both sorted by
+/// hash: the same value, for less when a caller judging many pairs computes each document's
+/// [`weighted_size`] once and holds a document judged against many others. Containment and
+/// cosine need no union, so they sum the shared weights only. Every measure is symmetric,
+/// so either document of a pair may be the held one.
+pub(crate) fn exact_sized(
+    a: &Held<'_>,
+    (b, size_b): (&[Feature], f64),
+    measure: Measure,
+    calibration: Calibration,
+) -> f64 {
+    match measure {
+        Measure::Jaccard => exact(a.features(), b, measure, calibration),
+        Measure::Containment | Measure::Cosine => {
+            // The union is not used by these measures.
+            score(
+                measure,
+                calibration,
+                a.intersection(b),
+                0.0,
+                a.size(),
+                size_b,
+            )
+        }
+    }
 }
 
 /// How far two documents agree on their facts, in (0, 1]: over the context words both use
@@ -282,6 +341,31 @@ pub fn similarity_of(config: &Config, a: &Evidence<'_>, b: &Evidence<'_>) -> f64
     } else {
         words
     }
+}
+
+/// [`similarity_of`] under an exact `config` when it reaches `floor`, `None` when it does
+/// not: the same value, for less. The words are measured by [`exact_sized`] between a held
+/// document and another's features of weighted size `size_b`; the fact agreement of their
+/// `slots` (in the pair's order) only when the words reach the floor: the fact factor is at
+/// most 1, so it cannot lift a pair below the floor over it.
+pub(crate) fn exact_similarity_reaching(
+    config: &Config,
+    a: &Held<'_>,
+    b: (&[Feature], f64),
+    slots: (&[Slot], &[Slot]),
+    floor: f64,
+) -> Option<f64> {
+    debug_assert!(config.exact);
+    let words = exact_sized(a, b, config.measure, Calibration::of(config));
+    if words < floor {
+        return None;
+    }
+    let s = if config.fact_check {
+        words * fact_factor(slots.0, slots.1)
+    } else {
+        words
+    };
+    (s >= floor).then_some(s)
 }
 
 /// The story score of two documents ([`crate::verdict`]): the configured measure over their
@@ -449,6 +533,89 @@ mod tests {
         assert_eq!(quantity_agreement(&a, &[]), 1.0);
         // The same slots through fact_agreement count every number: (1 + 1) / (7 + 1).
         assert_eq!(fact_agreement(&a, &b), 2.0 / 8.0);
+    }
+
+    /// A feature set of a few hundred features from `seed`, sorted by hash, with weights
+    /// spread like IDF weights; documents from nearby seeds share many hashes.
+    fn scattered_features(seed: u64, len: usize) -> Vec<Feature> {
+        let mut state = seed;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            state >> 33
+        };
+        let mut out: Vec<Feature> = (0..len)
+            .map(|_| (next() % 600, 1.0 + (next() % 1000) as f64 / 37.0))
+            .collect();
+        out.sort_by_key(|f| f.0);
+        out.dedup_by_key(|f| f.0);
+        out
+    }
+
+    /// The sized merge against the plain one, bit for bit, for every measure.
+    #[test]
+    fn exact_sized_is_exact_bit_for_bit() {
+        let calibrations = [prior(0.0), Calibration::of(&Config::default())];
+        for seed in 0..40 {
+            let a = scattered_features(seed, 50 + 7 * seed as usize);
+            let b = scattered_features(seed / 2 + 100, 300 - 5 * seed as usize);
+            for measure in [Measure::Jaccard, Measure::Containment, Measure::Cosine] {
+                for calibration in calibrations {
+                    let plain = exact(&a, &b, measure, calibration);
+                    let b = (&b[..], weighted_size(&b));
+                    for held in [
+                        Held::merged(&a, weighted_size(&a)),
+                        Held::indexed(&a, weighted_size(&a)),
+                    ] {
+                        let sized = exact_sized(&held, b, measure, calibration);
+                        assert_eq!(plain.to_bits(), sized.to_bits(), "{seed} {measure:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The judgement with a floor against the plain one: the same value when it reaches the
+    /// floor, `None` when it does not.
+    #[test]
+    fn exact_similarity_reaching_agrees_with_similarity_of() {
+        let config = Config::default();
+        let signature = Signature {
+            values: vec![1; 4],
+            weight: 1.0,
+        };
+        let slots_a = [(1, 23), (2, 20), (3, 1987)];
+        let slots_b = [(1, 30), (2, 20)];
+        let mut reached = 0;
+        for seed in 0..60 {
+            let a = scattered_features(seed, 200);
+            let b = scattered_features(seed + 1, 40 + 4 * seed as usize);
+            for (sa, sb) in [(&slots_a[..], &slots_b[..]), (&slots_a[..], &slots_a[..])] {
+                let evidence = |features, slots| Evidence {
+                    features,
+                    signature: &signature,
+                    slots,
+                };
+                let (ea, eb) = (evidence(&a[..], sa), evidence(&b[..], sb));
+                let plain = similarity_of(&config, &ea, &eb);
+                for floor in [0.0, config.threshold, plain, 0.6] {
+                    // Either document may be the held one.
+                    for (held, other) in [(&a, &b), (&b, &a)] {
+                        let fast = exact_similarity_reaching(
+                            &config,
+                            &Held::indexed(held, weighted_size(held)),
+                            (other, weighted_size(other)),
+                            (sa, sb),
+                            floor,
+                        );
+                        assert_eq!(fast, (plain >= floor).then_some(plain), "{seed} {floor}");
+                        reached += usize::from(fast.is_some() && floor > 0.0);
+                    }
+                }
+            }
+        }
+        assert!(reached > 60, "{reached}");
     }
 
     #[test]

@@ -11,24 +11,51 @@ use crate::error::{Error, Result};
 use crate::features::{DocFreq, Feature};
 use crate::runner::read::{Reading, Recompute};
 use crate::sign::Signing;
+use crate::similarity::weighted_size;
 use crate::spill::ListFile;
 
 /// The feature sets verification judges by: none (estimated similarity), per document in
-/// memory, or on the spill path on disk for the documents in candidate pairs (document `i`'s
-/// are `list`'s items `starts[i]..starts[i + 1]`, none past the end of `starts`: a lookup by
-/// position, as verification makes tens of millions of them in a crowd of copies).
+/// memory with their [`weighted_size`]s (summed once, not once per pair), or on the spill
+/// path on disk for the documents in candidate pairs (document `i`'s are `list`'s items
+/// `starts[i]..starts[i + 1]`, none past the end of `starts`: a lookup by position, as
+/// verification makes tens of millions of them in a crowd of copies).
 pub(super) enum FeatureSets {
     Estimated,
-    Memory(Vec<Vec<Feature>>),
-    Disk { list: ListFile, starts: Vec<u64> },
+    Memory {
+        sets: Vec<Vec<Feature>>,
+        sizes: Vec<f64>,
+    },
+    Disk {
+        list: ListFile,
+        starts: Vec<u64>,
+    },
 }
 
 impl FeatureSets {
+    /// No feature sets yet, in memory, for `n` documents.
+    pub(super) fn memory(n: usize) -> FeatureSets {
+        FeatureSets::Memory {
+            sets: vec![Vec::new(); n],
+            sizes: vec![0.0; n],
+        }
+    }
+
+    /// Document `i`'s features ([`FeatureSets::get`]) and their [`weighted_size`].
+    pub(super) fn get_sized(&self, i: u32) -> Result<(Cow<'_, [Feature]>, f64)> {
+        if let FeatureSets::Memory { sizes, .. } = self {
+            let size = sizes.get(i as usize).copied().unwrap_or(0.0);
+            return Ok((self.get(i)?, size));
+        }
+        let features = self.get(i)?;
+        let size = weighted_size(&features);
+        Ok((features, size))
+    }
+
     /// Document `i`'s features (none when estimating or when it is in no candidate pair).
     pub(super) fn get(&self, i: u32) -> Result<Cow<'_, [Feature]>> {
         match self {
             FeatureSets::Estimated => Ok(Cow::Borrowed(&[])),
-            FeatureSets::Memory(sets) => Ok(Cow::Borrowed(
+            FeatureSets::Memory { sets, .. } => Ok(Cow::Borrowed(
                 sets.get(i as usize).map_or(&[][..], Vec::as_slice),
             )),
             FeatureSets::Disk { list, starts } => {
@@ -53,7 +80,7 @@ impl FeatureSets {
 
     /// Frees document `i`'s features (in memory; nothing to free otherwise).
     pub(super) fn release(&mut self, i: u32) {
-        if let FeatureSets::Memory(sets) = self {
+        if let FeatureSets::Memory { sets, .. } = self {
             sets[i as usize] = Vec::new();
         }
     }
@@ -62,7 +89,8 @@ impl FeatureSets {
     pub(super) fn insert(&mut self, i: usize, features: Vec<Feature>) -> Result<()> {
         match self {
             FeatureSets::Estimated => Ok(()),
-            FeatureSets::Memory(sets) => {
+            FeatureSets::Memory { sets, sizes } => {
+                sizes[i] = weighted_size(&features);
                 sets[i] = features;
                 Ok(())
             }
@@ -101,7 +129,7 @@ impl Dedup {
             Ok(())
         })?;
         let mut features = match &mut sketches.store {
-            Store::Memory { .. } => FeatureSets::Memory(vec![Vec::new(); n]),
+            Store::Memory { .. } => FeatureSets::memory(n),
             Store::Disk(spilled) => FeatureSets::Disk {
                 list: ListFile::new(&mut spilled.dir, "features")?,
                 starts: vec![0],

@@ -19,7 +19,7 @@ use crate::keep::{Link, Removal, most_similar_kept};
 use crate::runner::read::Layout;
 use crate::runner::write::{Decide, Judged};
 use crate::sign::Signing;
-use crate::similarity::{Evidence, similarity_of};
+use crate::similarity::{Evidence, Held, exact_similarity_reaching, similarity_of};
 
 /// Exact verification and the keep pass for [`Keep::First`] (in memory), run in the writing
 /// read, which saves the extra read [`Dedup::verify_exactly`] makes: the documents in candidate
@@ -97,7 +97,7 @@ impl<'a> Streaming<'a> {
             },
             decisions: Decisions {
                 judged: 0,
-                features: FeatureSets::Memory(vec![Vec::new(); n]),
+                features: FeatureSets::memory(n),
                 expiry: BinaryHeap::new(),
                 kept: vec![false; n],
                 linked: vec![false; n],
@@ -235,41 +235,116 @@ pub(super) fn judge(
     features: &FeatureSets,
     (a, b): (u32, u32),
 ) -> Result<Option<Link>> {
+    if config.exact {
+        return Ok(judge_exactly(config, sketches, features, a, &[(a, b)])?.pop());
+    }
     let (signature_a, slots_a) = sketches.evidence(a)?;
     let (signature_b, slots_b) = sketches.evidence(b)?;
-    let (features_a, features_b) = (features.get(a)?, features.get(b)?);
+    let evidence = |signature, slots| Evidence {
+        features: &[],
+        signature,
+        slots,
+    };
     let s = similarity_of(
         config,
-        &Evidence {
-            features: &features_a,
-            signature: &signature_a,
-            slots: &slots_a,
-        },
-        &Evidence {
-            features: &features_b,
-            signature: &signature_b,
-            slots: &slots_b,
-        },
+        &evidence(&signature_a, &slots_a),
+        &evidence(&signature_b, &slots_b),
     );
     Ok((s >= config.threshold).then_some((a, b, s)))
 }
 
-/// [`judge`] on each pair: the verified ones, in the order of `pairs`. In parallel when there
-/// are at least [`PARALLEL_JUDGING`] pairs: below, the calling thread judges them faster than
-/// it can hand them over, in particular to a pool busy parsing the next chunk (verification
-/// in the writing read).
+/// Judges under an exact `config` the candidate `pairs`, each of which has the document
+/// `shared` (its features held for all of them, indexed when there are several: see
+/// [`Held`]): the verified ones, in order.
+fn judge_exactly(
+    config: &Config,
+    sketches: &Sketches,
+    features: &FeatureSets,
+    shared: u32,
+    pairs: &[(u32, u32)],
+) -> Result<Vec<Link>> {
+    let (own, own_size) = features.get_sized(shared)?;
+    let held = if pairs.len() >= INDEXED_PAIRS {
+        Held::indexed(&own, own_size)
+    } else {
+        Held::merged(&own, own_size)
+    };
+    let (_, own_slots) = sketches.evidence(shared)?;
+    let mut edges = Vec::new();
+    for &(a, b) in pairs {
+        let other = if a == shared { b } else { a };
+        let (other_features, other_size) = features.get_sized(other)?;
+        let (_, other_slots) = sketches.evidence(other)?;
+        let slots = if a == shared {
+            (&*own_slots, &*other_slots)
+        } else {
+            (&*other_slots, &*own_slots)
+        };
+        let other = (&*other_features, other_size);
+        if let Some(s) = exact_similarity_reaching(config, &held, other, slots, config.threshold) {
+            edges.push((a, b, s));
+        }
+    }
+    Ok(edges)
+}
+
+/// Pairs with a document in common from which [`judge_exactly`] indexes its features: a
+/// table costs about a merge to build, and each probe of it less than half a merge step.
+const INDEXED_PAIRS: usize = 3;
+
+/// `pairs` cut into runs of consecutive pairs with a document in common, each with that
+/// document: pairs sorted by either document come as one run per document.
+fn shared_runs(pairs: &[(u32, u32)]) -> Vec<(u32, std::ops::Range<usize>)> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    while start < pairs.len() {
+        let (a, b) = pairs[start];
+        let has = |doc: u32| {
+            pairs
+                .get(start + 1)
+                .is_some_and(|&(x, y)| x == doc || y == doc)
+        };
+        let shared = if !has(a) && has(b) { b } else { a };
+        let len = pairs[start..]
+            .iter()
+            .take_while(|&&(a, b)| a == shared || b == shared)
+            .count();
+        runs.push((shared, start..start + len));
+        start += len;
+    }
+    runs
+}
+
+/// [`judge`] on each pair: the verified ones, in the order of `pairs`. Under an exact
+/// `config`, each run of pairs with a document in common is judged together
+/// ([`judge_exactly`]). In parallel when there are at least [`PARALLEL_JUDGING`] pairs:
+/// below, the calling thread judges them faster than it can hand them over, in particular to
+/// a pool busy parsing the next chunk (verification in the writing read).
 pub(super) fn judge_all(
     config: &Config,
     sketches: &Sketches,
     features: &FeatureSets,
     pairs: &[(u32, u32)],
 ) -> Result<Vec<Link>> {
-    let judged = |&pair: &(u32, u32)| judge(config, sketches, features, pair).transpose();
-    if pairs.len() < PARALLEL_JUDGING {
-        pairs.iter().filter_map(judged).collect()
-    } else {
-        pairs.par_iter().filter_map(judged).collect()
+    let parallel = pairs.len() >= PARALLEL_JUDGING;
+    if !config.exact {
+        let judged = |&pair: &(u32, u32)| judge(config, sketches, features, pair).transpose();
+        return if parallel {
+            pairs.par_iter().filter_map(judged).collect()
+        } else {
+            pairs.iter().filter_map(judged).collect()
+        };
     }
+    let runs = shared_runs(pairs);
+    let judged = |(shared, run): &(u32, std::ops::Range<usize>)| {
+        judge_exactly(config, sketches, features, *shared, &pairs[run.clone()])
+    };
+    let edges: Vec<Vec<Link>> = if parallel {
+        runs.par_iter().map(judged).collect::<Result<_>>()?
+    } else {
+        runs.iter().map(judged).collect::<Result<_>>()?
+    };
+    Ok(edges.concat())
 }
 
 /// Candidate pairs from which [`judge_all`] judges in parallel (one exact judgement takes a
@@ -302,5 +377,19 @@ impl Dedup {
             Ok(())
         })?;
         Ok(edges)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_share_a_document_whichever_side_it_is_on() {
+        let by_first = [(0, 1), (0, 5), (0, 7), (2, 3), (4, 9)];
+        assert_eq!(shared_runs(&by_first), [(0, 0..3), (2, 3..4), (4, 4..5)]);
+        let by_second = [(1, 8), (3, 8), (5, 9), (6, 9), (7, 9)];
+        assert_eq!(shared_runs(&by_second), [(8, 0..2), (9, 2..5)]);
+        assert_eq!(shared_runs(&[]), []);
     }
 }
