@@ -106,7 +106,7 @@ mod tests {
         /// Oracle: the allocation-free word path gives exactly the features of the term path.
         #[test]
         fn fast_word_features_equal_the_term_path(
-            text in "[a-zA-Z0-9 .,'\n\u{2019}\u{e9}\u{c9}\u{201C}-]{0,120}",
+            text in "[a-zA-Z0-9 .,'\n\u{2019}\u{e9}\u{c9}\u{201C}\u{2014}\u{a0}\u{fb01}\u{3a3}-]{0,120}",
             n in 1usize..6, strip_chrome in proptest::bool::ANY, second_weight in 1u8..3,
         ) {
             let config = Config {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use ahash::AHashMap;
 
-use super::{Token, for_each_token, word_hash};
+use super::{Token, for_each_marked_token, lower_case, word_hash};
 use crate::config::Language;
 use crate::hash::term_key;
 use crate::probe::ProbeMap;
@@ -436,23 +436,22 @@ impl Analyzer {
     /// Each token of a normalized text with its word's number in the vocabulary, new words
     /// analysed and added. The text is ASCII-lower-cased once, so an ASCII word is looked up
     /// straight from it; a word with other characters is lower-cased on its own, as Unicode
-    /// asks.
+    /// asks ([`lower_case`]).
     fn number_tokens(&self, text: &str) -> Vec<(u32, Token)> {
         let mut vocabulary = self.vocabulary.borrow_mut();
         if vocabulary.words.len() >= CACHE_LIMIT {
             *vocabulary = Vocabulary::default();
         }
         let lower = text.to_ascii_lowercase();
-        // Most texts are ASCII throughout: one check for the text spares one per token.
-        let ascii = text.is_ascii();
+        let mut unicode_lower = String::new();
         let mut out = Vec::with_capacity(text.len() / 5);
-        for_each_token(text, |start, end| {
+        for_each_marked_token(text, |start, end, ascii| {
             let token = Token { start, end };
             let raw = &text[start..end];
             let id = if ascii || raw.is_ascii() {
                 self.number_of(&mut vocabulary, &lower[start..end])
             } else {
-                self.number_of(&mut vocabulary, &raw.to_lowercase())
+                self.number_of(&mut vocabulary, lower_case(raw, &mut unicode_lower))
             };
             out.push((id, token));
         });
