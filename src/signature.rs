@@ -122,6 +122,10 @@ fn range(x: u32, k: usize) -> usize {
 /// empty bin of all but the emptiest signatures finds a filled one in the table.
 const TABLED_PROBES: usize = 8;
 
+/// The most bins for which a sketcher keeps a [`FirstReach`] table (k² entries: 2 MB at this
+/// bound); above it, the emptiest signatures are densified by probing.
+const MAX_FIRST_REACH_BINS: usize = 1024;
+
 /// Computes signatures with fixed K, seed and quantum.
 #[derive(Debug, Clone)]
 pub struct Sketcher {
@@ -132,6 +136,8 @@ pub struct Sketcher {
     /// `i * TABLED_PROBES..`: the sequence is the same for every document, so densifying
     /// reads it instead of hashing.
     probes: std::sync::Arc<[u16]>,
+    /// Built on first use, by the first signature with few filled bins: see [`FirstReach`].
+    first_reach: std::sync::Arc<std::sync::OnceLock<FirstReach>>,
 }
 
 impl Sketcher {
@@ -159,6 +165,7 @@ impl Sketcher {
             seed,
             quantum,
             probes,
+            first_reach: Default::default(),
         }
     }
 
@@ -199,6 +206,26 @@ impl Sketcher {
     fn densify(&self, values: &mut [u32], bins: &[u64]) {
         let k = values.len();
         let filled = |j: usize| bins[j] != u64::MAX;
+        let count = bins.iter().filter(|&&v| v != u64::MAX).count();
+        // With f filled bins an empty one probes k / f bins on average: past √k empty ones,
+        // looking each filled bin up in the first-reach table (f per empty bin) is cheaper.
+        if count * count < k && k <= MAX_FIRST_REACH_BINS {
+            let table = self
+                .first_reach
+                .get_or_init(|| FirstReach::new(self.seed, k));
+            let full: Vec<usize> = (0..k).filter(|&j| filled(j)).collect();
+            for i in (0..k).filter(|&i| !filled(i)) {
+                let mut later = (table.attempts + 1..).map(|a| probe(self.seed, k, i, a));
+                // Some bin is filled, so the sequence finds one.
+                if let Some(j) = table
+                    .first_of(i, &full)
+                    .or_else(|| later.find(|&j| filled(j)))
+                {
+                    values[i] = values[j];
+                }
+            }
+            return;
+        }
         // The empty bins, 64 at a time as the set bits of a mask (built without a branch per
         // bin): most signatures have few, and a branch per bin mispredicts on each of them.
         let empties = bins.chunks(64).enumerate().flat_map(|(chunk, bins)| {
@@ -231,6 +258,48 @@ impl Sketcher {
 /// The bin an empty bin `i` of `k` looks at on its `attempt`-th probe (from 1) when densifying.
 fn probe(seed: u64, k: usize, i: usize, attempt: u64) -> usize {
     range(mix(seed ^ ((i as u64) << 32 | attempt)) as u32, k)
+}
+
+/// For each pair of bins `(i, j)`, the first attempt at which bin `i`'s probe sequence
+/// ([`probe`]) reaches bin `j`, over its first `attempts` probes. Densifying a signature of
+/// few filled bins `F` then costs `|F|` look-ups per empty bin instead of `k / |F|` probes:
+/// the bin `i` borrows from is the one of `F` its sequence reaches first, the same bin that
+/// probing finds (a crowd of one-word documents fills a handful of 256 bins).
+#[derive(Debug)]
+struct FirstReach {
+    k: usize,
+    /// Probes tabled per bin: 4k, so that even one filled bin is reached within them with odds
+    /// 1 - e⁻⁴.
+    attempts: u64,
+    /// `first[i * k + j]`: the attempt, or [`FirstReach::NEVER`] past `attempts`.
+    first: Box<[u16]>,
+}
+
+impl FirstReach {
+    const NEVER: u16 = u16::MAX;
+
+    /// The table of `k` bins (at most [`MAX_FIRST_REACH_BINS`]) under a sketcher's seed.
+    fn new(seed: u64, k: usize) -> FirstReach {
+        let attempts = 4 * k as u64;
+        let mut first = vec![FirstReach::NEVER; k * k].into_boxed_slice();
+        for (i, row) in first.chunks_mut(k).enumerate() {
+            for attempt in 1..=attempts {
+                let j = probe(seed, k, i, attempt);
+                if row[j] == FirstReach::NEVER {
+                    row[j] = attempt as u16;
+                }
+            }
+        }
+        FirstReach { k, attempts, first }
+    }
+
+    /// The bin of `filled` that bin `i`'s probe sequence reaches first, if within the tabled
+    /// attempts.
+    fn first_of(&self, i: usize, filled: &[usize]) -> Option<usize> {
+        let row = &self.first[i * self.k..(i + 1) * self.k];
+        let &j = filled.iter().min_by_key(|&&j| row[j])?;
+        (row[j] != FirstReach::NEVER).then_some(j)
+    }
 }
 
 /// The bins of a signature being built by [`Sketcher::sketch_with`].
@@ -389,13 +458,30 @@ mod tests {
     const FROZEN: [u32; 4] = [3316862350, 3316862350, 2801280511, 1207205153];
     const FROZEN_QUARTERS: [u32; 4] = [1445831730, 599810996, 2801280511, 461169005];
 
-    /// Oracle: densifying with the tabled probes equals probing by hashing every attempt, for
-    /// signatures from nearly empty (most bins past the table) to nearly full.
+    /// Oracle: densifying with the tabled probes or the first-reach table equals probing by
+    /// hashing every attempt, for signatures from nearly empty (one filled bin: some empty
+    /// bins past the first-reach table) to nearly full, on both sides of √k filled bins.
     #[test]
     fn tabled_densification_equals_hashed_probes() {
-        let k = 256;
+        for (k, n) in [
+            (256, 1),
+            (256, 3),
+            (256, 15),
+            (256, 16),
+            (256, 40),
+            (256, 400),
+        ]
+        .into_iter()
+        .chain([(16, 1), (16, 3), (4, 1), (1024, 2), (2048, 2)])
+        {
+            densified_as_probing(k, n);
+        }
+    }
+
+    /// Checks [`tabled_densification_equals_hashed_probes`] for `n` features in `k` bins.
+    fn densified_as_probing(k: usize, n: u64) {
         let s = Sketcher::new(k, 11, 1.0);
-        for n in [1, 3, 40, 400] {
+        {
             let features = set(0..n, 1.0);
             let mut bins = Vec::new();
             let signature = s.sketch_with(&mut bins, |b| {
@@ -409,7 +495,7 @@ mod tests {
                     .map(|attempt| probe(s.seed, k, i, attempt))
                     .find(|&j| filled(j))
                     .unwrap();
-                assert_eq!(signature.values[i], bins[j] as u32, "n={n} bin {i}");
+                assert_eq!(signature.values[i], bins[j] as u32, "k={k} n={n} bin {i}");
             }
         }
     }
