@@ -292,8 +292,13 @@ fn judge_exactly(
 /// table costs about a merge to build, and each probe of it less than half a merge step.
 const INDEXED_PAIRS: usize = 3;
 
+/// The most pairs in a run of [`shared_runs`]: runs are judged in parallel, and one document
+/// may be in a pair with each of thousands (the first of a crowd of copies).
+const MAX_RUN: usize = 256;
+
 /// `pairs` cut into runs of consecutive pairs with a document in common, each with that
-/// document: pairs sorted by either document come as one run per document.
+/// document: pairs sorted by either document come as one run per document (of at most
+/// [`MAX_RUN`] pairs).
 fn shared_runs(pairs: &[(u32, u32)]) -> Vec<(u32, std::ops::Range<usize>)> {
     let mut runs = Vec::new();
     let mut start = 0;
@@ -307,6 +312,7 @@ fn shared_runs(pairs: &[(u32, u32)]) -> Vec<(u32, std::ops::Range<usize>)> {
         let shared = if !has(a) && has(b) { b } else { a };
         let len = pairs[start..]
             .iter()
+            .take(MAX_RUN)
             .take_while(|&&(a, b)| a == shared || b == shared)
             .count();
         runs.push((shared, start..start + len));
@@ -391,5 +397,12 @@ mod tests {
         let by_second = [(1, 8), (3, 8), (5, 9), (6, 9), (7, 9)];
         assert_eq!(shared_runs(&by_second), [(8, 0..2), (9, 2..5)]);
         assert_eq!(shared_runs(&[]), []);
+        let star: Vec<(u32, u32)> = (1..=600).map(|b| (0, b)).collect();
+        let runs = [
+            (0, 0..MAX_RUN),
+            (0, MAX_RUN..2 * MAX_RUN),
+            (0, 2 * MAX_RUN..600),
+        ];
+        assert_eq!(shared_runs(&star), runs);
     }
 }
