@@ -147,38 +147,48 @@ pub(super) fn list_key(values: impl Iterator<Item = u32>) -> u128 {
     xxhash_rust::xxh3::xxh3_128(&bytes)
 }
 
-/// `judge` of each of `pairs`, in order, computed once per ordered pair of `classes` and
-/// remembered in `memo` across calls (a pair of two documents alone in their classes is
-/// judged directly). In parallel.
-pub(super) fn judge_pairs<T: Copy + Send + Sync>(
+/// The judgement of each of `pairs`, in order, computed once per ordered pair of `classes`
+/// and remembered in `memo` across calls (a pair of two documents alone in their classes is
+/// judged directly). `judge` is given the pairs to judge, in the order of `pairs` (so that
+/// pairs with a document in common stay together), and returns the judgement of each.
+pub(super) fn judge_pairs<T: Copy>(
     classes: &Classes,
     pairs: &[(u32, u32)],
     memo: &mut AHashMap<(u32, u32), T>,
-    judge: impl Fn((u32, u32)) -> Result<T> + Sync,
+    judge: impl FnOnce(&[(u32, u32)]) -> Result<Vec<T>>,
 ) -> Result<Vec<T>> {
-    let mut missing: Vec<((u32, u32), (u32, u32))> = Vec::new();
+    // Per pair, the place of its own judgement among those asked for, or REMEMBERED.
+    const REMEMBERED: usize = usize::MAX;
     let mut asked: ahash::AHashSet<(u32, u32)> = ahash::AHashSet::new();
+    let mut to_judge: Vec<(u32, u32)> = Vec::new();
+    let mut own: Vec<usize> = Vec::with_capacity(pairs.len());
     for &pair in pairs {
-        if let Some(key) = classes.memo_key(pair)
-            && !memo.contains_key(&key)
-            && asked.insert(key)
-        {
-            missing.push((key, pair));
+        match classes.memo_key(pair) {
+            Some(key) => {
+                if !memo.contains_key(&key) && asked.insert(key) {
+                    to_judge.push(pair);
+                }
+                own.push(REMEMBERED);
+            }
+            None => {
+                own.push(to_judge.len());
+                to_judge.push(pair);
+            }
         }
     }
-    let judged = missing
-        .par_iter()
-        .map(|&(key, pair)| Ok((key, judge(pair)?)))
-        .collect::<Result<Vec<_>>>()?;
-    memo.extend(judged);
+    let judged = judge(&to_judge)?;
+    for (&pair, &judgement) in to_judge.iter().zip(&judged) {
+        if let Some(key) = classes.memo_key(pair) {
+            memo.insert(key, judgement);
+        }
+    }
     let memo = &*memo;
-    pairs
-        .par_iter()
-        .map(|&pair| match classes.memo_key(pair) {
-            Some(key) => Ok(memo[&key]),
-            None => judge(pair),
+    Ok((pairs.iter().zip(own))
+        .map(|(&pair, at)| match classes.memo_key(pair) {
+            Some(key) if at == REMEMBERED => memo[&key],
+            _ => judged[at],
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
@@ -218,9 +228,12 @@ mod tests {
         let pairs = [(0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (3, 4)];
         let calls = std::sync::atomic::AtomicUsize::new(0);
         let mut memo = AHashMap::new();
-        let judged = judge_pairs(&classes, &pairs, &mut memo, |(a, b)| {
-            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Ok(values[a as usize] * 10 + values[b as usize])
+        let judged = judge_pairs(&classes, &pairs, &mut memo, |asked| {
+            calls.fetch_add(asked.len(), std::sync::atomic::Ordering::Relaxed);
+            Ok(asked
+                .iter()
+                .map(|&(a, b)| values[a as usize] * 10 + values[b as usize])
+                .collect())
         })
         .unwrap();
         assert_eq!(judged, [11, 11, 11, 12, 12, 23]);

@@ -236,7 +236,8 @@ pub(super) fn judge(
     (a, b): (u32, u32),
 ) -> Result<Option<Link>> {
     if config.exact {
-        return Ok(judge_exactly(config, sketches, features, a, &[(a, b)])?.pop());
+        let similarity = judge_exactly(config, sketches, features, a, &[(a, b)])?.pop();
+        return Ok(similarity.flatten().map(|s| (a, b, s)));
     }
     let (signature_a, slots_a) = sketches.evidence(a)?;
     let (signature_b, slots_b) = sketches.evidence(b)?;
@@ -255,14 +256,14 @@ pub(super) fn judge(
 
 /// Judges under an exact `config` the candidate `pairs`, each of which has the document
 /// `shared` (its features held for all of them, indexed when there are several: see
-/// [`Held`]): the verified ones, in order.
+/// [`Held`]): each pair's similarity when it reaches the threshold, in order.
 fn judge_exactly(
     config: &Config,
     sketches: &Sketches,
     features: &FeatureSets,
     shared: u32,
     pairs: &[(u32, u32)],
-) -> Result<Vec<Link>> {
+) -> Result<Vec<Option<f64>>> {
     let (own, own_size) = features.get_sized(shared)?;
     let held = if pairs.len() >= INDEXED_PAIRS {
         Held::indexed(&own, own_size)
@@ -270,7 +271,7 @@ fn judge_exactly(
         Held::merged(&own, own_size)
     };
     let (_, own_slots) = sketches.evidence(shared)?;
-    let mut edges = Vec::new();
+    let mut similarities = Vec::with_capacity(pairs.len());
     for &(a, b) in pairs {
         let other = if a == shared { b } else { a };
         let (other_features, other_size) = features.get_sized(other)?;
@@ -281,11 +282,15 @@ fn judge_exactly(
             (&*other_slots, &*own_slots)
         };
         let other = (&*other_features, other_size);
-        if let Some(s) = exact_similarity_reaching(config, &held, other, slots, config.threshold) {
-            edges.push((a, b, s));
-        }
+        similarities.push(exact_similarity_reaching(
+            config,
+            &held,
+            other,
+            slots,
+            config.threshold,
+        ));
     }
-    Ok(edges)
+    Ok(similarities)
 }
 
 /// Pairs with a document in common from which [`judge_exactly`] indexes its features: a
@@ -321,36 +326,51 @@ fn shared_runs(pairs: &[(u32, u32)]) -> Vec<(u32, std::ops::Range<usize>)> {
     runs
 }
 
-/// [`judge`] on each pair: the verified ones, in the order of `pairs`. Under an exact
-/// `config`, each run of pairs with a document in common is judged together
-/// ([`judge_exactly`]). In parallel when there are at least [`PARALLEL_JUDGING`] pairs:
-/// below, the calling thread judges them faster than it can hand them over, in particular to
-/// a pool busy parsing the next chunk (verification in the writing read).
-pub(super) fn judge_all(
+/// [`judge`] on each pair: its similarity when it reaches the threshold, in the order of
+/// `pairs`. Under an exact `config`, each run of pairs with a document in common is judged
+/// together ([`judge_exactly`]). In parallel when there are at least [`PARALLEL_JUDGING`]
+/// pairs: below, the calling thread judges them faster than it can hand them over, in
+/// particular to a pool busy parsing the next chunk (verification in the writing read).
+fn similarities(
     config: &Config,
     sketches: &Sketches,
     features: &FeatureSets,
     pairs: &[(u32, u32)],
-) -> Result<Vec<Link>> {
+) -> Result<Vec<Option<f64>>> {
     let parallel = pairs.len() >= PARALLEL_JUDGING;
     if !config.exact {
-        let judged = |&pair: &(u32, u32)| judge(config, sketches, features, pair).transpose();
+        let judged =
+            |&pair: &(u32, u32)| Ok(judge(config, sketches, features, pair)?.map(|(_, _, s)| s));
         return if parallel {
-            pairs.par_iter().filter_map(judged).collect()
+            pairs.par_iter().map(judged).collect()
         } else {
-            pairs.iter().filter_map(judged).collect()
+            pairs.iter().map(judged).collect()
         };
     }
     let runs = shared_runs(pairs);
     let judged = |(shared, run): &(u32, std::ops::Range<usize>)| {
         judge_exactly(config, sketches, features, *shared, &pairs[run.clone()])
     };
-    let edges: Vec<Vec<Link>> = if parallel {
+    let similarities: Vec<Vec<Option<f64>>> = if parallel {
         runs.par_iter().map(judged).collect::<Result<_>>()?
     } else {
         runs.iter().map(judged).collect::<Result<_>>()?
     };
-    Ok(edges.concat())
+    Ok(similarities.concat())
+}
+
+/// The verified pairs among `pairs`, in order ([`similarities`]).
+pub(super) fn judge_all(
+    config: &Config,
+    sketches: &Sketches,
+    features: &FeatureSets,
+    pairs: &[(u32, u32)],
+) -> Result<Vec<Link>> {
+    let similarities = similarities(config, sketches, features, pairs)?;
+    let verified = pairs.iter().zip(similarities);
+    Ok(verified
+        .filter_map(|(&(a, b), s)| Some((a, b, s?)))
+        .collect())
 }
 
 /// Candidate pairs from which [`judge_all`] judges in parallel (one exact judgement takes a
@@ -375,8 +395,8 @@ impl Dedup {
                 edges.extend(judge_all(config, sketches, features, batch)?);
                 return Ok(());
             };
-            let similarities = judge_pairs(classes, batch, &mut memo, |pair| {
-                Ok(judge(config, sketches, features, pair)?.map(|(_, _, s)| s))
+            let similarities = judge_pairs(classes, batch, &mut memo, |pairs| {
+                similarities(config, sketches, features, pairs)
             })?;
             let verified = batch.iter().zip(similarities);
             edges.extend(verified.filter_map(|(&(a, b), s)| Some((a, b, s?))));
