@@ -157,38 +157,36 @@ pub(super) fn judge_pairs<T: Copy>(
     memo: &mut AHashMap<(u32, u32), T>,
     judge: impl FnOnce(&[(u32, u32)]) -> Result<Vec<T>>,
 ) -> Result<Vec<T>> {
-    // Per pair, the place of its own judgement among those asked for, or REMEMBERED.
-    const REMEMBERED: usize = usize::MAX;
+    // The pairs whose judgement is not remembered when their turn comes, in order.
     let mut asked: ahash::AHashSet<(u32, u32)> = ahash::AHashSet::new();
-    let mut to_judge: Vec<(u32, u32)> = Vec::new();
-    let mut own: Vec<usize> = Vec::with_capacity(pairs.len());
-    for &pair in pairs {
-        match classes.memo_key(pair) {
-            Some(key) => {
-                if !memo.contains_key(&key) && asked.insert(key) {
-                    to_judge.push(pair);
-                }
-                own.push(REMEMBERED);
-            }
-            None => {
-                own.push(to_judge.len());
-                to_judge.push(pair);
-            }
-        }
-    }
+    let to_judge: Vec<(u32, u32)> = (pairs.iter().copied())
+        .filter(|&pair| {
+            classes
+                .memo_key(pair)
+                .is_none_or(|key| !memo.contains_key(&key) && asked.insert(key))
+        })
+        .collect();
+    drop(asked);
     let judged = judge(&to_judge)?;
-    for (&pair, &judgement) in to_judge.iter().zip(&judged) {
-        if let Some(key) = classes.memo_key(pair) {
+    // The same walk again, taking each of those pairs' judgement from the answers in turn.
+    let mut answers = to_judge.iter().zip(judged);
+    let mut out = Vec::with_capacity(pairs.len());
+    for &pair in pairs {
+        let key = classes.memo_key(pair);
+        if let Some(&judgement) = key.and_then(|key| memo.get(&key)) {
+            out.push(judgement);
+            continue;
+        }
+        let Some((&asked_pair, judgement)) = answers.next() else {
+            unreachable!("every pair not remembered is asked for");
+        };
+        debug_assert_eq!(asked_pair, pair);
+        if let Some(key) = key {
             memo.insert(key, judgement);
         }
+        out.push(judgement);
     }
-    let memo = &*memo;
-    Ok((pairs.iter().zip(own))
-        .map(|(&pair, at)| match classes.memo_key(pair) {
-            Some(key) if at == REMEMBERED => memo[&key],
-            _ => judged[at],
-        })
-        .collect())
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -227,18 +225,22 @@ mod tests {
         .unwrap();
         let pairs = [(0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (3, 4)];
         let calls = std::sync::atomic::AtomicUsize::new(0);
-        let mut memo = AHashMap::new();
-        let judged = judge_pairs(&classes, &pairs, &mut memo, |asked| {
+        let judge = |asked: &[(u32, u32)]| {
             calls.fetch_add(asked.len(), std::sync::atomic::Ordering::Relaxed);
             Ok(asked
                 .iter()
                 .map(|&(a, b)| values[a as usize] * 10 + values[b as usize])
                 .collect())
-        })
-        .unwrap();
+        };
+        let mut memo = AHashMap::new();
+        let judged = judge_pairs(&classes, &pairs, &mut memo, judge).unwrap();
         assert_eq!(judged, [11, 11, 11, 12, 12, 23]);
         // (1, 1), (1, 2) remembered; (3, 4) judged directly.
-        assert_eq!(calls.into_inner(), 3);
+        assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 3);
+        // A later batch asks again for the lone pair only.
+        let again = judge_pairs(&classes, &[(1, 2), (3, 4), (0, 3)], &mut memo, judge).unwrap();
+        assert_eq!(again, [11, 23, 12]);
+        assert_eq!(calls.into_inner(), 4);
         assert_eq!(memo.len(), 2);
     }
 }

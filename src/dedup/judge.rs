@@ -236,8 +236,9 @@ pub(super) fn judge(
     (a, b): (u32, u32),
 ) -> Result<Option<Link>> {
     if config.exact {
-        let similarity = judge_exactly(config, sketches, features, a, &[(a, b)])?.pop();
-        return Ok(similarity.flatten().map(|s| (a, b, s)));
+        let mut similarity = [None];
+        judge_exactly(config, sketches, features, a, &[(a, b)], &mut similarity)?;
+        return Ok(similarity[0].map(|s| (a, b, s)));
     }
     let (signature_a, slots_a) = sketches.evidence(a)?;
     let (signature_b, slots_b) = sketches.evidence(b)?;
@@ -256,14 +257,16 @@ pub(super) fn judge(
 
 /// Judges under an exact `config` the candidate `pairs`, each of which has the document
 /// `shared` (its features held for all of them, indexed when there are several: see
-/// [`Held`]): each pair's similarity when it reaches the threshold, in order.
+/// [`Held`]): each pair's similarity when it reaches the threshold, in order, in
+/// `similarities` (one per pair).
 fn judge_exactly(
     config: &Config,
     sketches: &Sketches,
     features: &FeatureSets,
     shared: u32,
     pairs: &[(u32, u32)],
-) -> Result<Vec<Option<f64>>> {
+    similarities: &mut [Option<f64>],
+) -> Result<()> {
     let (own, own_size) = features.get_sized(shared)?;
     let held = if pairs.len() >= INDEXED_PAIRS {
         Held::indexed(&own, own_size)
@@ -271,8 +274,7 @@ fn judge_exactly(
         Held::merged(&own, own_size)
     };
     let (_, own_slots) = sketches.evidence(shared)?;
-    let mut similarities = Vec::with_capacity(pairs.len());
-    for &(a, b) in pairs {
+    for (&(a, b), similarity) in pairs.iter().zip(similarities) {
         let other = if a == shared { b } else { a };
         let (other_features, other_size) = features.get_sized(other)?;
         let (_, other_slots) = sketches.evidence(other)?;
@@ -282,15 +284,9 @@ fn judge_exactly(
             (&*other_slots, &*own_slots)
         };
         let other = (&*other_features, other_size);
-        similarities.push(exact_similarity_reaching(
-            config,
-            &held,
-            other,
-            slots,
-            config.threshold,
-        ));
+        *similarity = exact_similarity_reaching(config, &held, other, slots, config.threshold);
     }
-    Ok(similarities)
+    Ok(())
 }
 
 /// Pairs with a document in common from which [`judge_exactly`] indexes its features: a
@@ -348,15 +344,31 @@ fn similarities(
         };
     }
     let runs = shared_runs(pairs);
-    let judged = |(shared, run): &(u32, std::ops::Range<usize>)| {
-        judge_exactly(config, sketches, features, *shared, &pairs[run.clone()])
+    let mut similarities = vec![None; pairs.len()];
+    // Each run's share of `similarities`: the runs cover `pairs` in order.
+    let mut outputs = Vec::with_capacity(runs.len());
+    let mut rest = &mut similarities[..];
+    for (_, run) in &runs {
+        let (output, after) = std::mem::take(&mut rest).split_at_mut(run.len());
+        outputs.push(output);
+        rest = after;
+    }
+    let judged = |((shared, run), output): (&(u32, std::ops::Range<usize>), &mut [Option<f64>])| {
+        judge_exactly(
+            config,
+            sketches,
+            features,
+            *shared,
+            &pairs[run.clone()],
+            output,
+        )
     };
-    let similarities: Vec<Vec<Option<f64>>> = if parallel {
-        runs.par_iter().map(judged).collect::<Result<_>>()?
+    if parallel {
+        runs.par_iter().zip(outputs).try_for_each(judged)?;
     } else {
-        runs.iter().map(judged).collect::<Result<_>>()?
-    };
-    Ok(similarities.concat())
+        runs.iter().zip(outputs).try_for_each(judged)?;
+    }
+    Ok(similarities)
 }
 
 /// The verified pairs among `pairs`, in order ([`similarities`]).
