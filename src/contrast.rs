@@ -56,11 +56,7 @@ fn counts<'a>(features: &[Feature], neighbours: impl Iterator<Item = &'a [Featur
     let mut counts = vec![0; features.len()];
     let positions = Positions::new(features);
     for other in neighbours {
-        for &(hash, _) in other {
-            if let Some(at) = positions.get(hash) {
-                counts[at] += 1;
-            }
-        }
+        positions.for_each_shared(other, |at, _| counts[at] += 1);
     }
     counts
 }

@@ -344,10 +344,11 @@ pub fn similarity_of(config: &Config, a: &Evidence<'_>, b: &Evidence<'_>) -> f64
 }
 
 /// [`similarity_of`] under an exact `config` when it reaches `floor`, `None` when it does
-/// not: the same value, for less. The words are measured by [`exact_sized`] between a held
-/// document and another's features of weighted size `size_b`; the fact agreement of their
-/// `slots` (in the pair's order) only when the words reach the floor: the fact factor is at
-/// most 1, so it cannot lift a pair below the floor over it.
+/// not: the same value, for less. The fact agreement of their `slots` (in the pair's order)
+/// is taken first, from a few slots: words measure at most 1, so a pair whose fact factor is
+/// below the floor cannot reach it, and its words are not measured. Otherwise the words
+/// are measured by [`exact_sized`] between a held document and another's features of
+/// weighted size `size_b`, and scaled by the fact factor as [`similarity_of`] scales them.
 pub(crate) fn exact_similarity_reaching(
     config: &Config,
     a: &Held<'_>,
@@ -356,14 +357,17 @@ pub(crate) fn exact_similarity_reaching(
     floor: f64,
 ) -> Option<f64> {
     debug_assert!(config.exact);
+    let facts = config.fact_check.then(|| fact_factor(slots.0, slots.1));
+    if facts.is_some_and(|facts| facts < floor) {
+        return None;
+    }
     let words = exact_sized(a, b, config.measure, Calibration::of(config));
     if words < floor {
         return None;
     }
-    let s = if config.fact_check {
-        words * fact_factor(slots.0, slots.1)
-    } else {
-        words
+    let s = match facts {
+        Some(facts) => words * facts,
+        None => words,
     };
     (s >= floor).then_some(s)
 }
@@ -587,11 +591,18 @@ mod tests {
         };
         let slots_a = [(1, 23), (2, 20), (3, 1987)];
         let slots_b = [(1, 30), (2, 20)];
+        // No number in common: a fact factor of 1/49, below the default threshold.
+        let slots_c = [(1, 31), (2, 21), (3, 5)];
         let mut reached = 0;
         for seed in 0..60 {
             let a = scattered_features(seed, 200);
             let b = scattered_features(seed + 1, 40 + 4 * seed as usize);
-            for (sa, sb) in [(&slots_a[..], &slots_b[..]), (&slots_a[..], &slots_a[..])] {
+            let slot_pairs = [
+                (&slots_a[..], &slots_b[..]),
+                (&slots_a[..], &slots_a[..]),
+                (&slots_a[..], &slots_c[..]),
+            ];
+            for (sa, sb) in slot_pairs {
                 let evidence = |features, slots| Evidence {
                     features,
                     signature: &signature,

@@ -16,7 +16,7 @@ use crate::signature::Signature;
 use crate::sort::radix_sort_by_key;
 use crate::spill::Run;
 
-/// Candidate pairs verified per batch on the spill path.
+/// Candidate pairs verified per batch.
 const VERIFY_BATCH: usize = 1 << 16;
 
 /// The LSH candidate pairs `(a, b)`, `a < b`, sorted: in memory, or in a file on the spill
@@ -34,14 +34,14 @@ impl Candidates {
         }
     }
 
-    /// Calls `f` on the pairs in order: all at once from memory, in batches of
-    /// [`VERIFY_BATCH`] from disk.
+    /// Calls `f` on the pairs in order, in batches of [`VERIFY_BATCH`] (so that what is
+    /// made per pair of a batch is held for a batch at a time).
     pub(super) fn for_each_batch(
         &self,
         mut f: impl FnMut(&[(u32, u32)]) -> Result<()>,
     ) -> Result<()> {
         match self {
-            Candidates::Memory(pairs) => f(pairs),
+            Candidates::Memory(pairs) => pairs.chunks(VERIFY_BATCH).try_for_each(f),
             Candidates::Disk(run) => {
                 let mut batch = Vec::with_capacity(VERIFY_BATCH);
                 for key in run.read(1 << 16)? {

@@ -147,38 +147,46 @@ pub(super) fn list_key(values: impl Iterator<Item = u32>) -> u128 {
     xxhash_rust::xxh3::xxh3_128(&bytes)
 }
 
-/// `judge` of each of `pairs`, in order, computed once per ordered pair of `classes` and
-/// remembered in `memo` across calls (a pair of two documents alone in their classes is
-/// judged directly). In parallel.
-pub(super) fn judge_pairs<T: Copy + Send + Sync>(
+/// The judgement of each of `pairs`, in order, computed once per ordered pair of `classes`
+/// and remembered in `memo` across calls (a pair of two documents alone in their classes is
+/// judged directly). `judge` is given the pairs to judge, in the order of `pairs` (so that
+/// pairs with a document in common stay together), and returns the judgement of each.
+pub(super) fn judge_pairs<T: Copy>(
     classes: &Classes,
     pairs: &[(u32, u32)],
     memo: &mut AHashMap<(u32, u32), T>,
-    judge: impl Fn((u32, u32)) -> Result<T> + Sync,
+    judge: impl FnOnce(&[(u32, u32)]) -> Result<Vec<T>>,
 ) -> Result<Vec<T>> {
-    let mut missing: Vec<((u32, u32), (u32, u32))> = Vec::new();
+    // The pairs whose judgement is not remembered when their turn comes, in order.
     let mut asked: ahash::AHashSet<(u32, u32)> = ahash::AHashSet::new();
-    for &pair in pairs {
-        if let Some(key) = classes.memo_key(pair)
-            && !memo.contains_key(&key)
-            && asked.insert(key)
-        {
-            missing.push((key, pair));
-        }
-    }
-    let judged = missing
-        .par_iter()
-        .map(|&(key, pair)| Ok((key, judge(pair)?)))
-        .collect::<Result<Vec<_>>>()?;
-    memo.extend(judged);
-    let memo = &*memo;
-    pairs
-        .par_iter()
-        .map(|&pair| match classes.memo_key(pair) {
-            Some(key) => Ok(memo[&key]),
-            None => judge(pair),
+    let to_judge: Vec<(u32, u32)> = (pairs.iter().copied())
+        .filter(|&pair| {
+            classes
+                .memo_key(pair)
+                .is_none_or(|key| !memo.contains_key(&key) && asked.insert(key))
         })
-        .collect()
+        .collect();
+    drop(asked);
+    let judged = judge(&to_judge)?;
+    // The same walk again, taking each of those pairs' judgement from the answers in turn.
+    let mut answers = to_judge.iter().zip(judged);
+    let mut out = Vec::with_capacity(pairs.len());
+    for &pair in pairs {
+        let key = classes.memo_key(pair);
+        if let Some(&judgement) = key.and_then(|key| memo.get(&key)) {
+            out.push(judgement);
+            continue;
+        }
+        let Some((&asked_pair, judgement)) = answers.next() else {
+            unreachable!("every pair not remembered is asked for");
+        };
+        debug_assert_eq!(asked_pair, pair);
+        if let Some(key) = key {
+            memo.insert(key, judgement);
+        }
+        out.push(judgement);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -217,15 +225,22 @@ mod tests {
         .unwrap();
         let pairs = [(0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (3, 4)];
         let calls = std::sync::atomic::AtomicUsize::new(0);
+        let judge = |asked: &[(u32, u32)]| {
+            calls.fetch_add(asked.len(), std::sync::atomic::Ordering::Relaxed);
+            Ok(asked
+                .iter()
+                .map(|&(a, b)| values[a as usize] * 10 + values[b as usize])
+                .collect())
+        };
         let mut memo = AHashMap::new();
-        let judged = judge_pairs(&classes, &pairs, &mut memo, |(a, b)| {
-            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Ok(values[a as usize] * 10 + values[b as usize])
-        })
-        .unwrap();
+        let judged = judge_pairs(&classes, &pairs, &mut memo, judge).unwrap();
         assert_eq!(judged, [11, 11, 11, 12, 12, 23]);
         // (1, 1), (1, 2) remembered; (3, 4) judged directly.
-        assert_eq!(calls.into_inner(), 3);
+        assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 3);
+        // A later batch asks again for the lone pair only.
+        let again = judge_pairs(&classes, &[(1, 2), (3, 4), (0, 3)], &mut memo, judge).unwrap();
+        assert_eq!(again, [11, 23, 12]);
+        assert_eq!(calls.into_inner(), 4);
         assert_eq!(memo.len(), 2);
     }
 }

@@ -236,7 +236,9 @@ pub(super) fn judge(
     (a, b): (u32, u32),
 ) -> Result<Option<Link>> {
     if config.exact {
-        return Ok(judge_exactly(config, sketches, features, a, &[(a, b)])?.pop());
+        let mut similarity = [None];
+        judge_exactly(config, sketches, features, a, &[(a, b)], &mut similarity)?;
+        return Ok(similarity[0].map(|s| (a, b, s)));
     }
     let (signature_a, slots_a) = sketches.evidence(a)?;
     let (signature_b, slots_b) = sketches.evidence(b)?;
@@ -255,14 +257,16 @@ pub(super) fn judge(
 
 /// Judges under an exact `config` the candidate `pairs`, each of which has the document
 /// `shared` (its features held for all of them, indexed when there are several: see
-/// [`Held`]): the verified ones, in order.
+/// [`Held`]): each pair's similarity when it reaches the threshold, in order, in
+/// `similarities` (one per pair).
 fn judge_exactly(
     config: &Config,
     sketches: &Sketches,
     features: &FeatureSets,
     shared: u32,
     pairs: &[(u32, u32)],
-) -> Result<Vec<Link>> {
+    similarities: &mut [Option<f64>],
+) -> Result<()> {
     let (own, own_size) = features.get_sized(shared)?;
     let held = if pairs.len() >= INDEXED_PAIRS {
         Held::indexed(&own, own_size)
@@ -270,8 +274,7 @@ fn judge_exactly(
         Held::merged(&own, own_size)
     };
     let (_, own_slots) = sketches.evidence(shared)?;
-    let mut edges = Vec::new();
-    for &(a, b) in pairs {
+    for (&(a, b), similarity) in pairs.iter().zip(similarities) {
         let other = if a == shared { b } else { a };
         let (other_features, other_size) = features.get_sized(other)?;
         let (_, other_slots) = sketches.evidence(other)?;
@@ -281,19 +284,22 @@ fn judge_exactly(
             (&*other_slots, &*own_slots)
         };
         let other = (&*other_features, other_size);
-        if let Some(s) = exact_similarity_reaching(config, &held, other, slots, config.threshold) {
-            edges.push((a, b, s));
-        }
+        *similarity = exact_similarity_reaching(config, &held, other, slots, config.threshold);
     }
-    Ok(edges)
+    Ok(())
 }
 
 /// Pairs with a document in common from which [`judge_exactly`] indexes its features: a
 /// table costs about a merge to build, and each probe of it less than half a merge step.
 const INDEXED_PAIRS: usize = 3;
 
+/// The most pairs in a run of [`shared_runs`]: runs are judged in parallel, and one document
+/// may be in a pair with each of thousands (the first of a crowd of copies).
+const MAX_RUN: usize = 256;
+
 /// `pairs` cut into runs of consecutive pairs with a document in common, each with that
-/// document: pairs sorted by either document come as one run per document.
+/// document: pairs sorted by either document come as one run per document (of at most
+/// [`MAX_RUN`] pairs).
 fn shared_runs(pairs: &[(u32, u32)]) -> Vec<(u32, std::ops::Range<usize>)> {
     let mut runs = Vec::new();
     let mut start = 0;
@@ -307,6 +313,7 @@ fn shared_runs(pairs: &[(u32, u32)]) -> Vec<(u32, std::ops::Range<usize>)> {
         let shared = if !has(a) && has(b) { b } else { a };
         let len = pairs[start..]
             .iter()
+            .take(MAX_RUN)
             .take_while(|&&(a, b)| a == shared || b == shared)
             .count();
         runs.push((shared, start..start + len));
@@ -315,36 +322,67 @@ fn shared_runs(pairs: &[(u32, u32)]) -> Vec<(u32, std::ops::Range<usize>)> {
     runs
 }
 
-/// [`judge`] on each pair: the verified ones, in the order of `pairs`. Under an exact
-/// `config`, each run of pairs with a document in common is judged together
-/// ([`judge_exactly`]). In parallel when there are at least [`PARALLEL_JUDGING`] pairs:
-/// below, the calling thread judges them faster than it can hand them over, in particular to
-/// a pool busy parsing the next chunk (verification in the writing read).
+/// [`judge`] on each pair: its similarity when it reaches the threshold, in the order of
+/// `pairs`. Under an exact `config`, each run of pairs with a document in common is judged
+/// together ([`judge_exactly`]). In parallel when there are at least [`PARALLEL_JUDGING`]
+/// pairs: below, the calling thread judges them faster than it can hand them over, in
+/// particular to a pool busy parsing the next chunk (verification in the writing read).
+fn similarities(
+    config: &Config,
+    sketches: &Sketches,
+    features: &FeatureSets,
+    pairs: &[(u32, u32)],
+) -> Result<Vec<Option<f64>>> {
+    let parallel = pairs.len() >= PARALLEL_JUDGING;
+    if !config.exact {
+        let judged =
+            |&pair: &(u32, u32)| Ok(judge(config, sketches, features, pair)?.map(|(_, _, s)| s));
+        return if parallel {
+            pairs.par_iter().map(judged).collect()
+        } else {
+            pairs.iter().map(judged).collect()
+        };
+    }
+    let runs = shared_runs(pairs);
+    let mut similarities = vec![None; pairs.len()];
+    // Each run's share of `similarities`: the runs cover `pairs` in order.
+    let mut outputs = Vec::with_capacity(runs.len());
+    let mut rest = &mut similarities[..];
+    for (_, run) in &runs {
+        let (output, after) = std::mem::take(&mut rest).split_at_mut(run.len());
+        outputs.push(output);
+        rest = after;
+    }
+    let judged = |((shared, run), output): (&(u32, std::ops::Range<usize>), &mut [Option<f64>])| {
+        judge_exactly(
+            config,
+            sketches,
+            features,
+            *shared,
+            &pairs[run.clone()],
+            output,
+        )
+    };
+    if parallel {
+        runs.par_iter().zip(outputs).try_for_each(judged)?;
+    } else {
+        runs.iter().zip(outputs).try_for_each(judged)?;
+    }
+    Ok(similarities)
+}
+
+/// The verified pairs among `pairs`, in order ([`similarities`]).
 pub(super) fn judge_all(
     config: &Config,
     sketches: &Sketches,
     features: &FeatureSets,
     pairs: &[(u32, u32)],
 ) -> Result<Vec<Link>> {
-    let parallel = pairs.len() >= PARALLEL_JUDGING;
-    if !config.exact {
-        let judged = |&pair: &(u32, u32)| judge(config, sketches, features, pair).transpose();
-        return if parallel {
-            pairs.par_iter().filter_map(judged).collect()
-        } else {
-            pairs.iter().filter_map(judged).collect()
-        };
-    }
-    let runs = shared_runs(pairs);
-    let judged = |(shared, run): &(u32, std::ops::Range<usize>)| {
-        judge_exactly(config, sketches, features, *shared, &pairs[run.clone()])
-    };
-    let edges: Vec<Vec<Link>> = if parallel {
-        runs.par_iter().map(judged).collect::<Result<_>>()?
-    } else {
-        runs.iter().map(judged).collect::<Result<_>>()?
-    };
-    Ok(edges.concat())
+    let similarities = similarities(config, sketches, features, pairs)?;
+    let verified = pairs.iter().zip(similarities);
+    Ok(verified
+        .filter_map(|(&(a, b), s)| Some((a, b, s?)))
+        .collect())
 }
 
 /// Candidate pairs from which [`judge_all`] judges in parallel (one exact judgement takes a
@@ -369,8 +407,8 @@ impl Dedup {
                 edges.extend(judge_all(config, sketches, features, batch)?);
                 return Ok(());
             };
-            let similarities = judge_pairs(classes, batch, &mut memo, |pair| {
-                Ok(judge(config, sketches, features, pair)?.map(|(_, _, s)| s))
+            let similarities = judge_pairs(classes, batch, &mut memo, |pairs| {
+                similarities(config, sketches, features, pairs)
             })?;
             let verified = batch.iter().zip(similarities);
             edges.extend(verified.filter_map(|(&(a, b), s)| Some((a, b, s?))));
@@ -391,5 +429,12 @@ mod tests {
         let by_second = [(1, 8), (3, 8), (5, 9), (6, 9), (7, 9)];
         assert_eq!(shared_runs(&by_second), [(8, 0..2), (9, 2..5)]);
         assert_eq!(shared_runs(&[]), []);
+        let star: Vec<(u32, u32)> = (1..=600).map(|b| (0, b)).collect();
+        let runs = [
+            (0, 0..MAX_RUN),
+            (0, MAX_RUN..2 * MAX_RUN),
+            (0, 2 * MAX_RUN..600),
+        ];
+        assert_eq!(shared_runs(&star), runs);
     }
 }

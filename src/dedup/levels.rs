@@ -116,7 +116,7 @@ impl Levels {
             .iter()
             .map(|&(a, b, _)| (slot[a as usize], slot[b as usize]))
             .collect();
-        let scores = judge_pairs(&alike, &numbered_pairs, &mut AHashMap::new(), |(i, j)| {
+        let score = |&(i, j): &(u32, u32)| {
             let (a, b) = (docs[i as usize], docs[j as usize]);
             let (signature_a, slots_a) = sketches.evidence(a)?;
             let (signature_b, slots_b) = sketches.evidence(b)?;
@@ -130,6 +130,9 @@ impl Levels {
                 &evidence(i, &signature_a, &slots_a),
                 &evidence(j, &signature_b, &slots_b),
             ))
+        };
+        let scores = judge_pairs(&alike, &numbered_pairs, &mut AHashMap::new(), |pairs| {
+            pairs.par_iter().map(score).collect()
         })?;
         drop(numbered_pairs);
         let judged = edges

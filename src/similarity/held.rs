@@ -52,11 +52,9 @@ impl<'a> Held<'a> {
             None => intersection(self.features, other),
             Some(table) => {
                 let mut min = 0.0;
-                for &(hash, weight) in other {
-                    if let Some(at) = table.get(hash) {
-                        min += self.features[at].1.min(weight);
-                    }
-                }
+                table.for_each_shared(other, |at, &(_, weight)| {
+                    min += self.features[at].1.min(weight);
+                });
                 min
             }
         }
@@ -132,17 +130,38 @@ impl Positions {
         (hash.wrapping_mul(SPREAD) >> self.filter_shift) as usize
     }
 
+    /// Whether the set may have the feature `hash`: its filter bit is set, or it is
+    /// [`VACANT`].
+    #[inline]
+    fn may_have(&self, hash: u64) -> bool {
+        let bit = self.filter_bit(hash);
+        self.filter[bit / 64] & (1 << (bit % 64)) != 0 || hash == VACANT
+    }
+
+    /// Calls `f` with the position in the set of each feature of `other` the set has, and
+    /// that feature, in `other`'s order. Block by block: the filter picks out, without a
+    /// branch, the few features the set may have, and only those are looked up.
+    pub(crate) fn for_each_shared(&self, other: &[Feature], mut f: impl FnMut(usize, &Feature)) {
+        const BLOCK: usize = 64;
+        let mut passed = [0u8; BLOCK];
+        for block in other.chunks(BLOCK) {
+            let mut count = 0;
+            for (x, &(hash, _)) in block.iter().enumerate() {
+                passed[count] = x as u8;
+                count += usize::from(self.may_have(hash));
+            }
+            for &x in &passed[..count] {
+                let feature = &block[usize::from(x)];
+                if let Some(at) = self.get(feature.0) {
+                    f(at, feature);
+                }
+            }
+        }
+    }
+
     /// The position of the feature `hash`, if the set has it.
     #[inline]
-    pub(crate) fn get(&self, hash: u64) -> Option<usize> {
-        let bit = self.filter_bit(hash);
-        if self.filter[bit / 64] & (1 << (bit % 64)) == 0 {
-            return if hash == VACANT {
-                self.vacant_position
-            } else {
-                None
-            };
-        }
+    fn get(&self, hash: u64) -> Option<usize> {
         if hash == VACANT {
             return self.vacant_position;
         }
@@ -178,6 +197,14 @@ mod tests {
         for hash in [1, 2, 16, 18, 1 << 41, u64::MAX - 1] {
             assert_eq!(table.get(hash), None);
         }
+        let others: Vec<Feature> = (0..200).map(|h| (h * 5, 1.0)).collect();
+        let mut shared = Vec::new();
+        table.for_each_shared(&others, |at, &(hash, _)| shared.push((at, hash)));
+        let expected: Vec<(usize, u64)> = (others.iter())
+            .filter_map(|&(hash, _)| table.get(hash).map(|at| (at, hash)))
+            .collect();
+        assert_eq!(shared, expected);
+        assert_eq!(shared, [(0, 0)]);
         assert_eq!(Positions::new(&[]).get(0), None);
         assert_eq!(Positions::new(&[]).get(5), None);
     }
