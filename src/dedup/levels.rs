@@ -15,7 +15,7 @@ use ahash::AHashMap;
 use rayon::prelude::*;
 
 use super::classes::{Classes, judge_pairs, list_key};
-use super::{Candidates, Link, FeatureSets, Sketches};
+use super::{Candidates, FeatureSets, Link, Sketches};
 use crate::config::Config;
 use crate::contrast::contrasted;
 use crate::error::Result;
