@@ -26,102 +26,72 @@ fn folds_alone(c: char) -> bool {
     c != '\u{2033}' && fold_char(c) != c
 }
 
-/// NFKC plus typographic folding. ASCII is its own NFKC and is copied as is, and the
-/// characters that fold alone (`folds_alone`) are folded one by one: only the pieces around
-/// other characters are normalized (`nfkc_pieces`), and a piece that the NFKC quick check
-/// finds normalized already is folded character by character too.
+/// NFKC plus typographic folding, in one pass over the text. ASCII is its own NFKC and is
+/// copied as is, and the characters that fold alone (`folds_alone`) are folded one by one:
+/// NFKC runs only on the pieces around other characters, and not at all on a piece that the
+/// NFKC quick check finds normalized already (an accented name). A piece runs from the
+/// character before such a character (which a combining mark after it may compose with), or
+/// the end of the previous piece, to the next cut (`is_nfkc_cut`); NFKC of the text is NFKC
+/// of each piece with the rest unchanged.
 pub fn fold(text: &str) -> String {
     if text.is_ascii() {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    for (start, end) in nfkc_pieces(text) {
-        fold_chars(&text[copied..start], &mut out);
+    // `text[..copied]` is folded into `out`; `alone` is where the last character folded alone
+    // starts, when it ends at `copied`.
+    let (mut copied, mut alone) = (0, None);
+    while let Some(at) = next_non_ascii(text, copied) {
+        let c = text[at..].chars().next().unwrap_or_default();
+        if folds_alone(c) {
+            out.push_str(&text[copied..at]);
+            out.push(fold_char(c));
+            (copied, alone) = (at + c.len_utf8(), Some(at));
+            continue;
+        }
+        let start = if at > copied {
+            at - 1
+        } else if let Some(start) = alone {
+            // The piece starts at that character: its folding (one ASCII byte) is undone.
+            out.pop();
+            start
+        } else {
+            copied
+        };
+        out.push_str(&text[copied..start.max(copied)]);
+        let end = (at + 1..text.len())
+            .find(|&i| is_nfkc_cut(text, i))
+            .unwrap_or(text.len());
         let piece = &text[start..end];
         if is_nfkc_quick(piece.chars()) == IsNormalized::Yes {
-            fold_chars(piece, &mut out);
+            out.extend(piece.chars().map(fold_char));
         } else {
             out.extend(piece.nfkc().map(fold_char));
         }
-        copied = end;
+        (copied, alone) = (end, None);
     }
-    fold_chars(&text[copied..], &mut out);
+    out.push_str(&text[copied..]);
     out
 }
 
-/// Appends `text` with each character folded ([`fold_char`]), its ASCII runs copied whole.
-fn fold_chars(text: &str, out: &mut String) {
-    let mut copied = 0;
-    while let Some(at) = next_non_ascii(text, copied) {
-        out.push_str(&text[copied..at]);
-        let c = text[at..].chars().next().unwrap_or_default();
-        out.push(fold_char(c));
-        copied = at + c.len_utf8();
-    }
-    out.push_str(&text[copied..]);
-}
-
-/// The byte ranges of `text` that NFKC may change, in order; NFKC of the text is NFKC of each
-/// range with the rest unchanged. A range runs from the ASCII character (or one that folds
-/// alone) before a character of neither kind, which a combining mark after it may compose
-/// with, to the next ASCII character or one that folds alone. Cutting before such a character
-/// changes nothing: it has combining class 0, so no mark is reordered or composed across it,
-/// and no composition takes it as its second character (a test checks every decomposition).
-fn nfkc_pieces(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let at_cut = |text: &str, at: usize| {
-        text.as_bytes()[at].is_ascii()
-            || text.is_char_boundary(at) && text[at..].chars().next().is_some_and(folds_alone)
-    };
-    pieces_around(text, next_other_than_folding, at_cut)
-}
-
-/// The position of the first character at or after byte `from` that is neither ASCII nor one
-/// that folds alone ([`folds_alone`]).
-fn next_other_than_folding(text: &str, mut from: usize) -> Option<usize> {
-    loop {
-        let at = next_non_ascii(text, from)?;
-        let c = text[at..].chars().next()?;
-        if !folds_alone(c) {
-            return Some(at);
-        }
-        from = at + c.len_utf8();
-    }
-}
-
-/// The ranges of `text` around the characters that `next_other(text, from)` finds (the first
-/// at or after byte `from`), in order: each from the last cut at or before such a character to
-/// the first cut after it, where `is_cut(text, at)` tells whether a range may start or end
-/// before byte `at` (`0 < at < text.len()`; the start and end of the text are cuts).
-pub(crate) fn pieces_around<'a>(
-    text: &'a str,
-    next_other: impl Fn(&str, usize) -> Option<usize> + 'a,
-    is_cut: impl Fn(&str, usize) -> bool + 'a,
-) -> impl Iterator<Item = (usize, usize)> + 'a {
-    let mut from = 0;
-    std::iter::from_fn(move || {
-        let other = next_other(text, from)?;
-        let start = (from + 1..=other)
-            .rev()
-            .find(|&at| is_cut(text, at))
-            .unwrap_or(from);
-        let end = (other + 1..text.len())
-            .find(|&at| is_cut(text, at))
-            .unwrap_or(text.len());
-        from = end;
-        Some((start, end))
-    })
+/// Whether NFKC of a text is NFKC of its two parts cut before byte `at`: when an ASCII
+/// character or one that folds alone starts there. Such a character has combining class 0, so
+/// no mark is reordered or composed across it, and no composition takes it as its second
+/// character (a test checks every decomposition).
+fn is_nfkc_cut(text: &str, at: usize) -> bool {
+    text.as_bytes()[at].is_ascii()
+        || text.is_char_boundary(at) && text[at..].chars().next().is_some_and(folds_alone)
 }
 
 /// The position of the first non-ASCII byte at or after byte `from`.
-pub(crate) fn next_non_ascii(text: &str, from: usize) -> Option<usize> {
+fn next_non_ascii(text: &str, from: usize) -> Option<usize> {
     first_non_ascii(&text.as_bytes()[from..]).map(|n| from + n)
 }
 
 /// The position of the first non-ASCII byte, looked for eight bytes at a time: the lowest
 /// high bit of a little-endian `u64` is the first such byte, so a short run of ASCII (news
 /// text has a curly quote every few words) costs as little as a long one.
-fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
     let mut chunks = bytes.chunks_exact(8);
     for (k, chunk) in (&mut chunks).enumerate() {
         let eight = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
@@ -315,12 +285,14 @@ mod tests {
     }
 
     #[test]
-    fn marks_after_ascii_compose_across_pieces() {
+    fn marks_compose_across_pieces() {
         for text in [
             "Cafe\u{301}",
             "e\u{301}\u{300}x",
             "\u{301}a",
             "ﬁ\u{2019}s a\u{308}b",
+            "x\u{2019}\u{301}\u{2014}e\u{301}",
+            "\u{a0}\u{308}a\u{2013}\u{e9}\u{327}\u{301}\u{a0}",
         ] {
             assert_eq!(fold(text), fold_whole(text), "{text:?}");
         }

@@ -5,7 +5,7 @@
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::normalize::{next_non_ascii, pieces_around};
+use crate::normalize::first_non_ascii;
 
 mod ascii;
 mod terms;
@@ -39,7 +39,7 @@ fn for_each_marked_token(text: &str, mut f: impl FnMut(usize, usize, bool)) {
         return;
     }
     let mut done = 0;
-    for (start, end) in unicode_pieces(text) {
+    for (start, end) in unicode_pieces(bytes) {
         ascii_tokens(&bytes[done..start], done, &mut |s, e| f(s, e, true));
         unicode_tokens(&text[start..end], start, &mut |s, e| f(s, e, false));
         done = end;
@@ -66,8 +66,7 @@ fn lower_case<'a>(word: &str, buf: &'a mut String) -> &'a str {
 /// after it stands alone); a space is no letter, digit or joining punctuation that a rule
 /// looks back or ahead to, and the ASCII character after it neither attaches to it (as a mark
 /// or another space would) nor is a regional indicator.
-fn is_cut(text: &str, at: usize) -> bool {
-    let text = text.as_bytes();
+fn is_cut(text: &[u8], at: usize) -> bool {
     match text[at - 1] {
         b'\n' => true,
         b' ' => text[at].is_ascii() && text[at] != b' ',
@@ -75,11 +74,23 @@ fn is_cut(text: &str, at: usize) -> bool {
     }
 }
 
-/// The byte ranges of `text` that need the Unicode path, in order, each from a cut
-/// ([`is_cut`]) to the next cut after a non-ASCII character: usually the word holding it and
-/// the space after.
-fn unicode_pieces(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    pieces_around(text, next_non_ascii, is_cut)
+/// The byte ranges of `text` that need the Unicode path, in order, each from the last cut
+/// ([`is_cut`]) at or before a non-ASCII byte to the first cut after it: usually the word
+/// holding it and the space after. What lies between the ranges is ASCII.
+fn unicode_pieces(text: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let other = from + first_non_ascii(&text[from..])?;
+        let start = (from + 1..=other)
+            .rev()
+            .find(|&at| is_cut(text, at))
+            .unwrap_or(from);
+        let end = (other + 1..text.len())
+            .find(|&at| is_cut(text, at))
+            .unwrap_or(text.len());
+        from = end;
+        Some((start, end))
+    })
 }
 
 /// UAX #29 word segments that contain a letter or digit, as `f(start, end)` (plus `offset`).
