@@ -18,42 +18,56 @@ fn fold_char(c: char) -> char {
     }
 }
 
+/// Whether a character is a Latin letter of Latin-1 or Latin Extended-A or -B (U+00C0 to
+/// U+024F but `×` and `÷`): the accented letters of European names.
+pub(crate) fn is_latin_letter(c: char) -> bool {
+    matches!(c, '\u{c0}'..='\u{24f}') && !matches!(c, '\u{d7}' | '\u{f7}')
+}
+
 /// Whether a character folds ([`fold_char`]) without NFKC: the typographic characters news
-/// text is full of, all but the double prime (which NFKC turns into two primes). NFKC leaves
-/// each alone or gives what it folds to, it has combining class 0, and no composition holds it
-/// (a test checks all three), so NFKC changes nothing across a cut before or after one.
+/// text is full of, all but the double prime (which NFKC turns into two primes), and the
+/// Latin letters ([`is_latin_letter`]) but the ligatures and compatibility letters (`ĳ`, `ŀ`,
+/// `ŉ`, `ſ`, `ǆ`, `ǳ`…), which NFKC keeps as they are. NFKC leaves each alone or gives what it
+/// folds to, it has combining class 0, and no composition takes it as its second character
+/// (a test checks all three), so NFKC changes nothing across a cut before one.
 fn folds_alone(c: char) -> bool {
-    c != '\u{2033}' && fold_char(c) != c
+    let compatibility = matches!(
+        c,
+        '\u{132}' | '\u{133}' | '\u{13f}' | '\u{140}' | '\u{149}' | '\u{17f}' | '\u{1c4}'
+            ..='\u{1cc}' | '\u{1f1}'..='\u{1f3}'
+    );
+    c != '\u{2033}' && fold_char(c) != c || is_latin_letter(c) && !compatibility
 }
 
 /// NFKC plus typographic folding, in one pass over the text. ASCII is its own NFKC and is
 /// copied as is, and the characters that fold alone (`folds_alone`) are folded one by one:
 /// NFKC runs only on the pieces around other characters, and not at all on a piece that the
-/// NFKC quick check finds normalized already (an accented name). A piece runs from the
-/// character before such a character (which a combining mark after it may compose with), or
-/// the end of the previous piece, to the next cut (`is_nfkc_cut`); NFKC of the text is NFKC
-/// of each piece with the rest unchanged.
+/// NFKC quick check finds normalized already. A piece runs from the character before such a
+/// character (which a combining mark after it may compose with), or the end of the previous
+/// piece, to the next cut (`is_nfkc_cut`); NFKC of the text is NFKC of each piece with the
+/// rest unchanged.
 pub fn fold(text: &str) -> String {
     if text.is_ascii() {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());
     // `text[..copied]` is folded into `out`; `alone` is where the last character folded alone
-    // starts, when it ends at `copied`.
+    // starts in `text` and in `out`, when it ends at `copied`.
     let (mut copied, mut alone) = (0, None);
     while let Some(at) = next_non_ascii(text, copied) {
         let c = text[at..].chars().next().unwrap_or_default();
         if folds_alone(c) {
             out.push_str(&text[copied..at]);
+            alone = Some((at, out.len()));
             out.push(fold_char(c));
-            (copied, alone) = (at + c.len_utf8(), Some(at));
+            copied = at + c.len_utf8();
             continue;
         }
         let start = if at > copied {
             at - 1
-        } else if let Some(start) = alone {
-            // The piece starts at that character: its folding (one ASCII byte) is undone.
-            out.pop();
+        } else if let Some((start, folded)) = alone {
+            // The piece starts at that character: its folding is undone.
+            out.truncate(folded);
             start
         } else {
             copied
@@ -260,10 +274,11 @@ mod tests {
         for c in (0..=0x10FFFF).filter_map(char::from_u32) {
             let mut parts = Vec::new();
             unicode_normalization::char::decompose_canonical(c, |part| parts.push(part));
-            assert!(parts.iter().skip(1).all(|p| !p.is_ascii()), "{c:?}");
-            let composed = parts.len() > 1 || parts.first() != Some(&c);
             assert!(
-                !(composed && parts.iter().any(|&p| folds_alone(p))),
+                parts
+                    .iter()
+                    .skip(1)
+                    .all(|&p| !p.is_ascii() && !folds_alone(p)),
                 "{c:?}"
             );
         }
@@ -271,16 +286,24 @@ mod tests {
             .filter_map(char::from_u32)
             .filter(|&c| folds_alone(c))
             .collect();
-        assert_eq!(alone.len(), 22);
+        let typographic = alone.iter().filter(|&&c| fold_char(c) != c).count();
+        assert_eq!(typographic, 22);
         for c in alone {
             assert_eq!(unicode_normalization::char::canonical_combining_class(c), 0);
-            let mut parts = Vec::new();
-            unicode_normalization::char::decompose_compatible(c, |part| parts.push(part));
-            assert!(
-                parts.iter().all(|&p| p.is_ascii() || folds_alone(p)),
-                "{c:?}"
-            );
             assert_eq!(fold_whole(&c.to_string()), fold_char(c).to_string());
+        }
+    }
+
+    /// The Latin letters that fold alone are those NFKC keeps, and NFKC keeps each of them
+    /// whatever ASCII follows: none is a compatibility character or waits for a mark.
+    #[test]
+    fn latin_letters_fold_alone_when_nfkc_keeps_them() {
+        for c in ('\u{80}'..='\u{2ff}').filter(|&c| is_latin_letter(c)) {
+            let alone = c.to_string();
+            let kept =
+                is_nfkc_quick(alone.chars()) == IsNormalized::Yes && alone.nfkc().eq(alone.chars());
+            assert_eq!(folds_alone(c), kept, "{c:?}");
+            assert!(c.is_alphabetic(), "{c:?}");
         }
     }
 
@@ -293,6 +316,10 @@ mod tests {
             "ﬁ\u{2019}s a\u{308}b",
             "x\u{2019}\u{301}\u{2014}e\u{301}",
             "\u{a0}\u{308}a\u{2013}\u{e9}\u{327}\u{301}\u{a0}",
+            "\u{f8}\u{301}",
+            "G\u{fc}\u{304}l \u{2019}\u{f8}\u{301}\u{e9}",
+            "\u{e9}\u{e9}\u{301}\u{e9}",
+            "\u{c5}\u{1c4}\u{30c}\u{17f}\u{307}x",
         ] {
             assert_eq!(fold(text), fold_whole(text), "{text:?}");
         }
@@ -353,15 +380,15 @@ mod tests {
     proptest::proptest! {
         /// Oracle: folding piece by piece equals folding the whole text, byte for byte, on
         /// mixed text with what NFKC and the folding change: every character that folds alone
-        /// and the double prime, spaces, compatibility forms, accented letters (which the
-        /// quick check passes) and combining marks (after ASCII letters and after characters
-        /// that fold alone too), Hangul jamo, CJK and emoji.
+        /// and the double prime, spaces, compatibility forms, every Latin letter (those that
+        /// fold alone and the compatibility ones) and combining marks (after ASCII letters and
+        /// after characters that fold alone too), Hangul jamo, CJK and emoji.
         #[test]
         fn folding_pieces_equals_folding_the_whole_text(
             text in "([a-zA-Z0-9 .,'\"\n-]|[\u{300}-\u{36f}\u{1dc0}\u{20d0}]|\
                      [\u{2018}-\u{201f}\u{2010}-\u{2015}\u{a0}\u{202f}\u{ab}\u{bb}]|\
                      [\u{2007}\u{2212}\u{2032}\u{2033}\u{2bc}\u{2003}\u{3000}]|\
-                     [\u{c0}-\u{ff}\u{100}-\u{17f}\u{1e9e}\u{3a3}]|\
+                     [\u{c0}-\u{ff}\u{100}-\u{17f}\u{1e9e}\u{3a3}]|[\u{180}-\u{24f}]|\
                      [\u{fb00}-\u{fb06}\u{ff01}-\u{ff5e}\u{2460}-\u{2473}\u{bd}\u{2126}]|\
                      [\u{1100}-\u{1112}\u{1161}-\u{1175}\u{11a8}-\u{11c2}\u{ac00}]|\
                      [\u{e9}\u{fc}\u{141}\u{4e2d}\u{6587}\u{1f600}\u{1f44d}\u{1f3fd}\u{200d}]|\
