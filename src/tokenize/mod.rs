@@ -34,12 +34,22 @@ pub fn for_each_token(text: &str, mut f: impl FnMut(usize, usize)) {
 /// [`for_each_token`] telling the path of each token, as `f(start, end, ascii)`: `ascii` for an
 /// ASCII token of the ASCII fast path (one of the Unicode path may be ASCII too), so the
 /// callers that treat ASCII words apart check only the others.
+#[inline]
 fn for_each_marked_token(text: &str, mut f: impl FnMut(usize, usize, bool)) {
-    let bytes = text.as_bytes();
     if text.is_ascii() {
-        ascii_tokens(bytes, 0, &mut |start, end| f(start, end, true));
-        return;
+        ascii_tokens(text.as_bytes(), 0, &mut |start, end| f(start, end, true));
+    } else {
+        for_each_non_ascii_token(text, &mut f);
     }
+}
+
+/// [`for_each_marked_token`] of a text with non-ASCII characters: in one call of the ASCII
+/// fast path when they are all Latin letters (`latin_as_ascii`), else the pieces around them
+/// (`unicode_pieces`) take `piece_tokens` and the rest the ASCII path. Never inlined, so that
+/// the ASCII path stays small enough to inline into its callers.
+#[inline(never)]
+fn for_each_non_ascii_token(text: &str, f: &mut impl FnMut(usize, usize, bool)) {
+    let bytes = text.as_bytes();
     if let Some(letters) = latin_as_ascii(text) {
         // The first non-ASCII byte at or after the start of an earlier token (or of the text).
         let mut other = first_non_ascii(bytes).unwrap_or(bytes.len());
