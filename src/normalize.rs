@@ -18,116 +18,107 @@ fn fold_char(c: char) -> char {
     }
 }
 
-/// Whether a character folds ([`fold_char`]) without NFKC: the typographic characters news
-/// text is full of, all but the double prime (which NFKC turns into two primes). NFKC leaves
-/// each alone or gives what it folds to, it has combining class 0, and no composition holds it
-/// (a test checks all three), so NFKC changes nothing across a cut before or after one.
-fn folds_alone(c: char) -> bool {
-    c != '\u{2033}' && fold_char(c) != c
+/// Whether a character is a Latin letter of Latin-1 or Latin Extended-A or -B (U+00C0 to
+/// U+024F but `×` and `÷`): the accented letters of European names.
+pub(crate) fn is_latin_letter(c: char) -> bool {
+    matches!(c, '\u{c0}'..='\u{24f}') && !matches!(c, '\u{d7}' | '\u{f7}')
 }
 
-/// NFKC plus typographic folding. ASCII is its own NFKC and is copied as is, and the
-/// characters that fold alone (`folds_alone`) are folded one by one: only the pieces around
-/// other characters are normalized (`nfkc_pieces`), and a piece that the NFKC quick check
-/// finds normalized already is folded character by character too.
+/// Whether a character folds ([`fold_char`]) without NFKC: the typographic characters news
+/// text is full of, all but the double prime (which NFKC turns into two primes), and the
+/// Latin letters ([`is_latin_letter`]) but the ligatures and compatibility letters (`ĳ`, `ŀ`,
+/// `ŉ`, `ſ`, `ǆ`, `ǳ`…), which NFKC keeps as they are. NFKC leaves each alone or gives what it
+/// folds to, it has combining class 0, and no composition takes it as its second character
+/// (a test checks all three), so NFKC changes nothing across a cut before one.
+fn folds_alone(c: char) -> bool {
+    let compatibility = matches!(
+        c,
+        '\u{132}' | '\u{133}' | '\u{13f}' | '\u{140}' | '\u{149}' | '\u{17f}' | '\u{1c4}'
+            ..='\u{1cc}' | '\u{1f1}'..='\u{1f3}'
+    );
+    c != '\u{2033}' && fold_char(c) != c || is_latin_letter(c) && !compatibility
+}
+
+/// NFKC plus typographic folding, in one pass over the text. ASCII is its own NFKC and is
+/// copied as is, and the characters that fold alone (`folds_alone`) are folded one by one:
+/// NFKC runs only on the pieces around other characters, and not at all on a piece that the
+/// NFKC quick check finds normalized already. A piece runs from the character before such a
+/// character (which a combining mark after it may compose with), or the end of the previous
+/// piece, to the next cut (`is_nfkc_cut`); NFKC of the text is NFKC of each piece with the
+/// rest unchanged.
 pub fn fold(text: &str) -> String {
     if text.is_ascii() {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    for (start, end) in nfkc_pieces(text) {
-        fold_chars(&text[copied..start], &mut out);
+    // `text[..copied]` is folded into `out`; `alone` is where the last character folded alone
+    // starts in `text` and in `out`, when it ends at `copied`.
+    let (mut copied, mut alone) = (0, None);
+    while let Some(at) = next_non_ascii(text, copied) {
+        let c = text[at..].chars().next().unwrap_or_default();
+        if folds_alone(c) {
+            out.push_str(&text[copied..at]);
+            alone = Some((at, out.len()));
+            out.push(fold_char(c));
+            copied = at + c.len_utf8();
+            continue;
+        }
+        let start = if at > copied {
+            at - 1
+        } else if let Some((start, folded)) = alone {
+            // The piece starts at that character: its folding is undone.
+            out.truncate(folded);
+            start
+        } else {
+            copied
+        };
+        out.push_str(&text[copied..start.max(copied)]);
+        let end = (at + 1..text.len())
+            .find(|&i| is_nfkc_cut(text, i))
+            .unwrap_or(text.len());
         let piece = &text[start..end];
         if is_nfkc_quick(piece.chars()) == IsNormalized::Yes {
-            fold_chars(piece, &mut out);
+            out.extend(piece.chars().map(fold_char));
         } else {
             out.extend(piece.nfkc().map(fold_char));
         }
-        copied = end;
+        (copied, alone) = (end, None);
     }
-    fold_chars(&text[copied..], &mut out);
+    out.push_str(&text[copied..]);
     out
 }
 
-/// Appends `text` with each character folded ([`fold_char`]), its ASCII runs copied whole.
-fn fold_chars(text: &str, out: &mut String) {
-    let mut copied = 0;
-    while let Some(at) = next_non_ascii(text, copied) {
-        out.push_str(&text[copied..at]);
-        let c = text[at..].chars().next().unwrap_or_default();
-        out.push(fold_char(c));
-        copied = at + c.len_utf8();
-    }
-    out.push_str(&text[copied..]);
-}
-
-/// The byte ranges of `text` that NFKC may change, in order; NFKC of the text is NFKC of each
-/// range with the rest unchanged. A range runs from the ASCII character (or one that folds
-/// alone) before a character of neither kind, which a combining mark after it may compose
-/// with, to the next ASCII character or one that folds alone. Cutting before such a character
-/// changes nothing: it has combining class 0, so no mark is reordered or composed across it,
-/// and no composition takes it as its second character (a test checks every decomposition).
-fn nfkc_pieces(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let at_cut = |text: &str, at: usize| {
-        text.as_bytes()[at].is_ascii()
-            || text.is_char_boundary(at) && text[at..].chars().next().is_some_and(folds_alone)
-    };
-    pieces_around(text, next_other_than_folding, at_cut)
-}
-
-/// The position of the first character at or after byte `from` that is neither ASCII nor one
-/// that folds alone ([`folds_alone`]).
-fn next_other_than_folding(text: &str, mut from: usize) -> Option<usize> {
-    loop {
-        let at = next_non_ascii(text, from)?;
-        let c = text[at..].chars().next()?;
-        if !folds_alone(c) {
-            return Some(at);
-        }
-        from = at + c.len_utf8();
-    }
-}
-
-/// The ranges of `text` around the characters that `next_other(text, from)` finds (the first
-/// at or after byte `from`), in order: each from the last cut at or before such a character to
-/// the first cut after it, where `is_cut(text, at)` tells whether a range may start or end
-/// before byte `at` (`0 < at < text.len()`; the start and end of the text are cuts).
-pub(crate) fn pieces_around<'a>(
-    text: &'a str,
-    next_other: impl Fn(&str, usize) -> Option<usize> + 'a,
-    is_cut: impl Fn(&str, usize) -> bool + 'a,
-) -> impl Iterator<Item = (usize, usize)> + 'a {
-    let mut from = 0;
-    std::iter::from_fn(move || {
-        let other = next_other(text, from)?;
-        let start = (from + 1..=other)
-            .rev()
-            .find(|&at| is_cut(text, at))
-            .unwrap_or(from);
-        let end = (other + 1..text.len())
-            .find(|&at| is_cut(text, at))
-            .unwrap_or(text.len());
-        from = end;
-        Some((start, end))
-    })
+/// Whether NFKC of a text is NFKC of its two parts cut before byte `at`: when an ASCII
+/// character or one that folds alone starts there. Such a character has combining class 0, so
+/// no mark is reordered or composed across it, and no composition takes it as its second
+/// character (a test checks every decomposition).
+fn is_nfkc_cut(text: &str, at: usize) -> bool {
+    text.as_bytes()[at].is_ascii()
+        || text.is_char_boundary(at) && text[at..].chars().next().is_some_and(folds_alone)
 }
 
 /// The position of the first non-ASCII byte at or after byte `from`.
-pub(crate) fn next_non_ascii(text: &str, from: usize) -> Option<usize> {
+fn next_non_ascii(text: &str, from: usize) -> Option<usize> {
     first_non_ascii(&text.as_bytes()[from..]).map(|n| from + n)
 }
 
-/// The position of the first non-ASCII byte, looked for eight bytes at a time: the lowest
-/// high bit of a little-endian `u64` is the first such byte, so a short run of ASCII (news
-/// text has a curly quote every few words) costs as little as a long one.
-fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
-    let mut chunks = bytes.chunks_exact(8);
+/// The position of the first non-ASCII byte, looked for 32 bytes at a time (the high bits of
+/// four `u64`s or'ed), then eight at a time: the lowest high bit of a little-endian `u64` is
+/// the first such byte, so a short run of ASCII (news text has a non-breaking space or a curly
+/// quote every few words) costs as little as a long one.
+pub(crate) fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let word = |chunk: &[u8]| u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+    let ascii_blocks = bytes
+        .chunks_exact(32)
+        .take_while(|block| block.chunks_exact(8).fold(0, |any, c| any | word(c)) & HIGHS == 0)
+        .count();
+    let from = 32 * ascii_blocks;
+    let mut chunks = bytes[from..].chunks_exact(8);
     for (k, chunk) in (&mut chunks).enumerate() {
-        let eight = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        let high = eight & 0x8080_8080_8080_8080;
+        let high = word(chunk) & HIGHS;
         if high != 0 {
-            return Some(8 * k + high.trailing_zeros() as usize / 8);
+            return Some(from + 8 * k + high.trailing_zeros() as usize / 8);
         }
     }
     let rest = chunks.remainder();
@@ -290,10 +281,11 @@ mod tests {
         for c in (0..=0x10FFFF).filter_map(char::from_u32) {
             let mut parts = Vec::new();
             unicode_normalization::char::decompose_canonical(c, |part| parts.push(part));
-            assert!(parts.iter().skip(1).all(|p| !p.is_ascii()), "{c:?}");
-            let composed = parts.len() > 1 || parts.first() != Some(&c);
             assert!(
-                !(composed && parts.iter().any(|&p| folds_alone(p))),
+                parts
+                    .iter()
+                    .skip(1)
+                    .all(|&p| !p.is_ascii() && !folds_alone(p)),
                 "{c:?}"
             );
         }
@@ -301,26 +293,40 @@ mod tests {
             .filter_map(char::from_u32)
             .filter(|&c| folds_alone(c))
             .collect();
-        assert_eq!(alone.len(), 22);
+        let typographic = alone.iter().filter(|&&c| fold_char(c) != c).count();
+        assert_eq!(typographic, 22);
         for c in alone {
             assert_eq!(unicode_normalization::char::canonical_combining_class(c), 0);
-            let mut parts = Vec::new();
-            unicode_normalization::char::decompose_compatible(c, |part| parts.push(part));
-            assert!(
-                parts.iter().all(|&p| p.is_ascii() || folds_alone(p)),
-                "{c:?}"
-            );
             assert_eq!(fold_whole(&c.to_string()), fold_char(c).to_string());
         }
     }
 
+    /// The Latin letters that fold alone are those NFKC keeps, and NFKC keeps each of them
+    /// whatever ASCII follows: none is a compatibility character or waits for a mark.
     #[test]
-    fn marks_after_ascii_compose_across_pieces() {
+    fn latin_letters_fold_alone_when_nfkc_keeps_them() {
+        for c in ('\u{80}'..='\u{2ff}').filter(|&c| is_latin_letter(c)) {
+            let alone = c.to_string();
+            let kept =
+                is_nfkc_quick(alone.chars()) == IsNormalized::Yes && alone.nfkc().eq(alone.chars());
+            assert_eq!(folds_alone(c), kept, "{c:?}");
+            assert!(c.is_alphabetic(), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn marks_compose_across_pieces() {
         for text in [
             "Cafe\u{301}",
             "e\u{301}\u{300}x",
             "\u{301}a",
             "ﬁ\u{2019}s a\u{308}b",
+            "x\u{2019}\u{301}\u{2014}e\u{301}",
+            "\u{a0}\u{308}a\u{2013}\u{e9}\u{327}\u{301}\u{a0}",
+            "\u{f8}\u{301}",
+            "G\u{fc}\u{304}l \u{2019}\u{f8}\u{301}\u{e9}",
+            "\u{e9}\u{e9}\u{301}\u{e9}",
+            "\u{c5}\u{1c4}\u{30c}\u{17f}\u{307}x",
         ] {
             assert_eq!(fold(text), fold_whole(text), "{text:?}");
         }
@@ -381,15 +387,15 @@ mod tests {
     proptest::proptest! {
         /// Oracle: folding piece by piece equals folding the whole text, byte for byte, on
         /// mixed text with what NFKC and the folding change: every character that folds alone
-        /// and the double prime, spaces, compatibility forms, accented letters (which the
-        /// quick check passes) and combining marks (after ASCII letters and after characters
-        /// that fold alone too), Hangul jamo, CJK and emoji.
+        /// and the double prime, spaces, compatibility forms, every Latin letter (those that
+        /// fold alone and the compatibility ones) and combining marks (after ASCII letters and
+        /// after characters that fold alone too), Hangul jamo, CJK and emoji.
         #[test]
         fn folding_pieces_equals_folding_the_whole_text(
             text in "([a-zA-Z0-9 .,'\"\n-]|[\u{300}-\u{36f}\u{1dc0}\u{20d0}]|\
                      [\u{2018}-\u{201f}\u{2010}-\u{2015}\u{a0}\u{202f}\u{ab}\u{bb}]|\
                      [\u{2007}\u{2212}\u{2032}\u{2033}\u{2bc}\u{2003}\u{3000}]|\
-                     [\u{c0}-\u{ff}\u{100}-\u{17f}\u{1e9e}\u{3a3}]|\
+                     [\u{c0}-\u{ff}\u{100}-\u{17f}\u{1e9e}\u{3a3}]|[\u{180}-\u{24f}]|\
                      [\u{fb00}-\u{fb06}\u{ff01}-\u{ff5e}\u{2460}-\u{2473}\u{bd}\u{2126}]|\
                      [\u{1100}-\u{1112}\u{1161}-\u{1175}\u{11a8}-\u{11c2}\u{ac00}]|\
                      [\u{e9}\u{fc}\u{141}\u{4e2d}\u{6587}\u{1f600}\u{1f44d}\u{1f3fd}\u{200d}]|\
@@ -398,14 +404,17 @@ mod tests {
             proptest::prop_assert_eq!(fold(&text), fold_whole(&text));
         }
 
-        /// Oracle: the first non-ASCII byte, eight bytes at a time, is the first one by one.
+        /// Oracle: the first non-ASCII byte, 32 and eight bytes at a time, is the first one
+        /// by one.
         #[test]
         fn first_non_ascii_is_found(
-            mut bytes in proptest::collection::vec(0u8..128, 0..100),
-            at in 0usize..120, other in 128u8..=255,
+            mut bytes in proptest::collection::vec(0u8..128, 0..300),
+            at in proptest::collection::vec(0usize..320, 0..3), other in 128u8..=255,
         ) {
-            if let Some(b) = bytes.get_mut(at) {
-                *b = other;
+            for at in at {
+                if let Some(b) = bytes.get_mut(at) {
+                    *b = other;
+                }
             }
             let slow = bytes.iter().position(|b| !b.is_ascii());
             proptest::prop_assert_eq!(first_non_ascii(&bytes), slow);

@@ -96,7 +96,9 @@ impl<'t, T: TermLike> Content<'t, T> {
 /// Word n-gram hashes from the words' hashes: xxh3 of the window's hashes (little-endian),
 /// seeded per family, so each word is hashed once however many n-grams hold it. `emit` gets
 /// each n-gram's hash and the index of its first word (a single n-gram of everything when
-/// there are fewer than `n` words).
+/// there are fewer than `n` words). Inlined: out of line, its caller's `emit` is a call per
+/// n-gram.
+#[inline]
 pub(super) fn word_ngrams(hashes: &[u64], n: usize, seed: u64, mut emit: impl FnMut(u64, usize)) {
     if hashes.is_empty() {
         return;

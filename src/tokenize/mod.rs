@@ -5,7 +5,7 @@
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::normalize::{next_non_ascii, pieces_around};
+use crate::normalize::{first_non_ascii, is_latin_letter};
 
 mod ascii;
 mod terms;
@@ -23,28 +23,72 @@ pub struct Token {
 }
 
 /// Calls `f(start, end)` for each word token of `text`, in order, without collecting them.
-/// ASCII text takes the fast path; in a text with other characters, so does all of it but
-/// the pieces around them (`unicode_pieces`), which take the Unicode path.
+/// ASCII text takes the fast path, and so does a text whose only other characters are Latin
+/// letters, such as accented names (`latin_as_ascii`). In a text with yet other characters,
+/// so does all of it but the pieces around them (`unicode_pieces`), which take the Unicode
+/// path unless the only other characters in them are Latin letters (`piece_tokens`).
 pub fn for_each_token(text: &str, mut f: impl FnMut(usize, usize)) {
     for_each_marked_token(text, |start, end, _| f(start, end));
 }
 
-/// [`for_each_token`] telling the path of each token, as `f(start, end, ascii)`: `ascii` for a
-/// token of the ASCII fast path, ASCII by construction (one of the Unicode path may be ASCII
-/// too), so the callers that treat ASCII words apart check only the others.
+/// [`for_each_token`] telling the path of each token, as `f(start, end, ascii)`: `ascii` for an
+/// ASCII token of the ASCII fast path (one of the Unicode path may be ASCII too), so the
+/// callers that treat ASCII words apart check only the others.
+#[inline]
 fn for_each_marked_token(text: &str, mut f: impl FnMut(usize, usize, bool)) {
-    let bytes = text.as_bytes();
     if text.is_ascii() {
-        ascii_tokens(bytes, 0, &mut |start, end| f(start, end, true));
+        ascii_tokens(text.as_bytes(), 0, &mut |start, end| f(start, end, true));
+    } else {
+        for_each_non_ascii_token(text, &mut f);
+    }
+}
+
+/// [`for_each_marked_token`] of a text with non-ASCII characters: in one call of the ASCII
+/// fast path when they are all Latin letters (`latin_as_ascii`), else the pieces around them
+/// (`unicode_pieces`) take `piece_tokens` and the rest the ASCII path. Never inlined, so that
+/// the ASCII path stays small enough to inline into its callers.
+#[inline(never)]
+fn for_each_non_ascii_token(text: &str, f: &mut impl FnMut(usize, usize, bool)) {
+    let bytes = text.as_bytes();
+    if let Some(letters) = latin_as_ascii(text) {
+        // The first non-ASCII byte at or after the start of an earlier token (or of the text).
+        let mut other = first_non_ascii(bytes).unwrap_or(bytes.len());
+        ascii_tokens(&letters, 0, &mut |start, end| {
+            if other < start {
+                other = first_non_ascii(&bytes[start..]).map_or(bytes.len(), |n| start + n);
+            }
+            f(start, end, other >= end);
+        });
         return;
     }
-    let mut done = 0;
-    for (start, end) in unicode_pieces(text) {
+    let (mut done, mut letters) = (0, Vec::new());
+    for (start, end) in unicode_pieces(bytes) {
         ascii_tokens(&bytes[done..start], done, &mut |s, e| f(s, e, true));
-        unicode_tokens(&text[start..end], start, &mut |s, e| f(s, e, false));
+        piece_tokens(&text[start..end], start, &mut letters, &mut |s, e| {
+            f(s, e, false);
+        });
         done = end;
     }
     ascii_tokens(&bytes[done..], done, &mut |start, end| f(start, end, true));
+}
+
+/// `text` with every byte of its Latin letters ([`is_latin_letter`]) an `a`, when those are
+/// its only non-ASCII characters (`None` otherwise). UAX #29 takes each of them as it takes
+/// `a`, a letter, and a run of letters is one letter to every rule, so the ASCII fast path
+/// over the copy gives the UAX #29 tokens of the text, byte range for byte range.
+fn latin_as_ascii(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    let mut letters = Vec::with_capacity(bytes.len());
+    let mut copied = 0;
+    while let Some(n) = first_non_ascii(&bytes[copied..]) {
+        let at = copied + n;
+        let c = text[at..].chars().next().filter(|&c| is_latin_letter(c))?;
+        letters.extend_from_slice(&bytes[copied..at]);
+        letters.extend_from_slice(&[b'a'; 4][..c.len_utf8()]);
+        copied = at + c.len_utf8();
+    }
+    letters.extend_from_slice(&bytes[copied..]);
+    Some(letters)
 }
 
 /// `word` lower-cased as [`str::to_lowercase`] does, into `buf` (reused across words, so no
@@ -66,8 +110,7 @@ fn lower_case<'a>(word: &str, buf: &'a mut String) -> &'a str {
 /// after it stands alone); a space is no letter, digit or joining punctuation that a rule
 /// looks back or ahead to, and the ASCII character after it neither attaches to it (as a mark
 /// or another space would) nor is a regional indicator.
-fn is_cut(text: &str, at: usize) -> bool {
-    let text = text.as_bytes();
+fn is_cut(text: &[u8], at: usize) -> bool {
     match text[at - 1] {
         b'\n' => true,
         b' ' => text[at].is_ascii() && text[at] != b' ',
@@ -75,11 +118,42 @@ fn is_cut(text: &str, at: usize) -> bool {
     }
 }
 
-/// The byte ranges of `text` that need the Unicode path, in order, each from a cut
-/// ([`is_cut`]) to the next cut after a non-ASCII character: usually the word holding it and
-/// the space after.
-fn unicode_pieces(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    pieces_around(text, next_non_ascii, is_cut)
+/// The byte ranges of `text` that need the Unicode path, in order, each from the last cut
+/// ([`is_cut`]) at or before a non-ASCII byte to the first cut after it: usually the word
+/// holding it and the space after. What lies between the ranges is ASCII.
+fn unicode_pieces(text: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let other = from + first_non_ascii(&text[from..])?;
+        let start = (from + 1..=other)
+            .rev()
+            .find(|&at| is_cut(text, at))
+            .unwrap_or(from);
+        let end = (other + 1..text.len())
+            .find(|&at| is_cut(text, at))
+            .unwrap_or(text.len());
+        from = end;
+        Some((start, end))
+    })
+}
+
+/// [`unicode_tokens`] of a piece of text (one of `unicode_pieces`), as `f(start, end)` (plus
+/// `offset`). When its only non-ASCII characters are Latin letters, as in an accented name,
+/// the ASCII fast path gives them, over a copy of the piece in `letters` with every byte of
+/// those letters an `a` (as in `latin_as_ascii`).
+fn piece_tokens(
+    piece: &str,
+    offset: usize,
+    letters: &mut Vec<u8>,
+    f: &mut impl FnMut(usize, usize),
+) {
+    if piece.chars().all(|c| c.is_ascii() || is_latin_letter(c)) {
+        letters.clear();
+        letters.extend(piece.bytes().map(|b| if b.is_ascii() { b } else { b'a' }));
+        ascii_tokens(letters, offset, f);
+    } else {
+        unicode_tokens(piece, offset, f);
+    }
 }
 
 /// UAX #29 word segments that contain a letter or digit, as `f(start, end)` (plus `offset`).
@@ -182,6 +256,29 @@ mod tests {
         assert_eq!(words(text), whole);
     }
 
+    /// Every Latin letter is tokenized as UAX #29 tokenizes it, beside letters, digits, the
+    /// joining punctuation and spaces: the ASCII fast path may take it as an `a`.
+    #[test]
+    fn latin_letters_are_letters_to_unicode_segmentation() {
+        let latin: Vec<char> = ('\u{80}'..='\u{2ff}')
+            .filter(|&c| is_latin_letter(c))
+            .collect();
+        assert_eq!(latin.len(), 0x250 - 0xc0 - 2);
+        for c in latin {
+            for context in [
+                "#", "x#", "#1", "1#", "#'#", "#.#", "#:x", "x:#", "1.#", "#,1", "#;1", "_#", "#_",
+                " # ", "##a", "#'s", "U.#.", "a'#'", "#\n#", "#-#",
+            ] {
+                let piece = context.replace('#', &c.to_string());
+                let mut fast = Vec::new();
+                piece_tokens(&piece, 3, &mut Vec::new(), &mut |s, e| fast.push((s, e)));
+                let mut slow = Vec::new();
+                unicode_tokens(&piece, 3, &mut |s, e| slow.push((s, e)));
+                assert_eq!(fast, slow, "{piece:?}");
+            }
+        }
+    }
+
     proptest! {
         /// Oracle: on folded mixed news text (curly quotes, dashes, spaces of every kind,
         /// compatibility forms, accented and cased letters, the capital sigma, marks), the
@@ -194,6 +291,7 @@ mod tests {
                      [\u{2032}\u{2033}\u{2bc}\u{ab}\u{bb}\u{a0}\u{202f}\u{2007}\u{2003}]|\
                      [\u{fb00}-\u{fb06}\u{ff01}-\u{ff5e}\u{2460}-\u{2473}\u{bd}\u{2126}]|\
                      [\u{e9}\u{fc}\u{e3}\u{c9}\u{dc}\u{141}\u{130}\u{3a3}\u{3c3}\u{df}]|\
+                     [\u{c0}-\u{24f}\u{250}\u{1e00}\u{ff21}]|\
                      [\u{1e9e}\u{300}\u{308}\u{327}])*",
         ) {
             let folded = crate::normalize::fold(&text);
@@ -227,6 +325,7 @@ mod tests {
         #[test]
         fn mixed_text_tokens_equal_unicode_segmentation(
             text in "([a-zA-Z0-9_ .,;:'\"!?()\n\r\t-]|[\u{e9}\u{fc}\u{e3}\u{141}\u{3b1}]|\
+                     [\u{c0}-\u{24f}]|[\u{c0}-\u{24f}][\u{300}\u{308}\u{327}]|\
                      [\u{300}\u{308}\u{93e}\u{ad}\u{200b}-\u{200d}\u{2060}\u{feff}]|\
                      [\u{a0}\u{2003}\u{3000}\u{85}\u{2028}\u{b7}\u{2019}\u{ff0e}\u{fe13}]|\
                      [\u{4e2d}\u{6587}\u{30ab}\u{30fc}\u{3005}\u{5d0}\u{5d1}\u{661}\u{ff11}]|\
@@ -237,6 +336,22 @@ mod tests {
             let mut whole = Vec::new();
             unicode_tokens(&text, 0, &mut |s, e| whole.push((s, e)));
             prop_assert_eq!(mixed, whole);
+        }
+
+        /// Oracle: tokens of ASCII text with Latin letters (the whole-text fast path), and
+        /// their paths, are the UAX #29 tokens of the text, with the ASCII ones marked.
+        #[test]
+        fn latin_text_tokens_equal_unicode_segmentation(
+            text in "([a-zA-Z0-9_ .,;:'\"!?()\n\r\t-]|[\u{c0}-\u{d6}\u{d8}-\u{f6}\u{f8}-\u{24f}]){0,80}",
+        ) {
+            let mut fast = Vec::new();
+            for_each_marked_token(&text, |s, e, ascii| fast.push((s, e, ascii)));
+            let mut slow = Vec::new();
+            unicode_tokens(&text, 0, &mut |s, e| slow.push((s, e, false)));
+            for (s, e, ascii) in &mut slow {
+                *ascii = text[*s..*e].is_ascii();
+            }
+            prop_assert_eq!(fast, slow);
         }
 
         /// The ASCII fast path is exactly UAX #29 on ASCII text.
