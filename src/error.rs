@@ -31,7 +31,7 @@ pub enum Error {
     /// meaningless, so it is refused (as sourmash's `check_compatible` does), naming the
     /// first parameter that differs.
     #[error("incompatible signatures: {0}")]
-    Incompatible(#[from] crate::signature::Incompatible),
+    Incompatible(#[from] Incompatible),
     /// A document's time field holds no time storyprint can read
     /// ([`crate::input::parse_time`]).
     #[error("not a time: {value:?} ({why})")]
@@ -152,4 +152,27 @@ pub(crate) fn caught<T>(fallback: &str, f: impl FnOnce() -> T) -> std::result::R
                 .to_string(),
         }
     })
+}
+
+/// Two signatures' parameters differ: the first parameter that does, with both values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{parameter} {ours} vs {theirs}")]
+pub struct Incompatible {
+    /// The parameter, as a user names it ("features", "K", "stop words", …).
+    pub parameter: &'static str,
+    /// Its value on the side the check was called on.
+    pub ours: String,
+    /// Its value on the other side.
+    pub theirs: String,
+}
+
+impl Incompatible {
+    /// `parameter` differs: `ours` on the side checked, `theirs` on the other.
+    pub(crate) fn new(parameter: &'static str, ours: impl ToString, theirs: impl ToString) -> Self {
+        Incompatible {
+            parameter,
+            ours: ours.to_string(),
+            theirs: theirs.to_string(),
+        }
+    }
 }

@@ -22,7 +22,7 @@ use crate::hash::mix;
 
 mod params;
 mod sketch;
-pub use params::{Incompatible, SIGNATURE_FORMAT, SignatureParams};
+pub use params::{SIGNATURE_FORMAT, SignatureParams};
 pub use sketch::{SketchBuffers, fast_sketch, sketch_features};
 
 /// Weight of one copy of a feature under a weighting. Unweighted features weigh 1 (or a

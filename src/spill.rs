@@ -20,9 +20,10 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Incompatible, Result};
 use crate::features::Slot;
-use crate::signature::{Incompatible, Signature};
+
+use crate::signature::Signature;
 
 /// Runs merged at once; more runs are first merged in groups of this many (bounds open files
 /// and read buffers).

@@ -11,7 +11,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Features, Language, Weighting};
-use crate::error::{Error, Result};
+use crate::error::{Error, Incompatible, Result};
 
 /// The version of what is hashed into a signature (feature hashes, copies, band keys): two
 /// signatures of one configuration compare only when made at the same version. Bump it on
@@ -46,29 +46,6 @@ pub struct SignatureParams {
     pub num_hashes: usize,
     /// Hash seed.
     pub seed: u64,
-}
-
-/// Two signatures' parameters differ: the first parameter that does, with both values.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{parameter} {ours} vs {theirs}")]
-pub struct Incompatible {
-    /// The parameter, as a user names it ("features", "K", "stop words", …).
-    pub parameter: &'static str,
-    /// Its value on the side the check was called on.
-    pub ours: String,
-    /// Its value on the other side.
-    pub theirs: String,
-}
-
-impl Incompatible {
-    /// `parameter` differs: `ours` on the side checked, `theirs` on the other.
-    pub(crate) fn new(parameter: &'static str, ours: impl ToString, theirs: impl ToString) -> Self {
-        Incompatible {
-            parameter,
-            ours: ours.to_string(),
-            theirs: theirs.to_string(),
-        }
-    }
 }
 
 impl SignatureParams {
