@@ -4,9 +4,9 @@
 use ahash::AHashMap;
 use rayon::prelude::*;
 
+use super::evidence::evidence_key;
 use super::sketches::{Sketches, Store};
 use super::spilled::Spilled;
-use super::twins::evidence_key;
 use super::{Dedup, Summary};
 use crate::candidates::{CandidateSource, Memory};
 use crate::error::Result;
@@ -65,7 +65,7 @@ impl CandidateSource<'_> for Spilled {
     type Found = Result<Candidates>;
 
     fn find(&mut self, banding: &Banding, (): ()) -> Result<Candidates> {
-        self.candidates(banding)
+        Ok(Candidates::Disk(self.candidates(banding)?))
     }
 }
 

@@ -21,6 +21,7 @@
 use ahash::AHashMap;
 use rayon::prelude::*;
 
+use super::evidence::feature_key;
 use super::exact::FeatureSets;
 use super::sketches::Sketches;
 use crate::error::Result;
@@ -96,7 +97,7 @@ impl Classes {
             &docs,
             |doc| {
                 let (features, slots) = evidence(doc)?;
-                Ok(evidence_key(&features, &slots))
+                Ok(feature_key(&features, &slots))
             },
             |a, b| Ok(evidence(a)? == evidence(b)?),
         )
@@ -124,21 +125,6 @@ impl Classes {
         let alone = |class: u32| self.size.get(class as usize).is_none_or(|&s| s < 2);
         (!(alone(ca) && alone(cb))).then_some((ca, cb))
     }
-}
-
-/// The key of a feature set and its slots (features are sorted by hash, slots by context).
-fn evidence_key(features: &[Feature], slots: &[Slot]) -> u128 {
-    let mut bytes = Vec::with_capacity(features.len() * 16 + 8 + slots.len() * 16);
-    bytes.extend_from_slice(&(features.len() as u64).to_le_bytes());
-    for &(hash, weight) in features {
-        bytes.extend_from_slice(&hash.to_le_bytes());
-        bytes.extend_from_slice(&weight.to_bits().to_le_bytes());
-    }
-    for &(context, number) in slots {
-        bytes.extend_from_slice(&context.to_le_bytes());
-        bytes.extend_from_slice(&number.to_le_bytes());
-    }
-    xxhash_rust::xxh3::xxh3_128(&bytes)
 }
 
 /// The key of a list of `u32`s (a class and the sorted classes of its neighbours).

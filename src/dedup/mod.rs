@@ -77,6 +77,7 @@ use crate::verdict::Level;
 
 mod candidates;
 mod classes;
+mod evidence;
 mod exact;
 mod judge;
 mod levels;

@@ -13,15 +13,14 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::candidates::Candidates;
-use super::twins::evidence_key;
+use super::evidence::evidence_key;
 use crate::error::Result;
 use crate::features::Slot;
 use crate::lsh::{
     Banding, MAX_BUCKET, PairCounter, is_live, pair_key, split_band_entry, split_pair_key,
 };
 use crate::signature::Signature;
-use crate::spill::{FixedRecord, Merge, RunWriter, SignatureTable, SortedRuns, SpillDir};
+use crate::spill::{FixedRecord, Merge, Run, RunWriter, SignatureTable, SortedRuns, SpillDir};
 
 /// The state of a run that outgrew its memory budget.
 pub(super) struct Spilled {
@@ -93,7 +92,7 @@ impl Spilled {
     /// ([`Crowds`]), the groups' first documents banded into runs, whose merge visits each
     /// band's buckets in order; each bucket's pairs go to runs, whose merge counts the bands
     /// each pair collides in; the pairs of the groups' other members are derived from them.
-    pub(super) fn candidates(&mut self, banding: &Banding) -> Result<Candidates> {
+    pub(super) fn candidates(&mut self, banding: &Banding) -> Result<Run<u64>> {
         let crowds = self.crowds()?;
         let entries = self.band_entries(banding, &crowds)?;
         let mut hits = BucketHits::new(self.budget, crowds.groups.len());
@@ -110,8 +109,7 @@ impl Spilled {
             bucket.push(doc);
         }
         hits.bucket(&bucket, &crowds, &mut self.dir)?;
-        let pairs = hits.candidates(&crowds, banding.min_hits, self)?;
-        Ok(Candidates::Disk(pairs))
+        hits.candidates(&crowds, banding.min_hits, self)
     }
 
     /// The documents grouped by evidence, from the merge of their keys.
@@ -408,15 +406,10 @@ mod tests {
         let mut spilled = Spilled::new(parent.path(), k, 1).unwrap();
         spilled.add(0, signatures, &[]).unwrap();
         spilled.table.finish(&mut spilled.dir).unwrap();
-        let candidates = spilled.candidates(banding).unwrap();
-        let mut pairs = Vec::new();
-        candidates
-            .for_each_batch(|batch| {
-                pairs.extend_from_slice(batch);
-                Ok(())
-            })
-            .unwrap();
-        pairs
+        let run = spilled.candidates(banding).unwrap();
+        let keys = run.read(1 << 16).unwrap();
+        keys.map(|key| crate::lsh::split_pair_key(key.unwrap()))
+            .collect()
     }
 
     /// `docs` signatures of `k` values, each a copy of one of `texts` texts whose values are

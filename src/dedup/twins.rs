@@ -3,6 +3,7 @@
 
 use ahash::AHashMap;
 
+use super::evidence::evidence_key;
 use super::exact::FeatureSets;
 use super::judge::{judge, judge_all};
 use super::sketches::{Sketches, Store, with_featureless_pairs};
@@ -34,21 +35,6 @@ pub(super) struct Twins {
     pub(super) twins: Vec<(u32, f64)>,
     /// The keep order.
     pub(super) order: Vec<u32>,
-}
-
-/// The key of a document's evidence, its signature (values and weight) and fact slots: equal
-/// for documents with the same evidence (and, by a hash collision, rarely for others).
-pub(super) fn evidence_key(signature: &Signature, slots: &[Slot]) -> u128 {
-    let mut bytes = Vec::with_capacity(signature.values.len() * 4 + 8 + slots.len() * 16);
-    for v in &signature.values {
-        bytes.extend_from_slice(&v.to_le_bytes());
-    }
-    bytes.extend_from_slice(&signature.weight.to_bits().to_le_bytes());
-    for &(context, number) in slots {
-        bytes.extend_from_slice(&context.to_le_bytes());
-        bytes.extend_from_slice(&number.to_le_bytes());
-    }
-    xxhash_rust::xxh3::xxh3_128(&bytes)
 }
 
 impl Twins {
