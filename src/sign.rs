@@ -59,7 +59,11 @@ pub fn analyze(texts: &[&str], config: &Config) -> Vec<Analysis> {
 }
 
 /// [`analyze`] with analyzers from `analyzers`.
-fn analyze_with(analyzers: &Analyzers, texts: &[&str], config: &Config) -> Vec<Analysis> {
+pub(crate) fn analyze_with(
+    analyzers: &Analyzers,
+    texts: &[&str],
+    config: &Config,
+) -> Vec<Analysis> {
     texts
         .par_iter()
         .map_init(
@@ -68,6 +72,21 @@ fn analyze_with(analyzers: &Analyzers, texts: &[&str], config: &Config) -> Vec<A
                 let text = normalize(text, config.strip_chrome);
                 let terms = analyzer.terms(&text);
                 Analysis { text, terms }
+            },
+        )
+        .collect()
+}
+
+/// Tokenizes texts that are normalized already (stored records) in parallel, in input order,
+/// exactly as [`analyze_with`] tokenizes after normalizing.
+pub(crate) fn analyze_normalized(analyzers: &Analyzers, texts: &[&str]) -> Vec<Analysis> {
+    texts
+        .par_iter()
+        .map_init(
+            || analyzers.lend(),
+            |analyzer, text| Analysis {
+                text: text.to_string(),
+                terms: analyzer.terms(text),
             },
         )
         .collect()

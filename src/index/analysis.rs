@@ -1,61 +1,19 @@
-//! Texts analysed for the index: normalized and tokenized on the thread's analyzer, and
+//! Texts analysed for the index: normalized and tokenized on the index's analyzers, and
 //! what exact verification keeps of them.
 
-use std::cell::RefCell;
-
-use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::Index;
 use super::store::{StoredDoc, StoredEvidence};
-use crate::config::{Config, Language};
+use crate::config::Config;
 use crate::features::{FeatureTerms, fact_slots};
 use crate::input::Document;
 use crate::normalize::normalize;
-use crate::sign::{Analysis, analyze};
-use crate::tokenize::{Analyzer, Term};
-
-thread_local! {
-    /// The thread's analyzer, with the language it was made for.
-    static ANALYZER: RefCell<Option<(Language, Analyzer)>> = const { RefCell::new(None) };
-}
-
-/// The terms of a normalized text, from the calling thread's analyzer for `language`: made
-/// once per thread (and language) and kept, with its stem cache, from one text to the next.
-fn terms(text: &str, language: Language) -> Vec<Term> {
-    ANALYZER.with_borrow_mut(|slot| {
-        if !matches!(slot, Some((made_for, _)) if *made_for == language) {
-            *slot = Some((language, Analyzer::new(language)));
-        }
-        slot.as_ref()
-            .map(|(_, analyzer)| analyzer.terms(text))
-            .unwrap_or_default()
-    })
-}
-
-/// One document normalized and tokenized on the calling thread, as [`analyze`] does for a
-/// batch: a check pays no hop to the thread pool.
-fn analyze_one(text: &str, config: &Config) -> Analysis {
-    let text = normalize(text, config.strip_chrome);
-    let terms = terms(&text, config.language);
-    Analysis { text, terms }
-}
+use crate::sign::{Analysis, Analyzers, analyze_normalized, analyze_with};
 
 /// Sorted distinct non-stop term keys of an analysis (what document frequencies count).
 pub(super) fn term_keys(analysis: &Analysis) -> Vec<u64> {
     crate::features::term_keys(&analysis.terms)
-}
-
-/// Terms of texts that are already normalized (stored records): tokenized exactly as when
-/// they were added.
-pub(super) fn analyze_normalized(texts: &[&str], config: &Config) -> Vec<Analysis> {
-    texts
-        .par_iter()
-        .map(|text| Analysis {
-            text: text.to_string(),
-            terms: terms(text, config.language),
-        })
-        .collect()
 }
 
 /// What exact verification will need of a document (see [`StoredEvidence`]).
@@ -70,10 +28,11 @@ pub(super) fn evidence_of(analysis: &Analysis, config: &Config) -> StoredEvidenc
     }
 }
 
-/// Analyses of stored records (their normalized texts), in order.
-pub(super) fn analyze_stored(records: &[(u64, StoredDoc)], config: &Config) -> Vec<Analysis> {
+/// Analyses of stored records (their normalized texts, tokenized exactly as when they were
+/// added), in order.
+pub(super) fn analyze_stored(analyzers: &Analyzers, records: &[(u64, StoredDoc)]) -> Vec<Analysis> {
     let texts: Vec<&str> = records.iter().map(|(_, r)| r.text.as_str()).collect();
-    analyze_normalized(&texts, config)
+    analyze_normalized(analyzers, &texts)
 }
 
 /// A document analysed for the index: its normalized text, terms and content hash.
@@ -96,15 +55,18 @@ impl<'a> Prepared<'a> {
 impl Index {
     pub(super) fn prepare<'a>(&self, docs: &'a [Document]) -> Vec<Prepared<'a>> {
         let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
-        analyze(&texts, &self.config)
+        analyze_with(&self.analyzers, &texts, &self.config)
             .into_iter()
             .zip(docs)
             .map(|(analysis, doc)| Prepared::new(&doc.id, analysis))
             .collect()
     }
 
-    /// One document prepared on the calling thread (see [`analyze_one`]).
+    /// One document normalized and tokenized on the calling thread, as [`Index::prepare`]
+    /// does for a batch: a check pays no hop to the thread pool.
     pub(super) fn prepare_one<'a>(&self, doc: &'a Document) -> Prepared<'a> {
-        Prepared::new(&doc.id, analyze_one(&doc.text, &self.config))
+        let text = normalize(&doc.text, self.config.strip_chrome);
+        let terms = self.analyzers.lend().terms(&text);
+        Prepared::new(&doc.id, Analysis { text, terms })
     }
 }

@@ -175,7 +175,9 @@ impl Index {
         let k = self.config.num_hashes;
         let mut chunk: Vec<(u64, StoredDoc)> = Vec::new();
         let mut check_chunk = |chunk: &mut Vec<(u64, StoredDoc)>| -> Result<()> {
-            for ((seq, record), analysis) in chunk.iter().zip(analyze_stored(chunk, &self.config)) {
+            for ((seq, record), analysis) in
+                chunk.iter().zip(analyze_stored(&self.analyzers, chunk))
+            {
                 for key in term_keys(&analysis) {
                     *expected_freq.entry(key).or_insert(0) += 1;
                 }

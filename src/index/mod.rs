@@ -67,6 +67,7 @@ use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, WriteT
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::lsh::Banding;
+use crate::sign::Analyzers;
 use crate::signature::Sketcher;
 
 pub use add::{AddCounts, AddOptions, AddOutcome, AddStatus};
@@ -144,6 +145,8 @@ pub struct Index {
     config: Config,
     banding: Banding,
     sketcher: Sketcher,
+    /// The analyzers of the index's language, kept with their stems while it is open.
+    analyzers: Analyzers,
     /// Document frequencies read by checks (see [`cache`]).
     freq_cache: FreqCache,
 }

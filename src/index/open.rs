@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::lsh::Banding;
 use crate::lsh::Scan;
+use crate::sign::Analyzers;
 use crate::signature::{SignatureParams, Sketcher};
 
 /// How to open an index.
@@ -347,6 +348,7 @@ impl Index {
     fn new(db: Store, dir: &Path, config: Config, banding: Banding) -> Index {
         Index {
             sketcher: Sketcher::for_config(&config),
+            analyzers: Analyzers::new(config.language),
             db,
             path: dir.to_path_buf(),
             config,

@@ -3,10 +3,11 @@
 use redb::ReadableTable;
 
 use super::Index;
-use super::analysis::{analyze_normalized, term_keys};
+use super::analysis::term_keys;
 use super::candidates::band_keys;
 use super::tables::{WriteTables, decode};
 use crate::error::{Error, Result};
+use crate::sign::analyze_normalized;
 
 impl Index {
     /// Removes documents by id in one transaction; returns the ids that were not indexed.
@@ -69,7 +70,7 @@ impl Index {
                 tables.tables.bands.remove(key, seq)?;
             }
         }
-        let analysis = analyze_normalized(&[record.text.as_str()], &self.config);
+        let analysis = analyze_normalized(&self.analyzers, &[record.text.as_str()]);
         for key in term_keys(&analysis[0]) {
             let df = tables.tables.freq.get(key)?.map_or(0, |v| v.value());
             if df <= 1 {

@@ -31,7 +31,9 @@ fn an_interrupted_upgrade_goes_on_when_the_index_is_opened() {
         assert_eq!(version, 2);
         let freq = start_upgrade(&db).unwrap();
         let sketcher = Sketcher::for_config(&config);
-        let done = upgrade_chunk(&db, &config, &banding, (&freq, &sketcher), 1).unwrap();
+        let analyzers = crate::sign::Analyzers::new(config.language);
+        let done =
+            upgrade_chunk(&db, &config, &banding, (&freq, &sketcher, &analyzers), 1).unwrap();
         assert!(!done);
         let txn = db.begin_read().unwrap();
         let meta = txn.open_table(META).unwrap();

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::features::{DocFreq, features};
 use crate::lsh::Banding;
+use crate::sign::Analyzers;
 use crate::signature::Sketcher;
 
 /// Documents re-fingerprinted per transaction by [`upgrade`].
@@ -35,8 +36,12 @@ pub(super) fn upgrade(
     chunk: usize,
 ) -> Result<()> {
     let freq = start_upgrade(db)?;
-    let sketcher = Sketcher::for_config(config);
-    while !upgrade_chunk(db, config, banding, (&freq, &sketcher), chunk)? {}
+    let signing = (
+        &freq,
+        &Sketcher::for_config(config),
+        &Analyzers::new(config.language),
+    );
+    while !upgrade_chunk(db, config, banding, signing, chunk)? {}
     Ok(())
 }
 
@@ -69,7 +74,7 @@ pub(super) fn upgrade_chunk(
     db: &Database,
     config: &Config,
     banding: &Banding,
-    (freq, sketcher): (&DocFreq, &Sketcher),
+    (freq, sketcher, analyzers): (&DocFreq, &Sketcher, &Analyzers),
     chunk: usize,
 ) -> Result<bool> {
     let txn = db.begin_write()?;
@@ -85,7 +90,7 @@ pub(super) fn upgrade_chunk(
         let after = records.last().and_then(|&(last, _)| last.checked_add(1));
         let mut evidence = txn.open_table(EVIDENCE)?;
         let mut bands = txn.open_multimap_table(BANDS)?;
-        let analyses = analyze_stored(&records, config);
+        let analyses = analyze_stored(analyzers, &records);
         for ((seq, mut record), analysis) in records.into_iter().zip(analyses) {
             let features = features(&analysis.text, &analysis.terms, config, freq);
             record.signature = sketcher.sketch(&features);
