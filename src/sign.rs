@@ -79,6 +79,7 @@ pub(crate) fn analyze_with(
 
 /// Tokenizes texts that are normalized already (stored records) in parallel, in input order,
 /// exactly as [`analyze_with`] tokenizes after normalizing.
+#[cfg(feature = "index")]
 pub(crate) fn analyze_normalized(analyzers: &Analyzers, texts: &[&str]) -> Vec<Analysis> {
     texts
         .par_iter()
