@@ -207,7 +207,7 @@ impl Sketcher {
         let k = values.len();
         let filled = |j: usize| bins[j] != u64::MAX;
         let count = bins.iter().filter(|&&v| v != u64::MAX).count();
-        // With f filled bins an empty one probes k / f bins on average: past √k empty ones,
+        // With f filled bins an empty one probes k / f bins on average: below √k filled bins,
         // looking each filled bin up in the first-reach table (f per empty bin) is cheaper.
         if count * count < k && k <= MAX_FIRST_REACH_BINS {
             let table = self
@@ -463,16 +463,17 @@ mod tests {
     /// bins past the first-reach table) to nearly full, on both sides of √k filled bins.
     #[test]
     fn tabled_densification_equals_hashed_probes() {
-        for (k, n) in [
+        let cases = [
             (256, 1),
             (256, 3),
             (256, 15),
             (256, 16),
             (256, 40),
             (256, 400),
-        ]
-        .into_iter()
-        .chain([(16, 1), (16, 3), (4, 1), (1024, 2), (2048, 2)])
+        ];
+        for (k, n) in cases
+            .into_iter()
+            .chain([(16, 1), (16, 3), (4, 1), (1024, 2), (2048, 2)])
         {
             densified_as_probing(k, n);
         }
@@ -481,22 +482,20 @@ mod tests {
     /// Checks [`tabled_densification_equals_hashed_probes`] for `n` features in `k` bins.
     fn densified_as_probing(k: usize, n: u64) {
         let s = Sketcher::new(k, 11, 1.0);
-        {
-            let features = set(0..n, 1.0);
-            let mut bins = Vec::new();
-            let signature = s.sketch_with(&mut bins, |b| {
-                for &(hash, weight) in &features {
-                    b.add(hash, weight);
-                }
-            });
-            let filled = |j: usize| bins[j] != u64::MAX;
-            for i in (0..k).filter(|&i| !filled(i)) {
-                let j = (1..)
-                    .map(|attempt| probe(s.seed, k, i, attempt))
-                    .find(|&j| filled(j))
-                    .unwrap();
-                assert_eq!(signature.values[i], bins[j] as u32, "k={k} n={n} bin {i}");
+        let features = set(0..n, 1.0);
+        let mut bins = Vec::new();
+        let signature = s.sketch_with(&mut bins, |b| {
+            for &(hash, weight) in &features {
+                b.add(hash, weight);
             }
+        });
+        let filled = |j: usize| bins[j] != u64::MAX;
+        for i in (0..k).filter(|&i| !filled(i)) {
+            let j = (1..)
+                .map(|attempt| probe(s.seed, k, i, attempt))
+                .find(|&j| filled(j))
+                .unwrap();
+            assert_eq!(signature.values[i], bins[j] as u32, "k={k} n={n} bin {i}");
         }
     }
 
