@@ -88,7 +88,7 @@ impl Classes {
     /// similarity judges by.
     pub(super) fn of_features(sketches: &Sketches, features: &FeatureSets) -> Result<Classes> {
         let evidence = |doc: u32| -> Result<(Vec<Feature>, Vec<Slot>)> {
-            let (_, slots) = sketches.evidence(doc)?;
+            let slots = sketches.slots(doc)?;
             Ok((features.get(doc)?.into_owned(), slots.into_owned()))
         };
         let docs: Vec<u32> = (0..sketches.n as u32).collect();

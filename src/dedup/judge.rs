@@ -273,11 +273,11 @@ fn judge_exactly(
     } else {
         Held::merged(&own, own_size)
     };
-    let (_, own_slots) = sketches.evidence(shared)?;
+    let own_slots = sketches.slots(shared)?;
     for (&(a, b), similarity) in pairs.iter().zip(similarities) {
         let other = if a == shared { b } else { a };
         let (other_features, other_size) = features.get_sized(other)?;
-        let (_, other_slots) = sketches.evidence(other)?;
+        let other_slots = sketches.slots(other)?;
         let slots = if a == shared {
             (&*own_slots, &*other_slots)
         } else {

@@ -21,6 +21,7 @@ use crate::contrast::contrasted;
 use crate::error::Result;
 use crate::features::Feature;
 use crate::runner::write::PairLevels;
+use crate::signature::Signature;
 use crate::similarity::{Evidence, story_of};
 use crate::verdict::{self, Level, Window};
 
@@ -60,7 +61,7 @@ impl Levels {
         sketches: &Sketches,
         candidates: &Candidates,
         (features, classes): (&FeatureSets, &Classes),
-        edges: Vec<Link>,
+        mut edges: Vec<Link>,
     ) -> Result<(Vec<Link>, Levels)> {
         const NONE: u32 = u32::MAX;
         // The documents in verified pairs, numbered, and their neighbours' classes.
@@ -116,26 +117,30 @@ impl Levels {
             .iter()
             .map(|&(a, b, _)| (slot[a as usize], slot[b as usize]))
             .collect();
+        // The story score reads features and slots only; the signatures may be released.
+        let no_signature = Signature {
+            values: Vec::new(),
+            weight: 0.0,
+        };
         let score = |&(i, j): &(u32, u32)| {
             let (a, b) = (docs[i as usize], docs[j as usize]);
-            let (signature_a, slots_a) = sketches.evidence(a)?;
-            let (signature_b, slots_b) = sketches.evidence(b)?;
-            let evidence = |i: u32, signature, slots| Evidence {
+            let (slots_a, slots_b) = (sketches.slots(a)?, sketches.slots(b)?);
+            let evidence = |i: u32, slots| Evidence {
                 features: &story[alike.of(i) as usize],
-                signature,
+                signature: &no_signature,
                 slots,
             };
             Ok(story_of(
                 config,
-                &evidence(i, &signature_a, &slots_a),
-                &evidence(j, &signature_b, &slots_b),
+                &evidence(i, &slots_a),
+                &evidence(j, &slots_b),
             ))
         };
         let scores = judge_pairs(&alike, &numbered_pairs, &mut AHashMap::new(), |pairs| {
             pairs.par_iter().map(score).collect()
         })?;
         drop(numbered_pairs);
-        let judged = edges
+        let verdicts: Vec<Option<(f64, Level)>> = edges
             .par_iter()
             .zip(scores)
             .map(|(&(a, b, similarity), score)| {
@@ -143,10 +148,21 @@ impl Levels {
                 let evidence = window.evidence(score, time(a), time(b));
                 verdict::level(similarity, evidence, config.threshold)
                     .filter(|&level| level >= config.level)
-                    .map(|level| ((a, b, similarity), (a, b, score, level)))
+                    .map(|level| (score, level))
             })
-            .collect::<Vec<_>>();
-        let (edges, judged) = judged.into_iter().flatten().unzip();
+            .collect();
+        // The pairs at the level asked, filtered in place: a crowd has millions.
+        let mut judged = Vec::with_capacity(verdicts.iter().flatten().count());
+        judged.extend(
+            edges
+                .iter()
+                .zip(&verdicts)
+                .filter_map(|(&(a, b, _), verdict)| {
+                    verdict.map(|(score, level)| (a, b, score, level))
+                }),
+        );
+        let mut verdict = verdicts.iter();
+        edges.retain(|_| verdict.next().is_some_and(Option::is_some));
         Ok((edges, Levels { judged }))
     }
 

@@ -170,6 +170,7 @@ impl Dedup {
                     && self.keep == Keep::First
                     && featureless_pairs(&sketches, self.keep).is_empty() =>
             {
+                sketches.release_signatures();
                 let config = self.exact_config();
                 let Streaming { judging, decisions } =
                     Streaming::new(config, &freq, &signing, &sketches, pairs);
@@ -186,6 +187,7 @@ impl Dedup {
             candidates => candidates,
         };
         let (edges, mut levels) = if exact {
+            sketches.release_signatures();
             let features =
                 self.exact_features(paths, &freq, &signing, &mut sketches, &candidates, observer)?;
             let classes = Classes::of_features(&sketches, &features)?;

@@ -45,8 +45,30 @@ pub(super) enum Store {
 }
 
 impl Sketches {
+    /// Document `i`'s fact slots (none without the fact check): borrowed from memory, or read
+    /// from the spill file. Exact verification needs only these of the sketches.
+    pub(super) fn slots(&self, i: u32) -> Result<Cow<'_, [Slot]>> {
+        match &self.store {
+            Store::Memory { slots, .. } => Ok(Cow::Borrowed(
+                slots.get(i as usize).map_or(&[][..], Vec::as_slice),
+            )),
+            Store::Disk(spilled) => Ok(Cow::Owned(spilled.table.get(i)?.1)),
+        }
+    }
+
+    /// Frees the in-memory signatures once the candidates are found, when the pairs are
+    /// verified exactly: that judgement reads features and slots only, and the signatures
+    /// (`4 K` bytes a document) are most of what the sketches hold. [`Sketches::evidence`]
+    /// must not be called afterwards.
+    pub(super) fn release_signatures(&mut self) {
+        if let Store::Memory { signatures, .. } = &mut self.store {
+            *signatures = Vec::new();
+        }
+    }
+
     /// Document `i`'s signature and fact slots (none without the fact check): borrowed from
-    /// memory, or read from the spill file.
+    /// memory, or read from the spill file. For estimated verification, before
+    /// [`Sketches::release_signatures`].
     pub(super) fn evidence(&self, i: u32) -> Result<(Cow<'_, Signature>, Cow<'_, [Slot]>)> {
         match &self.store {
             Store::Memory { signatures, slots } => Ok((
