@@ -505,7 +505,7 @@ fn write_wire(path: &std::path::Path) -> String {
 /// and `--pairs` replaced it, and `cluster`, `matrix`, `pairs` and `report --html` overwrote it
 /// silently, through a symbolic link too.
 #[test]
-fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
+fn finding_1_an_output_that_is_an_input_is_refused_and_the_input_kept() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
     let text = write_wire(&input);
@@ -545,7 +545,7 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
 /// Regression: `dedup` truncated `-o` and `--removed` before reading any input, so a failing
 /// run wiped the previous good output.
 #[test]
-fn a_failing_run_keeps_the_previous_outputs_and_leaves_no_partial_file() {
+fn finding_2_a_failing_run_keeps_the_previous_outputs_and_leaves_no_partial_file() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
     write_wire(&input);
@@ -586,7 +586,7 @@ fn a_failing_run_keeps_the_previous_outputs_and_leaves_no_partial_file() {
 
 /// Regression: `-o -` wrote a file named `-` instead of standard output.
 #[test]
-fn dash_as_an_output_is_standard_output() {
+fn finding_17_dash_as_an_output_is_standard_output() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
     write_wire(&input);
@@ -617,7 +617,7 @@ fn dash_as_an_output_is_standard_output() {
 /// Regression: every I/O error printed its cause twice ("File exists (os error 17): File
 /// exists (os error 17)").
 #[test]
-fn an_io_error_prints_its_cause_once_with_the_path() {
+fn finding_16_an_io_error_prints_its_cause_once_with_the_path() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("index-file");
     std::fs::write(&file, "").unwrap();
@@ -647,7 +647,7 @@ fn an_io_error_prints_its_cause_once_with_the_path() {
 
 /// Regression: `-j` had no upper bound, and `-j 100000` spawned threads until killed.
 #[test]
-fn an_absurd_thread_count_is_lowered_with_a_note() {
+fn finding_7_an_absurd_thread_count_is_lowered_with_a_note() {
     let run = storyprint()
         .args(["cluster", "--format", "tsv", "-j", "100000"])
         .arg(examples())
@@ -658,11 +658,42 @@ fn an_absurd_thread_count_is_lowered_with_a_note() {
     assert!(stderr.contains("-j 100000 lowered to"), "{stderr}");
 }
 
+/// Regression: directory walks followed symbolic links without loop detection: one `self -> .`
+/// link read each file 41 times as separate documents, and two such links ran without end.
+/// Each directory is now walked once, and the links back are named in a note.
+#[cfg(unix)]
+#[test]
+fn finding_5_symlink_loops_are_walked_once_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::copy(example("port-deal.txt"), dir.path().join("a.txt")).unwrap();
+    std::fs::copy(example("port-deal.txt"), sub.join("b.txt")).unwrap();
+    std::os::unix::fs::symlink(".", dir.path().join("self")).unwrap();
+    std::os::unix::fs::symlink("..", sub.join("up")).unwrap();
+    let run = storyprint()
+        .args(["cluster", "--format", "tsv"])
+        .arg(dir.path())
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "doc\tcluster\na.txt\t0\nsub/b.txt\t0\n"
+    );
+    for link in ["self", "sub/up"] {
+        let note = format!("{link}: a link to a directory already walked");
+        assert!(stderr.contains(&note), "{stderr}");
+    }
+}
+
 /// Regression: a FIFO met while walking a directory blocked forever; one named directly is
 /// read once, as a stream, and `dedup` (which reads twice) refuses it.
 #[cfg(unix)]
 #[test]
-fn a_fifo_is_skipped_in_a_walk_and_read_once_when_named() {
+fn finding_6_a_fifo_is_skipped_in_a_walk_and_read_once_when_named() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(example("port-deal.txt"), dir.path().join("a.txt")).unwrap();
     let fifo = dir.path().join("pipe.txt");
@@ -704,7 +735,7 @@ fn a_fifo_is_skipped_in_a_walk_and_read_once_when_named() {
 /// escape sequences raw, and `dedup --removed`/`--pairs` wrote ids with tabs or newlines raw,
 /// breaking the TSV.
 #[test]
-fn ids_with_control_characters_are_escaped_on_terminals_and_in_tsv() {
+fn finding_15_ids_with_control_characters_are_escaped_on_terminals_and_in_tsv() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
     let story = "The central bank raised its key interest rate by half a point on Tuesday, \
@@ -754,7 +785,7 @@ fn ids_with_control_characters_are_escaped_on_terminals_and_in_tsv() {
 /// Regression: an id that is an object, array, null or boolean silently became `file:line`
 /// (`dedup` completes records on its own path, so it is checked as well as `cluster`).
 #[test]
-fn an_id_that_is_not_text_is_a_warning_naming_file_and_line() {
+fn finding_19_an_id_that_is_not_text_is_a_warning_naming_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
     std::fs::write(
@@ -786,7 +817,7 @@ fn an_id_that_is_not_text_is_a_warning_naming_file_and_line() {
 /// Regression: two byte-identical documents of only punctuation or only emoji scored 0.0 and
 /// both survived `dedup`, with no word said.
 #[test]
-fn documents_without_features_are_named_in_a_warning() {
+fn finding_18_documents_without_features_are_named_in_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
     std::fs::write(
@@ -829,7 +860,7 @@ fn documents_without_features_are_named_in_a_warning() {
 /// of a featureless text are now duplicates (similarity 1), for both keep rules, in memory
 /// and spilled, estimated and exact.
 #[test]
-fn copies_of_a_featureless_text_are_removed_by_dedup() {
+fn finding_18_copies_of_a_featureless_text_are_removed_by_dedup() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
     std::fs::write(
@@ -881,7 +912,7 @@ fn copies_of_a_featureless_text_are_removed_by_dedup() {
 /// Regression: `matrix` on a large input headed silently toward a dense output of many GB.
 /// Past 2,000 documents it needs `--force`; `--sparse` gives the entries above a floor.
 #[test]
-fn a_large_matrix_needs_force_and_a_sparse_one_does_not() {
+fn finding_8_a_large_matrix_needs_force_and_a_sparse_one_does_not() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("many.jsonl");
     let mut rng = util::Rng(5);

@@ -504,7 +504,7 @@ fn answers_as_its_fixture(fixture: &Path, least: f64) {
 /// Regression: one flipped byte in `index.redb` made `check` and `index verify` panic inside
 /// redb and exit 101. Every damaged copy must give 0, 1 or 2.
 #[test]
-fn a_flipped_byte_anywhere_never_crashes_check_or_verify() {
+fn finding_4_a_flipped_byte_anywhere_never_crashes_check_or_verify() {
     let dir = tempfile::tempdir().unwrap();
     let index = dir.path().join("idx");
     stdout_of(
@@ -544,7 +544,7 @@ fn a_flipped_byte_anywhere_never_crashes_check_or_verify() {
 
 /// Regression: a 0-byte or foreign `index.redb` was taken for a new, empty index.
 #[test]
-fn an_empty_or_foreign_index_file_is_refused_and_left_alone() {
+fn finding_4_an_empty_or_foreign_index_file_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     for (name, bytes) in [
         ("empty", &b""[..]),

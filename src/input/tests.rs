@@ -34,7 +34,7 @@ fn directories_are_walked_in_sorted_order_with_relative_ids() {
 /// was too long), and two such links never ended.
 #[cfg(unix)]
 #[test]
-fn a_symlink_loop_is_walked_once() {
+fn finding_5_a_symlink_loop_is_walked_once() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a.txt", b"first");
     write(dir.path(), "sub/b.txt", b"second");
@@ -131,7 +131,7 @@ fn an_id_that_is_not_text_is_named_by_its_place_with_a_warning() {
 /// still decompress, then a warning at the line where it stops. zstd decodes whole blocks
 /// (up to 128 KiB of text) only, so the lines of the block the cut falls in are lost.
 #[test]
-fn truncated_compressed_files_give_the_lines_before_the_cut() {
+fn finding_19_truncated_compressed_files_give_the_lines_before_the_cut() {
     let dir = tempfile::tempdir().unwrap();
     let mut state = 1u64;
     let mut word = || {
