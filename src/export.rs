@@ -22,6 +22,14 @@
 //! [`Signer`] makes the same rows from texts in memory (the Python package's
 //! `Fingerprinter.signatures`), and [`evidence`] reads a row back for verification.
 //!
+//! Judging pairs at a level (`dedup` above `related`) takes the exact feature sets, which
+//! [`Signer::features`] gives as rows of one `features` column
+//! (`list<struct<hash: uint64, weight: float64>>`, sorted by hash). A job that has them pairs
+//! rows to [`Signer::exact_similarities`], contrasts a document with its candidates'
+//! ([`Signer::contrasted`]) and takes the story score and level of its verified pairs
+//! ([`Signer::levels`]): the judgements `dedup` makes, step by step, on rows another engine
+//! holds.
+//!
 //! Clusters file: `doc_id` (string), `cluster_id` (string: the id of the first document of
 //! its connected component, in input order), `kept` (bool).
 
@@ -31,7 +39,7 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, UInt32Type, UInt64Type};
 use arrow_array::{
-    ArrayRef, Float64Array, ListArray, RecordBatch, StringArray, StructArray, UInt32Array,
+    Array, ArrayRef, Float64Array, ListArray, RecordBatch, StringArray, StructArray, UInt32Array,
     UInt64Array,
 };
 use arrow_buffer::OffsetBuffer;
@@ -40,8 +48,9 @@ use parquet::file::metadata::KeyValue;
 use rayon::prelude::*;
 
 use crate::config::{Config, Weighting};
+use crate::contrast::contrasted;
 use crate::error::{Error, Result};
-use crate::features::{DocFreq, Slot};
+use crate::features::{DocFreq, Feature, Slot};
 use crate::input::{InputOptions, Reader, Record};
 use crate::lsh::{Banding, Scan};
 use crate::output::parquet::{BATCH_ROWS, close, open, parquet_error};
@@ -49,6 +58,8 @@ use crate::pool::Pool;
 use crate::runner::{Dedup, Summary};
 use crate::sign::Signing;
 use crate::signature::{Signature, SignatureParams};
+use crate::similarity::{Evidence, similarity_of, story_of};
+use crate::verdict::{Level, level};
 
 /// Writes every document's signature, band keys and fact slots to `out` (see the module
 /// docs); returns the number of documents. With IDF weighting the inputs are read twice
@@ -235,6 +246,241 @@ impl Signer {
     }
 }
 
+/// Exact verification and the story score, row by row: what a job that holds the rows in
+/// another engine (the Spark example) calls to judge pairs as `dedup` judges them.
+impl Signer {
+    /// The exact feature sets of `texts` weighted by `freq`, as `dedup` verifies them: one
+    /// `features` column.
+    pub fn features(&self, freq: &DocFreq, texts: &[&str]) -> Result<RecordBatch> {
+        let signing = &self.signing;
+        let sets: Vec<Vec<Feature>> = texts
+            .par_iter()
+            .map_init(
+                || signing.analyzer(),
+                |analyzer, text| signing.exact_features(analyzer, freq, text),
+            )
+            .collect();
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "features",
+            list_of(DataType::Struct(feature_fields())),
+            false,
+        )]));
+        RecordBatch::try_new(schema, vec![feature_column(&sets)?])
+            .map_err(|e| Error::Export(e.to_string()))
+    }
+
+    /// The exact similarity of row `i` of `left` with row `i` of `right` (rows with
+    /// `features` and `fact_slots` columns), as `dedup` verifies a candidate pair.
+    pub fn exact_similarities(&self, left: &RecordBatch, right: &RecordBatch) -> Result<Vec<f64>> {
+        let config = Config {
+            exact: true,
+            ..self.config().clone()
+        };
+        self.pairwise(left, right, |a, b| similarity_of(&config, a, b))
+    }
+
+    /// Each row's `features` contrasted with its `neighbours` (a list of feature sets: the
+    /// documents it is a candidate pair with, [`crate::contrast`]): one `features` column.
+    pub fn contrasted(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        let own = features_of(batch, "features")?;
+        let lists = list_column(batch, "neighbours")?;
+        let neighbours = (0..batch.num_rows())
+            .map(|row| feature_lists(&lists.value(row), "neighbours"))
+            .collect::<Result<Vec<_>>>()?;
+        let sets: Vec<Vec<Feature>> = own
+            .par_iter()
+            .zip(&neighbours)
+            .map(|(own, near)| contrasted(own, near.iter().map(Vec::as_slice)))
+            .collect();
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "features",
+            list_of(DataType::Struct(feature_fields())),
+            false,
+        )]));
+        RecordBatch::try_new(schema, vec![feature_column(&sets)?])
+            .map_err(|e| Error::Export(e.to_string()))
+    }
+
+    /// The story score and level of verified pairs: row `i` of `left` with row `i` of
+    /// `right` (rows with contrasted `features` and `fact_slots`), whose similarity is
+    /// `similarities[i]`; the level is `None` below the threshold.
+    pub fn levels(
+        &self,
+        left: &RecordBatch,
+        right: &RecordBatch,
+        similarities: &[f64],
+    ) -> Result<Vec<(f64, Option<Level>)>> {
+        if similarities.len() != left.num_rows() {
+            return Err(Error::Config(format!(
+                "{} similarities for {} pairs",
+                similarities.len(),
+                left.num_rows()
+            )));
+        }
+        let config = Config {
+            exact: true,
+            ..self.config().clone()
+        };
+        let stories = self.pairwise(left, right, |a, b| story_of(&config, a, b))?;
+        Ok(stories
+            .into_iter()
+            .zip(similarities)
+            .map(|(story, &similarity)| (story, level(similarity, story, config.threshold)))
+            .collect())
+    }
+
+    /// `judge` of row `i` of `left` with row `i` of `right`, both rows with `features` and
+    /// `fact_slots`, in parallel.
+    fn pairwise(
+        &self,
+        left: &RecordBatch,
+        right: &RecordBatch,
+        judge: impl Fn(&Evidence<'_>, &Evidence<'_>) -> f64 + Sync,
+    ) -> Result<Vec<f64>> {
+        if left.num_rows() != right.num_rows() {
+            return Err(Error::Config(format!(
+                "{} rows on the left, {} on the right",
+                left.num_rows(),
+                right.num_rows()
+            )));
+        }
+        let (features_a, features_b) = (
+            features_of(left, "features")?,
+            features_of(right, "features")?,
+        );
+        let (slots_a, slots_b) = (slots_of(left)?, slots_of(right)?);
+        // Exact judgements read features and slots only.
+        let no_signature = Signature {
+            values: Vec::new(),
+            weight: 0.0,
+        };
+        Ok((0..left.num_rows())
+            .into_par_iter()
+            .map(|i| {
+                let evidence = |features, slots| Evidence {
+                    features,
+                    signature: &no_signature,
+                    slots,
+                };
+                judge(
+                    &evidence(&features_a[i], &slots_a[i]),
+                    &evidence(&features_b[i], &slots_b[i]),
+                )
+            })
+            .collect())
+    }
+}
+
+/// The fields of a weighted feature.
+fn feature_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("hash", DataType::UInt64, false),
+        Field::new("weight", DataType::Float64, false),
+    ])
+}
+
+/// A `features` column of `sets`.
+fn feature_column(sets: &[Vec<Feature>]) -> Result<ArrayRef> {
+    let mut offsets = Vec::with_capacity(sets.len() + 1);
+    offsets.push(0);
+    let (mut hashes, mut weights) = (Vec::new(), Vec::new());
+    for set in sets {
+        for &(hash, weight) in set {
+            hashes.push(hash);
+            weights.push(weight);
+        }
+        offsets.push(offset(hashes.len())?);
+    }
+    let items = StructArray::try_new(
+        feature_fields(),
+        vec![
+            Arc::new(UInt64Array::from(hashes)),
+            Arc::new(Float64Array::from(weights)),
+        ],
+        None,
+    )
+    .map_err(|e| Error::Export(e.to_string()))?;
+    list(offsets, Arc::new(items))
+}
+
+/// The list column `name` of `batch`.
+fn list_column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ListArray> {
+    batch
+        .column_by_name(name)
+        .ok_or_else(|| Error::Config(format!("no {name:?} column in the rows")))?
+        .as_list_opt::<i32>()
+        .ok_or_else(|| wrong_column(name))
+}
+
+/// The error of a column that is not of the type its name says.
+fn wrong_column(name: &str) -> Error {
+    Error::Config(format!("column {name:?} is not as storyprint writes it"))
+}
+
+/// The feature sets of the `features`-typed list column `name`.
+fn features_of(batch: &RecordBatch, name: &str) -> Result<Vec<Vec<Feature>>> {
+    feature_lists(list_column(batch, name)?, name)
+}
+
+/// The feature sets of a list of `struct<hash, weight>` (the column `name`).
+fn feature_lists(lists: &dyn Array, name: &str) -> Result<Vec<Vec<Feature>>> {
+    let lists = lists
+        .as_list_opt::<i32>()
+        .ok_or_else(|| wrong_column(name))?;
+    let items = lists
+        .values()
+        .as_struct_opt()
+        .ok_or_else(|| wrong_column(name))?;
+    let hashes = items
+        .column(0)
+        .as_primitive_opt::<UInt64Type>()
+        .ok_or_else(|| wrong_column(name))?;
+    let weights = items
+        .column(1)
+        .as_primitive_opt::<Float64Type>()
+        .ok_or_else(|| wrong_column(name))?;
+    Ok(lists
+        .offsets()
+        .windows(2)
+        .map(|w| {
+            let (from, to) = (w[0] as usize, w[1] as usize);
+            hashes.values()[from..to]
+                .iter()
+                .copied()
+                .zip(weights.values()[from..to].iter().copied())
+                .collect()
+        })
+        .collect())
+}
+
+/// The fact slots of each row of `batch`'s `fact_slots` column.
+fn slots_of(batch: &RecordBatch) -> Result<Vec<Vec<Slot>>> {
+    let lists = list_column(batch, "fact_slots")?;
+    let items = lists
+        .values()
+        .as_struct_opt()
+        .ok_or_else(|| wrong_column("fact_slots"))?;
+    let part = |i: usize| {
+        items
+            .column(i)
+            .as_primitive_opt::<UInt64Type>()
+            .ok_or_else(|| wrong_column("fact_slots"))
+    };
+    let (contexts, numbers) = (part(0)?, part(1)?);
+    Ok(lists
+        .offsets()
+        .windows(2)
+        .map(|w| {
+            let (from, to) = (w[0] as usize, w[1] as usize);
+            contexts.values()[from..to]
+                .iter()
+                .copied()
+                .zip(numbers.values()[from..to].iter().copied())
+                .collect()
+        })
+        .collect())
+}
+
 /// A list column's offset: `at` items before the row's end.
 fn offset(at: usize) -> Result<i32> {
     i32::try_from(at).map_err(|e| Error::Export(e.to_string()))
@@ -265,54 +511,30 @@ fn slot_fields() -> Fields {
 /// `fact_slots` columns of signatures rows (a file's, or [`Signer::batch`]'s), to judge pairs
 /// with [`crate::similarity::estimated_similarity`].
 pub fn evidence(batch: &RecordBatch) -> Result<Vec<(Signature, Vec<Slot>)>> {
-    let column = |name: &str| {
-        batch
-            .column_by_name(name)
-            .ok_or_else(|| Error::Config(format!("no {name:?} column in the signatures")))
-    };
-    let wrong = |name: &str| {
-        Error::Config(format!(
-            "column {name:?} is not as a signatures file has it"
-        ))
-    };
-    let signatures = column("signature")?
-        .as_list_opt::<i32>()
-        .ok_or_else(|| wrong("signature"))?;
-    let weights = column("weight")?
+    let signatures = list_column(batch, "signature")?;
+    let weights = batch
+        .column_by_name("weight")
+        .ok_or_else(|| Error::Config("no \"weight\" column in the rows".into()))?
         .as_primitive_opt::<Float64Type>()
-        .ok_or_else(|| wrong("weight"))?;
-    let slots = column("fact_slots")?
-        .as_list_opt::<i32>()
-        .ok_or_else(|| wrong("fact_slots"))?;
-    let mut rows = Vec::with_capacity(batch.num_rows());
-    for row in 0..batch.num_rows() {
-        let values = signatures.value(row);
-        let values = values
-            .as_primitive_opt::<UInt32Type>()
-            .ok_or_else(|| wrong("signature"))?;
-        let doc_slots = slots.value(row);
-        let doc_slots = doc_slots
-            .as_struct_opt()
-            .ok_or_else(|| wrong("fact_slots"))?;
-        let part = |i: usize| {
-            doc_slots
-                .column(i)
-                .as_primitive_opt::<UInt64Type>()
-                .ok_or_else(|| wrong("fact_slots"))
-        };
-        let (contexts, numbers) = (part(0)?, part(1)?);
-        let signature = Signature {
-            values: values.values().to_vec(),
-            weight: weights.value(row),
-        };
-        let slots = contexts
-            .values()
-            .iter()
-            .copied()
-            .zip(numbers.values().iter().copied());
-        rows.push((signature, slots.collect()));
-    }
-    Ok(rows)
+        .ok_or_else(|| wrong_column("weight"))?;
+    let values = signatures
+        .values()
+        .as_primitive_opt::<UInt32Type>()
+        .ok_or_else(|| wrong_column("signature"))?;
+    let slots = slots_of(batch)?;
+    Ok(signatures
+        .offsets()
+        .windows(2)
+        .zip(slots)
+        .enumerate()
+        .map(|(row, (w, slots))| {
+            let signature = Signature {
+                values: values.values()[w[0] as usize..w[1] as usize].to_vec(),
+                weight: weights.value(row),
+            };
+            (signature, slots)
+        })
+        .collect())
 }
 
 /// Streams the inputs in chunks of [`BATCH_ROWS`] records (skipped documents are skipped, as

@@ -1,6 +1,7 @@
-"""`storyprint dedup --level related` as a PySpark job: the same removals, computed by Spark.
+"""`storyprint dedup` as a PySpark job: the same removals, computed by Spark.
 
-    python spark_dedup.py INPUT OUTPUT [--threshold T] [--preset classic] [--master local[2]]
+    python spark_dedup.py INPUT OUTPUT [--threshold T] [--preset classic]
+                          [--level copy|rewrite|related] [--master local[2]]
     spark-submit --master URL spark_dedup.py INPUT OUTPUT ...          (on a cluster)
 
 INPUT is a JSONL file (plain or .gz), a Parquet file, or a directory of them (walked in
@@ -12,14 +13,20 @@ sorted order, as the command walks it); documents are numbered in input order. T
 3. candidates by joining documents on their band keys (a bucket of more than 256 documents
    pairs its first document with the others only, as the library does), kept when they collide
    in at least `min_hits` bands;
-4. verification with `Fingerprinter.similarities`, the judgement `storyprint dedup` makes;
+4. verification, the judgement `storyprint dedup` makes: at `--level related` (and at the
+   classic preset) by the similarity estimated from the signatures
+   (`Fingerprinter.similarities`); above it (the defaults: `copy`) exactly, from the feature
+   sets (`Fingerprinter.features`, `exact_similarities`), and then each verified pair's story
+   score and level: each document in a verified pair has its features contrasted with those of
+   every document it is a candidate pair with (`contrasted`), and a pair counts when its level
+   (`levels`) is the one asked or above;
 5. connected components of the verified pairs by label propagation, and in each component the
    keep rule of `dedup --keep first`: a document is removed when it has a verified pair with a
    document already kept, in favour of the most similar one (ties: the earlier).
 
 OUTPUT gets `kept/` (the kept records in input order: the original lines of JSONL input, the
 original rows of Parquet input) and `removals/` (Parquet: `removed_id`, `kept_id`,
-`similarity`). Documents without features (only punctuation or stop words) are kept: the
+`similarity`, and above `related` the pair's `story` score and `level`). Documents without features (only punctuation or stop words) are kept: the
 command's pairing of their copies by normalized text is not done here.
 """
 
@@ -59,6 +66,11 @@ def arguments():
     parser.add_argument("output")
     parser.add_argument("--threshold", "-t", type=float)
     parser.add_argument("--preset", choices=["default", "classic"])
+    parser.add_argument(
+        "--level",
+        choices=["copy", "rewrite", "related"],
+        help="the lowest level removed (default: dedup's, copy; related at the classic preset)",
+    )
     parser.add_argument("--id-field", default="id")
     parser.add_argument("--text-field", default="text")
     parser.add_argument("--master", help="Spark master (default: spark-submit's, else local[*])")
@@ -154,19 +166,93 @@ SPARK_TYPES = {
     "signature": pa.list_(pa.int64()),
     "band_keys": pa.list_(pa.int64()),
     "fact_slots": pa.list_(pa.struct([("context", pa.int64()), ("number", pa.int64())])),
+    "features": pa.list_(pa.struct([("hash", pa.int64()), ("weight", pa.float64())])),
 }
 ARROW_TYPES = {
     "signature": pa.list_(pa.uint32()),
     "band_keys": pa.list_(pa.uint64()),
     "fact_slots": pa.list_(pa.struct([("context", pa.uint64()), ("number", pa.uint64())])),
+    "features": pa.list_(pa.struct([("hash", pa.uint64()), ("weight", pa.float64())])),
 }
+FEATURES = "array<struct<hash:long,weight:double>>"
+# The levels, from the least alike.
+LEVELS = ["related", "rewrite", "copy"]
+
+
+def rows_of(batch, columns, side=None):
+    """A batch of `columns` of `batch` (named `NAME_side` there), cast back to the library's
+    unsigned types, for the Fingerprinter."""
+    name = (lambda c: f"{c}_{side}") if side else (lambda c: c)
+    return pa.RecordBatch.from_arrays(
+        [signed(batch.column(name(c)), ARROW_TYPES[c]) for c in columns], names=list(columns)
+    )
+
+
+def judged_levels(signatures, candidates, edges, sides, worker_fingerprinter, level):
+    """The verified pairs `edges` whose level is `level` or above, with their story score and
+    level: each document in a verified pair gets its features contrasted with those of every
+    document it is a candidate pair with, as dedup contrasts them."""
+    involved = edges.select(F.col("a").alias("doc")).union(edges.select(F.col("b").alias("doc"))).distinct()
+    near = candidates.union(candidates.select(F.col("b").alias("a"), F.col("a").alias("b")))
+    neighbours = (
+        near.join(involved.withColumnRenamed("doc", "a"), "a")
+        .join(signatures.select(F.col("doc").alias("b"), F.col("features").alias("other")), "b")
+        .groupBy("a")
+        .agg(F.collect_list("other").alias("neighbours"))
+        .join(signatures.select(F.col("doc").alias("a"), "features", "fact_slots"), "a")
+    )
+    neighbour_types = {"neighbours": pa.list_(ARROW_TYPES["features"]), **ARROW_TYPES}
+
+    def contrast(batches):
+        local = worker_fingerprinter()
+        for batch in batches:
+            rows = pa.RecordBatch.from_arrays(
+                [signed(batch.column(c), neighbour_types[c]) for c in ("features", "neighbours")],
+                names=["features", "neighbours"],
+            )
+            story = local.contrasted(rows).column(0)
+            yield pa.RecordBatch.from_arrays(
+                [batch.column("a"), signed(story, SPARK_TYPES["features"]), batch.column("fact_slots")],
+                names=["doc", "features", "fact_slots"],
+            )
+
+    contrasted = neighbours.mapInArrow(
+        contrast, f"doc long, features {FEATURES}, fact_slots {SIGNATURES.split('fact_slots ')[1]}"
+    ).localCheckpoint()
+    lowest = LEVELS.index(level)
+
+    def judge(batches):
+        local = worker_fingerprinter()
+        for batch in batches:
+            left, right = (rows_of(batch, ["features", "fact_slots"], s) for s in "ab")
+            stories, levels = local.levels(left, right, batch.column("similarity").to_pylist())
+            counted = pa.array([lv is not None and LEVELS.index(lv) >= lowest for lv in levels])
+            yield pa.RecordBatch.from_arrays(
+                [
+                    batch.column("a").filter(counted),
+                    batch.column("b").filter(counted),
+                    batch.column("similarity").filter(counted),
+                    pa.array(stories).filter(counted),
+                    pa.array(levels, pa.string()).filter(counted),
+                ],
+                names=["a", "b", "similarity", "story", "level"],
+            )
+
+    return (
+        sides(contrasted, ["features", "fact_slots"])(edges)
+        .mapInArrow(judge, "a long, b long, similarity double, story double, level string")
+        .localCheckpoint()
+    )
 
 
 def main():
     args = arguments()
     started = time.perf_counter()
-    options = {"preset": args.preset, "threshold": args.threshold}
+    level = args.level or (None if args.preset == "classic" else _native.DEDUP_LEVEL)
+    options = {"preset": args.preset, "threshold": args.threshold, "level": level}
     fingerprinter = storyprint.Fingerprinter(**options)
+    # Above `related`, dedup verifies exactly and judges each pair's level.
+    judging = fingerprinter.level != "related"
     metadata = fingerprinter.metadata
     threshold = float(metadata["storyprint.threshold"])
     min_hits = int(metadata["storyprint.min_hits"])
@@ -235,21 +321,26 @@ def main():
         table, n = shared.value
         return storyprint.Fingerprinter(frequencies=table, documents=n, **options)
 
-    # 2. Signatures.
+    # 2. Signatures (and the exact feature sets, when judging levels).
     def sign(batches):
         local = worker_fingerprinter()
+        names = ["signature", "weight", "band_keys", "fact_slots"]
         for batch in batches:
             doc = batch.column("doc")
-            rows = local.signatures(batch.column("text").to_pylist(), ids=[str(d) for d in doc.to_pylist()])
+            texts = batch.column("text").to_pylist()
+            rows = local.signatures(texts, ids=[str(d) for d in doc.to_pylist()])
             columns = [doc] + [
                 rows.column(name) if name == "weight" else signed(rows.column(name), SPARK_TYPES[name])
-                for name in ("signature", "weight", "band_keys", "fact_slots")
+                for name in names
             ]
+            if judging:
+                columns.append(signed(local.features(texts).column(0), SPARK_TYPES["features"]))
             yield pa.RecordBatch.from_arrays(
-                columns, names=["doc", "signature", "weight", "band_keys", "fact_slots"]
+                columns, names=["doc"] + names + (["features"] if judging else [])
             )
 
-    signatures = docs.select("doc", "text").mapInArrow(sign, SIGNATURES).cache()
+    schema = SIGNATURES + (f", features {FEATURES}" if judging else "")
+    signatures = docs.select("doc", "text").mapInArrow(sign, schema).cache()
 
     # 3. Candidates: the pairs of each bucket (band, key), a pair key `a << 32 | b` each
     # (a < b), kept when they collide in at least min_hits bands.
@@ -274,19 +365,22 @@ def main():
         .select(F.shiftright("pair", 32).alias("a"), (F.col("pair") % 4294967296).alias("b"))
     )
 
-    # 4. Verification.
-    evidence = signatures.select("doc", "signature", "weight", "fact_slots")
-    side = lambda s: evidence.select(  # noqa: E731
-        F.col("doc").alias(s), *[F.col(c).alias(f"{c}_{s}") for c in ("signature", "weight", "fact_slots")]
-    )
-    joined = candidates.join(side("a"), "a").join(side("b"), "b")
+    # 4. Verification: by the estimate, or exactly.
+    def sides(table, columns):
+        """`table`'s `columns` for the pair's document `a` and for `b`, joined to pairs."""
+        side = lambda s: table.select(  # noqa: E731
+            F.col("doc").alias(s), *[F.col(c).alias(f"{c}_{s}") for c in columns]
+        )
+        return lambda pairs: pairs.join(side("a"), "a").join(side("b"), "b")
 
     def verify(batches):
         local = worker_fingerprinter()
         for batch in batches:
-            rows = []
-            for s in ("a", "b"):
-                rows.append(
+            if judging:
+                left, right = (rows_of(batch, ["features", "fact_slots"], s) for s in "ab")
+                similarity = pa.array(local.exact_similarities(left, right))
+            else:
+                left, right = (
                     pa.RecordBatch.from_arrays(
                         [
                             signed(batch.column(f"signature_{s}"), ARROW_TYPES["signature"]),
@@ -295,15 +389,20 @@ def main():
                         ],
                         names=["signature", "weight", "fact_slots"],
                     )
+                    for s in "ab"
                 )
-            similarity = pa.array(local.similarities(rows[0], rows[1]))
+                similarity = pa.array(local.similarities(left, right))
             verified = pc.greater_equal(similarity, threshold)
             yield pa.RecordBatch.from_arrays(
                 [batch.column("a").filter(verified), batch.column("b").filter(verified), similarity.filter(verified)],
                 names=["a", "b", "similarity"],
             )
 
+    evidence = ["features", "fact_slots"] if judging else ["signature", "weight", "fact_slots"]
+    joined = sides(signatures, evidence)(candidates)
     edges = joined.mapInArrow(verify, "a long, b long, similarity double").localCheckpoint()
+    if judging:
+        edges = judged_levels(signatures, candidates, edges, sides, worker_fingerprinter, level)
 
     # 5. Connected components (label propagation: the smallest document of each), then the
     # keep rule in each.
@@ -325,22 +424,28 @@ def main():
         """dedup's greedy pass over one component's verified pairs, in input order."""
         _, pairs = component
         neighbours = {}
-        for a, b, s in pairs:
-            neighbours.setdefault(a, []).append((b, s))
-            neighbours.setdefault(b, []).append((a, s))
+        for a, b, s, story, level in pairs:
+            neighbours.setdefault(a, []).append((b, s, story, level))
+            neighbours.setdefault(b, []).append((a, s, story, level))
         kept = set()
         for doc in sorted(neighbours):
-            choices = [(-s, other) for other, s in neighbours[doc] if other in kept]
+            choices = [(-s, other, story, level) for other, s, story, level in neighbours[doc] if other in kept]
             if choices:
-                s, other = min(choices)
-                yield (doc, other, -s)
+                s, other, story, level = min(choices)
+                yield (doc, other, -s, story, level)
             else:
                 kept.add(doc)
 
+    if not judging:
+        edges = edges.withColumn("story", F.lit(None).cast("double")).withColumn("level", F.lit(None).cast("string"))
     by_component = edges.join(labels.withColumnRenamed("doc", "a"), "a")
     removals = spark.createDataFrame(
-        by_component.rdd.map(lambda r: (r["label"], (r["a"], r["b"], r["similarity"]))).groupByKey().flatMap(keep_first),
-        "removed long, kept long, similarity double",
+        by_component.rdd.map(
+            lambda r: (r["label"], (r["a"], r["b"], r["similarity"], r["story"], r["level"]))
+        )
+        .groupByKey()
+        .flatMap(keep_first),
+        "removed long, kept long, similarity double, story double, level string",
     ).cache()
 
     ids = docs.select("doc", "id")
@@ -350,7 +455,7 @@ def main():
         .orderBy("removed")
     )
     output = Path(args.output)
-    named.select("removed_id", "kept_id", "similarity").coalesce(1).write.mode("overwrite").parquet(
+    named.select("removed_id", "kept_id", "similarity", "story", "level").coalesce(1).write.mode("overwrite").parquet(
         str(output / "removals")
     )
     gone = removals.select(F.col("removed").alias("doc"))

@@ -458,6 +458,88 @@ impl Fingerprinter {
             .map_err(py_error)?;
         Ok(PyArray1::from_vec(py, similarities))
     }
+
+    /// The lowest level that counts as a match in this configuration.
+    #[getter]
+    fn level(&self) -> &'static str {
+        self.signer.config().level.name()
+    }
+
+    /// The exact feature sets of `texts`: a `pyarrow.RecordBatch` of one `features` column.
+    fn features<'py>(
+        &self,
+        py: Python<'py>,
+        texts: Vec<PyBackedStr>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let texts = borrowed(&texts);
+        let batch = py
+            .detach(|| {
+                let counted;
+                let freq = match &self.freq {
+                    Some(freq) => freq,
+                    None => {
+                        counted = self.counted(&texts);
+                        &counted
+                    }
+                };
+                self.signer.features(freq, &texts)
+            })
+            .map_err(py_error)?;
+        batch.to_pyarrow(py)
+    }
+
+    /// The exact similarity of row `i` of `left` with row `i` of `right` (rows with
+    /// `features` and `fact_slots`).
+    fn exact_similarities<'py>(
+        &self,
+        py: Python<'py>,
+        left: &Bound<'py, PyAny>,
+        right: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let left = RecordBatch::from_pyarrow_bound(left)?;
+        let right = RecordBatch::from_pyarrow_bound(right)?;
+        let similarities = py
+            .detach(|| self.signer.exact_similarities(&left, &right))
+            .map_err(py_error)?;
+        Ok(PyArray1::from_vec(py, similarities))
+    }
+
+    /// Each row's `features` contrasted with its `neighbours` (a list of feature sets): a
+    /// batch of one `features` column.
+    fn contrasted<'py>(
+        &self,
+        py: Python<'py>,
+        batch: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let batch = RecordBatch::from_pyarrow_bound(batch)?;
+        let contrasted = py
+            .detach(|| self.signer.contrasted(&batch))
+            .map_err(py_error)?;
+        contrasted.to_pyarrow(py)
+    }
+
+    /// The story score and level (`None` below the threshold) of verified pairs: row `i` of
+    /// `left` with row `i` of `right` (contrasted `features` and `fact_slots`), whose
+    /// similarity is `similarities[i]`.
+    #[allow(clippy::type_complexity)]
+    fn levels<'py>(
+        &self,
+        py: Python<'py>,
+        left: &Bound<'py, PyAny>,
+        right: &Bound<'py, PyAny>,
+        similarities: Vec<f64>,
+    ) -> PyResult<(Bound<'py, PyArray1<f64>>, Vec<Option<&'static str>>)> {
+        let left = RecordBatch::from_pyarrow_bound(left)?;
+        let right = RecordBatch::from_pyarrow_bound(right)?;
+        let judged = py
+            .detach(|| self.signer.levels(&left, &right, &similarities))
+            .map_err(py_error)?;
+        let (stories, levels): (Vec<f64>, Vec<Option<&'static str>>) = judged
+            .into_iter()
+            .map(|(story, level)| (story, level.map(|l| l.name())))
+            .unzip();
+        Ok((PyArray1::from_vec(py, stories), levels))
+    }
 }
 
 impl Fingerprinter {
@@ -616,5 +698,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Fingerprinter>()?;
     m.add_class::<Index>()?;
     m.add("EMPTY", storyprint::signature::EMPTY)?;
+    m.add("DEDUP_LEVEL", DEFAULT_LEVEL.name())?;
     Ok(())
 }

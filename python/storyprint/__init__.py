@@ -224,6 +224,7 @@ class Fingerprinter:
         documents: Optional[int] = None,
         threshold: Optional[float] = None,
         preset: Optional[str] = None,
+        level: Optional[str] = None,
         **options: Any,
     ) -> None:
         if frequencies is not None and hasattr(frequencies, "combine_chunks"):
@@ -236,7 +237,7 @@ class Fingerprinter:
 
                 frequencies = pa.RecordBatch.from_pylist([], schema=table.schema)
         self._native = _native.Fingerprinter(
-            _options(threshold, None, preset, **options), frequencies, documents
+            _options(threshold, level, preset, **options), frequencies, documents
         )
 
     @property
@@ -269,6 +270,51 @@ class Fingerprinter:
         row ``i`` of ``right``, two ``pyarrow.RecordBatch`` es with the ``signature``,
         ``weight`` and ``fact_slots`` columns of :meth:`signatures`."""
         return self._native.similarities(left, right)
+
+    # Judging pairs as ``dedup`` does above the ``related`` level, step by step, on rows
+    # another engine holds (``examples/spark_dedup.py``).
+
+    @property
+    def level(self) -> str:
+        """The lowest level that counts as a match: ``"copy"``, ``"rewrite"`` or
+        ``"related"`` (the ``level`` option; the classic preset's is ``"related"``)."""
+        return self._native.level
+
+    def features(self, texts: Iterable[str]):
+        """The exact feature sets of ``texts``, as ``dedup`` verifies pairs above the
+        ``related`` level: a ``pyarrow.RecordBatch`` of one ``features`` column,
+        list<struct<hash: uint64, weight: float64>> sorted by hash."""
+        _, texts = _ids_and_texts(texts, None)
+        return self._native.features(texts)
+
+    def exact_similarities(self, left, right) -> np.ndarray:
+        """The exact similarity of row ``i`` of ``left`` with row ``i`` of ``right``, two
+        ``pyarrow.RecordBatch`` es with ``features`` (:meth:`features`) and ``fact_slots``
+        (:meth:`signatures`) columns."""
+        return self._native.exact_similarities(left, right)
+
+    def contrasted(self, batch):
+        """Each row's ``features`` contrasted with its ``neighbours`` (a list of feature
+        sets: the documents it is a candidate pair with), as the story score contrasts them:
+        a ``pyarrow.RecordBatch`` of one ``features`` column.
+
+        Example::
+
+            >>> import pyarrow as pa
+            >>> fp = storyprint.Fingerprinter()
+            >>> own = fp.features(["Rates rose by half a point.", "Rates rose again."]).column(0)
+            >>> near = pa.array([[own[1].as_py()], [own[0].as_py()]], pa.list_(own.type))
+            >>> rows = pa.RecordBatch.from_arrays([own, near], names=["features", "neighbours"])
+            >>> fp.contrasted(rows).num_rows
+            2
+        """
+        return self._native.contrasted(batch)
+
+    def levels(self, left, right, similarities) -> Tuple[np.ndarray, List[Optional[str]]]:
+        """The story score and level (``None`` below the threshold) of verified pairs: row
+        ``i`` of ``left`` with row ``i`` of ``right`` (contrasted ``features`` and
+        ``fact_slots``), whose similarity is ``similarities[i]``."""
+        return self._native.levels(left, right, [float(s) for s in similarities])
 
 
 class Index:

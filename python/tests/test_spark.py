@@ -1,6 +1,8 @@
 """The Spark job (`examples/spark_dedup.py`, PySpark in local mode on two cores) removes
-exactly what `storyprint dedup --level related` removes (it judges pairs by their similarity
-alone, as `dist` does), and keeps the same records."""
+exactly what `storyprint dedup` removes, with the same similarity, story score and level, and
+keeps the same records: at the defaults (exact verification and the story score, level
+`copy`), at `--level rewrite`, at `--level related` and at the classic preset (the similarity
+alone)."""
 
 import json
 import os
@@ -27,7 +29,11 @@ def spark_dedup(source, out, *flags):
     )
     assert done.returncode == 0, done.stderr[-4000:]
     removals = pq.read_table(out / "removals").to_pylist()
-    removed = [f"{r['removed_id']}\t{r['kept_id']}\t{r['similarity']:.4f}" for r in removals]
+    story = lambda r: "" if r["story"] is None else f"{r['story']:.4f}"  # noqa: E731
+    removed = [
+        f"{r['removed_id']}\t{r['kept_id']}\t{r['similarity']:.4f}\t{story(r)}\t{r['level'] or ''}"
+        for r in removals
+    ]
     return out / "kept", removed
 
 
@@ -36,11 +42,10 @@ def kept_lines(kept):
 
 
 def command_dedup(cli, tmp_path, source, *flags):
-    """`storyprint dedup --level related`: (kept lines, removed.tsv's first three columns)."""
+    """`storyprint dedup`: (kept lines, removed.tsv's lines)."""
     unique, removed = tmp_path / "unique.jsonl", tmp_path / "removed.tsv"
-    cli("dedup", source, "-o", unique, "--removed", removed, "--level", "related", *flags)
-    lines = removed.read_text().splitlines()[1:]
-    return unique.read_text().splitlines(), ["\t".join(line.split("\t")[:3]) for line in lines]
+    cli("dedup", source, "-o", unique, "--removed", removed, *flags)
+    return unique.read_text().splitlines(), removed.read_text().splitlines()[1:]
 
 
 def examples_jsonl(examples, path):
@@ -49,11 +54,13 @@ def examples_jsonl(examples, path):
     return path
 
 
-def test_spark_removes_what_dedup_removes_from_jsonl_at_the_defaults(cli, examples, tmp_path):
+@pytest.mark.parametrize("level, count", [(None, 1), ("rewrite", 3), ("related", 3)])
+def test_spark_removes_what_dedup_removes_from_jsonl_at_each_level(cli, examples, tmp_path, level, count):
     source = examples_jsonl(examples, tmp_path / "examples.jsonl")
-    kept, removed = spark_dedup(source, tmp_path / "out")
-    unique, expected = command_dedup(cli, tmp_path, source)
-    assert removed == expected and len(removed) == 3
+    flags = ("--level", level) if level else ()
+    kept, removed = spark_dedup(source, tmp_path / "out", *flags)
+    unique, expected = command_dedup(cli, tmp_path, source, *flags)
+    assert removed == expected and len(removed) == count
     assert kept_lines(kept) == unique
 
 

@@ -170,6 +170,42 @@ def test_similarities_of_rows_are_dedup_s_judgements(cli, examples, tmp_path):
     assert fp.similarity(same, same) == 1.0
 
 
+def test_exact_similarities_contrast_and_levels_are_dedup_s_judgements(cli, examples, tmp_path):
+    ids, texts = examples
+    # Above level related dedup verifies exactly and judges the story score of each pair
+    # from the features contrasted with the pair's candidates (here: the pairs dedup lists).
+    pairs = tmp_path / "pairs.tsv"
+    cli("dedup", "examples", "-o", tmp_path / "unique.jsonl", "--level", "rewrite", "--pairs", pairs)
+    listed = [line.split("\t") for line in pairs.read_text().splitlines()[1:]]
+    fp = storyprint.Fingerprinter(level="rewrite")
+    assert fp.level == "rewrite" and storyprint.Fingerprinter().level == "rewrite"
+    assert storyprint._native.DEDUP_LEVEL == "copy"
+    features = fp.features(texts).column(0)
+    slots = fp.signatures(texts, ids=ids).column("fact_slots")
+    place = {doc: i for i, doc in enumerate(ids)}
+
+    def rows(column, docs):
+        at = pa.array([place[d] for d in docs])
+        return pa.RecordBatch.from_arrays([column.take(at), slots.take(at)], names=["features", "fact_slots"])
+
+    a, b = [p[0] for p in listed], [p[1] for p in listed]
+    similarities = fp.exact_similarities(rows(features, a), rows(features, b))
+    assert [f"{s:.4f}" for s in similarities] == [p[2] for p in listed]
+    # Contrasted with every other document, the strike's rewrites stay above the others.
+    others = [[features[j].as_py() for j in range(len(ids)) if j != i] for i in range(len(ids))]
+    contrast = pa.RecordBatch.from_arrays(
+        [features, pa.array(others, pa.list_(features.type))], names=["features", "neighbours"]
+    )
+    story = fp.contrasted(contrast).column(0)
+    assert len(story) == len(ids) and story[0].as_py() != features[0].as_py()
+    scores, levels = fp.levels(rows(story, a), rows(story, b), similarities)
+    assert len(scores) == len(listed) and set(levels) <= {"copy", "rewrite", "related"}
+    with pytest.raises(ValueError, match="no \"features\" column"):
+        fp.exact_similarities(slots_only := pa.RecordBatch.from_arrays([slots], names=["fact_slots"]), slots_only)
+    with pytest.raises(ValueError, match="1 similarities for 2 pairs"):
+        fp.levels(rows(story, a[:2]), rows(story, b[:2]), [0.5])
+
+
 def test_the_index_is_the_command_s(cli, examples, tmp_path):
     ids, texts = examples
     path = tmp_path / "index"
