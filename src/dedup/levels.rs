@@ -15,6 +15,7 @@ use ahash::AHashMap;
 use rayon::prelude::*;
 
 use super::classes::{Classes, judge_pairs, list_key};
+use super::sketches::Store;
 use super::{Candidates, FeatureSets, Link, Sketches};
 use crate::config::Config;
 use crate::contrast::contrasted;
@@ -23,7 +24,11 @@ use crate::features::Feature;
 use crate::runner::write::PairLevels;
 use crate::signature::Signature;
 use crate::similarity::{Evidence, story_of};
+use crate::spill::ListFile;
 use crate::verdict::{self, Level, Window};
+
+/// Classes whose contrasted features are made at once, in parallel, before they are kept.
+const STORY_CHUNK: usize = 4096;
 
 /// The story score and level of the verified pairs of a run, looked up by pair.
 #[derive(Debug, Default)]
@@ -58,7 +63,7 @@ impl Levels {
     pub(super) fn judge(
         config: &Config,
         window: Window,
-        sketches: &Sketches,
+        sketches: &mut Sketches,
         candidates: &Candidates,
         (features, classes): (&FeatureSets, &Classes),
         mut edges: Vec<Link>,
@@ -100,18 +105,38 @@ impl Levels {
             },
             |i, j| Ok(own(i) == own(j) && near[i as usize] == near[j as usize]),
         )?;
-        let story: Vec<Vec<Feature>> = (0..alike.len() as u32)
-            .into_par_iter()
-            .map(|class| {
-                let i = alike.first(class);
-                let own = features.get(docs[i as usize])?;
-                let others = near[i as usize]
-                    .iter()
-                    .map(|&j| features.get(classes.first(j)))
-                    .collect::<Result<Vec<Cow<'_, [Feature]>>>>()?;
-                Ok(contrasted(&own, others.iter().map(|f| &**f)))
-            })
-            .collect::<Result<_>>()?;
+        // The contrasted features of each class, in memory, or on disk beside the other
+        // spilled state (documents in verified pairs may be most of a large corpus).
+        let mut story = match &mut sketches.store {
+            Store::Memory { .. } => FeatureSets::memory(alike.len()),
+            Store::Disk(spilled) => FeatureSets::Disk {
+                list: ListFile::new(&mut spilled.dir, "story")?,
+                starts: vec![0],
+            },
+        };
+        for first in (0..alike.len()).step_by(STORY_CHUNK) {
+            let end = (first + STORY_CHUNK).min(alike.len());
+            let made = (first as u32..end as u32)
+                .into_par_iter()
+                .map(|class| {
+                    let i = alike.first(class);
+                    let own = features.get(docs[i as usize])?;
+                    let others = near[i as usize]
+                        .iter()
+                        .map(|&j| features.get(classes.first(j)))
+                        .collect::<Result<Vec<Cow<'_, [Feature]>>>>()?;
+                    Ok(contrasted(&own, others.iter().map(|f| &**f)))
+                })
+                .collect::<Result<Vec<Vec<Feature>>>>()?;
+            for (class, contrasted) in (first..).zip(made) {
+                story.insert(class, contrasted)?;
+            }
+        }
+        if let (FeatureSets::Disk { list, .. }, Store::Disk(spilled)) =
+            (&mut story, &mut sketches.store)
+        {
+            list.finish(&mut spilled.dir)?;
+        }
         drop(near);
         let numbered_pairs: Vec<(u32, u32)> = edges
             .iter()
@@ -125,15 +150,16 @@ impl Levels {
         let score = |&(i, j): &(u32, u32)| {
             let (a, b) = (docs[i as usize], docs[j as usize]);
             let (slots_a, slots_b) = (sketches.slots(a)?, sketches.slots(b)?);
-            let evidence = |i: u32, slots| Evidence {
-                features: &story[alike.of(i) as usize],
+            let (story_a, story_b) = (story.get(alike.of(i))?, story.get(alike.of(j))?);
+            let evidence = |features, slots| Evidence {
+                features,
                 signature: &no_signature,
                 slots,
             };
             Ok(story_of(
                 config,
-                &evidence(i, &slots_a),
-                &evidence(j, &slots_b),
+                &evidence(&story_a, &slots_a),
+                &evidence(&story_b, &slots_b),
             ))
         };
         let scores = judge_pairs(&alike, &numbered_pairs, &mut AHashMap::new(), |pairs| {

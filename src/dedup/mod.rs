@@ -195,8 +195,14 @@ impl Dedup {
             let judging = (&features, &classes);
             let edges = self.verify(&sketches, &candidates, config, (&features, Some(&classes)))?;
             if self.judges_levels() {
-                let (edges, levels) =
-                    Levels::judge(config, self.window, &sketches, &candidates, judging, edges)?;
+                let (edges, levels) = Levels::judge(
+                    config,
+                    self.window,
+                    &mut sketches,
+                    &candidates,
+                    judging,
+                    edges,
+                )?;
                 (edges, Some(levels))
             } else {
                 (edges, None)

@@ -206,13 +206,13 @@ fn judging_classes_of_alike_documents_once_gives_every_pairs_own_verdict() {
         let edges = verify(None);
         assert_eq!(verify(Some(&classes)), edges, "seed {seed}");
         assert!(edges.iter().any(|e| e.2 < 1.0), "seed {seed}");
-        let judge = |classes| {
+        let mut judge = |classes| {
             let judging = (&features, classes);
             let window = dedup.window;
             Levels::judge(
                 &config,
                 window,
-                &sketches,
+                &mut sketches,
                 &candidates,
                 judging,
                 edges.clone(),
