@@ -439,18 +439,7 @@ fn feature_lists(lists: &dyn Array, name: &str) -> Result<Vec<Vec<Feature>>> {
         .column(1)
         .as_primitive_opt::<Float64Type>()
         .ok_or_else(|| wrong_column(name))?;
-    Ok(lists
-        .offsets()
-        .windows(2)
-        .map(|w| {
-            let (from, to) = (w[0] as usize, w[1] as usize);
-            hashes.values()[from..to]
-                .iter()
-                .copied()
-                .zip(weights.values()[from..to].iter().copied())
-                .collect()
-        })
-        .collect())
+    Ok(row_pairs(lists, hashes.values(), weights.values()))
 }
 
 /// The fact slots of each row of `batch`'s `fact_slots` column.
@@ -467,18 +456,24 @@ fn slots_of(batch: &RecordBatch) -> Result<Vec<Vec<Slot>>> {
             .ok_or_else(|| wrong_column("fact_slots"))
     };
     let (contexts, numbers) = (part(0)?, part(1)?);
-    Ok(lists
+    Ok(row_pairs(lists, contexts.values(), numbers.values()))
+}
+
+/// Each row of a list of two-field structs whose fields are `firsts` and `seconds`, as
+/// pairs.
+fn row_pairs<A: Copy, B: Copy>(lists: &ListArray, firsts: &[A], seconds: &[B]) -> Vec<Vec<(A, B)>> {
+    lists
         .offsets()
         .windows(2)
         .map(|w| {
             let (from, to) = (w[0] as usize, w[1] as usize);
-            contexts.values()[from..to]
+            firsts[from..to]
                 .iter()
                 .copied()
-                .zip(numbers.values()[from..to].iter().copied())
+                .zip(seconds[from..to].iter().copied())
                 .collect()
         })
-        .collect())
+        .collect()
 }
 
 /// A list column's offset: `at` items before the row's end.

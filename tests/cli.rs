@@ -658,6 +658,20 @@ fn finding_7_an_absurd_thread_count_is_lowered_with_a_note() {
     assert!(stderr.contains("-j 100000 lowered to"), "{stderr}");
 }
 
+/// `cluster --format tsv` of a directory that must be walked within a minute (no hang): its
+/// output and standard error, after checking it exits 0.
+fn cluster_walk_within_a_minute(dir: &std::path::Path) -> (std::process::Output, String) {
+    let run = storyprint()
+        .args(["cluster", "--format", "tsv"])
+        .arg(dir)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    (run, stderr)
+}
+
 /// Regression: directory walks followed symbolic links without loop detection: one `self -> .`
 /// link read each file 41 times as separate documents, and two such links ran without end.
 /// Each directory is now walked once, and the links back are named in a note.
@@ -671,14 +685,7 @@ fn finding_5_symlink_loops_are_walked_once_and_named() {
     std::fs::copy(example("port-deal.txt"), sub.join("b.txt")).unwrap();
     std::os::unix::fs::symlink(".", dir.path().join("self")).unwrap();
     std::os::unix::fs::symlink("..", sub.join("up")).unwrap();
-    let run = storyprint()
-        .args(["cluster", "--format", "tsv"])
-        .arg(dir.path())
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let (run, stderr) = cluster_walk_within_a_minute(dir.path());
     assert_eq!(
         String::from_utf8_lossy(&run.stdout),
         "doc\tcluster\na.txt\t0\nsub/b.txt\t0\n"
@@ -700,14 +707,7 @@ fn finding_6_a_fifo_is_skipped_in_a_walk_and_read_once_when_named() {
     let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     // SAFETY: `name` is a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
-    let run = storyprint()
-        .args(["cluster", "--format", "tsv"])
-        .arg(dir.path())
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let (_, stderr) = cluster_walk_within_a_minute(dir.path());
     assert!(stderr.contains("pipe.txt: not a regular file"), "{stderr}");
     let writer = {
         let fifo = fifo.clone();

@@ -365,17 +365,7 @@ impl Fingerprinter {
         }
         let (ids, texts) = (borrowed(&ids), borrowed(&texts));
         let batch = py
-            .detach(|| {
-                let counted;
-                let freq = match &self.freq {
-                    Some(freq) => freq,
-                    None => {
-                        counted = self.counted(&texts);
-                        &counted
-                    }
-                };
-                self.signer.batch(freq, &ids, &texts)
-            })
+            .detach(|| self.with_freq(&texts, |freq| self.signer.batch(freq, &ids, &texts)))
             .map_err(py_error)?;
         let metadata: HashMap<String, String> = self.signer.metadata().into_iter().collect();
         let schema = Arc::new(batch.schema().as_ref().clone().with_metadata(metadata));
@@ -412,15 +402,8 @@ impl Fingerprinter {
         let config = estimating(self.signer.config());
         py.detach(|| {
             let texts = [a.as_str(), b.as_str()];
-            let counted;
-            let freq = match &self.freq {
-                Some(freq) => freq,
-                None => {
-                    counted = self.counted(&texts);
-                    &counted
-                }
-            };
-            let batch = self.signer.batch(freq, &["a", "b"], &texts)?;
+            let batch =
+                self.with_freq(&texts, |freq| self.signer.batch(freq, &["a", "b"], &texts))?;
             let rows = evidence(&batch)?;
             let (x, y) = (&rows[0], &rows[1]);
             Ok(estimated_similarity(&config, (&x.0, &x.1), (&y.0, &y.1)))
@@ -473,17 +456,7 @@ impl Fingerprinter {
     ) -> PyResult<Bound<'py, PyAny>> {
         let texts = borrowed(&texts);
         let batch = py
-            .detach(|| {
-                let counted;
-                let freq = match &self.freq {
-                    Some(freq) => freq,
-                    None => {
-                        counted = self.counted(&texts);
-                        &counted
-                    }
-                };
-                self.signer.features(freq, &texts)
-            })
+            .detach(|| self.with_freq(&texts, |freq| self.signer.features(freq, &texts)))
             .map_err(py_error)?;
         batch.to_pyarrow(py)
     }
@@ -543,6 +516,14 @@ impl Fingerprinter {
 }
 
 impl Fingerprinter {
+    /// `f` of the document frequencies given, or else of those of `texts`.
+    fn with_freq<T>(&self, texts: &[&str], f: impl FnOnce(&DocFreq) -> T) -> T {
+        match &self.freq {
+            Some(freq) => f(freq),
+            None => f(&self.counted(texts)),
+        }
+    }
+
     /// The frequencies of `texts` under IDF weighting; none without weighting.
     fn counted(&self, texts: &[&str]) -> DocFreq {
         match self.signer.config().weighting {
