@@ -225,22 +225,20 @@ impl Signer {
         let key_offsets = (0..=sketches.len())
             .map(|row| offset(row * bands))
             .collect::<Result<Vec<i32>>>()?;
-        let slots = StructArray::try_new(
+        let slots = structs(
             slot_fields(),
             vec![
                 Arc::new(UInt64Array::from(contexts)),
                 Arc::new(UInt64Array::from(numbers)),
             ],
-            None,
-        )
-        .map_err(|e| Error::Export(e.to_string()))?;
+        )?;
         let weights = Float64Array::from_iter_values(sketches.iter().map(|(s, _)| s.weight));
         let columns: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from_iter_values(ids)),
             list(value_offsets, Arc::new(UInt32Array::from(values)))?,
             Arc::new(weights),
             list(key_offsets, Arc::new(UInt64Array::from(keys)))?,
-            list(slot_offsets, Arc::new(slots))?,
+            list(slot_offsets, slots)?,
         ];
         RecordBatch::try_new(self.schema(), columns).map_err(|e| Error::Export(e.to_string()))
     }
@@ -391,16 +389,21 @@ fn feature_column(sets: &[Vec<Feature>]) -> Result<ArrayRef> {
         }
         offsets.push(offset(hashes.len())?);
     }
-    let items = StructArray::try_new(
+    let items = structs(
         feature_fields(),
         vec![
             Arc::new(UInt64Array::from(hashes)),
             Arc::new(Float64Array::from(weights)),
         ],
-        None,
-    )
-    .map_err(|e| Error::Export(e.to_string()))?;
-    list(offsets, Arc::new(items))
+    )?;
+    list(offsets, items)
+}
+
+/// A column of structs with `fields`, the field `i` of row `r` at `columns[i][r]`.
+fn structs(fields: Fields, columns: Vec<ArrayRef>) -> Result<ArrayRef> {
+    let array =
+        StructArray::try_new(fields, columns, None).map_err(|e| Error::Export(e.to_string()))?;
+    Ok(Arc::new(array))
 }
 
 /// The list column `name` of `batch`.

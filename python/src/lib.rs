@@ -419,15 +419,7 @@ impl Fingerprinter {
         left: &Bound<'py, PyAny>,
         right: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let left = RecordBatch::from_pyarrow_bound(left)?;
-        let right = RecordBatch::from_pyarrow_bound(right)?;
-        if left.num_rows() != right.num_rows() {
-            return Err(PyValueError::new_err(format!(
-                "{} rows on the left, {} on the right",
-                left.num_rows(),
-                right.num_rows()
-            )));
-        }
+        let (left, right) = paired(left, right)?;
         let config = estimating(self.signer.config());
         let similarities = py
             .detach(|| {
@@ -469,8 +461,7 @@ impl Fingerprinter {
         left: &Bound<'py, PyAny>,
         right: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let left = RecordBatch::from_pyarrow_bound(left)?;
-        let right = RecordBatch::from_pyarrow_bound(right)?;
+        let (left, right) = paired(left, right)?;
         let similarities = py
             .detach(|| self.signer.exact_similarities(&left, &right))
             .map_err(py_error)?;
@@ -502,8 +493,7 @@ impl Fingerprinter {
         right: &Bound<'py, PyAny>,
         similarities: Vec<f64>,
     ) -> PyResult<(Bound<'py, PyArray1<f64>>, Vec<Option<&'static str>>)> {
-        let left = RecordBatch::from_pyarrow_bound(left)?;
-        let right = RecordBatch::from_pyarrow_bound(right)?;
+        let (left, right) = paired(left, right)?;
         let judged = py
             .detach(|| self.signer.levels(&left, &right, &similarities))
             .map_err(py_error)?;
@@ -531,6 +521,23 @@ impl Fingerprinter {
             storyprint::Weighting::None => DocFreq::default(),
         }
     }
+}
+
+/// Two pyarrow batches whose rows are paired, row `i` with row `i`.
+fn paired(
+    left: &Bound<'_, PyAny>,
+    right: &Bound<'_, PyAny>,
+) -> PyResult<(RecordBatch, RecordBatch)> {
+    let left = RecordBatch::from_pyarrow_bound(left)?;
+    let right = RecordBatch::from_pyarrow_bound(right)?;
+    if left.num_rows() != right.num_rows() {
+        return Err(PyValueError::new_err(format!(
+            "{} rows on the left, {} on the right",
+            left.num_rows(),
+            right.num_rows()
+        )));
+    }
+    Ok((left, right))
 }
 
 /// The schema of a frequencies batch.
