@@ -258,22 +258,13 @@ impl Signer {
                 |analyzer, text| signing.exact_features(analyzer, freq, text),
             )
             .collect();
-        let schema = Arc::new(Schema::new(vec![Field::new(
-            "features",
-            list_of(DataType::Struct(feature_fields())),
-            false,
-        )]));
-        RecordBatch::try_new(schema, vec![feature_column(&sets)?])
-            .map_err(|e| Error::Export(e.to_string()))
+        features_batch(&sets)
     }
 
     /// The exact similarity of row `i` of `left` with row `i` of `right` (rows with
     /// `features` and `fact_slots` columns), as `dedup` verifies a candidate pair.
     pub fn exact_similarities(&self, left: &RecordBatch, right: &RecordBatch) -> Result<Vec<f64>> {
-        let config = Config {
-            exact: true,
-            ..self.config().clone()
-        };
+        let config = self.exact_config();
         self.pairwise(left, right, |a, b| similarity_of(&config, a, b))
     }
 
@@ -290,13 +281,7 @@ impl Signer {
             .zip(&neighbours)
             .map(|(own, near)| contrasted(own, near.iter().map(Vec::as_slice)))
             .collect();
-        let schema = Arc::new(Schema::new(vec![Field::new(
-            "features",
-            list_of(DataType::Struct(feature_fields())),
-            false,
-        )]));
-        RecordBatch::try_new(schema, vec![feature_column(&sets)?])
-            .map_err(|e| Error::Export(e.to_string()))
+        features_batch(&sets)
     }
 
     /// The story score and level of verified pairs: row `i` of `left` with row `i` of
@@ -315,16 +300,21 @@ impl Signer {
                 left.num_rows()
             )));
         }
-        let config = Config {
-            exact: true,
-            ..self.config().clone()
-        };
+        let config = self.exact_config();
         let stories = self.pairwise(left, right, |a, b| story_of(&config, a, b))?;
         Ok(stories
             .into_iter()
             .zip(similarities)
             .map(|(story, &similarity)| (story, level(similarity, story, config.threshold)))
             .collect())
+    }
+
+    /// The configuration with exact verification: how `dedup` judges pairs above `related`.
+    fn exact_config(&self) -> Config {
+        Config {
+            exact: true,
+            ..self.config().clone()
+        }
     }
 
     /// `judge` of row `i` of `left` with row `i` of `right`, both rows with `features` and
@@ -375,6 +365,17 @@ fn feature_fields() -> Fields {
         Field::new("hash", DataType::UInt64, false),
         Field::new("weight", DataType::Float64, false),
     ])
+}
+
+/// A batch of one `features` column of `sets`.
+fn features_batch(sets: &[Vec<Feature>]) -> Result<RecordBatch> {
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "features",
+        list_of(DataType::Struct(feature_fields())),
+        false,
+    )]));
+    RecordBatch::try_new(schema, vec![feature_column(sets)?])
+        .map_err(|e| Error::Export(e.to_string()))
 }
 
 /// A `features` column of `sets`.
