@@ -18,25 +18,44 @@ fn fold_char(c: char) -> char {
     }
 }
 
-/// Whether a character is a Latin letter of Latin-1 or Latin Extended-A or -B (U+00C0 to
-/// U+024F but `×` and `÷`): the accented letters of European names.
-pub(crate) fn is_latin_letter(c: char) -> bool {
-    matches!(c, '\u{c0}'..='\u{24f}') && !matches!(c, '\u{d7}' | '\u{f7}')
+/// Whether a character is a letter of the European alphabets: Latin (Latin-1, Latin
+/// Extended-A and -B: U+00C0 to U+024F but `×` and `÷`), Greek (U+0370 to U+03FF but its
+/// signs and punctuation) and Cyrillic (U+0400 to U+052F but its signs and combining marks).
+/// To word segmentation each is a letter, as `a` is (a test checks every one).
+pub(crate) fn is_european_letter(c: char) -> bool {
+    match c {
+        '\u{c0}'..='\u{24f}' => !matches!(c, '\u{d7}' | '\u{f7}'),
+        '\u{370}'..='\u{3ff}' => !matches!(
+            c,
+            '\u{375}' | '\u{378}'..='\u{379}' | '\u{37e}' | '\u{380}'..='\u{385}' | '\u{387}'
+                | '\u{38b}' | '\u{38d}' | '\u{3a2}' | '\u{3f6}'
+        ),
+        '\u{400}'..='\u{52f}' => !matches!(c, '\u{482}'..='\u{489}'),
+        _ => false,
+    }
 }
 
 /// Whether a character folds ([`fold_char`]) without NFKC: the typographic characters news
 /// text is full of, all but the double prime (which NFKC turns into two primes), and the
-/// Latin letters ([`is_latin_letter`]) but the ligatures and compatibility letters (`ĳ`, `ŀ`,
-/// `ŉ`, `ſ`, `ǆ`, `ǳ`…), which NFKC keeps as they are. NFKC leaves each alone or gives what it
-/// folds to, it has combining class 0, and no composition takes it as its second character
-/// (a test checks all three), so NFKC changes nothing across a cut before one.
+/// European letters ([`is_european_letter`]) but the ligatures and compatibility letters (`ĳ`,
+/// `ŀ`, `ŉ`, `ſ`, `ǆ`, `ǳ`…, the Greek numeral sign and the Greek letter symbols `ϐ`, `ϑ`,
+/// `ϕ`…), which NFKC changes. NFKC leaves each alone or gives what it folds to, it has
+/// combining class 0, and no composition takes it as its second character (a test checks all
+/// three), so NFKC changes nothing across a cut before one.
 fn folds_alone(c: char) -> bool {
-    let compatibility = matches!(
-        c,
-        '\u{132}' | '\u{133}' | '\u{13f}' | '\u{140}' | '\u{149}' | '\u{17f}' | '\u{1c4}'
-            ..='\u{1cc}' | '\u{1f1}'..='\u{1f3}'
-    );
-    c != '\u{2033}' && fold_char(c) != c || is_latin_letter(c) && !compatibility
+    kept_alone(c) || c != '\u{2033}' && fold_char(c) != c
+}
+
+/// Whether a character folds alone ([`folds_alone`]) to itself: a European letter that NFKC
+/// keeps.
+fn kept_alone(c: char) -> bool {
+    is_european_letter(c)
+        && !matches!(
+            c,
+            '\u{132}' | '\u{133}' | '\u{13f}' | '\u{140}' | '\u{149}' | '\u{17f}' | '\u{1c4}'
+                ..='\u{1cc}' | '\u{1f1}'..='\u{1f3}' | '\u{374}' | '\u{37a}' | '\u{3d0}'..='\u{3d6}'
+                | '\u{3f0}'..='\u{3f2}' | '\u{3f4}' | '\u{3f5}' | '\u{3f9}'
+        )
 }
 
 /// NFKC plus typographic folding, in one pass over the text. ASCII is its own NFKC and is
@@ -47,24 +66,42 @@ fn folds_alone(c: char) -> bool {
 /// piece, to the next cut (`is_nfkc_cut`); NFKC of the text is NFKC of each piece with the
 /// rest unchanged.
 pub fn fold(text: &str) -> String {
-    if text.is_ascii() {
+    let Some(first) = first_non_ascii(text.as_bytes()) else {
         return text.to_string();
-    }
+    };
     let mut out = String::with_capacity(text.len());
-    // `text[..copied]` is folded into `out`; `alone` is where the last character folded alone
-    // starts in `text` and in `out`, when it ends at `copied`.
-    let (mut copied, mut alone) = (0, None);
-    while let Some(at) = next_non_ascii(text, copied) {
+    // `text[..copied]` is folded into `out`, and `text[copied..at]` is its own folding (ASCII
+    // and characters that fold alone to themselves, such as the letters of a Greek or Cyrillic
+    // word, copied in one piece when something else comes); `alone` is where the last
+    // character folded alone to another starts in `text` and in `out`, when it ends at
+    // `copied`.
+    let (mut copied, mut alone, mut next) = (0, None, Some(first));
+    while let Some(at) = next {
         let c = text[at..].chars().next().unwrap_or_default();
         if folds_alone(c) {
-            out.push_str(&text[copied..at]);
-            alone = Some((at, out.len()));
-            out.push(fold_char(c));
-            copied = at + c.len_utf8();
+            let after = at + c.len_utf8();
+            let folded = fold_char(c);
+            if folded != c {
+                out.push_str(&text[copied..at]);
+                alone = Some((at, out.len()));
+                out.push(folded);
+                copied = after;
+            }
+            // The rest of a Greek or Cyrillic word folds to itself: it stays in the copy.
+            let own = text[after..]
+                .char_indices()
+                .find(|&(_, c)| !kept_alone(c))
+                .map_or(text.len(), |(n, _)| after + n);
+            next = next_non_ascii(text, own);
             continue;
         }
         let start = if at > copied {
-            at - 1
+            // The character before, which a mark may compose with: ASCII or one that folds
+            // alone to itself.
+            (copied..at)
+                .rev()
+                .find(|&i| text.is_char_boundary(i))
+                .unwrap_or(copied)
         } else if let Some((start, folded)) = alone {
             // The piece starts at that character: its folding is undone.
             out.truncate(folded);
@@ -83,6 +120,7 @@ pub fn fold(text: &str) -> String {
             out.extend(piece.nfkc().map(fold_char));
         }
         (copied, alone) = (end, None);
+        next = next_non_ascii(text, end);
     }
     out.push_str(&text[copied..]);
     out
@@ -108,6 +146,10 @@ fn next_non_ascii(text: &str, from: usize) -> Option<usize> {
 /// quote every few words) costs as little as a long one.
 pub(crate) fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
     const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Within a Greek or Cyrillic word the next character is one at once.
+    if bytes.first().is_some_and(|b| !b.is_ascii()) {
+        return Some(0);
+    }
     let word = |chunk: &[u8]| u64::from_le_bytes(chunk.try_into().unwrap_or_default());
     let ascii_blocks = bytes
         .chunks_exact(32)
@@ -301,11 +343,11 @@ mod tests {
         }
     }
 
-    /// The Latin letters that fold alone are those NFKC keeps, and NFKC keeps each of them
+    /// The European letters that fold alone are those NFKC keeps, and NFKC keeps each of them
     /// whatever ASCII follows: none is a compatibility character or waits for a mark.
     #[test]
-    fn latin_letters_fold_alone_when_nfkc_keeps_them() {
-        for c in ('\u{80}'..='\u{2ff}').filter(|&c| is_latin_letter(c)) {
+    fn european_letters_fold_alone_when_nfkc_keeps_them() {
+        for c in ('\u{80}'..='\u{52f}').filter(|&c| is_european_letter(c)) {
             let alone = c.to_string();
             let kept =
                 is_nfkc_quick(alone.chars()) == IsNormalized::Yes && alone.nfkc().eq(alone.chars());
@@ -327,6 +369,9 @@ mod tests {
             "G\u{fc}\u{304}l \u{2019}\u{f8}\u{301}\u{e9}",
             "\u{e9}\u{e9}\u{301}\u{e9}",
             "\u{c5}\u{1c4}\u{30c}\u{17f}\u{307}x",
+            "\u{202f}\u{2126}",
+            "\u{2018}\u{dd9}",
+            "\u{436}\u{438}\u{306}\u{2019}\u{3b1}\u{301}\u{3d2}\u{301}",
         ] {
             assert_eq!(fold(text), fold_whole(text), "{text:?}");
         }
@@ -387,7 +432,7 @@ mod tests {
     proptest::proptest! {
         /// Oracle: folding piece by piece equals folding the whole text, byte for byte, on
         /// mixed text with what NFKC and the folding change: every character that folds alone
-        /// and the double prime, spaces, compatibility forms, every Latin letter (those that
+        /// and the double prime, spaces, compatibility forms, every European letter (those that
         /// fold alone and the compatibility ones) and combining marks (after ASCII letters and
         /// after characters that fold alone too), Hangul jamo, CJK and emoji.
         #[test]
@@ -396,6 +441,7 @@ mod tests {
                      [\u{2018}-\u{201f}\u{2010}-\u{2015}\u{a0}\u{202f}\u{ab}\u{bb}]|\
                      [\u{2007}\u{2212}\u{2032}\u{2033}\u{2bc}\u{2003}\u{3000}]|\
                      [\u{c0}-\u{ff}\u{100}-\u{17f}\u{1e9e}\u{3a3}]|[\u{180}-\u{24f}]|\
+                     [\u{370}-\u{3ff}]|[\u{400}-\u{52f}\u{419}\u{439}\u{451}]|\
                      [\u{fb00}-\u{fb06}\u{ff01}-\u{ff5e}\u{2460}-\u{2473}\u{bd}\u{2126}]|\
                      [\u{1100}-\u{1112}\u{1161}-\u{1175}\u{11a8}-\u{11c2}\u{ac00}]|\
                      [\u{e9}\u{fc}\u{141}\u{4e2d}\u{6587}\u{1f600}\u{1f44d}\u{1f3fd}\u{200d}]|\

@@ -5,7 +5,7 @@
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::normalize::{first_non_ascii, is_latin_letter};
+use crate::normalize::{first_non_ascii, is_european_letter};
 
 mod ascii;
 mod terms;
@@ -23,10 +23,11 @@ pub struct Token {
 }
 
 /// Calls `f(start, end)` for each word token of `text`, in order, without collecting them.
-/// ASCII text takes the fast path, and so does a text whose only other characters are Latin
-/// letters, such as accented names (`latin_as_ascii`). In a text with yet other characters,
-/// so does all of it but the pieces around them (`unicode_pieces`), which take the Unicode
-/// path unless the only other characters in them are Latin letters (`piece_tokens`).
+/// ASCII text takes the fast path, and so does a text whose only other characters are the
+/// letters of the European alphabets, such as accented names or a Greek or Russian text
+/// (`letters_as_ascii`). In a text with yet other characters, so does all of it but the pieces
+/// around them (`unicode_pieces`), which take the Unicode path unless the only other
+/// characters in them are European letters (`piece_tokens`).
 pub fn for_each_token(text: &str, mut f: impl FnMut(usize, usize)) {
     for_each_marked_token(text, |start, end, _| f(start, end));
 }
@@ -44,13 +45,13 @@ fn for_each_marked_token(text: &str, mut f: impl FnMut(usize, usize, bool)) {
 }
 
 /// [`for_each_marked_token`] of a text with non-ASCII characters: in one call of the ASCII
-/// fast path when they are all Latin letters (`latin_as_ascii`), else the pieces around them
+/// fast path when they are all European letters (`letters_as_ascii`), else the pieces around them
 /// (`unicode_pieces`) take `piece_tokens` and the rest the ASCII path. Never inlined, so that
 /// the ASCII path stays small enough to inline into its callers.
 #[inline(never)]
 fn for_each_non_ascii_token(text: &str, f: &mut impl FnMut(usize, usize, bool)) {
     let bytes = text.as_bytes();
-    if let Some(letters) = latin_as_ascii(text) {
+    if let Some(letters) = letters_as_ascii(text) {
         // The first non-ASCII byte at or after the start of an earlier token (or of the text).
         let mut other = first_non_ascii(bytes).unwrap_or(bytes.len());
         ascii_tokens(&letters, 0, &mut |start, end| {
@@ -72,36 +73,75 @@ fn for_each_non_ascii_token(text: &str, f: &mut impl FnMut(usize, usize, bool)) 
     ascii_tokens(&bytes[done..], done, &mut |start, end| f(start, end, true));
 }
 
-/// `text` with every byte of its Latin letters ([`is_latin_letter`]) an `a`, when those are
-/// its only non-ASCII characters (`None` otherwise). UAX #29 takes each of them as it takes
-/// `a`, a letter, and a run of letters is one letter to every rule, so the ASCII fast path
-/// over the copy gives the UAX #29 tokens of the text, byte range for byte range.
-fn latin_as_ascii(text: &str) -> Option<Vec<u8>> {
+/// `text` with every byte of its European letters ([`is_european_letter`]) an `a`, when those
+/// are its only non-ASCII characters (`None` otherwise). UAX #29 takes each of them as it
+/// takes `a`, a letter, and a run of letters is one letter to every rule, so the ASCII fast
+/// path over the copy gives the UAX #29 tokens of the text, byte range for byte range.
+fn letters_as_ascii(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
-    let mut letters = Vec::with_capacity(bytes.len());
-    let mut copied = 0;
-    while let Some(n) = first_non_ascii(&bytes[copied..]) {
-        let at = copied + n;
-        let c = text[at..].chars().next().filter(|&c| is_latin_letter(c))?;
-        letters.extend_from_slice(&bytes[copied..at]);
-        letters.extend_from_slice(&[b'a'; 4][..c.len_utf8()]);
-        copied = at + c.len_utf8();
+    let mut from = 0;
+    while let Some(n) = first_non_ascii(&bytes[from..]) {
+        // The run of non-ASCII characters from there: a word, in Greek or Cyrillic.
+        let at = from + n;
+        let (end, c) = (text[at..].char_indices())
+            .find(|&(_, c)| c.is_ascii() || !is_european_letter(c))
+            .map_or((text.len(), 'a'), |(n, c)| (at + n, c));
+        if !c.is_ascii() {
+            return None;
+        }
+        from = end;
     }
-    letters.extend_from_slice(&bytes[copied..]);
-    Some(letters)
+    Some(
+        bytes
+            .iter()
+            .map(|&b| if b.is_ascii() { b } else { b'a' })
+            .collect(),
+    )
 }
 
 /// `word` lower-cased as [`str::to_lowercase`] does, into `buf` (reused across words, so no
-/// word allocates): character by character, but for a word with a capital sigma, whose lower
-/// case depends on its place in the word.
+/// word allocates): character by character (the characters below U+0530 from a table,
+/// [`lower_below`]), but for a word with a capital sigma, whose lower case depends on its
+/// place in the word.
 fn lower_case<'a>(word: &str, buf: &'a mut String) -> &'a str {
     buf.clear();
     if word.contains('\u{3a3}') {
         buf.push_str(&word.to_lowercase());
-    } else {
-        buf.extend(word.chars().flat_map(char::to_lowercase));
+        return buf;
+    }
+    let table = lower_below();
+    for c in word.chars() {
+        match table.get(c as usize) {
+            Some(&lower) if lower != '\0' => buf.push(lower),
+            _ => buf.extend(c.to_lowercase()),
+        }
     }
     buf
+}
+
+/// Where the table of [`lower_below`] ends: the Latin, Greek and Cyrillic letters of
+/// [`is_european_letter`] are below it.
+const LOWER_TABLE_END: u32 = 0x530;
+
+/// The lower case of every character below [`LOWER_TABLE_END`] that lower-cases to one
+/// character, by code point (`'\0'` for the others, `İ` alone): a lookup where
+/// [`char::to_lowercase`] searches Unicode's table, which is most of the cost of a Greek or
+/// Cyrillic word. Built once.
+fn lower_below() -> &'static [char] {
+    static TABLE: std::sync::OnceLock<Vec<char>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..LOWER_TABLE_END)
+            .map(|code| {
+                let mut lower = char::from_u32(code)
+                    .into_iter()
+                    .flat_map(char::to_lowercase);
+                match (lower.next(), lower.next()) {
+                    (Some(one), None) => one,
+                    _ => '\0',
+                }
+            })
+            .collect()
+    })
 }
 
 /// Whether UAX #29 segments a text cut before byte `at` (inside it) as it segments the whole:
@@ -138,16 +178,16 @@ fn unicode_pieces(text: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
 }
 
 /// [`unicode_tokens`] of a piece of text (one of `unicode_pieces`), as `f(start, end)` (plus
-/// `offset`). When its only non-ASCII characters are Latin letters, as in an accented name,
-/// the ASCII fast path gives them, over a copy of the piece in `letters` with every byte of
-/// those letters an `a` (as in `latin_as_ascii`).
+/// `offset`). When its only non-ASCII characters are European letters, as in an accented
+/// name, the ASCII fast path gives them, over a copy of the piece in `letters` with every byte
+/// of those letters an `a` (as in `letters_as_ascii`).
 fn piece_tokens(
     piece: &str,
     offset: usize,
     letters: &mut Vec<u8>,
     f: &mut impl FnMut(usize, usize),
 ) {
-    if piece.chars().all(|c| c.is_ascii() || is_latin_letter(c)) {
+    if piece.chars().all(|c| c.is_ascii() || is_european_letter(c)) {
         letters.clear();
         letters.extend(piece.bytes().map(|b| if b.is_ascii() { b } else { b'a' }));
         ascii_tokens(letters, offset, f);
@@ -256,15 +296,20 @@ mod tests {
         assert_eq!(words(text), whole);
     }
 
-    /// Every Latin letter is tokenized as UAX #29 tokenizes it, beside letters, digits, the
+    /// Every European letter is tokenized as UAX #29 tokenizes it, beside letters, digits, the
     /// joining punctuation and spaces: the ASCII fast path may take it as an `a`.
     #[test]
-    fn latin_letters_are_letters_to_unicode_segmentation() {
-        let latin: Vec<char> = ('\u{80}'..='\u{2ff}')
-            .filter(|&c| is_latin_letter(c))
+    fn european_letters_are_letters_to_unicode_segmentation() {
+        let letters: Vec<char> = ('\u{80}'..='\u{fff}')
+            .filter(|&c| is_european_letter(c))
             .collect();
-        assert_eq!(latin.len(), 0x250 - 0xc0 - 2);
-        for c in latin {
+        // Latin, Greek and Cyrillic, less what is not a letter.
+        assert_eq!(
+            letters.len(),
+            (0x250 - 0xc0 - 2) + (0x90 - 15) + (0x130 - 8)
+        );
+        for c in letters {
+            assert!(c.is_alphabetic(), "{c:?}");
             for context in [
                 "#", "x#", "#1", "1#", "#'#", "#.#", "#:x", "x:#", "1.#", "#,1", "#;1", "_#", "#_",
                 " # ", "##a", "#'s", "U.#.", "a'#'", "#\n#", "#-#",
@@ -291,7 +336,7 @@ mod tests {
                      [\u{2032}\u{2033}\u{2bc}\u{ab}\u{bb}\u{a0}\u{202f}\u{2007}\u{2003}]|\
                      [\u{fb00}-\u{fb06}\u{ff01}-\u{ff5e}\u{2460}-\u{2473}\u{bd}\u{2126}]|\
                      [\u{e9}\u{fc}\u{e3}\u{c9}\u{dc}\u{141}\u{130}\u{3a3}\u{3c3}\u{df}]|\
-                     [\u{c0}-\u{24f}\u{250}\u{1e00}\u{ff21}]|\
+                     [\u{c0}-\u{24f}\u{250}\u{1e00}\u{ff21}]|[\u{370}-\u{52f}]|\
                      [\u{1e9e}\u{300}\u{308}\u{327}])*",
         ) {
             let folded = crate::normalize::fold(&text);
@@ -313,7 +358,7 @@ mod tests {
         /// Oracle: lower-casing into a buffer is `str::to_lowercase`, final sigma included.
         #[test]
         fn lower_case_is_to_lowercase(
-            word in "[a-zA-Z'.\u{c0}-\u{17f}\u{391}-\u{3c9}\u{130}\u{1e9e}\u{300}]{0,12}",
+            word in "[a-zA-Z'.\u{c0}-\u{17f}\u{391}-\u{3c9}\u{130}\u{1e9e}\u{300}\u{400}-\u{52f}\u{10a0}]{0,12}",
         ) {
             let mut buf = String::from("stale");
             prop_assert_eq!(lower_case(&word, &mut buf), word.to_lowercase());
@@ -338,11 +383,12 @@ mod tests {
             prop_assert_eq!(mixed, whole);
         }
 
-        /// Oracle: tokens of ASCII text with Latin letters (the whole-text fast path), and
+        /// Oracle: tokens of ASCII text with European letters (the whole-text fast path), and
         /// their paths, are the UAX #29 tokens of the text, with the ASCII ones marked.
         #[test]
-        fn latin_text_tokens_equal_unicode_segmentation(
-            text in "([a-zA-Z0-9_ .,;:'\"!?()\n\r\t-]|[\u{c0}-\u{d6}\u{d8}-\u{f6}\u{f8}-\u{24f}]){0,80}",
+        fn european_text_tokens_equal_unicode_segmentation(
+            text in "([a-zA-Z0-9_ .,;:'\"!?()\n\r\t-]|[\u{c0}-\u{d6}\u{d8}-\u{f6}\u{f8}-\u{24f}]|\
+                     [\u{386}\u{388}-\u{38a}\u{38c}\u{38e}-\u{3a1}\u{3a3}-\u{3ce}]|[\u{400}-\u{481}\u{48a}-\u{52f}]){0,80}",
         ) {
             let mut fast = Vec::new();
             for_each_marked_token(&text, |s, e, ascii| fast.push((s, e, ascii)));
