@@ -29,7 +29,9 @@
 //! `--script cyrillic` or `--script greek` writes every letter in that alphabet instead
 //! (`a` → `а`/`α`, `b` → `б`/`β`…, capitals as capitals): the same documents, near-duplicates
 //! and truth file, spelt as a Russian or Greek news corpus is, so that the cost of text that
-//! is not Latin can be measured beside the twins.
+//! is not Latin can be measured beside the twins. `--script han` writes every letter as one of
+//! 26 common Chinese characters: not Chinese, but text of ideographs, each a word of its own
+//! as in Chinese, with the twins' near-duplicates.
 
 mod typeset;
 
@@ -73,7 +75,7 @@ struct Args {
     output: PathBuf,
 }
 
-/// The letters `a` to `z` are written as in `--script cyrillic` and `--script greek`.
+/// The letters `a` to `z` as `--script cyrillic`, `greek` and `han` write them.
 const CYRILLIC: [char; 26] = [
     'а', 'б', 'ц', 'д', 'е', 'ф', 'г', 'х', 'и', 'й', 'к', 'л', 'м', 'н', 'о', 'п', 'я', 'р', 'с',
     'т', 'у', 'в', 'ш', 'ж', 'ы', 'з',
@@ -81,6 +83,11 @@ const CYRILLIC: [char; 26] = [
 const GREEK: [char; 26] = [
     'α', 'β', 'ψ', 'δ', 'ε', 'φ', 'γ', 'η', 'ι', 'ξ', 'κ', 'λ', 'μ', 'ν', 'ο', 'π', 'θ', 'ρ', 'σ',
     'τ', 'υ', 'ω', 'ς', 'χ', 'ϋ', 'ζ',
+];
+
+const HAN: [char; 26] = [
+    '的', '一', '是', '不', '了', '人', '我', '在', '有', '他', '这', '中', '大', '来', '上', '国',
+    '个', '到', '说', '们', '为', '子', '和', '你', '地', '出',
 ];
 
 /// `text` with its ASCII letters written in `script` (capitals as that alphabet's capitals).
@@ -132,14 +139,15 @@ fn parse_args() -> anyhow::Result<Args> {
                     "latin" => None,
                     "cyrillic" => Some(&CYRILLIC),
                     "greek" => Some(&GREEK),
-                    other => anyhow::bail!("--script {other}: latin, cyrillic or greek"),
+                    "han" => Some(&HAN),
+                    other => anyhow::bail!("--script {other}: latin, cyrillic, greek or han"),
                 }
             }
             "--source" => args.source = value()?.into(),
             "-o" | "--output" => args.output = value()?.into(),
             other => anyhow::bail!(
                 "unknown flag {other}; flags: --docs N --edit-rate LO..HI --dup-share F \
-                 --seed N --unicode SHARE --script latin|cyrillic|greek --source FILE \
+                 --seed N --unicode SHARE --script latin|cyrillic|greek|han --source FILE \
                  -o FILE(.jsonl|.jsonl.gz|.jsonl.zst)"
             ),
         }

@@ -35,11 +35,18 @@ pub(crate) fn is_european_letter(c: char) -> bool {
     }
 }
 
+/// Whether a character is a CJK unified ideograph (U+3400 to U+4DBF, U+4E00 to U+9FFF): to
+/// word segmentation a word of its own, apart from every neighbour but a mark after it (a test
+/// checks every one).
+pub(crate) fn is_ideograph(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}')
+}
+
 /// Whether a character folds ([`fold_char`]) without NFKC: the typographic characters news
-/// text is full of, all but the double prime (which NFKC turns into two primes), and the
-/// European letters ([`is_european_letter`]) but the ligatures and compatibility letters (`ĳ`,
-/// `ŀ`, `ŉ`, `ſ`, `ǆ`, `ǳ`…, the Greek numeral sign and the Greek letter symbols `ϐ`, `ϑ`,
-/// `ϕ`…), which NFKC changes. NFKC leaves each alone or gives what it folds to, it has
+/// text is full of, all but the double prime (which NFKC turns into two primes), the
+/// ideographs ([`is_ideograph`]), and the European letters ([`is_european_letter`]) but the
+/// ligatures and compatibility letters (`ĳ`, `ŀ`, `ŉ`, `ſ`, `ǆ`, `ǳ`…, the Greek numeral sign
+/// and the Greek letter symbols `ϐ`, `ϑ`, `ϕ`…), which NFKC changes. NFKC leaves each alone or gives what it folds to, it has
 /// combining class 0, and no composition takes it as its second character (a test checks all
 /// three), so NFKC changes nothing across a cut before one.
 fn folds_alone(c: char) -> bool {
@@ -47,15 +54,16 @@ fn folds_alone(c: char) -> bool {
 }
 
 /// Whether a character folds alone ([`folds_alone`]) to itself: a European letter that NFKC
-/// keeps.
+/// keeps, or an ideograph.
 fn kept_alone(c: char) -> bool {
-    is_european_letter(c)
-        && !matches!(
-            c,
-            '\u{132}' | '\u{133}' | '\u{13f}' | '\u{140}' | '\u{149}' | '\u{17f}' | '\u{1c4}'
-                ..='\u{1cc}' | '\u{1f1}'..='\u{1f3}' | '\u{374}' | '\u{37a}' | '\u{3d0}'..='\u{3d6}'
-                | '\u{3f0}'..='\u{3f2}' | '\u{3f4}' | '\u{3f5}' | '\u{3f9}'
-        )
+    is_ideograph(c)
+        || is_european_letter(c)
+            && !matches!(
+                c,
+                '\u{132}' | '\u{133}' | '\u{13f}' | '\u{140}' | '\u{149}' | '\u{17f}' | '\u{1c4}'
+                    ..='\u{1cc}' | '\u{1f1}'..='\u{1f3}' | '\u{374}' | '\u{37a}' | '\u{3d0}'..='\u{3d6}'
+                    | '\u{3f0}'..='\u{3f2}' | '\u{3f4}' | '\u{3f5}' | '\u{3f9}'
+            )
 }
 
 /// NFKC plus typographic folding, in one pass over the text. ASCII is its own NFKC and is
@@ -87,7 +95,8 @@ pub fn fold(text: &str) -> String {
                 out.push(folded);
                 copied = after;
             }
-            // The rest of a Greek or Cyrillic word folds to itself: it stays in the copy.
+            // The rest of a Greek or Cyrillic word, or of a Chinese sentence, folds to itself:
+            // it stays in the copy.
             let own = text[after..]
                 .char_indices()
                 .find(|&(_, c)| !kept_alone(c))
@@ -442,6 +451,7 @@ mod tests {
                      [\u{2007}\u{2212}\u{2032}\u{2033}\u{2bc}\u{2003}\u{3000}]|\
                      [\u{c0}-\u{ff}\u{100}-\u{17f}\u{1e9e}\u{3a3}]|[\u{180}-\u{24f}]|\
                      [\u{370}-\u{3ff}]|[\u{400}-\u{52f}\u{419}\u{439}\u{451}]|\
+                     [\u{4e00}-\u{4e0f}\u{9fa5}\u{3400}\u{f900}\u{3001}]|\
                      [\u{fb00}-\u{fb06}\u{ff01}-\u{ff5e}\u{2460}-\u{2473}\u{bd}\u{2126}]|\
                      [\u{1100}-\u{1112}\u{1161}-\u{1175}\u{11a8}-\u{11c2}\u{ac00}]|\
                      [\u{e9}\u{fc}\u{141}\u{4e2d}\u{6587}\u{1f600}\u{1f44d}\u{1f3fd}\u{200d}]|\

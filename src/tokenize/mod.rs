@@ -5,7 +5,7 @@
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::normalize::{first_non_ascii, is_european_letter};
+use crate::normalize::{first_non_ascii, is_european_letter, is_ideograph};
 
 mod ascii;
 mod terms;
@@ -45,21 +45,30 @@ fn for_each_marked_token(text: &str, mut f: impl FnMut(usize, usize, bool)) {
 }
 
 /// [`for_each_marked_token`] of a text with non-ASCII characters: in one call of the ASCII
-/// fast path when they are all European letters (`letters_as_ascii`), else the pieces around them
-/// (`unicode_pieces`) take `piece_tokens` and the rest the ASCII path. Never inlined, so that
-/// the ASCII path stays small enough to inline into its callers.
+/// fast path when they are all European letters or ideographs (`letters_as_ascii`), else the
+/// pieces around them (`unicode_pieces`) take `piece_tokens` and the rest the ASCII path.
+/// Never inlined, so that the ASCII path stays small enough to inline into its callers.
 #[inline(never)]
 fn for_each_non_ascii_token(text: &str, f: &mut impl FnMut(usize, usize, bool)) {
     let bytes = text.as_bytes();
-    if let Some(letters) = letters_as_ascii(text) {
+    if let Some((letters, ideographs)) = letters_as_ascii(text) {
         // The first non-ASCII byte at or after the start of an earlier token (or of the text).
         let mut other = first_non_ascii(bytes).unwrap_or(bytes.len());
+        // Where the ideographs before the next token are looked for.
+        let mut done = 0;
         ascii_tokens(&letters, 0, &mut |start, end| {
+            if ideographs {
+                ideograph_tokens(text, done..start, f);
+                done = end;
+            }
             if other < start {
                 other = first_non_ascii(&bytes[start..]).map_or(bytes.len(), |n| start + n);
             }
             f(start, end, other >= end);
         });
+        if ideographs {
+            ideograph_tokens(text, done..bytes.len(), f);
+        }
         return;
     }
     let (mut done, mut letters) = (0, Vec::new());
@@ -73,30 +82,72 @@ fn for_each_non_ascii_token(text: &str, f: &mut impl FnMut(usize, usize, bool)) 
     ascii_tokens(&bytes[done..], done, &mut |start, end| f(start, end, true));
 }
 
-/// `text` with every byte of its European letters ([`is_european_letter`]) an `a`, when those
-/// are its only non-ASCII characters (`None` otherwise). UAX #29 takes each of them as it
-/// takes `a`, a letter, and a run of letters is one letter to every rule, so the ASCII fast
-/// path over the copy gives the UAX #29 tokens of the text, byte range for byte range.
-fn letters_as_ascii(text: &str) -> Option<Vec<u8>> {
+/// The tokens of the ideographs in `text[range]`, where no other token lies: each is a word
+/// of its own (UAX #29 breaks around an ideograph, and the text has no mark to attach to it;
+/// every ideograph is alphanumeric, a test checks each).
+fn ideograph_tokens(
+    text: &str,
+    range: std::ops::Range<usize>,
+    f: &mut impl FnMut(usize, usize, bool),
+) {
+    let mut from = range.start;
+    while let Some(n) = first_non_ascii(&text.as_bytes()[from..range.end]) {
+        let at = from + n;
+        let c = text[at..].chars().next().unwrap_or_default();
+        from = at + c.len_utf8();
+        f(at, from, false);
+    }
+}
+
+/// `text` with every byte of its European letters ([`is_european_letter`]) an `a` and every
+/// byte of its ideographs ([`is_ideograph`]) a space, and whether it has ideographs, when
+/// those are its only non-ASCII characters (`None` otherwise). UAX #29 takes each such letter
+/// as it takes `a`, a letter, and a run of letters is one letter to every rule; it breaks
+/// around an ideograph as around a space. So the ASCII fast path over the copy gives the UAX
+/// #29 tokens of the text, byte range for byte range, but the ideographs (`ideograph_tokens`).
+fn letters_as_ascii(text: &str) -> Option<(Vec<u8>, bool)> {
     let bytes = text.as_bytes();
-    let mut from = 0;
+    let (mut from, mut ideographs) = (0, false);
     while let Some(n) = first_non_ascii(&bytes[from..]) {
-        // The run of non-ASCII characters from there: a word, in Greek or Cyrillic.
+        // The run of non-ASCII characters from there: a word, in Greek or Cyrillic, or
+        // Chinese text.
         let at = from + n;
         let (end, c) = (text[at..].char_indices())
-            .find(|&(_, c)| c.is_ascii() || !is_european_letter(c))
+            .find(|&(_, c)| {
+                ideographs |= is_ideograph(c);
+                c.is_ascii() || !is_european_letter(c) && !is_ideograph(c)
+            })
             .map_or((text.len(), 'a'), |(n, c)| (at + n, c));
         if !c.is_ascii() {
             return None;
         }
         from = end;
     }
-    Some(
+    let letters = if ideographs {
+        // The letters are two bytes long and the ideographs three: the first byte of each
+        // character tells which, and its other bytes follow suit.
+        let mut fill = b'a';
+        (bytes.iter())
+            .map(|&b| match b {
+                0..0x80 => b,
+                0x80..0xc0 => fill,
+                0xc0..0xe0 => {
+                    fill = b'a';
+                    fill
+                }
+                _ => {
+                    fill = b' ';
+                    fill
+                }
+            })
+            .collect()
+    } else {
         bytes
             .iter()
             .map(|&b| if b.is_ascii() { b } else { b'a' })
-            .collect(),
-    )
+            .collect()
+    };
+    Some((letters, ideographs))
 }
 
 /// `word` lower-cased as [`str::to_lowercase`] does, into `buf` (reused across words, so no
@@ -113,6 +164,7 @@ fn lower_case<'a>(word: &str, buf: &'a mut String) -> &'a str {
     for c in word.chars() {
         match table.get(c as usize) {
             Some(&lower) if lower != '\0' => buf.push(lower),
+            _ if is_ideograph(c) => buf.push(c),
             _ => buf.extend(c.to_lowercase()),
         }
     }
@@ -324,6 +376,41 @@ mod tests {
         }
     }
 
+    /// Every ideograph is tokenized as UAX #29 tokenizes it, beside letters of every kind,
+    /// digits, the joining punctuation, spaces and other ideographs: the fast path may take
+    /// it as a word of its own.
+    #[test]
+    fn ideographs_are_words_of_their_own_to_unicode_segmentation() {
+        let ideographs = ('\u{3400}'..='\u{4dbf}').chain('\u{4e00}'..='\u{9fff}');
+        for c in ideographs.filter(|&c| is_ideograph(c)) {
+            for context in [
+                "#",
+                "x#",
+                "#x",
+                "1#",
+                "#1",
+                "a'#",
+                "#'a",
+                "#.#",
+                "##",
+                "# #",
+                "\u{e9}#\u{436}",
+                "#\n#",
+                "1,#",
+                "#_",
+                "U.#.",
+                "#\u{3b1}'s",
+            ] {
+                let text = context.replace('#', &c.to_string());
+                let mut fast = Vec::new();
+                for_each_token(&text, |s, e| fast.push((s, e)));
+                let mut slow = Vec::new();
+                unicode_tokens(&text, 0, &mut |s, e| slow.push((s, e)));
+                assert_eq!(fast, slow, "{text:?}");
+            }
+        }
+    }
+
     proptest! {
         /// Oracle: on folded mixed news text (curly quotes, dashes, spaces of every kind,
         /// compatibility forms, accented and cased letters, the capital sigma, marks), the
@@ -337,6 +424,7 @@ mod tests {
                      [\u{fb00}-\u{fb06}\u{ff01}-\u{ff5e}\u{2460}-\u{2473}\u{bd}\u{2126}]|\
                      [\u{e9}\u{fc}\u{e3}\u{c9}\u{dc}\u{141}\u{130}\u{3a3}\u{3c3}\u{df}]|\
                      [\u{c0}-\u{24f}\u{250}\u{1e00}\u{ff21}]|[\u{370}-\u{52f}]|\
+                     [\u{4e00}-\u{4e0f}\u{9fa5}\u{3400}\u{3001}\u{3002}\u{30ab}\u{f900}]|\
                      [\u{1e9e}\u{300}\u{308}\u{327}])*",
         ) {
             let folded = crate::normalize::fold(&text);
@@ -388,7 +476,8 @@ mod tests {
         #[test]
         fn european_text_tokens_equal_unicode_segmentation(
             text in "([a-zA-Z0-9_ .,;:'\"!?()\n\r\t-]|[\u{c0}-\u{d6}\u{d8}-\u{f6}\u{f8}-\u{24f}]|\
-                     [\u{386}\u{388}-\u{38a}\u{38c}\u{38e}-\u{3a1}\u{3a3}-\u{3ce}]|[\u{400}-\u{481}\u{48a}-\u{52f}]){0,80}",
+                     [\u{386}\u{388}-\u{38a}\u{38c}\u{38e}-\u{3a1}\u{3a3}-\u{3ce}]|[\u{400}-\u{481}\u{48a}-\u{52f}]|\
+                     [\u{4e00}-\u{4e0f}\u{9fa5}\u{3400}]){0,80}",
         ) {
             let mut fast = Vec::new();
             for_each_marked_token(&text, |s, e, ascii| fast.push((s, e, ascii)));
