@@ -46,9 +46,10 @@ pub(crate) fn is_ideograph(c: char) -> bool {
 /// text is full of, all but the double prime (which NFKC turns into two primes), the
 /// ideographs ([`is_ideograph`]), and the European letters ([`is_european_letter`]) but the
 /// ligatures and compatibility letters (`ĳ`, `ŀ`, `ŉ`, `ſ`, `ǆ`, `ǳ`…, the Greek numeral sign
-/// and the Greek letter symbols `ϐ`, `ϑ`, `ϕ`…), which NFKC changes. NFKC leaves each alone or gives what it folds to, it has
-/// combining class 0, and no composition takes it as its second character (a test checks all
-/// three), so NFKC changes nothing across a cut before one.
+/// and the Greek letter symbols `ϐ`, `ϑ`, `ϕ`…), which NFKC changes. NFKC leaves each alone
+/// or gives what it folds to, it has combining class 0, and no composition takes it as its
+/// second character (a test checks all three), so NFKC changes nothing across a cut before
+/// one.
 fn folds_alone(c: char) -> bool {
     kept_alone(c) || c != '\u{2033}' && fold_char(c) != c
 }
@@ -155,7 +156,7 @@ fn next_non_ascii(text: &str, from: usize) -> Option<usize> {
 /// quote every few words) costs as little as a long one.
 pub(crate) fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // Within a Greek or Cyrillic word the next character is one at once.
+    // Within a Greek, Cyrillic or Chinese run the next character is one at once.
     if bytes.first().is_some_and(|b| !b.is_ascii()) {
         return Some(0);
     }

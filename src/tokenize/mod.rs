@@ -24,10 +24,10 @@ pub struct Token {
 
 /// Calls `f(start, end)` for each word token of `text`, in order, without collecting them.
 /// ASCII text takes the fast path, and so does a text whose only other characters are the
-/// letters of the European alphabets, such as accented names or a Greek or Russian text
-/// (`letters_as_ascii`). In a text with yet other characters, so does all of it but the pieces
-/// around them (`unicode_pieces`), which take the Unicode path unless the only other
-/// characters in them are European letters (`piece_tokens`).
+/// letters of the European alphabets, such as accented names or a Greek or Russian text, and
+/// Chinese characters (`letters_as_ascii`). In a text with yet other characters, so does all
+/// of it but the pieces around them (`unicode_pieces`), which take the Unicode path unless the
+/// only other characters in them are European letters (`piece_tokens`).
 pub fn for_each_token(text: &str, mut f: impl FnMut(usize, usize)) {
     for_each_marked_token(text, |start, end, _| f(start, end));
 }
@@ -114,8 +114,9 @@ fn letters_as_ascii(text: &str) -> Option<(Vec<u8>, bool)> {
         let at = from + n;
         let (end, c) = (text[at..].char_indices())
             .find(|&(_, c)| {
-                ideographs |= is_ideograph(c);
-                c.is_ascii() || !is_european_letter(c) && !is_ideograph(c)
+                let ideograph = is_ideograph(c);
+                ideographs |= ideograph;
+                c.is_ascii() || !ideograph && !is_european_letter(c)
             })
             .map_or((text.len(), 'a'), |(n, c)| (at + n, c));
         if !c.is_ascii() {
