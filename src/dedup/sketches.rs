@@ -82,6 +82,16 @@ impl Sketches {
         }
     }
 
+    /// Counts the state of every document and of `pairs` verified pairs in a spilled run's
+    /// budget ([`super::budget`]): a warning the first time it does not fit.
+    pub(super) fn hold(&mut self, pairs: usize) -> Option<String> {
+        let Store::Disk(spilled) = &mut self.store else {
+            return None;
+        };
+        spilled.budget.hold(self.n as u64, pairs as u64);
+        spilled.budget.warning()
+    }
+
     /// Bytes written to disk so far.
     pub(super) fn spilled(&self) -> u64 {
         match &self.store {
