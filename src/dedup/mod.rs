@@ -55,7 +55,8 @@
 //! run's ([`budget`]): a fixed part, what is held per document (the reader's map of ids in the
 //! first reads, the keep pass's arrays, the classes) and per verified pair come first, and
 //! every buffer alive at once (sort runs, merge reads, the chunk being banded, the remembered
-//! judgements) shares what they leave; when they leave too little, a warning says so.
+//! judgements) shares what they leave; when they leave too little, a warning says so. The
+//! contrast of the levels sorts its neighbour lists on disk too ([`neighbours`]).
 //!
 //! Every step is in a fixed order, so the output is identical for any thread count.
 
@@ -84,6 +85,7 @@ mod evidence;
 mod exact;
 mod judge;
 mod levels;
+mod neighbours;
 mod sketches;
 mod spilled;
 #[cfg(test)]

@@ -92,6 +92,15 @@ impl Sketches {
         spilled.budget.warning()
     }
 
+    /// Judgements a [`super::classes::Memo`] may remember beside `pairs` verified pairs not yet counted in
+    /// the budget: no limit in memory; on the spill path, half the budget's buffers.
+    pub(super) fn memo_room(&self, pairs: usize) -> usize {
+        match &self.store {
+            Store::Memory { .. } => usize::MAX,
+            Store::Disk(spilled) => spilled.budget.eighths_beside(4, pairs) / MEMO_ENTRY_BYTES,
+        }
+    }
+
     /// Bytes written to disk so far.
     pub(super) fn spilled(&self) -> u64 {
         match &self.store {
@@ -100,6 +109,10 @@ impl Sketches {
         }
     }
 }
+
+/// Bytes a judgement remembered in a [`super::classes::Memo`] takes, at most: the key and the judgement (24
+/// bytes), with the hash table's control byte, spare room and growth.
+const MEMO_ENTRY_BYTES: usize = 64;
 
 /// What the in-memory path holds for one document: its signature (header, values and the
 /// allocator's share), its slots, and its band keys while LSH sorts them.
