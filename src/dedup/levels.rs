@@ -119,10 +119,16 @@ impl Levels {
                 .map(|class| {
                     let i = alike.first(class);
                     let own = features.get(docs[i as usize])?;
-                    let others = (near.of(&alike, class)?.iter())
-                        .map(|&j| features.get(classes.first(j)))
+                    // Each neighbours' class read once, however often it neighbours (a crowd
+                    // of copies is one class, thousands of times).
+                    let list = near.of(&alike, class)?;
+                    let distinct = (list.chunk_by(|a, b| a == b))
+                        .map(|same| features.get(classes.first(same[0])))
                         .collect::<Result<Vec<Cow<'_, [Feature]>>>>()?;
-                    Ok(contrasted(&own, others.iter().map(|f| &**f)))
+                    let others: Vec<&[Feature]> = (list.chunk_by(|a, b| a == b).zip(&distinct))
+                        .flat_map(|(same, set)| std::iter::repeat_n(&**set, same.len()))
+                        .collect();
+                    Ok(contrasted(&own, others.into_iter()))
                 })
                 .collect::<Result<Vec<Vec<Feature>>>>()?;
             for (class, contrasted) in (first..).zip(made) {
