@@ -92,8 +92,9 @@ impl Sketches {
         spilled.budget.warning()
     }
 
-    /// Judgements a [`super::classes::Memo`] may remember beside `pairs` verified pairs not yet counted in
-    /// the budget: no limit in memory; on the spill path, half the budget's buffers.
+    /// Judgements a [`super::classes::Memo`] may remember beside `pairs` verified pairs not
+    /// yet counted in the budget: no limit in memory; on the spill path, half the budget's
+    /// buffers.
     pub(super) fn memo_room(&self, pairs: usize) -> usize {
         match &self.store {
             Store::Memory { .. } => usize::MAX,
@@ -110,8 +111,8 @@ impl Sketches {
     }
 }
 
-/// Bytes a judgement remembered in a [`super::classes::Memo`] takes, at most: the key and the judgement (24
-/// bytes), with the hash table's control byte, spare room and growth.
+/// Bytes a judgement remembered in a [`super::classes::Memo`] takes, at most: the key and the
+/// judgement (24 bytes), with the hash table's control byte, spare room and growth.
 const MEMO_ENTRY_BYTES: usize = 64;
 
 /// What the in-memory path holds for one document: its signature (header, values and the

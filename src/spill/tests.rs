@@ -55,15 +55,17 @@ proptest! {
         let parent = tempfile::tempdir().unwrap();
         let mut dir = SpillDir::new(parent.path()).unwrap();
         let mut runs = SortedRuns::new("test", capacities[0]);
+        let largest = capacities.iter().copied().max().unwrap();
         let step = values.len() / capacities.len() + 1;
         for (i, &v) in values.iter().enumerate() {
             if i % step == 0 {
                 runs.set_capacity(capacities[i / step], &mut dir).unwrap();
             }
             runs.push(v, &mut dir).unwrap();
-            prop_assert!(runs.buffer.capacity() <= capacities.iter().copied().max().unwrap());
+            prop_assert!(runs.buffer.capacity() <= largest);
         }
-        let merged: Vec<u64> = runs.finish(&mut dir, 1 << 12).unwrap().map(Result::unwrap).collect();
+        let merged = runs.finish(&mut dir, 1 << 12).unwrap();
+        let merged: Vec<u64> = merged.map(Result::unwrap).collect();
         let mut sorted = values.clone();
         sorted.sort_unstable();
         prop_assert_eq!(merged, sorted);
