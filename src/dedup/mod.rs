@@ -52,11 +52,11 @@
 //! same order as from [`Banding::candidates`] and are
 //! verified in batches that read their two signatures back by position, so the output is
 //! byte-identical to the in-memory path's for any budget. The budget is then the whole
-//! run's ([`budget`]): a fixed part, what is held per document (the reader's map of ids in the
+//! run's (`budget`): a fixed part, what is held per document (the reader's map of ids in the
 //! first reads, the keep pass's arrays, the classes) and per verified pair come first, and
 //! every buffer alive at once (sort runs, merge reads, the chunk being banded, the remembered
 //! judgements) shares what they leave; when they leave too little, a warning says so. The
-//! contrast of the levels sorts its neighbour lists on disk too ([`neighbours`]).
+//! contrast of the levels sorts its neighbour lists on disk too (`neighbours`).
 //!
 //! Every step is in a fixed order, so the output is identical for any thread count.
 
