@@ -3,8 +3,11 @@
 //! An external merge sort, as datatrove does for its MinHash buckets: fixed-size records are
 //! buffered up to a capacity; each full buffer is sorted and written as a *run*; the runs are
 //! then merged k ways into one sorted stream ([`SortedRuns`]). Signature keys, band keys and
-//! candidate pairs take this path. Signatures, which verification reads in pair order rather than sorted, go
-//! to a [`SignatureTable`] of fixed-size records read back by position.
+//! candidate pairs take this path, and so do the contrast's neighbour lists. A buffer takes
+//! the capacity it is given when its first record comes and never more, so that the buffers
+//! alive at once can share one budget. Signatures, which verification reads in pair order
+//! rather than sorted, go to a [`SignatureTable`] of fixed-size records read back by position;
+//! lists (fact slots, feature sets, neighbour lists) to a [`ListFile`].
 //!
 //! Every file lives in one [`SpillDir`], a fresh directory removed (with its files) when the
 //! run ends, successfully or not. A run that is killed cannot remove its own, so each one holds
@@ -62,6 +65,29 @@ impl FixedRecord for u128 {
         let mut b = [0u8; 16];
         b.copy_from_slice(bytes);
         u128::from_le_bytes(b)
+    }
+}
+
+/// Classes (a document's neighbours' in the contrast, [`ListFile`]).
+impl FixedRecord for u32 {
+    const SIZE: usize = 4;
+    fn encode(self, out: &mut [u8]) {
+        out.copy_from_slice(&self.to_le_bytes());
+    }
+    fn decode(bytes: &[u8]) -> Self {
+        u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+    }
+}
+
+/// Pairs of 64-bit numbers: fact slots, and features (hash and weight bits) in a [`ListFile`].
+impl FixedRecord for (u64, u64) {
+    const SIZE: usize = 16;
+    fn encode(self, out: &mut [u8]) {
+        out[..8].copy_from_slice(&self.0.to_le_bytes());
+        out[8..].copy_from_slice(&self.1.to_le_bytes());
+    }
+    fn decode(bytes: &[u8]) -> Self {
+        (le_u64(&bytes[..8]), le_u64(&bytes[8..]))
     }
 }
 
@@ -310,12 +336,20 @@ impl<T: FixedRecord> Iterator for RunReader<T> {
 }
 
 /// Records sorted on disk: buffered up to a capacity, each full buffer sorted (in parallel)
-/// and written as a run, the runs merged by [`SortedRuns::finish`].
+/// and written as a run, the runs merged by [`SortedRuns::finish`]. The buffer is allocated at
+/// its capacity when a record finds it full (the first record, or the first after the capacity
+/// grew), never grown by doubling, so that it takes no more than its capacity and nothing
+/// before it is used.
 pub struct SortedRuns<T> {
     stem: &'static str,
     buffer: Vec<T>,
     capacity: usize,
     runs: Vec<Run<T>>,
+}
+
+/// Records of `T` that `bytes` bytes of memory hold (at least one).
+pub fn records_in<T>(bytes: usize) -> usize {
+    (bytes / std::mem::size_of::<T>().max(1)).max(1)
 }
 
 impl<T: FixedRecord> SortedRuns<T> {
@@ -329,9 +363,28 @@ impl<T: FixedRecord> SortedRuns<T> {
         }
     }
 
+    /// Runs named after `stem`, each sorted in a buffer of at most `bytes` bytes.
+    pub fn in_bytes(stem: &'static str, bytes: usize) -> SortedRuns<T> {
+        SortedRuns::new(stem, records_in::<T>(bytes))
+    }
+
     /// Adds a record, writing a run when the buffer is full.
     pub fn push(&mut self, value: T, dir: &mut SpillDir) -> Result<()> {
+        if self.buffer.len() == self.buffer.capacity() {
+            self.buffer.reserve_exact(self.capacity - self.buffer.len());
+        }
         self.buffer.push(value);
+        if self.buffer.len() >= self.capacity {
+            self.flush(dir)?;
+        }
+        Ok(())
+    }
+
+    /// Changes the capacity of the runs to come (at least one record), writing what is
+    /// buffered first when it is full by the new one. A larger buffer than the new capacity
+    /// is freed when it is next written.
+    pub fn set_capacity(&mut self, capacity: usize, dir: &mut SpillDir) -> Result<()> {
+        self.capacity = capacity.max(1);
         if self.buffer.len() >= self.capacity {
             self.flush(dir)?;
         }
@@ -354,7 +407,11 @@ impl<T: FixedRecord> SortedRuns<T> {
             writer.push(value)?;
         }
         self.runs.push(writer.finish(dir)?);
-        self.buffer.clear();
+        if self.buffer.capacity() > self.capacity {
+            self.buffer = Vec::new();
+        } else {
+            self.buffer.clear();
+        }
         Ok(())
     }
 
@@ -448,18 +505,19 @@ impl<T: FixedRecord> Iterator for Merge<T> {
     }
 }
 
-/// Lists of 16-byte items (fact slots, feature sets) on disk, appended one after another and
-/// read back by position (offset and count).
-pub struct ListFile {
+/// Lists of fixed-size items (fact slots, feature sets, neighbours' classes) on disk,
+/// appended one after another and read back by position (offset and count).
+pub struct ListFile<T = (u64, u64)> {
     file: File,
     path: PathBuf,
     writer: Option<BufWriter<File>>,
     items: u64,
+    item: PhantomData<T>,
 }
 
-impl ListFile {
+impl<T: FixedRecord> ListFile<T> {
     /// An empty file named after `stem` in `dir`.
-    pub fn new(dir: &mut SpillDir, stem: &str) -> Result<ListFile> {
+    pub fn new(dir: &mut SpillDir, stem: &str) -> Result<ListFile<T>> {
         let (path, file) = dir.create(stem)?;
         let writer = file
             .try_clone()
@@ -470,21 +528,21 @@ impl ListFile {
             path,
             writer: Some(writer),
             items: 0,
+            item: PhantomData,
         })
     }
 
     /// Appends a list; returns its offset (in items) and length.
-    pub fn push(&mut self, items: &[(u64, u64)]) -> Result<(u64, u32)> {
+    pub fn push(&mut self, items: &[T]) -> Result<(u64, u32)> {
         let Some(writer) = self.writer.as_mut() else {
             return Err(Error::Config(format!(
                 "{} was written after it was finished",
                 self.path.display()
             )));
         };
-        let mut bytes = Vec::with_capacity(16 * items.len());
-        for &(a, b) in items {
-            bytes.extend_from_slice(&a.to_le_bytes());
-            bytes.extend_from_slice(&b.to_le_bytes());
+        let mut bytes = vec![0u8; T::SIZE * items.len()];
+        for (&item, out) in items.iter().zip(bytes.chunks_exact_mut(T::SIZE)) {
+            item.encode(out);
         }
         writer.write_all(&bytes).map_err(spill_error(&self.path))?;
         let offset = self.items;
@@ -494,24 +552,30 @@ impl ListFile {
         Ok((offset, len))
     }
 
+    /// Writes out what was pushed so that [`ListFile::get`] can read it, while more may
+    /// still be pushed.
+    pub fn flush(&mut self) -> Result<()> {
+        match self.writer.as_mut() {
+            Some(writer) => writer.flush().map_err(spill_error(&self.path)),
+            None => Ok(()),
+        }
+    }
+
     /// Flushes what was pushed so that [`ListFile::get`] can read it, counting its bytes in
     /// `dir`.
     pub fn finish(&mut self, dir: &mut SpillDir) -> Result<()> {
         if let Some(mut writer) = self.writer.take() {
             writer.flush().map_err(spill_error(&self.path))?;
-            dir.written += 16 * self.items;
+            dir.written += (T::SIZE as u64) * self.items;
         }
         Ok(())
     }
 
-    /// The list at `offset` of `len` items (after [`ListFile::finish`]).
-    pub fn get(&self, offset: u64, len: u32) -> Result<Vec<(u64, u64)>> {
-        let mut bytes = vec![0u8; 16 * len as usize];
-        read_at(&self.file, &mut bytes, offset * 16, &self.path)?;
-        Ok(bytes
-            .chunks_exact(16)
-            .map(|item| (le_u64(&item[..8]), le_u64(&item[8..])))
-            .collect())
+    /// The list at `offset` of `len` items (after [`ListFile::flush`] or [`ListFile::finish`]).
+    pub fn get(&self, offset: u64, len: u32) -> Result<Vec<T>> {
+        let mut bytes = vec![0u8; T::SIZE * len as usize];
+        read_at(&self.file, &mut bytes, offset * T::SIZE as u64, &self.path)?;
+        Ok(bytes.chunks_exact(T::SIZE).map(T::decode).collect())
     }
 }
 

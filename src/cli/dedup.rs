@@ -50,9 +50,10 @@ pub struct DedupArgs {
     /// three chunks at a time) [default: 2048 per thread, up to 16 threads]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     chunk_docs: Option<u32>,
-    /// Memory in MB (2^20 bytes) for the per-document state (signatures, band keys, candidate
-    /// pairs), or `unlimited`. Beyond it they spill to sorted runs on disk; the output is the
-    /// same. Default: a quarter of the machine's physical memory.
+    /// Memory in MB (2^20 bytes) for the run, or `unlimited`. When the per-document state
+    /// (signatures, band keys, candidate pairs) outgrows it, it spills to sorted runs on disk,
+    /// sized so that the run stays within it; the output is the same. Default: a quarter of
+    /// the machine's physical memory.
     #[arg(long, value_name = "MB", value_parser = parse_memory)]
     memory: Option<Memory>,
     /// Directory for spill files (default: the system's temporary directory); they are removed
@@ -181,8 +182,7 @@ pub fn dedup(args: DedupArgs) -> anyhow::Result<u8> {
     dedup.chunk_docs = args.chunk_docs.map(|n| n as usize);
     dedup.verify_exact = args.corpus.engine.exact;
     // A quarter of the machine: corpora of a few million documents stay in memory; beyond,
-    // the rest is for what every document still holds (ids, the keep pass: ≈ 0.2 KB each),
-    // the text in flight, the IDF vocabulary and the page cache of the spill files.
+    // the run keeps within it, and the rest is for the page cache of the spill files.
     dedup.memory = match args.memory {
         Some(Memory(memory)) => memory,
         None => storyprint::dedup::physical_memory().map(|bytes| bytes / 4),

@@ -28,7 +28,7 @@ use crate::error::Result;
 use crate::features::{Feature, Slot};
 
 /// Documents in classes: equal within a class for the judgement the classes serve.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(super) struct Classes {
     /// Each document's class ([`NO_CLASS`] for a document that was not classed).
     class: Vec<u32>,
@@ -53,35 +53,15 @@ impl Classes {
         key: impl Fn(u32) -> Result<u128> + Sync,
         same: impl Fn(u32, u32) -> Result<bool>,
     ) -> Result<Classes> {
-        let mut classes = Classes {
-            class: vec![NO_CLASS; n],
-            first: Vec::new(),
-            size: Vec::new(),
-        };
-        let mut known: AHashMap<u128, u32> = AHashMap::new();
-        for chunk in docs.chunks(KEY_CHUNK * rayon::current_num_threads().max(1)) {
+        let mut classifier = Classifier::new(n);
+        for chunk in docs.chunks(key_chunk()) {
             let keys = chunk
                 .par_iter()
                 .map(|&doc| key(doc))
                 .collect::<Result<Vec<u128>>>()?;
-            for (&doc, key) in chunk.iter().zip(keys) {
-                let class = match known.get(&key) {
-                    Some(&class) if same(classes.first[class as usize], doc)? => class,
-                    found => {
-                        let class = classes.first.len() as u32;
-                        if found.is_none() {
-                            known.insert(key, class);
-                        }
-                        classes.first.push(doc);
-                        classes.size.push(0);
-                        class
-                    }
-                };
-                classes.class[doc as usize] = class;
-                classes.size[class as usize] += 1;
-            }
+            classifier.add(chunk, keys, |_, first, doc| same(first, doc))?;
         }
-        Ok(classes)
+        Ok(classifier.classes)
     }
 
     /// Every document in classes of equal feature sets and fact slots: what exact
@@ -127,10 +107,89 @@ impl Classes {
     }
 }
 
+/// Documents keyed at once, in parallel, before they join their classes.
+pub(super) fn key_chunk() -> usize {
+    KEY_CHUNK * rayon::current_num_threads().max(1)
+}
+
+/// Classes made a chunk of documents at a time, each chunk keyed beforehand (see
+/// [`Classes::by_key`]).
+pub(super) struct Classifier {
+    pub(super) classes: Classes,
+    /// The class of each key met, by the first document with it.
+    known: AHashMap<u128, u32>,
+}
+
+impl Classifier {
+    /// No class yet, among documents `0..n`.
+    pub(super) fn new(n: usize) -> Classifier {
+        Classifier {
+            classes: Classes {
+                class: vec![NO_CLASS; n],
+                first: Vec::new(),
+                size: Vec::new(),
+            },
+            known: AHashMap::new(),
+        }
+    }
+
+    /// Puts the documents `docs` (ascending, after those added before) in classes by their
+    /// `keys`, a document joining the class of the first document with its key when `same`
+    /// confirms they are equal (`same(class, first, doc)`).
+    pub(super) fn add(
+        &mut self,
+        docs: &[u32],
+        keys: Vec<u128>,
+        same: impl Fn(u32, u32, u32) -> Result<bool>,
+    ) -> Result<()> {
+        let classes = &mut self.classes;
+        for (&doc, key) in docs.iter().zip(keys) {
+            let class = match self.known.get(&key) {
+                Some(&class) if same(class, classes.first[class as usize], doc)? => class,
+                found => {
+                    let class = classes.first.len() as u32;
+                    if found.is_none() {
+                        self.known.insert(key, class);
+                    }
+                    classes.first.push(doc);
+                    classes.size.push(0);
+                    class
+                }
+            };
+            classes.class[doc as usize] = class;
+            classes.size[class as usize] += 1;
+        }
+        Ok(())
+    }
+}
+
 /// The key of a list of `u32`s (a class and the sorted classes of its neighbours).
 pub(super) fn list_key(values: impl Iterator<Item = u32>) -> u128 {
     let bytes: Vec<u8> = values.flat_map(u32::to_le_bytes).collect();
     xxhash_rust::xxh3::xxh3_128(&bytes)
+}
+
+/// The judgements [`judge_pairs`] remembers by pair of classes, across calls.
+pub(super) struct Memo<T> {
+    judged: AHashMap<(u32, u32), T>,
+}
+
+impl<T> Memo<T> {
+    /// Nothing remembered.
+    pub(super) fn new() -> Memo<T> {
+        Memo {
+            judged: AHashMap::new(),
+        }
+    }
+
+    /// Forgets everything when more than `most` judgements are remembered (on the spill
+    /// path, where the budget bounds them): that only judges some pairs of classes again, to
+    /// the same numbers.
+    pub(super) fn bound(&mut self, most: usize) {
+        if self.judged.len() > most {
+            self.judged = AHashMap::new();
+        }
+    }
 }
 
 /// The judgement of each of `pairs`, in order, computed once per ordered pair of `classes`
@@ -140,9 +199,10 @@ pub(super) fn list_key(values: impl Iterator<Item = u32>) -> u128 {
 pub(super) fn judge_pairs<T: Copy>(
     classes: &Classes,
     pairs: &[(u32, u32)],
-    memo: &mut AHashMap<(u32, u32), T>,
+    memo: &mut Memo<T>,
     judge: impl FnOnce(&[(u32, u32)]) -> Result<Vec<T>>,
 ) -> Result<Vec<T>> {
+    let memo = &mut memo.judged;
     // The pairs whose judgement is not remembered when their turn comes, in order.
     let mut asked: ahash::AHashSet<(u32, u32)> = ahash::AHashSet::new();
     let to_judge: Vec<(u32, u32)> = (pairs.iter().copied())
@@ -218,7 +278,7 @@ mod tests {
                 .map(|&(a, b)| values[a as usize] * 10 + values[b as usize])
                 .collect())
         };
-        let mut memo = AHashMap::new();
+        let mut memo = Memo::new();
         let judged = judge_pairs(&classes, &pairs, &mut memo, judge).unwrap();
         assert_eq!(judged, [11, 11, 11, 12, 12, 23]);
         // (1, 1), (1, 2) remembered; (3, 4) judged directly.
@@ -226,7 +286,12 @@ mod tests {
         // A later batch asks again for the lone pair only.
         let again = judge_pairs(&classes, &[(1, 2), (3, 4), (0, 3)], &mut memo, judge).unwrap();
         assert_eq!(again, [11, 23, 12]);
-        assert_eq!(calls.into_inner(), 4);
-        assert_eq!(memo.len(), 2);
+        assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 4);
+        assert_eq!(memo.judged.len(), 2);
+        // Bounded below what it holds, it forgets, and judges those pairs again alike.
+        memo.bound(1);
+        let again = judge_pairs(&classes, &[(0, 1), (1, 2)], &mut memo, judge).unwrap();
+        assert_eq!(again, [11, 11]);
+        assert_eq!(calls.into_inner(), 5);
     }
 }

@@ -4,12 +4,11 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use ahash::AHashMap;
 use rayon::prelude::*;
 
 use super::Dedup;
 use super::candidates::Candidates;
-use super::classes::{Classes, judge_pairs};
+use super::classes::{Classes, Memo, judge_pairs};
 use super::exact::FeatureSets;
 use super::sketches::Sketches;
 use crate::config::Config;
@@ -401,12 +400,13 @@ impl Dedup {
         (features, classes): (&FeatureSets, Option<&Classes>),
     ) -> Result<Vec<Link>> {
         let mut edges = Vec::new();
-        let mut memo = AHashMap::new();
+        let mut memo = Memo::new();
         candidates.for_each_batch(|batch| {
             let Some(classes) = classes else {
                 edges.extend(judge_all(config, sketches, features, batch)?);
                 return Ok(());
             };
+            memo.bound(sketches.memo_room(edges.len()));
             let similarities = judge_pairs(classes, batch, &mut memo, |pairs| {
                 similarities(config, sketches, features, pairs)
             })?;

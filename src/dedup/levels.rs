@@ -11,10 +11,10 @@
 
 use std::borrow::Cow;
 
-use ahash::AHashMap;
 use rayon::prelude::*;
 
-use super::classes::{Classes, judge_pairs, list_key};
+use super::classes::{Classes, Memo, judge_pairs};
+use super::neighbours::{Neighbours, Numbered};
 use super::sketches::Store;
 use super::{Candidates, FeatureSets, Link, Sketches};
 use crate::config::Config;
@@ -29,6 +29,23 @@ use crate::verdict::{self, Level, Window};
 
 /// Classes whose contrasted features are made at once, in parallel, before they are kept.
 const STORY_CHUNK: usize = 4096;
+
+/// Verified pairs scored at once, at most: what is made per pair of a chunk (its numbers,
+/// score and verdict) is held for a chunk at a time.
+const SCORE_CHUNK: usize = 1 << 20;
+
+/// Bytes a pair of a chunk being scored takes: its numbers, score and verdict, with what
+/// [`judge_pairs`] makes of it.
+const SCORE_BYTES: usize = 48;
+
+/// Verified pairs scored at once: [`SCORE_CHUNK`], or on the spill path as many as half the
+/// budget's buffers hold (the remembered scores take the other half).
+fn score_chunk(store: &Store) -> usize {
+    match store {
+        Store::Memory { .. } => SCORE_CHUNK,
+        Store::Disk(spilled) => (spilled.budget.eighths(4) / SCORE_BYTES).clamp(1, SCORE_CHUNK),
+    }
+}
 
 /// The story score and level of the verified pairs of a run, looked up by pair.
 #[derive(Debug, Default)]
@@ -80,31 +97,12 @@ impl Levels {
                 }
             }
         }
-        let mut near: Vec<Vec<u32>> = vec![Vec::new(); docs.len()];
-        candidates.for_each_batch(|batch| {
-            for &(a, b) in batch {
-                for (x, y) in [(a, b), (b, a)] {
-                    if let Some(list) = near.get_mut(slot[x as usize] as usize) {
-                        list.push(classes.of(y));
-                    }
-                }
-            }
-            Ok(())
-        })?;
-        near.par_iter_mut().for_each(|list| list.sort_unstable());
         // Numbered documents alike for the contrast: the same class, the same neighbours'.
-        let numbered: Vec<u32> = (0..docs.len() as u32).collect();
-        let own = |i: u32| classes.of(docs[i as usize]);
-        let alike = Classes::by_key(
-            docs.len(),
-            &numbered,
-            |i| {
-                Ok(list_key(
-                    std::iter::once(own(i)).chain(near[i as usize].iter().copied()),
-                ))
-            },
-            |i, j| Ok(own(i) == own(j) && near[i as usize] == near[j as usize]),
-        )?;
+        let numbered = Numbered {
+            docs: &docs,
+            slot: &slot,
+        };
+        let (alike, near) = Neighbours::alike(&mut sketches.store, &numbered, candidates, classes)?;
         // The contrasted features of each class, in memory, or on disk beside the other
         // spilled state (documents in verified pairs may be most of a large corpus).
         let mut story = match &mut sketches.store {
@@ -121,11 +119,16 @@ impl Levels {
                 .map(|class| {
                     let i = alike.first(class);
                     let own = features.get(docs[i as usize])?;
-                    let others = near[i as usize]
-                        .iter()
-                        .map(|&j| features.get(classes.first(j)))
+                    // Each neighbours' class read once, however often it neighbours (a crowd
+                    // of copies is one class, thousands of times).
+                    let list = near.of(&alike, class)?;
+                    let distinct = (list.chunk_by(|a, b| a == b))
+                        .map(|same| features.get(classes.first(same[0])))
                         .collect::<Result<Vec<Cow<'_, [Feature]>>>>()?;
-                    Ok(contrasted(&own, others.iter().map(|f| &**f)))
+                    let others: Vec<&[Feature]> = (list.chunk_by(|a, b| a == b).zip(&distinct))
+                        .flat_map(|(same, set)| std::iter::repeat_n(&**set, same.len()))
+                        .collect();
+                    Ok(contrasted(&own, others.into_iter()))
                 })
                 .collect::<Result<Vec<Vec<Feature>>>>()?;
             for (class, contrasted) in (first..).zip(made) {
@@ -138,10 +141,6 @@ impl Levels {
             list.finish(&mut spilled.dir)?;
         }
         drop(near);
-        let numbered_pairs: Vec<(u32, u32)> = edges
-            .iter()
-            .map(|&(a, b, _)| (slot[a as usize], slot[b as usize]))
-            .collect();
         // The story score reads features and slots only; the signatures may be released.
         let no_signature = Signature {
             values: Vec::new(),
@@ -162,33 +161,43 @@ impl Levels {
                 &evidence(&story_b, &slots_b),
             ))
         };
-        let scores = judge_pairs(&alike, &numbered_pairs, &mut AHashMap::new(), |pairs| {
-            pairs.par_iter().map(score).collect()
-        })?;
-        drop(numbered_pairs);
-        let verdicts: Vec<Option<(f64, Level)>> = edges
-            .par_iter()
-            .zip(scores)
-            .map(|(&(a, b, similarity), score)| {
-                let time = |doc: u32| sketches.times.get(doc as usize).copied().flatten();
-                let evidence = window.evidence(score, time(a), time(b));
-                verdict::level(similarity, evidence, config.threshold)
-                    .filter(|&level| level >= config.level)
-                    .map(|level| (score, level))
-            })
-            .collect();
-        // The pairs at the level asked, filtered in place: a crowd has millions.
-        let mut judged = Vec::with_capacity(verdicts.iter().flatten().count());
-        judged.extend(
-            edges
-                .iter()
-                .zip(&verdicts)
-                .filter_map(|(&(a, b, _), verdict)| {
-                    verdict.map(|(score, level)| (a, b, score, level))
-                }),
-        );
-        let mut verdict = verdicts.iter();
-        edges.retain(|_| verdict.next().is_some_and(Option::is_some));
+        let verdict = |&(a, b, similarity): &Link, score: f64| {
+            let time = |doc: u32| sketches.times.get(doc as usize).copied().flatten();
+            let evidence = window.evidence(score, time(a), time(b));
+            verdict::level(similarity, evidence, config.threshold)
+                .filter(|&level| level >= config.level)
+                .map(|level| (score, level))
+        };
+        // The pairs at the level asked, and which pairs they are: a crowd has millions of
+        // verified pairs, judged a chunk at a time.
+        let mut judged = Vec::new();
+        let mut at_level = Vec::with_capacity(edges.len());
+        let mut memo = Memo::new();
+        for chunk in edges.chunks(score_chunk(&sketches.store)) {
+            memo.bound(sketches.memo_room(0));
+            let numbered_pairs: Vec<(u32, u32)> = (chunk.iter())
+                .map(|&(a, b, _)| (slot[a as usize], slot[b as usize]))
+                .collect();
+            let scores = judge_pairs(&alike, &numbered_pairs, &mut memo, |pairs| {
+                pairs.par_iter().map(score).collect()
+            })?;
+            drop(numbered_pairs);
+            let verdicts: Vec<Option<(f64, Level)>> = (chunk.par_iter().zip(scores))
+                .map(|(edge, score)| verdict(edge, score))
+                .collect();
+            judged.extend(
+                chunk
+                    .iter()
+                    .zip(&verdicts)
+                    .filter_map(|(&(a, b, _), verdict)| {
+                        verdict.map(|(score, level)| (a, b, score, level))
+                    }),
+            );
+            at_level.extend(verdicts.iter().map(Option::is_some));
+        }
+        let mut kept = at_level.iter();
+        edges.retain(|_| kept.next().is_some_and(|&kept| kept));
+        edges.shrink_to_fit();
         Ok((edges, Levels { judged }))
     }
 

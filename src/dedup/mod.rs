@@ -51,9 +51,12 @@
 //! in; the pairs of the groups' other members follow. The candidate pairs come out in the
 //! same order as from [`Banding::candidates`] and are
 //! verified in batches that read their two signatures back by position, so the output is
-//! byte-identical to the in-memory path's for any budget. What stays in memory per
-//! document: the keep pass's arrays, the verified pairs, and, during the first read, the
-//! input's map of ids (later reads rename ids from the first read's layout).
+//! byte-identical to the in-memory path's for any budget. The budget is then the whole
+//! run's (`budget`): a fixed part, what is held per document (the reader's map of ids in the
+//! first reads, the keep pass's arrays, the classes) and per verified pair come first, and
+//! every buffer alive at once (sort runs, merge reads, the chunk being banded, the remembered
+//! judgements) shares what they leave; when they leave too little, a warning says so. The
+//! contrast of the levels sorts its neighbour lists on disk too (`neighbours`).
 //!
 //! Every step is in a fixed order, so the output is identical for any thread count.
 
@@ -75,12 +78,14 @@ use crate::similarity::estimating;
 pub use crate::spill::physical_memory;
 use crate::verdict::Level;
 
+mod budget;
 mod candidates;
 mod classes;
 mod evidence;
 mod exact;
 mod judge;
 mod levels;
+mod neighbours;
 mod sketches;
 mod spilled;
 #[cfg(test)]
@@ -148,6 +153,9 @@ impl Dedup {
         let first_pass = self.config.weighting == Weighting::None;
         let mut sketches =
             self.sketch(paths, &freq, &signing, first_pass, observer, &mut summary)?;
+        if let Some(warning) = sketches.hold(0) {
+            observer.warning(&warning);
+        }
         let exact = self.judges_levels() || self.verify_exact;
         // Every verified pair is wanted with --pairs: the twins' shortcut would not list them.
         if !exact
@@ -194,6 +202,9 @@ impl Dedup {
             let config = &self.exact_config();
             let judging = (&features, &classes);
             let edges = self.verify(&sketches, &candidates, config, (&features, Some(&classes)))?;
+            if let Some(warning) = sketches.hold(edges.len()) {
+                observer.warning(&warning);
+            }
             if self.judges_levels() {
                 let (edges, levels) = Levels::judge(
                     config,

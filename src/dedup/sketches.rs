@@ -82,6 +82,26 @@ impl Sketches {
         }
     }
 
+    /// Counts the state of every document and of `pairs` verified pairs in a spilled run's
+    /// budget ([`super::budget`]): a warning the first time it does not fit.
+    pub(super) fn hold(&mut self, pairs: usize) -> Option<String> {
+        let Store::Disk(spilled) = &mut self.store else {
+            return None;
+        };
+        spilled.budget.hold(self.n as u64, pairs as u64);
+        spilled.budget.warning()
+    }
+
+    /// Judgements a [`super::classes::Memo`] may remember beside `pairs` verified pairs not
+    /// yet counted in the budget: no limit in memory; on the spill path, half the budget's
+    /// buffers.
+    pub(super) fn memo_room(&self, pairs: usize) -> usize {
+        match &self.store {
+            Store::Memory { .. } => usize::MAX,
+            Store::Disk(spilled) => spilled.budget.eighths_beside(4, pairs) / MEMO_ENTRY_BYTES,
+        }
+    }
+
     /// Bytes written to disk so far.
     pub(super) fn spilled(&self) -> u64 {
         match &self.store {
@@ -90,6 +110,10 @@ impl Sketches {
         }
     }
 }
+
+/// Bytes a judgement remembered in a [`super::classes::Memo`] takes, at most: the key and the
+/// judgement (24 bytes), with the hash table's control byte, spare room and growth.
+const MEMO_ENTRY_BYTES: usize = 64;
 
 /// What the in-memory path holds for one document: its signature (header, values and the
 /// allocator's share), its slots, and its band keys while LSH sorts them.

@@ -8,11 +8,15 @@
 //! their evidence keys ([`Crowds`]); only each group's first document, which stands for the
 //! group, is banded, and the pairs of the others follow from its buckets exactly as the
 //! banding of every document gives them: the candidate pairs are the same, in the same order.
+//!
+//! Every buffer is sized from the run's [`Budget`]: those alive at once take shares of what the
+//! state held per document leaves, so that together they stay within it.
 
 use std::ops::Range;
 
 use rayon::prelude::*;
 
+use super::budget::Budget;
 use super::evidence::evidence_key;
 use crate::error::Result;
 use crate::features::Slot;
@@ -20,7 +24,7 @@ use crate::lsh::{
     Banding, MAX_BUCKET, PairCounter, is_live, pair_key, split_band_entry, split_pair_key,
 };
 use crate::signature::Signature;
-use crate::spill::{FixedRecord, Merge, Run, RunWriter, SignatureTable, SortedRuns, SpillDir};
+use crate::spill::{Merge, Run, RunWriter, SignatureTable, SortedRuns, SpillDir};
 
 /// The state of a run that outgrew its memory budget.
 pub(super) struct Spilled {
@@ -29,30 +33,30 @@ pub(super) struct Spilled {
     pub(super) table: SignatureTable,
     /// Each live document's [`evidence_key`] with the document.
     keys: SortedRuns<(u128, u32)>,
-    /// Bytes of the budget (spill buffers and merges are sized from it).
-    pub(super) budget: u64,
+    /// The memory budget, which the buffers of the sorts and merges share with the state
+    /// held per document.
+    pub(super) budget: Budget,
 }
 
-/// Records of type `T` in half of a budget of `budget` bytes (at least 1024, so that a tiny
-/// budget still makes runs of a useful size).
-fn run_records<T: FixedRecord>(budget: u64) -> usize {
-    usize::try_from(budget / 2 / T::SIZE as u64)
-        .unwrap_or(usize::MAX)
-        .max(1024)
-}
+/// Bytes of memory a key record takes in the buffer of [`Spilled::keys`].
+const KEY_BYTES: usize = std::mem::size_of::<(u128, u32)>();
 
-/// Documents whose signatures are read and banded at once.
-const BAND_CHUNK: u32 = 4096;
+/// Documents whose signatures are read and banded at once, at most.
+const BAND_CHUNK: usize = 4096;
+
+/// Documents banded at once, at least, however small the budget.
+const MIN_BAND_CHUNK: usize = 64;
 
 impl Spilled {
     /// Starts spilling into a new directory inside `temp_dir`.
     pub(super) fn new(temp_dir: &std::path::Path, k: usize, budget: u64) -> Result<Spilled> {
         let mut dir = SpillDir::new(temp_dir)?;
         let table = SignatureTable::new(&mut dir, k)?;
+        let budget = Budget::new(budget);
         Ok(Spilled {
             dir,
             table,
-            keys: SortedRuns::new("keys", run_records::<(u128, u32)>(budget)),
+            keys: SortedRuns::new("keys", budget.growing_records(KEY_BYTES)),
             budget,
         })
     }
@@ -65,6 +69,10 @@ impl Spilled {
         signatures: &[Signature],
         slots: &[Vec<Slot>],
     ) -> Result<()> {
+        // The keys' buffer shrinks as the documents read hold more.
+        self.budget.hold(first as u64, 0);
+        let capacity = self.budget.growing_records(KEY_BYTES);
+        self.keys.set_capacity(capacity, &mut self.dir)?;
         let keys: Vec<Option<u128>> = signatures
             .par_iter()
             .enumerate()
@@ -83,22 +91,21 @@ impl Spilled {
         Ok(())
     }
 
-    /// Bytes to read merged runs with.
-    fn read_bytes(&self) -> usize {
-        usize::try_from(self.budget / 4).unwrap_or(usize::MAX)
-    }
-
     /// The candidate pairs, as [`Banding::candidates`] gives them: the documents grouped
     /// ([`Crowds`]), the groups' first documents banded into runs, whose merge visits each
     /// band's buckets in order; each bucket's pairs go to runs, whose merge counts the bands
     /// each pair collides in; the pairs of the groups' other members are derived from them.
+    ///
+    /// The buffers alive at once share the budget: the band entries' merge reads with a
+    /// quarter of it while the bucket pairs take five eighths and the stars one.
     pub(super) fn candidates(&mut self, banding: &Banding) -> Result<Run<u64>> {
+        self.budget.hold(self.table.len(), 0);
         let crowds = self.crowds()?;
         let entries = self.band_entries(banding, &crowds)?;
-        let mut hits = BucketHits::new(self.budget, crowds.groups.len());
+        let mut hits = BucketHits::new(&self.budget, crowds.groups.len());
         let mut bucket: Vec<u32> = Vec::new();
         let mut bucket_key = (0usize, 0u64);
-        let read_bytes = self.read_bytes();
+        let read_bytes = self.budget.eighths(2);
         for entry in entries.finish(&mut self.dir, read_bytes)? {
             let (band, key, doc) = split_band_entry(entry?);
             if !bucket.is_empty() && bucket_key != (band, key) {
@@ -122,7 +129,7 @@ impl Spilled {
         };
         let mut same: Vec<u32> = Vec::new();
         let mut same_key = 0u128;
-        let read_bytes = self.read_bytes();
+        let read_bytes = self.budget.eighths(8);
         for record in keys.finish(&mut self.dir, read_bytes)? {
             let (key, doc) = record?;
             if !same.is_empty() && key != same_key {
@@ -136,12 +143,17 @@ impl Spilled {
         Ok(crowds)
     }
 
-    /// The band entries of the documents that stand for themselves or a group, in runs.
+    /// The band entries of the documents that stand for themselves or a group, in runs: the
+    /// chunk of documents being banded takes a quarter of the buffers, the runs' buffer the
+    /// rest.
     fn band_entries(&mut self, banding: &Banding, crowds: &Crowds) -> Result<SortedRuns<u128>> {
-        let mut entries = SortedRuns::new("bands", run_records::<u128>(self.budget));
+        let mut entries = SortedRuns::in_bytes("bands", self.budget.eighths(6));
+        // A document in the chunk: its record, its signature and its band entries.
+        let doc_bytes = 2 * self.table.record_size() + 16 * banding.bands + 64;
+        let chunk = (self.budget.eighths(2) / doc_bytes).clamp(MIN_BAND_CHUNK, BAND_CHUNK);
         let n = self.table.len() as u32;
-        for first in (0..n).step_by(BAND_CHUNK as usize) {
-            let docs = first..first.saturating_add(BAND_CHUNK).min(n);
+        for first in (0..n).step_by(chunk) {
+            let docs = first..first.saturating_add(chunk as u32).min(n);
             let signatures = self.table.signatures(docs.clone())?;
             let chunk: Vec<Vec<u128>> = signatures
                 .par_iter()
@@ -250,10 +262,10 @@ struct BucketHits {
 }
 
 impl BucketHits {
-    fn new(budget: u64, groups: usize) -> BucketHits {
+    fn new(budget: &Budget, groups: usize) -> BucketHits {
         BucketHits {
-            pairs: SortedRuns::new("pairs", run_records::<u64>(budget)),
-            stars: SortedRuns::new("stars", run_records::<u64>(budget)),
+            pairs: SortedRuns::in_bytes("pairs", budget.eighths(5)),
+            stars: SortedRuns::in_bytes("stars", budget.eighths(1)),
             within: vec![(0, 0); groups],
         }
     }
@@ -294,14 +306,16 @@ impl BucketHits {
     }
 
     /// The candidate pairs, sorted, in a run: the pairs of banded documents that collide in at
-    /// least `min_hits` bands or, through groups, those of the documents they stand for.
+    /// least `min_hits` bands or, through groups, those of the documents they stand for. The
+    /// merges of the pairs and stars read with an eighth of the buffers each, while the
+    /// derived pairs take three quarters.
     fn candidates(
         self,
         crowds: &Crowds,
         min_hits: usize,
         spilled: &mut Spilled,
     ) -> Result<crate::spill::Run<u64>> {
-        let read_bytes = spilled.read_bytes();
+        let read_bytes = spilled.budget.eighths(1);
         let dir = &mut spilled.dir;
         let pairs = self.pairs.finish(dir, read_bytes)?;
         let mut out = RunWriter::<u64>::new(dir, "candidates")?;
@@ -320,7 +334,7 @@ impl BucketHits {
         }
         let stars = self.stars.finish(dir, read_bytes)?;
         let min_hits = u32::try_from(min_hits).unwrap_or(u32::MAX);
-        let mut derived = SortedRuns::<u64>::new("derived", run_records::<u64>(spilled.budget));
+        let mut derived = SortedRuns::<u64>::in_bytes("derived", spilled.budget.eighths(6));
         for_each_count(pairs, stars, |key, paired, starred| {
             let (a, b) = split_pair_key(key);
             if paired >= min_hits {
@@ -351,7 +365,7 @@ impl BucketHits {
                 }
             }
         }
-        for key in derived.finish(dir, read_bytes)? {
+        for key in derived.finish(dir, spilled.budget.eighths(2))? {
             out.push(key?)?;
         }
         out.finish(dir)

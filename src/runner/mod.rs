@@ -116,8 +116,10 @@ pub struct Dedup {
     /// chunks are in flight); `None`: [`CHUNK_DOCS_PER_THREAD`] for each thread of the rayon
     /// pool the run is in, up to [`CHUNK_THREADS`] threads.
     pub chunk_docs: Option<usize>,
-    /// Bytes the per-document state (signatures, band keys, candidate pairs) may take in
-    /// memory before it spills to sorted runs on disk; `None`: no limit, all in memory.
+    /// Bytes the run may take: the per-document state (signatures, band keys, candidate
+    /// pairs) spills to sorted runs on disk once it outgrows half of them, and the spilled
+    /// run's buffers share them with what it holds per document; `None`: no limit, all in
+    /// memory.
     pub memory: Option<u64>,
     /// The directory spill files go in (a fresh directory inside it, removed at the end).
     pub temp_dir: PathBuf,

@@ -42,6 +42,68 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// Oracle: runs whose capacity changes while records come (as the keys' buffer shrinks
+    /// while the documents read hold more) still merge to the in-memory sort.
+    #[test]
+    fn runs_of_changing_capacity_equal_an_in_memory_sort(
+        values in proptest::collection::vec(0u64..50, 0..300),
+        capacities in proptest::collection::vec(1usize..40, 1..10),
+    ) {
+        let parent = tempfile::tempdir().unwrap();
+        let mut dir = SpillDir::new(parent.path()).unwrap();
+        let mut runs = SortedRuns::new("test", capacities[0]);
+        let largest = capacities.iter().copied().max().unwrap();
+        let step = values.len() / capacities.len() + 1;
+        for (i, &v) in values.iter().enumerate() {
+            if i % step == 0 {
+                runs.set_capacity(capacities[i / step], &mut dir).unwrap();
+            }
+            runs.push(v, &mut dir).unwrap();
+            prop_assert!(runs.buffer.capacity() <= largest);
+        }
+        let merged = runs.finish(&mut dir, 1 << 12).unwrap();
+        let merged: Vec<u64> = merged.map(Result::unwrap).collect();
+        let mut sorted = values.clone();
+        sorted.sort_unstable();
+        prop_assert_eq!(merged, sorted);
+    }
+}
+
+#[test]
+fn a_buffer_takes_its_capacity_at_its_first_record_and_no_more() {
+    let parent = tempfile::tempdir().unwrap();
+    let mut dir = SpillDir::new(parent.path()).unwrap();
+    let mut runs = SortedRuns::<u128>::in_bytes("test", 1000);
+    assert_eq!((runs.capacity, runs.buffer.capacity()), (62, 0));
+    for v in 0..100u128 {
+        runs.push(v, &mut dir).unwrap();
+        assert_eq!(runs.buffer.capacity(), 62);
+    }
+    // A smaller capacity writes what no longer fits and frees the larger buffer.
+    runs.set_capacity(10, &mut dir).unwrap();
+    assert_eq!((runs.runs(), runs.buffer.capacity()), (2, 0));
+    runs.push(7, &mut dir).unwrap();
+    assert_eq!(runs.buffer.capacity(), 10);
+}
+
+#[test]
+fn list_files_read_back_what_was_flushed_while_more_is_written() {
+    let parent = tempfile::tempdir().unwrap();
+    let mut dir = SpillDir::new(parent.path()).unwrap();
+    let mut list = ListFile::<u32>::new(&mut dir, "test").unwrap();
+    assert_eq!(list.push(&[3, 1, 4]).unwrap(), (0, 3));
+    list.flush().unwrap();
+    assert_eq!(list.get(0, 3).unwrap(), [3, 1, 4]);
+    assert_eq!(list.push(&[u32::MAX, 0]).unwrap(), (3, 2));
+    list.finish(&mut dir).unwrap();
+    assert_eq!(list.get(1, 4).unwrap(), [1, 4, u32::MAX, 0]);
+    assert_eq!(dir.written(), 5 * 4);
+    assert!(list.push(&[1]).is_err());
+}
+
 #[test]
 fn more_runs_than_the_fan_in_are_merged_in_groups() {
     let values: Vec<u64> = (0..1000u64)
