@@ -63,7 +63,7 @@ pub(crate) fn most_similar_kept(
 /// Returns the removals sorted by removed document.
 pub(crate) fn greedy(n: usize, edges: &[Link], order: &[u32]) -> Vec<Removal> {
     let rank = ranks(n, order);
-    let neighbours = Adjacency::new(n, edges);
+    let neighbours = Adjacency::towards_earlier(n, edges, &rank);
     let mut kept = vec![false; n];
     let mut removals = Vec::new();
     for &doc in order {
@@ -97,26 +97,49 @@ pub(crate) struct Adjacency {
 }
 
 impl Adjacency {
+    /// Each document's neighbours through `edges`, in the order of `edges`.
     pub(crate) fn new(n: usize, edges: &[Link]) -> Adjacency {
+        Adjacency::of_directed(
+            n,
+            edges.iter().flat_map(|&(a, b, s)| [(a, b, s), (b, a, s)]),
+        )
+    }
+
+    /// Each document's neighbours through `edges` that come before it in keep order (`rank`,
+    /// from [`ranks`]): all the greedy pass looks at, since only those can be kept when it
+    /// comes to the document. Half the rows of [`Adjacency::new`], which matters when
+    /// millions of pairs are verified.
+    fn towards_earlier(n: usize, edges: &[Link], rank: &[u32]) -> Adjacency {
+        let later_first = |&(a, b, s): &Link| {
+            if rank[a as usize] > rank[b as usize] {
+                (a, b, s)
+            } else {
+                (b, a, s)
+            }
+        };
+        Adjacency::of_directed(n, edges.iter().map(later_first))
+    }
+
+    /// The rows of the directed links `(from, to, similarity)`, each row in the order of
+    /// `links` (which is walked twice: counting, then filling).
+    fn of_directed(n: usize, links: impl Iterator<Item = Link> + Clone) -> Adjacency {
         let mut start = vec![0usize; n + 1];
-        for &(a, b, _) in edges {
-            start[a as usize + 1] += 1;
-            start[b as usize + 1] += 1;
+        for (from, _, _) in links.clone() {
+            start[from as usize + 1] += 1;
         }
         for i in 0..n {
             start[i + 1] += start[i];
         }
         let mut fill = start.clone();
         let mut neighbours = vec![(0u32, 0.0f64); start[n]];
-        for &(a, b, s) in edges {
-            neighbours[fill[a as usize]] = (b, s);
-            fill[a as usize] += 1;
-            neighbours[fill[b as usize]] = (a, s);
-            fill[b as usize] += 1;
+        for (from, to, s) in links {
+            neighbours[fill[from as usize]] = (to, s);
+            fill[from as usize] += 1;
         }
         Adjacency { start, neighbours }
     }
 
+    /// The neighbours of `doc`, with their similarity.
     pub(crate) fn of(&self, doc: u32) -> &[(u32, f64)] {
         &self.neighbours[self.start[doc as usize]..self.start[doc as usize + 1]]
     }
@@ -155,6 +178,44 @@ mod tests {
         let removals = greedy(3, &edges, &[0, 1, 2]);
         assert_eq!(removals.len(), 1);
         assert_eq!((removals[0].removed, removals[0].kept), (2, 1));
+    }
+
+    proptest::proptest! {
+        /// Oracle: the greedy pass equals the rule read literally, each document in keep order
+        /// looking through every verified pair for the kept documents it has one with.
+        #[test]
+        fn greedy_equals_the_rule_over_every_pair(
+            pairs in proptest::collection::btree_map((0u32..12, 0u32..12), 0u8..4, 0..40),
+            lengths in proptest::collection::vec(0u32..4, 12),
+            longest in proptest::bool::ANY,
+        ) {
+            let n = 12;
+            let edges: Vec<Link> = pairs
+                .into_iter()
+                .filter(|&((a, b), _)| a < b)
+                .map(|((a, b), s)| (a, b, 0.5 + f64::from(s) / 8.0))
+                .collect();
+            let keep = if longest { Keep::Longest } else { Keep::First };
+            let order = keep_order(n, keep, &lengths);
+            let rank = ranks(n, &order);
+            let mut kept = vec![false; n];
+            let mut expected = Vec::new();
+            for &doc in &order {
+                let pairs = edges.iter().filter_map(|&(a, b, s)| {
+                    (a == doc).then_some((b, s)).or((b == doc).then_some((a, s)))
+                });
+                match most_similar_kept(pairs, &kept, |other| rank[other as usize]) {
+                    Some((other, similarity)) => expected.push(Removal {
+                        removed: doc,
+                        kept: other,
+                        similarity,
+                    }),
+                    None => kept[doc as usize] = true,
+                }
+            }
+            expected.sort_by_key(|r| r.removed);
+            proptest::prop_assert_eq!(greedy(n, &edges, &order), expected);
+        }
     }
 
     #[test]
