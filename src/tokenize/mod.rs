@@ -27,7 +27,7 @@ pub struct Token {
 /// letters of the European alphabets, such as accented names or a Greek or Russian text, and
 /// Chinese characters (`letters_as_ascii`). In a text with yet other characters, so does all
 /// of it but the pieces around them (`unicode_pieces`), which take the Unicode path unless the
-/// only other characters in them are European letters (`piece_tokens`).
+/// only other characters in them are European letters and ideographs (`piece_tokens`).
 pub fn for_each_token(text: &str, mut f: impl FnMut(usize, usize)) {
     for_each_marked_token(text, |start, end, _| f(start, end));
 }
@@ -54,48 +54,61 @@ fn for_each_non_ascii_token(text: &str, f: &mut impl FnMut(usize, usize, bool)) 
     if let Some((letters, ideographs)) = letters_as_ascii(text) {
         // The first non-ASCII byte at or after the start of an earlier token (or of the text).
         let mut other = first_non_ascii(bytes).unwrap_or(bytes.len());
-        // Where the ideographs before the next token are looked for.
-        let mut done = 0;
-        ascii_tokens(&letters, 0, &mut |start, end| {
-            if ideographs {
-                ideograph_tokens(text, done..start, f);
-                done = end;
-            }
+        letter_tokens(text, &letters, ideographs, 0, &mut |start, end| {
             if other < start {
                 other = first_non_ascii(&bytes[start..]).map_or(bytes.len(), |n| start + n);
             }
             f(start, end, other >= end);
         });
-        if ideographs {
-            ideograph_tokens(text, done..bytes.len(), f);
-        }
         return;
     }
-    let (mut done, mut letters) = (0, Vec::new());
+    let mut done = 0;
     for (start, end) in unicode_pieces(bytes) {
         ascii_tokens(&bytes[done..start], done, &mut |s, e| f(s, e, true));
-        piece_tokens(&text[start..end], start, &mut letters, &mut |s, e| {
-            f(s, e, false);
-        });
+        piece_tokens(&text[start..end], start, &mut |s, e| f(s, e, false));
         done = end;
     }
     ascii_tokens(&bytes[done..], done, &mut |start, end| f(start, end, true));
 }
 
-/// The tokens of the ideographs in `text[range]`, where no other token lies: each is a word
-/// of its own (UAX #29 breaks around an ideograph, and the text has no mark to attach to it;
-/// every ideograph is alphanumeric, a test checks each).
+/// The tokens of a text from its copy by [`letters_as_ascii`], as `f(start, end)` (plus
+/// `offset`), in order: the ASCII fast path over the copy, and each ideograph on its own.
+fn letter_tokens(
+    text: &str,
+    letters: &[u8],
+    ideographs: bool,
+    offset: usize,
+    f: &mut impl FnMut(usize, usize),
+) {
+    if !ideographs {
+        ascii_tokens(letters, offset, f);
+        return;
+    }
+    // Where the ideographs before the next token are looked for.
+    let mut done = 0;
+    ascii_tokens(letters, 0, &mut |start, end| {
+        ideograph_tokens(text, done..start, offset, f);
+        done = end;
+        f(offset + start, offset + end);
+    });
+    ideograph_tokens(text, done..text.len(), offset, f);
+}
+
+/// The tokens of the ideographs in `text[range]`, where no other token lies, as `f(start,
+/// end)` (plus `offset`): each is a word of its own (UAX #29 breaks around an ideograph, and
+/// the text has no mark to attach to it; every ideograph is alphanumeric, a test checks each).
 fn ideograph_tokens(
     text: &str,
     range: std::ops::Range<usize>,
-    f: &mut impl FnMut(usize, usize, bool),
+    offset: usize,
+    f: &mut impl FnMut(usize, usize),
 ) {
     let mut from = range.start;
     while let Some(n) = first_non_ascii(&text.as_bytes()[from..range.end]) {
         let at = from + n;
         let c = text[at..].chars().next().unwrap_or_default();
         from = at + c.len_utf8();
-        f(at, from, false);
+        f(offset + at, offset + from);
     }
 }
 
@@ -231,21 +244,12 @@ fn unicode_pieces(text: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
 }
 
 /// [`unicode_tokens`] of a piece of text (one of `unicode_pieces`), as `f(start, end)` (plus
-/// `offset`). When its only non-ASCII characters are European letters, as in an accented
-/// name, the ASCII fast path gives them, over a copy of the piece in `letters` with every byte
-/// of those letters an `a` (as in `letters_as_ascii`).
-fn piece_tokens(
-    piece: &str,
-    offset: usize,
-    letters: &mut Vec<u8>,
-    f: &mut impl FnMut(usize, usize),
-) {
-    if piece.chars().all(|c| c.is_ascii() || is_european_letter(c)) {
-        letters.clear();
-        letters.extend(piece.bytes().map(|b| if b.is_ascii() { b } else { b'a' }));
-        ascii_tokens(letters, offset, f);
-    } else {
-        unicode_tokens(piece, offset, f);
+/// `offset`). When its only non-ASCII characters are European letters and ideographs, as in
+/// an accented name, the fast path gives them (`letter_tokens`).
+fn piece_tokens(piece: &str, offset: usize, f: &mut impl FnMut(usize, usize)) {
+    match letters_as_ascii(piece) {
+        Some((letters, ideographs)) => letter_tokens(piece, &letters, ideographs, offset, f),
+        None => unicode_tokens(piece, offset, f),
     }
 }
 
@@ -369,7 +373,7 @@ mod tests {
             ] {
                 let piece = context.replace('#', &c.to_string());
                 let mut fast = Vec::new();
-                piece_tokens(&piece, 3, &mut Vec::new(), &mut |s, e| fast.push((s, e)));
+                piece_tokens(&piece, 3, &mut |s, e| fast.push((s, e)));
                 let mut slow = Vec::new();
                 unicode_tokens(&piece, 3, &mut |s, e| slow.push((s, e)));
                 assert_eq!(fast, slow, "{piece:?}");
@@ -378,8 +382,8 @@ mod tests {
     }
 
     /// Every ideograph is tokenized as UAX #29 tokenizes it, beside letters of every kind,
-    /// digits, the joining punctuation, spaces and other ideographs: the fast path may take
-    /// it as a word of its own.
+    /// digits, the joining punctuation, spaces, other ideographs and an emoji: the fast path
+    /// may take it as a word of its own.
     #[test]
     fn ideographs_are_words_of_their_own_to_unicode_segmentation() {
         let ideographs = ('\u{3400}'..='\u{4dbf}').chain('\u{4e00}'..='\u{9fff}');
@@ -401,6 +405,8 @@ mod tests {
                 "#_",
                 "U.#.",
                 "#\u{3b1}'s",
+                "#\u{1f600}#",
+                "\u{1f600}#'s",
             ] {
                 let text = context.replace('#', &c.to_string());
                 let mut fast = Vec::new();
