@@ -49,9 +49,7 @@ impl FixedRecord for u64 {
         out.copy_from_slice(&self.to_le_bytes());
     }
     fn decode(bytes: &[u8]) -> Self {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(bytes);
-        u64::from_le_bytes(b)
+        le_u64(bytes)
     }
 }
 
@@ -79,29 +77,19 @@ impl FixedRecord for u32 {
     }
 }
 
-/// Pairs of 64-bit numbers: fact slots, and features (hash and weight bits) in a [`ListFile`].
-impl FixedRecord for (u64, u64) {
-    const SIZE: usize = 16;
+/// Two records, the first's bytes then the second's, ordered by the first then the second:
+/// pairs of 64-bit numbers (fact slots, and features as hash and weight bits, in a
+/// [`ListFile`]), and signature keys with their document (`(key, doc)`: sorted, they bring
+/// the documents with the same signature together, in document order).
+impl<A: FixedRecord, B: FixedRecord> FixedRecord for (A, B) {
+    const SIZE: usize = A::SIZE + B::SIZE;
     fn encode(self, out: &mut [u8]) {
-        out[..8].copy_from_slice(&self.0.to_le_bytes());
-        out[8..].copy_from_slice(&self.1.to_le_bytes());
+        let (first, second) = out.split_at_mut(A::SIZE);
+        self.0.encode(first);
+        self.1.encode(second);
     }
     fn decode(bytes: &[u8]) -> Self {
-        (le_u64(&bytes[..8]), le_u64(&bytes[8..]))
-    }
-}
-
-/// Signature keys with their document (`(key, doc)`): sorted, they bring the documents with
-/// the same signature together, in document order.
-impl FixedRecord for (u128, u32) {
-    const SIZE: usize = 20;
-    fn encode(self, out: &mut [u8]) {
-        out[..16].copy_from_slice(&self.0.to_le_bytes());
-        out[16..].copy_from_slice(&self.1.to_le_bytes());
-    }
-    fn decode(bytes: &[u8]) -> Self {
-        let doc = [bytes[16], bytes[17], bytes[18], bytes[19]];
-        (u128::decode(&bytes[..16]), u32::from_le_bytes(doc))
+        (A::decode(&bytes[..A::SIZE]), B::decode(&bytes[A::SIZE..]))
     }
 }
 

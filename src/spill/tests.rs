@@ -40,6 +40,30 @@ proptest! {
         sorted.sort_unstable();
         prop_assert_eq!(merged, sorted);
     }
+
+    /// Oracle: a pair of records is its two little-endian encodings one after the other, and
+    /// pairs merge in the order of the tuples.
+    #[test]
+    fn pair_records_are_their_parts_bytes_and_merge_as_tuples(
+        pairs in proptest::collection::vec((any::<u128>(), any::<u32>()), 0..100),
+        wide in proptest::collection::vec((any::<u64>(), 0u64..3), 0..100),
+    ) {
+        for &(key, doc) in &pairs {
+            let mut bytes = [0u8; 20];
+            (key, doc).encode(&mut bytes);
+            prop_assert_eq!(&bytes[..16], &key.to_le_bytes()[..]);
+            prop_assert_eq!(&bytes[16..], &doc.to_le_bytes()[..]);
+            prop_assert_eq!(<(u128, u32)>::decode(&bytes), (key, doc));
+        }
+        let (merged, _) = sorted_through_runs(&pairs, 7);
+        let mut sorted = pairs.clone();
+        sorted.sort_unstable();
+        prop_assert_eq!(merged, sorted);
+        let (merged, _) = sorted_through_runs(&wide, 5);
+        let mut sorted = wide.clone();
+        sorted.sort_unstable();
+        prop_assert_eq!(merged, sorted);
+    }
 }
 
 proptest! {
